@@ -1,0 +1,87 @@
+//! The one error type of preau-core. `Display` is English (for logs); `user_message` is the
+//! French text shown to the adviser.
+
+use std::path::PathBuf;
+
+use crate::model::RowError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input refused before anything was written.
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        field: &'static str,
+        /// French, shown next to the field.
+        message: String,
+    },
+    #[error("{what} not found: {id}")]
+    NotFound { what: &'static str, id: String },
+    #[error("database schema version {found} is newer than supported version {supported}")]
+    NewerSchema { found: i64, supported: i64 },
+    #[error("database file {path} is unreadable or corrupt: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("import refused: {} bad row(s)", .0.len())]
+    ImportRejected(Vec<RowError>),
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("embedded reference data is invalid: {0}")]
+    Reference(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// A stable, machine-readable code for the UI and scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid { .. } => "invalid_input",
+            Error::NotFound { .. } => "not_found",
+            Error::NewerSchema { .. } => "newer_schema",
+            Error::Corrupt { .. } => "corrupt_store",
+            Error::ImportRejected(_) => "import_rejected",
+            Error::Sqlite(_) | Error::Io(_) => "storage",
+            Error::Reference(_) => "reference_data",
+        }
+    }
+
+    /// The field an `Invalid` error is about, for inline display.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// French text for the adviser. Internal details stay in the logs.
+    pub fn user_message(&self) -> String {
+        match self {
+            Error::Invalid { message, .. } => message.clone(),
+            Error::NotFound { what, .. } => format!("Élément introuvable ({what})."),
+            Error::NewerSchema { .. } => "Ces données ont été enregistrées par une version plus récente de Préau. \
+                 Installez la dernière version de Préau pour les ouvrir ; le fichier n'a pas été modifié."
+                .to_string(),
+            Error::Corrupt { .. } => "Le fichier de données de Préau est illisible ou endommagé. \
+                 Il n'a pas été modifié. Vous pouvez restaurer la dernière sauvegarde."
+                .to_string(),
+            Error::ImportRejected(rows) => format!(
+                "Import refusé : {} ligne{} invalide{}. Aucune école n'a été importée.",
+                rows.len(),
+                if rows.len() > 1 { "s" } else { "" },
+                if rows.len() > 1 { "s" } else { "" }
+            ),
+            Error::Sqlite(_) | Error::Io(_) => {
+                "L'enregistrement a échoué (erreur de stockage). Rien n'a été modifié.".to_string()
+            }
+            Error::Reference(_) => "Les données de référence intégrées sont invalides.".to_string(),
+        }
+    }
+}

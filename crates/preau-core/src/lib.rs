@@ -1,0 +1,18 @@
+//! Préau's domain: types, rules and the local SQLite store. No UI, no network: the desktop
+//! shell, the CLI and the sync engine all stand on this crate.
+
+mod communes;
+mod error;
+pub mod model;
+pub mod money;
+mod outbox;
+mod reference;
+mod schools;
+pub mod search;
+mod store;
+pub mod text;
+mod validate;
+mod visits;
+
+pub use error::{Error, Result};
+pub use store::{list_backups, make_id, restore_backup, BackupInfo, Store, DB_FILE, SCHEMA_VERSION};

@@ -1,0 +1,132 @@
+//! The local SQLite store: opening, checks, migrations and backups.
+//!
+//! Opening never writes to a file it has not first checked: a file from a newer Préau or a
+//! damaged file is reported and left exactly as it is.
+
+mod backup;
+mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+pub use backup::{list_backups, restore_backup, BackupInfo};
+pub use migrations::SCHEMA_VERSION;
+
+use crate::error::{Error, Result};
+use crate::search::CommuneIndex;
+
+/// The file name of the store inside the data directory.
+pub const DB_FILE: &str = "preau.db";
+/// SQLite `application_id` of a Préau store ("PREA"), to refuse other SQLite files.
+const APPLICATION_ID: i64 = 0x5052_4541;
+
+pub struct Store {
+    pub(crate) conn: Connection,
+    pub(crate) communes: CommuneIndex,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`, migrating it and loading the
+    /// embedded reference data on first start.
+    pub fn open_in(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)?;
+        Store::open(&data_dir.join(DB_FILE))
+    }
+
+    pub fn open(path: &Path) -> Result<Store> {
+        let found = if path.exists() {
+            check_existing(path)?
+        } else {
+            0
+        };
+        let mut conn = Connection::open(path).map_err(|e| classify(path, e))?;
+        configure(&conn).map_err(|e| classify(path, e))?;
+        if found > 0 && found < SCHEMA_VERSION {
+            backup::make_backup(&conn, path, &format!("avant-migration-v{found}"))?;
+        }
+        migrations::migrate(&mut conn, found)?;
+        crate::reference::ensure_loaded(&mut conn)?;
+        backup::daily_backup(&conn, path)?;
+        let communes = CommuneIndex::load(&conn)?;
+        tracing::info!(path = %path.display(), schema = SCHEMA_VERSION, "store opened");
+        Ok(Store {
+            conn,
+            communes,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Reads the schema version of an existing file without writing to it, refusing a file
+/// from a newer Préau, a foreign SQLite file or a damaged one.
+fn check_existing(path: &Path) -> Result<i64> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e))?;
+    let read = || -> rusqlite::Result<(i64, i64, String)> {
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let app_id: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+        let check: String = conn.pragma_query_value(None, "quick_check", |r| r.get(0))?;
+        Ok((version, app_id, check))
+    };
+    let (version, app_id, check) = read().map_err(|e| classify(path, e))?;
+    if check != "ok" {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("quick_check: {check}"),
+        });
+    }
+    let empty = version == 0 && app_id == 0;
+    if !empty && app_id != APPLICATION_ID {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("not a Préau store (application_id {app_id:#x})"),
+        });
+    }
+    if version > SCHEMA_VERSION {
+        return Err(Error::NewerSchema {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(version)
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: an acknowledged edit survives a power cut, not only a killed process.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Turns SQLite's "not a database" and "corrupt" into `Error::Corrupt`.
+fn classify(path: &Path, e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => Error::Corrupt {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        },
+        _ => Error::Sqlite(e),
+    }
+}
+
+pub(crate) fn now_utc() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A fresh UUIDv7, for records the UI creates before their first save.
+pub fn make_id() -> String {
+    new_id()
+}
