@@ -1,5 +1,68 @@
+//! Préau's desktop shell: opens the store, registers the IPC commands, and keeps a single
+//! instance. No SQL and no business rule here: everything is in preau-core.
+
+mod commands;
+mod error;
+mod state;
+
+use std::path::PathBuf;
+
+use tauri::Manager;
+
+/// Where the store lives: `PREAU_DATA_DIR` if set (tests, several advisers on one
+/// machine), else the OS data directory for the app's identifier.
+fn data_dir(app: &tauri::App) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    match std::env::var_os("PREAU_DATA_DIR") {
+        Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
+        _ => Ok(app.path().app_data_dir()?),
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PREAU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Ignore the error if a subscriber is already set (e.g. in tests).
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
 pub fn run() {
-    tauri::Builder::default()
-        .run(tauri::generate_context!("tauri.conf.json"))
-        .ok();
+    init_logging();
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            // A second launch brings the running window forward instead of opening another.
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        .setup(|app| {
+            let dir = data_dir(app)?;
+            tracing::info!(data_dir = %dir.display(), "starting Préau");
+            app.manage(state::AppState::open(&dir));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_status,
+            commands::app::restore_backup,
+            commands::app::home,
+            commands::app::labels,
+            commands::app::new_id,
+            commands::catalogue::catalogue,
+            commands::communes::communes_search,
+            commands::communes::commune_sheet,
+            commands::schools::school_save,
+            commands::schools::schools_import,
+            commands::visits::visit_create,
+            commands::visits::visit_get,
+            commands::visits::visits_list,
+            commands::visits::visit_update,
+            commands::visits::participant_save,
+            commands::visits::participant_delete,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!(error = %e, "Préau stopped with an error");
+        std::process::exit(1);
+    }
 }

@@ -15,4 +15,7 @@ mod validate;
 mod visits;
 
 pub use error::{Error, Result};
-pub use store::{list_backups, make_id, restore_backup, BackupInfo, Store, DB_FILE, SCHEMA_VERSION};
+pub use store::{
+    list_backups, make_id, open_with_status, restore_backup, BackupInfo, Store, DB_FILE,
+    SCHEMA_VERSION,
+};

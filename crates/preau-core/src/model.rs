@@ -318,3 +318,70 @@ pub struct RowError {
     pub line: u64,
     pub reason: String,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum StoreState {
+    Ready,
+    /// The file was written by a newer Préau: left untouched.
+    NewerSchema,
+    /// The file is damaged or not a Préau store: left untouched, backups offered.
+    Corrupt,
+    /// Any other failure to open (permissions, disk…).
+    Unavailable,
+}
+
+/// What the app can do with its data directory, shown before anything else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AppStatus {
+    pub state: StoreState,
+    /// French explanation when the state is not `ready`.
+    pub message: Option<String>,
+    pub data_dir: String,
+    pub backups: Vec<crate::BackupInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RoleOption {
+    pub value: Role,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SchoolKindOption {
+    pub value: SchoolKind,
+    pub label: String,
+}
+
+/// The French labels of the enumerations, so the UI never spells them itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Labels {
+    pub roles: Vec<RoleOption>,
+    pub school_kinds: Vec<SchoolKindOption>,
+}
+
+impl Labels {
+    pub fn french() -> Labels {
+        Labels {
+            roles: Role::ALL
+                .into_iter()
+                .map(|value| RoleOption {
+                    value,
+                    label: value.label().to_string(),
+                })
+                .collect(),
+            school_kinds: SchoolKind::ALL
+                .into_iter()
+                .map(|value| SchoolKindOption {
+                    value,
+                    label: value.label().to_string(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -130,3 +130,43 @@ pub(crate) fn new_id() -> String {
 pub fn make_id() -> String {
     new_id()
 }
+
+/// Opens the store in `data_dir` and says what the app may do with it. On failure the
+/// store is `None` and the status carries the French message and the backups on offer.
+pub fn open_with_status(data_dir: &Path) -> (Option<Store>, crate::model::AppStatus) {
+    use crate::model::{AppStatus, StoreState};
+    let db = data_dir.join(DB_FILE);
+    let result = Store::open_in(data_dir);
+    let (state, message) = match &result {
+        Ok(_) => (StoreState::Ready, None),
+        Err(e) => {
+            tracing::error!(error = %e, path = %db.display(), "cannot open store");
+            let state = match e {
+                Error::NewerSchema { .. } => StoreState::NewerSchema,
+                Error::Corrupt { .. } => StoreState::Corrupt,
+                _ => StoreState::Unavailable,
+            };
+            let message = match state {
+                StoreState::Unavailable => format!(
+                    "Préau ne peut pas ouvrir ses données dans {} : {}",
+                    data_dir.display(),
+                    e.user_message()
+                ),
+                _ => e.user_message(),
+            };
+            (state, Some(message))
+        }
+    };
+    let backups = if state == StoreState::Ready {
+        Vec::new()
+    } else {
+        list_backups(&db).unwrap_or_default()
+    };
+    let status = AppStatus {
+        state,
+        message,
+        data_dir: data_dir.display().to_string(),
+        backups,
+    };
+    (result.ok(), status)
+}

@@ -1,0 +1,22 @@
+use preau_core::model::{CommuneHit, CommuneSheet};
+use tauri::State;
+
+use crate::error::IpcResult;
+use crate::state::AppState;
+
+const MAX_RESULTS: u32 = 50;
+
+#[tauri::command(async)]
+pub fn communes_search(
+    state: State<'_, AppState>,
+    query: String,
+    limit: u32,
+) -> IpcResult<Vec<CommuneHit>> {
+    let limit = limit.min(MAX_RESULTS) as usize;
+    state.with_store(|s| Ok(s.communes_search(&query, limit)))
+}
+
+#[tauri::command(async)]
+pub fn commune_sheet(state: State<'_, AppState>, insee: String) -> IpcResult<CommuneSheet> {
+    state.with_store(|s| s.commune_sheet(&insee))
+}

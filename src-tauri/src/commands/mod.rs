@@ -1,0 +1,8 @@
+//! IPC commands, one module per feature. Each is a thin call into preau-core; all run off
+//! the main thread (`async`) so a long import never freezes the window.
+
+pub mod app;
+pub mod catalogue;
+pub mod communes;
+pub mod schools;
+pub mod visits;
