@@ -29,7 +29,9 @@ impl AppState {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic in another command must not lock the adviser out of their data.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn status(&self) -> AppStatus {
@@ -42,7 +44,10 @@ impl AppState {
         f: impl FnOnce(&mut Store) -> preau_core::Result<T>,
     ) -> IpcResult<T> {
         let mut inner = self.lock();
-        let store = inner.store.as_mut().ok_or_else(IpcError::store_unavailable)?;
+        let store = inner
+            .store
+            .as_mut()
+            .ok_or_else(IpcError::store_unavailable)?;
         Ok(f(store)?)
     }
 

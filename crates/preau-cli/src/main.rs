@@ -1,1 +1,190 @@
-fn main(){}
+//! `preau-cli`: Préau without a window, over the same core and the same data directory.
+//! For the syndicate's IT, for scripts and for tests. Errors: one French line on stderr,
+//! non-zero exit status.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context};
+use clap::{Parser, Subcommand};
+use preau_core::Store;
+
+#[derive(Parser)]
+#[command(name = "preau-cli", version, about = "Préau en ligne de commande")]
+struct Cli {
+    /// Data directory (default: $PREAU_DATA_DIR, else the app's data directory)
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Communes of the département
+    Communes {
+        #[command(subcommand)]
+        command: CommunesCommand,
+    },
+    /// Schools
+    Schools {
+        #[command(subcommand)]
+        command: SchoolsCommand,
+    },
+    /// Visits
+    Visits {
+        #[command(subcommand)]
+        command: VisitsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CommunesCommand {
+    /// Prints the matches, best first: INSEE<TAB>name<TAB>population
+    Search {
+        text: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchoolsCommand {
+    /// Imports the national school directory CSV (fr-en-annuaire-education, `;`-separated)
+    Import { file: PathBuf },
+    /// Lists the schools of a commune: id<TAB>UAI<TAB>name<TAB>classes<TAB>pupils
+    List { insee: String },
+}
+
+#[derive(Subcommand)]
+enum VisitsCommand {
+    /// Lists the visits: id<TAB>date<TAB>commune<TAB>participants
+    List,
+    /// Plans a visit and prints its id
+    Create {
+        /// INSEE code of the commune
+        #[arg(long)]
+        commune: String,
+        /// Local date and time, e.g. 2026-12-03T18:00
+        #[arg(long)]
+        at: String,
+    },
+}
+
+fn data_dir(cli: &Cli) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = &cli.data_dir {
+        return Ok(dir.clone());
+    }
+    if let Some(dir) = std::env::var_os("PREAU_DATA_DIR").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    dirs::data_dir()
+        .map(|d| d.join(preau_core::APP_IDENTIFIER))
+        .ok_or_else(|| anyhow!("impossible de trouver le dossier de données : utilisez --data-dir"))
+}
+
+/// Core errors carry the French message meant for the user.
+fn user(e: preau_core::Error) -> anyhow::Error {
+    tracing::debug!(error = %e, "command failed");
+    match e {
+        preau_core::Error::ImportRejected(rows) => {
+            let lines: Vec<String> = rows
+                .iter()
+                .map(|r| format!("ligne {} : {}", r.line, r.reason))
+                .collect();
+            anyhow!(
+                "{} {}",
+                preau_core::Error::ImportRejected(rows.clone()).user_message(),
+                lines.join(" ; ")
+            )
+        }
+        e => anyhow!(e.user_message()),
+    }
+}
+
+fn open(dir: &Path) -> anyhow::Result<Store> {
+    Store::open_in(dir).map_err(user)
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let dir = data_dir(&cli)?;
+    match cli.command {
+        Command::Communes {
+            command: CommunesCommand::Search { text, limit },
+        } => {
+            let store = open(&dir)?;
+            for hit in store.communes_search(&text, limit) {
+                println!("{}\t{}\t{}", hit.insee, hit.name, hit.population);
+            }
+        }
+        Command::Schools {
+            command: SchoolsCommand::Import { file },
+        } => {
+            let bytes = std::fs::read(&file)
+                .with_context(|| format!("impossible de lire {}", file.display()))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow!("{} n'est pas encodé en UTF-8", file.display()))?;
+            let mut store = open(&dir)?;
+            let report = store.schools_import(&text).map_err(user)?;
+            println!(
+                "{} école(s) ajoutée(s), {} mise(s) à jour, {} ligne(s) ignorée(s) (hors département ou hors écoles)",
+                report.added, report.updated, report.skipped
+            );
+        }
+        Command::Schools {
+            command: SchoolsCommand::List { insee },
+        } => {
+            let store = open(&dir)?;
+            store.commune(&insee).map_err(user)?;
+            let fmt = |n: Option<u32>| n.map_or_else(String::new, |n| n.to_string());
+            for s in store.schools_of(&insee).map_err(user)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    s.id,
+                    s.uai.unwrap_or_default(),
+                    s.name,
+                    fmt(s.classes),
+                    fmt(s.pupils)
+                );
+            }
+        }
+        Command::Visits {
+            command: VisitsCommand::List,
+        } => {
+            let store = open(&dir)?;
+            for v in store.visits_list().map_err(user)? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    v.id,
+                    v.scheduled_at.format("%Y-%m-%d %H:%M"),
+                    v.commune_name,
+                    v.participant_count
+                );
+            }
+        }
+        Command::Visits {
+            command: VisitsCommand::Create { commune, at },
+        } => {
+            let mut store = open(&dir)?;
+            let visit = store.visit_create(&commune, &at).map_err(user)?;
+            println!("{}", visit.id);
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PREAU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("erreur : {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

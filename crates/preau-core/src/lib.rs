@@ -19,3 +19,6 @@ pub use store::{
     list_backups, make_id, open_with_status, restore_backup, BackupInfo, Store, DB_FILE,
     SCHEMA_VERSION,
 };
+
+/// The app's identifier (as in `tauri.conf.json`): names its data directory.
+pub const APP_IDENTIFIER: &str = "fr.somme-numerique.preau";

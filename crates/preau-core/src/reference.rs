@@ -94,7 +94,9 @@ pub(crate) fn ensure_loaded(conn: &mut Connection) -> Result<()> {
             &ReferenceVersion {
                 kind: "funding".into(),
                 version: funding_version,
-                label: "Dispositifs de financement (référence, statuts « sourcé » / « à vérifier »)".into(),
+                label:
+                    "Dispositifs de financement (référence, statuts « sourcé » / « à vérifier »)"
+                        .into(),
                 source: "Recherche documentaire du syndicat, sources citées par règle".into(),
                 indicative: true,
             },
@@ -338,11 +340,15 @@ mod tests {
     fn shipped_catalogue_parses_with_indicative_midpoint_prices() {
         let items = parse_catalogue(CATALOGUE_CSV).expect("shipped catalogue parses");
         assert_eq!(items.len(), 32);
-        let eni = items.iter().find(|i| i.reference == "ENI65").expect("ENI65");
+        let eni = items
+            .iter()
+            .find(|i| i.reference == "ENI65")
+            .expect("ENI65");
         assert_eq!(eni.unit_price_cents, 220_000);
         assert_eq!(eni.vat_rate_bp, 2_000);
         assert!(items
             .iter()
-            .all(|i| i.price_min_cents <= i.unit_price_cents && i.unit_price_cents <= i.price_max_cents));
+            .all(|i| i.price_min_cents <= i.unit_price_cents
+                && i.unit_price_cents <= i.price_max_cents));
     }
 }

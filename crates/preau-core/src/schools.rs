@@ -50,10 +50,12 @@ impl Store {
     pub fn schools_of(&self, insee: &str) -> Result<Vec<School>> {
         let mut stmt = self
             .conn
-            .prepare(&format!("{SELECT} WHERE commune_insee = ?1 ORDER BY name, id"))?;
-        let rows = stmt
+            .prepare(&format!("{SELECT} WHERE commune_insee = ?1"))?;
+        let mut rows = stmt
             .query_map([insee], school_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        // French order ("École élémentaire" before "École maternelle"), not byte order.
+        rows.sort_by_cached_key(|s| (crate::text::fold(&s.name), s.id.clone()));
         Ok(rows)
     }
 
@@ -69,11 +71,9 @@ impl Store {
         if let Some(uai) = &uai {
             let other: Option<(String, String)> = self
                 .conn
-                .query_row(
-                    "SELECT id, name FROM schools WHERE uai = ?1",
-                    [uai],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                .query_row("SELECT id, name FROM schools WHERE uai = ?1", [uai], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
             if let Some((other_id, other_name)) = other {
                 if input.id.as_deref() != Some(other_id.as_str()) {
@@ -137,14 +137,24 @@ impl Store {
         let now = now_utc();
         for s in &parsed.schools {
             let existing: Option<String> = tx
-                .query_row("SELECT id FROM schools WHERE uai = ?1", [&s.uai], |r| r.get(0))
+                .query_row("SELECT id FROM schools WHERE uai = ?1", [&s.uai], |r| {
+                    r.get(0)
+                })
                 .optional()?;
             let id = match existing {
                 Some(id) => {
                     tx.execute(
                         "UPDATE schools SET name = ?2, kind = ?3, public = ?4, commune_insee = ?5,
                            pupils = COALESCE(?6, pupils), updated_at = ?7 WHERE id = ?1",
-                        params![id, s.name, s.kind.as_str(), s.public, s.commune_insee, s.pupils, now],
+                        params![
+                            id,
+                            s.name,
+                            s.kind.as_str(),
+                            s.public,
+                            s.commune_insee,
+                            s.pupils,
+                            now
+                        ],
                     )?;
                     report.updated += 1;
                     id
@@ -155,7 +165,16 @@ impl Store {
                         "INSERT INTO schools (id, uai, name, kind, public, commune_insee, classes,
                            pupils, source, updated_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, 'directory', ?8)",
-                        params![id, s.uai, s.name, s.kind.as_str(), s.public, s.commune_insee, s.pupils, now],
+                        params![
+                            id,
+                            s.uai,
+                            s.name,
+                            s.kind.as_str(),
+                            s.public,
+                            s.commune_insee,
+                            s.pupils,
+                            now
+                        ],
                     )?;
                     report.added += 1;
                     id
@@ -198,18 +217,31 @@ fn parse_directory(text: &str, communes: &HashSet<String>) -> Result<ParsedDirec
         .delimiter(b';')
         .flexible(true)
         .from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| {
-        Error::ImportRejected(vec![RowError {
-            line: 1,
-            reason: format!("en-tête illisible ({e})"),
-        }])
-    })?
-    .clone();
-    let col: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h.trim(), i)).collect();
-    let missing: Vec<&str> = [COL_UAI, COL_NAME, COL_TYPE, COL_STATUS, COL_COMMUNE, COL_PUPILS]
-        .into_iter()
-        .filter(|c| !col.contains_key(c))
+    let headers = reader
+        .headers()
+        .map_err(|e| {
+            Error::ImportRejected(vec![RowError {
+                line: 1,
+                reason: format!("en-tête illisible ({e})"),
+            }])
+        })?
+        .clone();
+    let col: HashMap<&str, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim(), i))
         .collect();
+    let missing: Vec<&str> = [
+        COL_UAI,
+        COL_NAME,
+        COL_TYPE,
+        COL_STATUS,
+        COL_COMMUNE,
+        COL_PUPILS,
+    ]
+    .into_iter()
+    .filter(|c| !col.contains_key(c))
+    .collect();
     if !missing.is_empty() {
         return Err(Error::ImportRejected(vec![RowError {
             line: 1,

@@ -113,11 +113,17 @@ impl CommuneIndex {
         let key = |(tier, e): &(Tier, &Entry)| (*tier, std::cmp::Reverse(e.hit.population));
         if matches.len() > limit {
             matches.select_nth_unstable_by(limit - 1, |a, b| {
-                key(a).cmp(&key(b)).then_with(|| a.1.folded.cmp(&b.1.folded))
+                key(a)
+                    .cmp(&key(b))
+                    .then_with(|| a.1.folded.cmp(&b.1.folded))
             });
             matches.truncate(limit);
         }
-        matches.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.1.folded.cmp(&b.1.folded)));
+        matches.sort_by(|a, b| {
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| a.1.folded.cmp(&b.1.folded))
+        });
         matches.into_iter().map(|(_, e)| e.hit.clone()).collect()
     }
 }
@@ -130,7 +136,8 @@ pub(crate) fn split_postal_codes(s: &str) -> Vec<String> {
 }
 
 fn code_tier(e: &Entry, q: &str) -> Option<Tier> {
-    let codes = std::iter::once(e.hit.insee.as_str()).chain(e.hit.postal_codes.iter().map(String::as_str));
+    let codes =
+        std::iter::once(e.hit.insee.as_str()).chain(e.hit.postal_codes.iter().map(String::as_str));
     codes
         .filter_map(|c| {
             if c == q {
@@ -153,9 +160,10 @@ fn name_tier(e: &Entry, q: &str, words: &[&str]) -> Option<Tier> {
         return Some(1);
     }
     let starts_word = |needle: &str| {
-        e.word_starts
-            .iter()
-            .any(|&s| name.get(usize::from(s)..).is_some_and(|rest| rest.starts_with(needle)))
+        e.word_starts.iter().any(|&s| {
+            name.get(usize::from(s)..)
+                .is_some_and(|rest| rest.starts_with(needle))
+        })
     };
     if starts_word(q) {
         return Some(2);
@@ -184,7 +192,12 @@ mod tests {
         CommuneIndex::new(vec![
             hit("80620", "Péronne", 7_500, "80200"),
             hit("80621", "Péronne-les-Bois", 120, "80201"),
-            hit("80700", "Saint-Quentin-la-Motte-Croix-au-Bailly", 300, "80880"),
+            hit(
+                "80700",
+                "Saint-Quentin-la-Motte-Croix-au-Bailly",
+                300,
+                "80880",
+            ),
             hit("80701", "Saint-Valery-sur-Somme", 2_600, "80230"),
             hit("80702", "Sainte-Segrée", 60, "80290"),
             hit("80703", "Mons-Boubert", 500, "80210"),
@@ -208,7 +221,15 @@ mod tests {
             ("St Valery", &["Saint-Valery-sur-Somme"]),
             ("st-quentin", &["Saint-Quentin-la-Motte-Croix-au-Bailly"]),
             ("ste segree", &["Sainte-Segrée"]),
-            ("st", &["Saint-Valery-sur-Somme", "Saint-Quentin-la-Motte-Croix-au-Bailly", "Sainte-Segrée", "Stenay-Bis"]),
+            (
+                "st",
+                &[
+                    "Saint-Valery-sur-Somme",
+                    "Saint-Quentin-la-Motte-Croix-au-Bailly",
+                    "Sainte-Segrée",
+                    "Stenay-Bis",
+                ],
+            ),
             ("bou", &["Boubers-sur-Canche", "Mons-Boubert"]),
             ("valery somme", &["Saint-Valery-sur-Somme"]),
             ("estrees les crecy", &["Estrées-lès-Crécy"]),
@@ -228,7 +249,13 @@ mod tests {
     #[test]
     fn limit_keeps_the_best() {
         let idx = index();
-        assert_eq!(names(idx.search("s", 2)), ["Saint-Valery-sur-Somme", "Saint-Quentin-la-Motte-Croix-au-Bailly"]);
+        assert_eq!(
+            names(idx.search("s", 2)),
+            [
+                "Saint-Valery-sur-Somme",
+                "Saint-Quentin-la-Motte-Croix-au-Bailly"
+            ]
+        );
         assert!(idx.search("s", 0).is_empty());
     }
 }

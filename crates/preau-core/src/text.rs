@@ -65,7 +65,10 @@ mod tests {
     fn folds_like_a_person_types() {
         let cases = [
             ("Péronne", "peronne"),
-            ("  SAINT-Quentin-la-Motte-Croix-au-Bailly ", "saint quentin la motte croix au bailly"),
+            (
+                "  SAINT-Quentin-la-Motte-Croix-au-Bailly ",
+                "saint quentin la motte croix au bailly",
+            ),
             ("St-Valery-sur-Somme", "saint valery sur somme"),
             ("Ste Segrée", "sainte segree"),
             ("L'Étoile", "l etoile"),

@@ -5,20 +5,31 @@ use chrono::NaiveDateTime;
 use crate::error::{Error, Result};
 
 /// A trimmed, non-empty text of at most `max` characters.
-pub(crate) fn required_text(field: &'static str, label: &str, value: &str, max: usize) -> Result<String> {
+pub(crate) fn required_text(
+    field: &'static str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> Result<String> {
     let v = value.trim();
     if v.is_empty() {
         return Err(Error::invalid(field, format!("{label} est obligatoire.")));
     }
     if v.chars().count() > max {
-        return Err(Error::invalid(field, format!("{label} est trop long ({max} caractères au plus).")));
+        return Err(Error::invalid(
+            field,
+            format!("{label} est trop long ({max} caractères au plus)."),
+        ));
     }
     Ok(v.to_string())
 }
 
 /// `None` for an empty value.
 pub(crate) fn optional_text(value: Option<&str>) -> Option<String> {
-    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
 }
 
 pub(crate) fn email(value: Option<&str>) -> Result<Option<String>> {
@@ -37,7 +48,10 @@ pub(crate) fn email(value: Option<&str>) -> Result<Option<String>> {
     if ok {
         Ok(Some(v))
     } else {
-        Err(Error::invalid("email", "Adresse e-mail invalide (exemple : prenom.nom@mairie.fr)."))
+        Err(Error::invalid(
+            "email",
+            "Adresse e-mail invalide (exemple : prenom.nom@mairie.fr).",
+        ))
     }
 }
 
@@ -45,12 +59,17 @@ pub(crate) fn phone(value: Option<&str>) -> Result<Option<String>> {
     let Some(v) = optional_text(value) else {
         return Ok(None);
     };
-    let allowed = v.chars().all(|c| c.is_ascii_digit() || " .-+()".contains(c));
+    let allowed = v
+        .chars()
+        .all(|c| c.is_ascii_digit() || " .-+()".contains(c));
     let digits = v.chars().filter(char::is_ascii_digit).count();
     if allowed && (10..=15).contains(&digits) {
         Ok(Some(v))
     } else {
-        Err(Error::invalid("phone", "Numéro de téléphone invalide (exemple : 03 22 12 34 56)."))
+        Err(Error::invalid(
+            "phone",
+            "Numéro de téléphone invalide (exemple : 03 22 12 34 56).",
+        ))
     }
 }
 
@@ -63,7 +82,7 @@ pub(crate) fn date_time(field: &'static str, value: &str) -> Result<NaiveDateTim
     match parsed {
         Ok(dt) if (2000..=2100).contains(&chrono::Datelike::year(&dt)) => Ok(dt),
         Ok(_) => Err(Error::invalid(field, "La date doit être comprise entre 2000 et 2100.")),
-        Err(_) => Err(Error::invalid(field, "Date ou heure invalide : indiquez un jour et une heure (jj/mm/aaaa hh:mm).")),
+        Err(_) => Err(Error::invalid(field, "Date ou heure invalide : indiquez une date réelle et une heure (exemple : 2026-12-03T18:00).")),
     }
 }
 
@@ -74,9 +93,17 @@ pub(crate) fn record_id(field: &'static str, value: &str) -> Result<String> {
 }
 
 /// A count typed by the adviser (classes, pupils), within a plausible range.
-pub(crate) fn count(field: &'static str, label: &str, value: Option<u32>, max: u32) -> Result<Option<u32>> {
+pub(crate) fn count(
+    field: &'static str,
+    label: &str,
+    value: Option<u32>,
+    max: u32,
+) -> Result<Option<u32>> {
     match value {
-        Some(n) if n > max => Err(Error::invalid(field, format!("{label} : {n} semble trop élevé ({max} au plus)."))),
+        Some(n) if n > max => Err(Error::invalid(
+            field,
+            format!("{label} : {n} semble trop élevé ({max} au plus)."),
+        )),
         v => Ok(v),
     }
 }
@@ -91,7 +118,10 @@ pub(crate) fn uai(value: Option<&str>) -> Result<Option<String>> {
     if b.len() == 8 && b[..7].iter().all(u8::is_ascii_digit) && b[7].is_ascii_uppercase() {
         Ok(Some(v))
     } else {
-        Err(Error::invalid("uai", "UAI invalide : 7 chiffres suivis d'une lettre (exemple : 0801234X)."))
+        Err(Error::invalid(
+            "uai",
+            "UAI invalide : 7 chiffres suivis d'une lettre (exemple : 0801234X).",
+        ))
     }
 }
 
@@ -104,7 +134,10 @@ mod tests {
         let cases = [
             (None, Ok(None)),
             (Some("  "), Ok(None)),
-            (Some("marie.dupont@mairie-peronne.fr"), Ok(Some("marie.dupont@mairie-peronne.fr"))),
+            (
+                Some("marie.dupont@mairie-peronne.fr"),
+                Ok(Some("marie.dupont@mairie-peronne.fr")),
+            ),
             (Some(" a@b.fr "), Ok(Some("a@b.fr"))),
             (Some("marie"), Err(())),
             (Some("a@b"), Err(())),
@@ -121,10 +154,20 @@ mod tests {
 
     #[test]
     fn phones() {
-        for ok in ["03 22 84 00 00", "+33 3 22 84 00 00", "03.22.84.00.00", "0322840000"] {
+        for ok in [
+            "03 22 84 00 00",
+            "+33 3 22 84 00 00",
+            "03.22.84.00.00",
+            "0322840000",
+        ] {
             assert!(phone(Some(ok)).is_ok(), "{ok}");
         }
-        for bad in ["12", "03 22 84 00 0x", "appeler la mairie", "0322840000000000000"] {
+        for bad in [
+            "12",
+            "03 22 84 00 0x",
+            "appeler la mairie",
+            "0322840000000000000",
+        ] {
             assert!(phone(Some(bad)).is_err(), "{bad}");
         }
     }
@@ -133,14 +176,23 @@ mod tests {
     fn dates() {
         assert!(date_time("d", "2026-12-03T18:00").is_ok());
         assert!(date_time("d", "2026-12-03T18:00:00").is_ok());
-        for bad in ["", "2026-02-30T18:00", "2026-12-03T25:00", "demain", "1899-01-01T10:00"] {
+        for bad in [
+            "",
+            "2026-02-30T18:00",
+            "2026-12-03T25:00",
+            "demain",
+            "1899-01-01T10:00",
+        ] {
             assert!(date_time("d", bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn uais() {
-        assert_eq!(uai(Some("0801234x")).ok().flatten().as_deref(), Some("0801234X"));
+        assert_eq!(
+            uai(Some("0801234x")).ok().flatten().as_deref(),
+            Some("0801234X")
+        );
         assert_eq!(uai(Some("")).ok().flatten(), None);
         for bad in ["080123X", "08012345", "A801234X", "0801234XX"] {
             assert!(uai(Some(bad)).is_err(), "{bad}");

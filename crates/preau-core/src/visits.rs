@@ -63,9 +63,9 @@ fn touch(tx: &Transaction<'_>, visit_id: &str) -> Result<()> {
 impl Store {
     pub fn visit_create(&mut self, commune_insee: &str, scheduled_at: &str) -> Result<Visit> {
         let when = validate::date_time("scheduled_at", scheduled_at)?;
-        let commune = self
-            .commune(commune_insee)
-            .map_err(|_| Error::invalid("commune_insee", "Commune inconnue dans le département."))?;
+        let commune = self.commune(commune_insee).map_err(|_| {
+            Error::invalid("commune_insee", "Commune inconnue dans le département.")
+        })?;
         let id = new_id();
         let now = now_utc();
         let tx = self.conn.transaction()?;
@@ -94,9 +94,9 @@ impl Store {
             )
             .optional()?
             .ok_or_else(not_found)?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT school_id FROM visit_schools WHERE visit_id = ?1 ORDER BY school_id")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT school_id FROM visit_schools WHERE visit_id = ?1 ORDER BY school_id",
+        )?;
         let school_ids = stmt
             .query_map([id], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?;
@@ -155,7 +155,10 @@ impl Store {
             )?;
         }
         if let Some(notes) = &patch.notes {
-            tx.execute("UPDATE visits SET notes = ?2 WHERE id = ?1", params![id, notes])?;
+            tx.execute(
+                "UPDATE visits SET notes = ?2 WHERE id = ?1",
+                params![id, notes],
+            )?;
         }
         if let Some(ids) = &patch.school_ids {
             tx.execute("DELETE FROM visit_schools WHERE visit_id = ?1", [id])?;
@@ -181,10 +184,17 @@ impl Store {
         self.visit(visit_id)?;
         let owner: Option<String> = self
             .conn
-            .query_row("SELECT visit_id FROM participants WHERE id = ?1", [&pid], |r| r.get(0))
+            .query_row(
+                "SELECT visit_id FROM participants WHERE id = ?1",
+                [&pid],
+                |r| r.get(0),
+            )
             .optional()?;
         if owner.as_deref().is_some_and(|o| o != visit_id) {
-            return Err(Error::invalid("id", "Ce participant appartient à une autre visite."));
+            return Err(Error::invalid(
+                "id",
+                "Ce participant appartient à une autre visite.",
+            ));
         }
         let tx = self.conn.transaction()?;
         tx.execute(
@@ -222,9 +232,9 @@ impl Store {
 
     /// All visits, the most recent date first.
     pub fn visits_list(&self) -> Result<Vec<VisitSummary>> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{SUMMARY_SELECT} ORDER BY v.scheduled_at DESC, v.id"))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "{SUMMARY_SELECT} ORDER BY v.scheduled_at DESC, v.id"
+        ))?;
         let rows = stmt
             .query_map([], summary_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;

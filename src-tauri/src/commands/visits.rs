@@ -38,6 +38,10 @@ pub fn participant_save(
 }
 
 #[tauri::command(async)]
-pub fn participant_delete(state: State<'_, AppState>, visit_id: String, id: String) -> IpcResult<()> {
+pub fn participant_delete(
+    state: State<'_, AppState>,
+    visit_id: String,
+    id: String,
+) -> IpcResult<()> {
     state.with_store(|s| s.participant_delete(&visit_id, &id))
 }

@@ -90,7 +90,11 @@ pub fn list_backups(db: &Path) -> Result<Vec<BackupInfo>> {
             created_at,
         });
     }
-    out.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.file_name.cmp(&a.file_name)));
+    out.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then(b.file_name.cmp(&a.file_name))
+    });
     Ok(out)
 }
 

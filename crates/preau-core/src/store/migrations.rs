@@ -9,23 +9,29 @@ use rusqlite::Connection;
 use super::APPLICATION_ID;
 use crate::error::Result;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/001_initial.sql")];
+pub(super) const MIGRATIONS: &[&str] = &[include_str!("../../migrations/001_initial.sql")];
 
+/// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+pub(super) fn version_of(migrations: &[&str]) -> i64 {
+    i64::try_from(migrations.len()).unwrap_or(i64::MAX)
+}
+
 /// Applies the migrations after `from`, all in one transaction.
-pub(super) fn migrate(conn: &mut Connection, from: i64) -> Result<()> {
-    if from >= SCHEMA_VERSION {
+pub(super) fn migrate(conn: &mut Connection, from: i64, migrations: &[&str]) -> Result<()> {
+    let latest = version_of(migrations);
+    if from >= latest {
         return Ok(());
     }
     let tx = conn.transaction()?;
     let start = usize::try_from(from).unwrap_or(0);
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(start) {
+    for (i, sql) in migrations.iter().enumerate().skip(start) {
         tracing::info!(version = i + 1, "applying migration");
         tx.execute_batch(sql)?;
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.pragma_update(None, "user_version", latest)?;
     tx.commit()?;
     Ok(())
 }

@@ -37,17 +37,22 @@ impl Store {
     }
 
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_with(path, migrations::MIGRATIONS)
+    }
+
+    fn open_with(path: &Path, migrations: &[&str]) -> Result<Store> {
+        let latest = migrations::version_of(migrations);
         let found = if path.exists() {
-            check_existing(path)?
+            check_existing(path, latest)?
         } else {
             0
         };
         let mut conn = Connection::open(path).map_err(|e| classify(path, e))?;
         configure(&conn).map_err(|e| classify(path, e))?;
-        if found > 0 && found < SCHEMA_VERSION {
+        if found > 0 && found < latest {
             backup::make_backup(&conn, path, &format!("avant-migration-v{found}"))?;
         }
-        migrations::migrate(&mut conn, found)?;
+        migrations::migrate(&mut conn, found, migrations)?;
         crate::reference::ensure_loaded(&mut conn)?;
         backup::daily_backup(&conn, path)?;
         let communes = CommuneIndex::load(&conn)?;
@@ -66,7 +71,7 @@ impl Store {
 
 /// Reads the schema version of an existing file without writing to it, refusing a file
 /// from a newer Préau, a foreign SQLite file or a damaged one.
-fn check_existing(path: &Path) -> Result<i64> {
+fn check_existing(path: &Path, latest: i64) -> Result<i64> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e))?;
     let read = || -> rusqlite::Result<(i64, i64, String)> {
@@ -89,10 +94,10 @@ fn check_existing(path: &Path) -> Result<i64> {
             reason: format!("not a Préau store (application_id {app_id:#x})"),
         });
     }
-    if version > SCHEMA_VERSION {
+    if version > latest {
         return Err(Error::NewerSchema {
             found: version,
-            supported: SCHEMA_VERSION,
+            supported: latest,
         });
     }
     Ok(version)
@@ -169,4 +174,39 @@ pub fn open_with_status(data_dir: &Path) -> (Option<Store>, crate::model::AppSta
         backups,
     };
     (result.ok(), status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_migration_keeps_a_backup_and_the_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join(DB_FILE);
+        let v1 = migrations::MIGRATIONS;
+        let mut store = Store::open_with(&db, v1).expect("open v1");
+        let visit = store
+            .visit_create("80620", "2026-12-03T18:00")
+            .expect("visit");
+        drop(store);
+
+        let v2: Vec<&str> = v1
+            .iter()
+            .copied()
+            .chain(["ALTER TABLE visits ADD COLUMN mood TEXT"])
+            .collect();
+        let store = Store::open_with(&db, &v2).expect("open v2");
+        assert_eq!(
+            store.visit(&visit.id).expect("visit kept").commune_insee,
+            "80620"
+        );
+        let backups = list_backups(&db).expect("backups");
+        let pre = backups
+            .iter()
+            .find(|b| b.file_name.contains("avant-migration-v1"))
+            .expect("a backup made before migrating");
+        let copy = Store::open_with(Path::new(&pre.path), v1).expect("backup opens at v1");
+        assert!(copy.visit(&visit.id).is_ok());
+    }
 }

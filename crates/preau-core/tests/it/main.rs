@@ -1,0 +1,27 @@
+//! preau-core against real SQLite files in temporary directories.
+
+mod durability;
+mod import;
+mod search;
+mod store;
+mod visits;
+
+use std::path::{Path, PathBuf};
+
+use preau_core::Store;
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
+}
+
+pub fn read_fixture(name: &str) -> String {
+    std::fs::read_to_string(fixture(name)).expect("fixture readable")
+}
+
+pub fn new_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open_in(dir.path()).expect("store opens");
+    (dir, store)
+}
