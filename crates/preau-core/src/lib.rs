@@ -22,3 +22,14 @@ pub use store::{
 
 /// The app's identifier (as in `tauri.conf.json`): names its data directory.
 pub const APP_IDENTIFIER: &str = "fr.somme-numerique.preau";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn identifier_matches_the_tauri_config() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tauri.conf.json"))
+                .expect("tauri.conf.json");
+        assert_eq!(conf["identifier"], super::APP_IDENTIFIER);
+    }
+}
