@@ -1,0 +1,67 @@
+# Shared by scripts/run.sh and scripts/test.sh: install only what is missing.
+# Debian 12, as root (or with sudo). Idempotent: a second run installs nothing.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# A persistent target dir outside the clone keeps rebuilds incremental across clones (CI).
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/preau-target}
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merreur :\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    die "il faut être root (ou avoir sudo) pour installer : $*"; fi
+}
+
+# Build and run dependencies of a Tauri 2 app on Debian 12 (WebKitGTK 4.1).
+APT_BUILD=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
+  librsvg2-dev pkg-config dbus xvfb xauth)
+# End-to-end tests in the real window, and PDF checks for later issues.
+APT_TEST=(webkit2gtk-driver poppler-utils qpdf)
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "apt : installation de ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+need_toolchains() {
+  command -v cargo >/dev/null || die "Rust (cargo) est introuvable : installez-le avec rustup (https://rustup.rs), version 1.90 ou plus."
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$major" -ge 20 ] || die "Node.js 20 ou plus est nécessaire (trouvé : $(node --version))."
+}
+
+# npm packages of the UI, from the lock file; reinstalled only when the lock changes.
+ui_deps() {
+  local stamp="$ROOT/ui/node_modules/.preau-lock"
+  if [ ! -f "$stamp" ] || ! cmp -s "$ROOT/ui/package-lock.json" "$stamp"; then
+    say "npm : installation des paquets de l'interface"
+    (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$ROOT/ui/package-lock.json" "$stamp"
+  fi
+}
+
+ui_build() {
+  say "interface : construction (vite)"
+  (cd "$ROOT/ui" && npm run --silent build >/dev/null)
+}
+
+tauri_driver() {
+  if ! command -v tauri-driver >/dev/null; then
+    say "cargo : installation de tauri-driver 2"
+    cargo install tauri-driver --locked --version '^2' --quiet
+  fi
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Préau and opens its window on a demo data directory
+# (the Somme's communes and the demo catalogue are built in; demo schools and a planned
+# visit are added on first run). No server needed.
+source "$(dirname "$0")/lib.sh"
+
+apt_install "${APT_BUILD[@]}"
+need_toolchains
+ui_deps
+ui_build
+say "cargo : construction de Préau (release ; la première fois prend plusieurs minutes)"
+(cd "$ROOT" && cargo build --release --quiet --bin preau --bin preau-cli)
+
+BIN="$CARGO_TARGET_DIR/release"
+export PREAU_DATA_DIR=${PREAU_DATA_DIR:-$HOME/.local/share/preau-demo}
+if [ ! -f "$PREAU_DATA_DIR/preau.db" ]; then
+  say "données de démonstration dans $PREAU_DATA_DIR"
+  "$BIN/preau-cli" schools import "$ROOT/tests/fixtures/annuaire-education-somme.csv"
+  next=$(date -d 'next tuesday' +%Y-%m-%dT18:00)
+  "$BIN/preau-cli" visits create --commune 80620 --at "$next" >/dev/null
+fi
+
+say "Préau démarre (données : $PREAU_DATA_DIR)"
+app=("$BIN/preau")
+# The single-instance guard talks over the D-Bus session bus: give it one if there is none.
+[ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || app=(dbus-run-session -- "${app[@]}")
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  say "pas d'écran : Préau s'ouvre dans un écran virtuel (Xvfb)"
+  exec xvfb-run -a -s '-screen 0 1366x768x24' "${app[@]}"
+fi
+exec "${app[@]}"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every test of Préau: formatting and lints, the Rust tests (core, CLI), the UI's
+# unit tests and type checks, then the end-to-end test of the real app in its window
+# under Xvfb. Installs what is missing first. Ends with "N passed, N failed".
+source "$(dirname "$0")/lib.sh"
+
+apt_install "${APT_BUILD[@]}" "${APT_TEST[@]}"
+need_toolchains
+ui_deps
+tauri_driver
+
+cd "$ROOT"
+LOG_DIR=$(mktemp -d)
+trap 'rm -rf "$LOG_DIR"' EXIT
+passed=0
+failed=0
+failures=()
+
+# step NAME COMMAND...: runs it, adds its test counts (or 1 for a check) to the totals.
+step() {
+  local name=$1; shift
+  local log="$LOG_DIR/$(echo "$name" | tr -c 'a-zA-Z0-9' '_').log"
+  say "$name"
+  local rc=0
+  "$@" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+  local p f
+  # cargo: "test result: ok. 12 passed; 0 failed"; vitest: "Tests  9 passed (9)";
+  # our e2e: "3 passed, 0 failed".
+  p=$( { grep -aoE '[0-9]+ passed' "$log" || true; } | awk '{s+=$1} END {print s+0}')
+  f=$( { grep -aoE '[0-9]+ failed' "$log" || true; } | awk '{s+=$1} END {print s+0}')
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+    if [ "$rc" -eq 0 ]; then p=1; else f=1; fi
+  elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    f=1
+  fi
+  passed=$((passed + p)); failed=$((failed + f))
+  [ "$rc" -eq 0 ] && [ "$f" -eq 0 ] || failures+=("$name")
+}
+
+step "rustfmt" cargo fmt --all -- --check
+step "tests Rust (cœur, CLI)" cargo test --workspace --exclude preau --quiet
+step "types TypeScript générés à jour" git diff --exit-code --stat -- ui/src/api/types
+step "interface : vérification des types" bash -c 'cd ui && npm run --silent check'
+step "interface : tests unitaires" bash -c 'cd ui && npm test --silent'
+ui_build
+step "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
+step "construction de l'application" cargo build --quiet --bin preau
+step "bout en bout dans la vraie fenêtre" tests/e2e/run.sh "$CARGO_TARGET_DIR/debug/preau"
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+  printf 'échecs : %s\n' "${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the end-to-end tests against the built app binary ($1), each in a fresh data dir,
+# in a virtual screen (Xvfb) with a D-Bus session (for the single-instance guard), through
+# tauri-driver and WebKitWebDriver.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+export PATH="$HOME/.cargo/bin:$PATH"
+
+inner() {
+  local status=0
+  for test in "$HERE"/*.e2e.mjs; do
+    local data port driver_log
+    data=$(mktemp -d)
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    driver_log=$(mktemp)
+    PREAU_DATA_DIR=$data tauri-driver --port "$port" >"$driver_log" 2>&1 &
+    local driver=$!
+    for _ in $(seq 50); do
+      (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+      sleep 0.1
+    done
+    echo "--- $(basename "$test")"
+    PREAU_APP=$APP PREAU_DATA_DIR=$data TAURI_DRIVER_URL="http://127.0.0.1:$port" \
+      PREAU_SCREENSHOTS=${PREAU_SCREENSHOTS:-} node "$test" || { status=1; tail -20 "$driver_log"; }
+    kill "$driver" 2>/dev/null || true
+    wait "$driver" 2>/dev/null || true
+    rm -rf "$data" "$driver_log"
+  done
+  return $status
+}
+
+if [ "${1:-}" = "--inner" ]; then APP=$2; inner; exit; fi
+APP=$(realpath "$1")
+exec xvfb-run -a -s '-screen 0 1366x768x24' dbus-run-session -- "$0" --inner "$APP"
