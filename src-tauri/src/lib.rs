@@ -51,6 +51,7 @@ pub fn run() {
             commands::app::home,
             commands::app::labels,
             commands::app::new_id,
+            commands::app::ui_ready,
             commands::catalogue::catalogue,
             commands::communes::communes_search,
             commands::communes::commune_sheet,

@@ -3,9 +3,11 @@
 
 mod communes;
 mod error;
+pub mod format;
 pub mod model;
 pub mod money;
 mod outbox;
+pub mod plan;
 mod reference;
 mod schools;
 pub mod search;

@@ -32,3 +32,17 @@ pub fn labels() -> Labels {
 pub fn new_id() -> String {
     preau_core::make_id()
 }
+
+/// Called by the UI once its first screen is interactive. With `PREAU_BENCH_READY` set,
+/// prints `READY <unix ms>` for `scripts/bench-startup.sh`; otherwise only logs.
+#[tauri::command(async)]
+pub fn ui_ready(screen: String) {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    if std::env::var_os("PREAU_BENCH_READY").is_some() {
+        println!("READY {ms} {screen}");
+    }
+    tracing::debug!(screen, "ui ready");
+}
