@@ -26,8 +26,9 @@ step() {
   local p f
   # cargo: "test result: ok. 12 passed; 0 failed"; vitest: "Tests  9 passed (9)";
   # our e2e: "3 passed, 0 failed".
-  p=$( { grep -aoE '[0-9]+ passed' "$log" || true; } | awk '{s+=$1} END {print s+0}')
-  f=$( { grep -aoE '[0-9]+ failed' "$log" || true; } | awk '{s+=$1} END {print s+0}')
+  # (vitest also counts test files: that line is left out.)
+  p=$( { grep -av 'Test Files' "$log" | sed 's/\x1b\[[0-9;]*m//g' | grep -aoE '[0-9]+ passed' || true; } | awk '{s+=$1} END {print s+0}')
+  f=$( { grep -av 'Test Files' "$log" | sed 's/\x1b\[[0-9;]*m//g' | grep -aoE '[0-9]+ failed' || true; } | awk '{s+=$1} END {print s+0}')
   if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
     if [ "$rc" -eq 0 ]; then p=1; else f=1; fi
   elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then

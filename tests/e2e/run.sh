@@ -11,9 +11,12 @@ inner() {
   for test in "$HERE"/*.e2e.mjs; do
     local data port driver_log
     data=$(mktemp -d)
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    read -r port native < <(python3 -c 'import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
     driver_log=$(mktemp)
-    PREAU_DATA_DIR=$data tauri-driver --port "$port" >"$driver_log" 2>&1 &
+    PREAU_DATA_DIR=$data tauri-driver --port "$port" --native-port "$native" >"$driver_log" 2>&1 &
     local driver=$!
     for _ in $(seq 50); do
       (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break

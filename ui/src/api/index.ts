@@ -1,0 +1,161 @@
+// The only module that talks to the Rust core. One typed wrapper per Tauri command;
+// argument names are camelCase here, Tauri turns them into the commands' snake_case params.
+import { invoke } from '@tauri-apps/api/core';
+import { getCurrentWindow } from '@tauri-apps/api/window';
+
+import type { AppStatus } from './types/AppStatus';
+import type { Catalogue } from './types/Catalogue';
+import type { CommuneHit } from './types/CommuneHit';
+import type { CommuneSheet } from './types/CommuneSheet';
+import type { Home } from './types/Home';
+import type { ImportReport } from './types/ImportReport';
+import type { Labels } from './types/Labels';
+import type { Participant } from './types/Participant';
+import type { Role } from './types/Role';
+import type { RowError } from './types/RowError';
+import type { School } from './types/School';
+import type { SchoolInput } from './types/SchoolInput';
+import type { SchoolKind } from './types/SchoolKind';
+import type { Visit } from './types/Visit';
+import type { VisitPatch } from './types/VisitPatch';
+import type { VisitSummary } from './types/VisitSummary';
+
+export type {
+  AppStatus,
+  Catalogue,
+  CommuneHit,
+  CommuneSheet,
+  Home,
+  ImportReport,
+  Labels,
+  Participant,
+  Role,
+  RowError,
+  School,
+  SchoolInput,
+  SchoolKind,
+  Visit,
+  VisitPatch,
+  VisitSummary,
+};
+export type { BackupInfo } from './types/BackupInfo';
+export type { CatalogueItem } from './types/CatalogueItem';
+export type { Commune } from './types/Commune';
+export type { RoleOption } from './types/RoleOption';
+export type { SchoolKindOption } from './types/SchoolKindOption';
+export type { StoreState } from './types/StoreState';
+export type { SyncState } from './types/SyncState';
+
+/** The error every command rejects with. */
+export interface IpcError {
+  code: string;
+  message: string;
+  field?: string | null;
+  details?: RowError[] | null;
+}
+
+/** A refused command, as an `Error` carrying the core's French message. */
+export class ApiError extends Error implements IpcError {
+  readonly code: string;
+  readonly field: string | null;
+  readonly details: RowError[] | null;
+
+  constructor(error: IpcError) {
+    super(error.message);
+    this.name = 'ApiError';
+    this.code = error.code;
+    this.field = error.field ?? null;
+    this.details = error.details ?? null;
+  }
+}
+
+function isIpcError(value: unknown): value is IpcError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as IpcError).code === 'string' &&
+    typeof (value as IpcError).message === 'string'
+  );
+}
+
+/** Turns whatever a rejected `invoke` gave into an `ApiError`. */
+export function toApiError(raw: unknown): ApiError {
+  if (raw instanceof ApiError) return raw;
+  if (isIpcError(raw)) return new ApiError(raw);
+  // Tauri itself rejects with a plain string (unknown command, arguments that do not
+  // deserialize…); outside the app `invoke` throws a TypeError.
+  const detail = raw instanceof Error ? raw.message : String(raw);
+  return new ApiError({
+    code: 'internal',
+    message: `Erreur interne de Préau (${detail}).`,
+  });
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (raw) {
+    throw toApiError(raw);
+  }
+}
+
+/** Whether the page runs inside the Tauri shell (false in a plain browser). */
+export function insideTauri(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}
+
+export const api = {
+  appStatus: () => call<AppStatus>('app_status'),
+  restoreBackup: (path: string) => call<AppStatus>('restore_backup', { path }),
+
+  home: () => call<Home>('home'),
+
+  communesSearch: (query: string, limit: number) =>
+    call<CommuneHit[]>('communes_search', { query, limit }),
+  communeSheet: (insee: string) => call<CommuneSheet>('commune_sheet', { insee }),
+
+  schoolSave: (input: SchoolInput) => call<School>('school_save', { input }),
+  schoolsImport: (csv: string) => call<ImportReport>('schools_import', { csv }),
+
+  /** `scheduledAt`: "YYYY-MM-DDTHH:MM", local time. */
+  visitCreate: (communeInsee: string, scheduledAt: string) =>
+    call<Visit>('visit_create', { communeInsee, scheduledAt }),
+  visitGet: (id: string) => call<Visit>('visit_get', { id }),
+  visitsList: () => call<VisitSummary[]>('visits_list'),
+  visitUpdate: (id: string, patch: VisitPatch) => call<Visit>('visit_update', { id, patch }),
+
+  /** Upsert by `participant.id`. */
+  participantSave: (visitId: string, participant: Participant) =>
+    call<Participant>('participant_save', { visitId, participant }),
+  participantDelete: (visitId: string, id: string) =>
+    call<void>('participant_delete', { visitId, id }),
+
+  /** A fresh UUIDv7 from the core, for a record before its first save. */
+  newId: () => call<string>('new_id'),
+
+  labels: () => call<Labels>('labels'),
+  /** Tells the shell the first screen is interactive (start-up benchmark). */
+  uiReady: (screen: string) => call<void>('ui_ready', { screen }),
+  catalogue: () => call<Catalogue>('catalogue'),
+};
+
+let labelsCache: Promise<Labels> | null = null;
+
+/** The labels never change while the app runs: fetched once. */
+export function labels(): Promise<Labels> {
+  if (!labelsCache) {
+    labelsCache = api.labels().catch((error: unknown) => {
+      labelsCache = null;
+      throw error;
+    });
+  }
+  return labelsCache;
+}
+
+/** Runs `beforeClose` (e.g. saving pending edits) before the window closes. */
+export async function onWindowClose(beforeClose: () => Promise<void>): Promise<void> {
+  if (!insideTauri()) return;
+  await getCurrentWindow().onCloseRequested(async () => {
+    await beforeClose();
+  });
+}
