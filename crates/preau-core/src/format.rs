@@ -11,7 +11,7 @@ fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(NNBSP);
         }
         out.push(c);
@@ -85,7 +85,7 @@ mod tests {
         let cases = [
             (0, "0,00\u{a0}€"),
             (5, "0,05\u{a0}€"),
-            (123_456_7, "12\u{202f}345,67\u{a0}€"),
+            (1_234_567, "12\u{202f}345,67\u{a0}€"),
             (100_000_000, "1\u{202f}000\u{202f}000,00\u{a0}€"),
             (99_999, "999,99\u{a0}€"),
             (-150, "−1,50\u{a0}€"),
