@@ -15,6 +15,7 @@ mod store;
 pub mod text;
 mod validate;
 mod visits;
+pub mod workflow;
 
 pub use error::{Error, Result};
 pub use store::{

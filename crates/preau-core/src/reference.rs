@@ -13,7 +13,8 @@ use crate::store::{now_utc, Store};
 const COMMUNES_CSV: &str = include_str!("../../../data/reference/somme_communes.csv");
 const EPCI_CSV: &str = include_str!("../../../data/reference/somme_epci.csv");
 const CATALOGUE_CSV: &str = include_str!("../../../data/reference/catalogue_equipement_ecole.csv");
-const FUNDING_JSON: &str = include_str!("../../../data/reference/financements_reference.json");
+/// Normalised from `financements_reference.json` (kept beside it as the source).
+const FUNDING_JSON: &str = include_str!("../../../data/reference/funding_rules.json");
 
 /// A short, stable fingerprint of shipped data, so a new build reloads what changed.
 fn fingerprint(parts: &[&str]) -> String {
@@ -87,7 +88,7 @@ pub(crate) fn ensure_loaded(conn: &mut Connection) -> Result<()> {
     }
     let funding_version = fingerprint(&[FUNDING_JSON]);
     if loaded_version(&tx, "funding")?.as_deref() != Some(&funding_version) {
-        serde_json::from_str::<serde_json::Value>(FUNDING_JSON)
+        serde_json::from_str::<crate::plan::FundingRules>(FUNDING_JSON)
             .map_err(|e| Error::Reference(format!("funding rules: {e}")))?;
         record_version(
             &tx,

@@ -92,7 +92,7 @@ impl Store {
             }
             None => new_id(),
         };
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         tx.execute(
             "INSERT INTO schools (id, uai, name, kind, public, commune_insee, classes, pupils,
                source, updated_at)
@@ -129,7 +129,7 @@ impl Store {
             rows.collect::<rusqlite::Result<_>>()?
         };
         let parsed = parse_directory(csv_text, &communes)?;
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let mut report = ImportReport {
             skipped: parsed.skipped,
             ..ImportReport::default()

@@ -2,7 +2,7 @@
 //! Every write is one transaction, validated before anything is written.
 
 use chrono::NaiveDateTime;
-use rusqlite::{params, OptionalExtension, Row, Transaction};
+use rusqlite::{params, OptionalExtension, Row};
 
 use crate::error::{Error, Result};
 use crate::model::{Home, Participant, Role, SyncState, Visit, VisitPatch, VisitSummary};
@@ -52,7 +52,7 @@ fn participant_from_row(r: &Row<'_>) -> rusqlite::Result<Participant> {
 }
 
 /// Marks the visit changed for sync and bumps its modification time.
-fn touch(tx: &Transaction<'_>, visit_id: &str) -> Result<()> {
+pub(crate) fn touch(tx: &rusqlite::Connection, visit_id: &str) -> Result<()> {
     tx.execute(
         "UPDATE visits SET updated_at = ?2 WHERE id = ?1",
         params![visit_id, now_utc()],
@@ -68,7 +68,7 @@ impl Store {
         })?;
         let id = new_id();
         let now = now_utc();
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         tx.execute(
             "INSERT INTO visits (id, commune_insee, scheduled_at, notes, created_at, updated_at)
              VALUES (?1, ?2, ?3, '', ?4, ?4)",
@@ -147,7 +147,7 @@ impl Store {
                 ));
             }
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         if let Some(when) = when {
             tx.execute(
                 "UPDATE visits SET scheduled_at = ?2 WHERE id = ?1",
@@ -196,7 +196,7 @@ impl Store {
                 "Ce participant appartient à une autre visite.",
             ));
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         tx.execute(
             "INSERT INTO participants (id, visit_id, position, name, role, phone, email)
              VALUES (?1, ?2,
@@ -218,7 +218,7 @@ impl Store {
     }
 
     pub fn participant_delete(&mut self, visit_id: &str, id: &str) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let n = tx.execute(
             "DELETE FROM participants WHERE id = ?1 AND visit_id = ?2",
             params![id, visit_id],

@@ -9,7 +9,10 @@ use rusqlite::Connection;
 use super::APPLICATION_ID;
 use crate::error::Result;
 
-pub(super) const MIGRATIONS: &[&str] = &[include_str!("../../migrations/001_initial.sql")];
+pub(super) const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/001_initial.sql"),
+    include_str!("../../migrations/002_workflow.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -204,9 +204,13 @@ mod tests {
         let backups = list_backups(&db).expect("backups");
         let pre = backups
             .iter()
-            .find(|b| b.file_name.contains("avant-migration-v1"))
+            .find(|b| {
+                b.file_name
+                    .contains(&format!("avant-migration-v{SCHEMA_VERSION}"))
+            })
             .expect("a backup made before migrating");
-        let copy = Store::open_with(Path::new(&pre.path), v1).expect("backup opens at v1");
+        let copy =
+            Store::open_with(Path::new(&pre.path), v1).expect("backup opens at the old version");
         assert!(copy.visit(&visit.id).is_ok());
     }
 }

@@ -5,6 +5,7 @@ mod import;
 mod search;
 mod store;
 mod visits;
+mod workflow;
 
 use std::path::{Path, PathBuf};
 

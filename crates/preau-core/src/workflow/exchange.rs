@@ -1,0 +1,233 @@
+//! A visit as one JSON document (`preau-cli visits export` / `import`), with a format name
+//! and a version. Import replaces the visit of the same id as a whole, through the same
+//! validated writes as the app, inside one savepoint: all or nothing.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::lines::{parse_quantity, MAX_QUANTITY};
+use super::types::*;
+use crate::error::{Error, Result};
+use crate::model::{School, SchoolInput, Visit, VisitPatch};
+use crate::store::Store;
+use crate::validate;
+
+pub const EXPORT_FORMAT: &str = "preau-visit";
+/// Bumped when the document changes in a way older versions cannot read.
+pub const EXPORT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct ExportScenario {
+    pub scenario: Scenario,
+    pub lines: Vec<EquipmentLine>,
+}
+
+/// The whole visit: what was said, decided and priced, and the schools it concerns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct VisitExport {
+    /// Always "preau-visit".
+    pub format: String,
+    pub version: u32,
+    pub visit: Visit,
+    pub schools: Vec<School>,
+    pub pedagogy: Vec<Pedagogy>,
+    pub classes: Vec<ClassSituation>,
+    pub situations: Vec<SchoolSituation>,
+    pub scenarios: Vec<ExportScenario>,
+}
+
+fn bad_file(message: impl Into<String>) -> Error {
+    Error::invalid("file", message)
+}
+
+impl VisitExport {
+    /// Parses a document, refusing other formats and newer versions with a clear message.
+    pub fn parse(text: &str) -> Result<VisitExport> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            bad_file(format!(
+                "Fichier illisible : ce n'est pas du JSON valide (ligne {}, colonne {}).",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(EXPORT_FORMAT) {
+            return Err(bad_file(
+                "Ce fichier n'est pas une visite exportée par Préau (champ « format »).",
+            ));
+        }
+        let version = value
+            .get("version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| bad_file("Champ « version » manquant ou invalide."))?;
+        if version > u64::from(EXPORT_VERSION) {
+            return Err(bad_file(format!(
+                "Ce fichier a été écrit par une version plus récente de Préau (format {version}, celle-ci lit jusqu'au format {EXPORT_VERSION}). Mettez Préau à jour."
+            )));
+        }
+        serde_json::from_value(value)
+            .map_err(|e| bad_file(format!("Fichier de visite invalide : {e}.")))
+    }
+}
+
+impl Store {
+    pub fn visit_export(&self, visit_id: &str) -> Result<VisitExport> {
+        let w = self.workflow(visit_id)?;
+        let mut scenarios = Vec::new();
+        for s in self.scenarios_of(visit_id)? {
+            let lines = self.lines_of(&s.id)?;
+            scenarios.push(ExportScenario { scenario: s, lines });
+        }
+        Ok(VisitExport {
+            format: EXPORT_FORMAT.to_string(),
+            version: EXPORT_VERSION,
+            visit: w.visit,
+            schools: w.schools,
+            pedagogy: w.pedagogy,
+            classes: w.classes,
+            situations: w.situations,
+            scenarios,
+        })
+    }
+
+    /// Imports a visit document; returns the visit id. Nothing is written if any part is
+    /// invalid.
+    pub fn visit_import(&mut self, doc: &VisitExport) -> Result<String> {
+        self.conn.execute_batch("SAVEPOINT visit_import")?;
+        match self.import_steps(doc) {
+            Ok(id) => {
+                self.conn.execute_batch("RELEASE visit_import")?;
+                Ok(id)
+            }
+            Err(e) => {
+                self.conn
+                    .execute_batch("ROLLBACK TO visit_import; RELEASE visit_import")?;
+                Err(e)
+            }
+        }
+    }
+
+    fn import_steps(&mut self, doc: &VisitExport) -> Result<String> {
+        let v = &doc.visit;
+        let id = validate::record_id("visit.id", &v.id)?;
+        // Schools first: a school already here (same id) is left as the adviser has it.
+        for s in &doc.schools {
+            if s.commune_insee != v.commune_insee {
+                return Err(bad_file(format!(
+                    "L'école « {} » n'est pas dans la commune de la visite.",
+                    s.name
+                )));
+            }
+            if self.school(&s.id).is_err() {
+                let saved = self.school_save(&SchoolInput {
+                    id: None,
+                    uai: s.uai.clone(),
+                    name: s.name.clone(),
+                    kind: s.kind,
+                    public: s.public,
+                    commune_insee: s.commune_insee.clone(),
+                    classes: s.classes,
+                    pupils: s.pupils,
+                })?;
+                self.conn.execute(
+                    "UPDATE schools SET id = ?1, source = ?3 WHERE id = ?2",
+                    rusqlite::params![s.id, saved.id, super::project::enum_key(&s.source)],
+                )?;
+            }
+        }
+        self.conn
+            .execute("DELETE FROM visits WHERE id = ?1", [&id])?;
+        let created = self.visit_create(
+            &v.commune_insee,
+            &v.scheduled_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        )?;
+        self.conn.execute(
+            "UPDATE visits SET id = ?1 WHERE id = ?2",
+            [&id, &created.id],
+        )?;
+        self.conn.execute(
+            "DELETE FROM outbox WHERE entity = 'visit' AND entity_id = ?1",
+            [&created.id],
+        )?;
+        self.visit_update(
+            &id,
+            &VisitPatch {
+                scheduled_at: None,
+                notes: Some(v.notes.clone()),
+                school_ids: Some(v.school_ids.clone()),
+            },
+        )?;
+        for p in &v.participants {
+            self.participant_save(&id, p)?;
+        }
+        for p in &doc.pedagogy {
+            self.pedagogy_save(&id, p)?;
+        }
+        for c in &doc.classes {
+            self.class_save(&id, c)?;
+        }
+        for s in &doc.situations {
+            self.school_situation_save(&id, s)?;
+        }
+        for es in &doc.scenarios {
+            let s = &es.scenario;
+            let sid = validate::record_id("scenario.id", &s.id)?;
+            if !["A", "B", "C"].contains(&s.label.as_str()) {
+                return Err(bad_file(format!(
+                    "Scénario « {} » inconnu (A, B ou C).",
+                    s.label
+                )));
+            }
+            self.conn.execute(
+                "INSERT INTO scenarios (id, visit_id, label, title) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![sid, id, s.label, s.title.trim()],
+            )?;
+            for line in &es.lines {
+                self.import_line(&id, &sid, line)?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// A line keeps the catalogue version and price of the file, after the same checks as
+    /// a line typed in the app.
+    fn import_line(
+        &mut self,
+        visit_id: &str,
+        scenario_id: &str,
+        line: &EquipmentLine,
+    ) -> Result<()> {
+        if line.scenario_id != scenario_id {
+            return Err(bad_file(
+                "Une ligne d'équipement n'est pas rangée sous son scénario.",
+            ));
+        }
+        parse_quantity(&line.quantity.to_string())?;
+        if i64::from(line.quantity) > MAX_QUANTITY
+            || line.unit_price_cents < 0
+            || line.vat_rate_bp > 10_000
+        {
+            return Err(bad_file(format!(
+                "Ligne « {} » : quantité, prix ou TVA hors limites.",
+                line.reference
+            )));
+        }
+        validate::required_text("reference", "La référence", &line.reference, 60)?;
+        validate::required_text("designation", "La désignation", &line.designation, 500)?;
+        // Membership checks (school, class, objectives) are those of `line_save`.
+        let input = LineInput {
+            id: line.id.clone(),
+            scenario_id: scenario_id.to_string(),
+            school_id: line.school_id.clone(),
+            class_id: line.class_id.clone(),
+            reference: line.reference.clone(),
+            quantity: line.quantity.to_string(),
+            objective_ids: line.objective_ids.clone(),
+        };
+        self.check_line_input(visit_id, &input)?;
+        self.write_line(visit_id, line)
+    }
+}
