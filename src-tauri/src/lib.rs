@@ -63,6 +63,19 @@ pub fn run() {
             commands::visits::visit_update,
             commands::visits::participant_save,
             commands::visits::participant_delete,
+            commands::workflow::workflow,
+            commands::workflow::workflow_options,
+            commands::workflow::pedagogy_save,
+            commands::workflow::class_save,
+            commands::workflow::class_delete,
+            commands::workflow::school_situation_save,
+            commands::workflow::scenario_add,
+            commands::workflow::scenario_rename,
+            commands::workflow::scenario_delete,
+            commands::workflow::line_save,
+            commands::workflow::line_delete,
+            commands::workflow::line_reprice,
+            commands::workflow::socle_suggestions,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

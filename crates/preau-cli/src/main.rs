@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand};
+use preau_core::workflow::VisitExport;
 use preau_core::Store;
+
+mod plan_text;
 
 #[derive(Parser)]
 #[command(name = "preau-cli", version, about = "Préau en ligne de commande")]
@@ -60,6 +63,21 @@ enum SchoolsCommand {
 enum VisitsCommand {
     /// Lists the visits: id<TAB>date<TAB>commune<TAB>participants
     List,
+    /// Writes a visit as JSON (format "preau-visit", versioned) to stdout or --out
+    Export {
+        id: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Reads a visit exported as JSON (replaces the visit with the same id)
+    Import { file: PathBuf },
+    /// Prints the funding plan of each scenario of a visit
+    Plan {
+        id: String,
+        /// Machine-readable output (the plans as JSON)
+        #[arg(long)]
+        json: bool,
+    },
     /// Plans a visit and prints its id
     Create {
         /// INSEE code of the commune
@@ -160,6 +178,43 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     v.commune_name,
                     v.participant_count
                 );
+            }
+        }
+        Command::Visits {
+            command: VisitsCommand::Export { id, out },
+        } => {
+            let store = open(&dir)?;
+            let doc = store.visit_export(&id).map_err(user)?;
+            let text = serde_json::to_string_pretty(&doc)? + "\n";
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("impossible d'écrire {}", path.display()))?,
+                None => print!("{text}"),
+            }
+        }
+        Command::Visits {
+            command: VisitsCommand::Import { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("impossible de lire {}", file.display()))?;
+            let doc = VisitExport::parse(&text).map_err(user)?;
+            let mut store = open(&dir)?;
+            let id = store.visit_import(&doc).map_err(user)?;
+            println!("{id}");
+        }
+        Command::Visits {
+            command: VisitsCommand::Plan { id, json },
+        } => {
+            let store = open(&dir)?;
+            let plans = store.plans(&id).map_err(user)?;
+            if json {
+                let value: Vec<serde_json::Value> = plans
+                    .iter()
+                    .map(|(s, p)| serde_json::json!({ "scenario": s, "plan": p }))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                print!("{}", plan_text::render(&plans));
             }
         }
         Command::Visits {

@@ -239,8 +239,9 @@ pub fn compute(lines: &[PricedLine], rules: &FundingRules, ctx: PlanContext) -> 
         };
         if let Some(max) = p.max_population.filter(|m| ctx.commune_population > *m) {
             line.explanation = format!(
-                "Non applicable : réservé aux communes de {max} habitants au plus ({} ici).",
-                ctx.commune_population
+                "Non applicable : réservé aux communes de {} habitants au plus ({} ici).",
+                crate::format::integer(u64::from(max)),
+                crate::format::integer(u64::from(ctx.commune_population))
             );
             not_applicable.push(line);
             continue;

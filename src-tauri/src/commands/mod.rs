@@ -6,3 +6,4 @@ pub mod catalogue;
 pub mod communes;
 pub mod schools;
 pub mod visits;
+pub mod workflow;

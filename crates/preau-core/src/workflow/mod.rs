@@ -235,6 +235,35 @@ impl Store {
         })
     }
 
+    /// One scenario with its lines and plan: what the totals panel shows after a change.
+    pub fn scenario_view(&self, visit_id: &str, scenario_id: &str) -> Result<ScenarioView> {
+        let visit = self.visit(visit_id)?;
+        let scenario = self
+            .scenarios_of(visit_id)?
+            .into_iter()
+            .find(|s| s.id == scenario_id)
+            .ok_or_else(|| Error::NotFound {
+                what: "scenario",
+                id: scenario_id.to_string(),
+            })?;
+        let classes = self.classes_of(visit_id)?;
+        let rules = self.funding_rules()?;
+        let catalogue = self.catalogue()?;
+        let lines = self.lines_of(scenario_id)?;
+        let plan = self.scenario_plan(&visit, &lines, &classes, &rules)?;
+        let views: Vec<LineView> = lines
+            .into_iter()
+            .map(|l| lines::view(l, &catalogue))
+            .collect();
+        let unjustified = views.iter().filter(|v| !v.justified).count();
+        Ok(ScenarioView {
+            scenario,
+            lines: views,
+            plan,
+            unjustified_lines: u32::try_from(unjustified).unwrap_or(u32::MAX),
+        })
+    }
+
     /// The funding plan of each scenario of a visit.
     pub fn plans(&self, visit_id: &str) -> Result<Vec<(Scenario, FundingPlan)>> {
         let visit = self.visit(visit_id)?;
