@@ -45,7 +45,7 @@ step "interface : vérification des types" bash -c 'cd ui && npm run --silent ch
 step "interface : tests unitaires" bash -c 'cd ui && npm test --silent'
 ui_build
 step "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
-step "construction de l'application" cargo build --quiet --bin preau
+step "construction de l'application" cargo build --quiet --bin preau --bin preau-cli
 step "bout en bout dans la vraie fenêtre" tests/e2e/run.sh "$CARGO_TARGET_DIR/debug/preau"
 
 echo

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the end-to-end tests against the built app binary ($1), each in a fresh data dir,
+# Runs the end-to-end tests against the built app binary ($1) and the preau-cli beside
+# it, each in a fresh data dir,
 # in a virtual screen (Xvfb) with a D-Bus session (for the single-instance guard), through
 # tauri-driver and WebKitWebDriver.
 set -euo pipefail
@@ -23,7 +24,7 @@ print(*[s.getsockname()[1] for s in socks])')
       sleep 0.1
     done
     echo "--- $(basename "$test")"
-    PREAU_APP=$APP PREAU_DATA_DIR=$data TAURI_DRIVER_URL="http://127.0.0.1:$port" \
+    PREAU_APP=$APP PREAU_CLI=$(dirname "$APP")/preau-cli PREAU_DATA_DIR=$data TAURI_DRIVER_URL="http://127.0.0.1:$port" \
       PREAU_SCREENSHOTS=${PREAU_SCREENSHOTS:-} node "$test" || { status=1; tail -20 "$driver_log"; }
     kill "$driver" 2>/dev/null || true
     wait "$driver" 2>/dev/null || true

@@ -153,3 +153,55 @@ fn a_newer_data_file_is_refused_with_a_clear_message() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_visit_is_exported_imported_and_planned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture_path = fixture("visit-peronne-2-ecoles.json");
+    let out = cli(dir.path(), &["visits", "import", &fixture_path]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out).trim().to_string();
+
+    let exported = dir.path().join("export.json");
+    let out = cli(dir.path(), &["visits", "export", &id, "--out", &exported.display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let original = std::fs::read_to_string(&fixture_path).expect("fixture");
+    assert_eq!(std::fs::read_to_string(&exported).expect("export"), original);
+
+    let out = cli(dir.path(), &["visits", "plan", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for want in [
+        "Scénario A — Socle complet",
+        "  Total HT\t11\u{202f}926,00\u{a0}€",
+        "  Total TTC\t14\u{202f}311,20\u{a0}€",
+        "(à vérifier)",
+        "Scénario B — Écrans seulement",
+        "  Reste à charge TTC\t1\u{202f}333,87\u{a0}€",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    let out = cli(dir.path(), &["visits", "plan", &id, "--json"]);
+    let plans: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(plans[0]["plan"]["total_ht_cents"], 1_192_600);
+}
+
+#[test]
+fn malformed_and_newer_visit_files_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.json");
+    let cases = [
+        ("{ pas du json", "JSON valide"),
+        ("{\"format\":\"preau-visit\",\"version\":7}", "version plus récente"),
+        ("{\"format\":\"autre\",\"version\":1}", "pas une visite exportée"),
+    ];
+    for (text, want) in cases {
+        std::fs::write(&bad, text).expect("write");
+        let out = cli(dir.path(), &["visits", "import", &bad.display().to_string()]);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(want), "{err}");
+    }
+    assert_eq!(stdout(&cli(dir.path(), &["visits", "list"])), "");
+}
