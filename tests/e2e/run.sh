@@ -2,14 +2,14 @@
 # Runs the end-to-end tests against the built app binary ($1) and the preau-cli beside
 # it, each in a fresh data dir,
 # in a virtual screen (Xvfb) with a D-Bus session (for the single-instance guard), through
-# tauri-driver and WebKitWebDriver.
+# tauri-driver and WebKitWebDriver. PREAU_E2E=NAME runs only tests/e2e/NAME.e2e.mjs.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 export PATH="$HOME/.cargo/bin:$PATH"
 
 inner() {
   local status=0
-  for test in "$HERE"/*.e2e.mjs; do
+  for test in "$HERE"/${PREAU_E2E:-*}.e2e.mjs; do
     local data port driver_log
     data=$(mktemp -d)
     read -r port native < <(python3 -c 'import socket
