@@ -163,10 +163,22 @@ fn a_visit_is_exported_imported_and_planned() {
     let id = stdout(&out).trim().to_string();
 
     let exported = dir.path().join("export.json");
-    let out = cli(dir.path(), &["visits", "export", &id, "--out", &exported.display().to_string()]);
+    let out = cli(
+        dir.path(),
+        &[
+            "visits",
+            "export",
+            &id,
+            "--out",
+            &exported.display().to_string(),
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let original = std::fs::read_to_string(&fixture_path).expect("fixture");
-    assert_eq!(std::fs::read_to_string(&exported).expect("export"), original);
+    assert_eq!(
+        std::fs::read_to_string(&exported).expect("export"),
+        original
+    );
 
     let out = cli(dir.path(), &["visits", "plan", &id]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -192,12 +204,21 @@ fn malformed_and_newer_visit_files_are_refused() {
     let bad = dir.path().join("bad.json");
     let cases = [
         ("{ pas du json", "JSON valide"),
-        ("{\"format\":\"preau-visit\",\"version\":7}", "version plus récente"),
-        ("{\"format\":\"autre\",\"version\":1}", "pas une visite exportée"),
+        (
+            "{\"format\":\"preau-visit\",\"version\":7}",
+            "version plus récente",
+        ),
+        (
+            "{\"format\":\"autre\",\"version\":1}",
+            "pas une visite exportée",
+        ),
     ];
     for (text, want) in cases {
         std::fs::write(&bad, text).expect("write");
-        let out = cli(dir.path(), &["visits", "import", &bad.display().to_string()]);
+        let out = cli(
+            dir.path(),
+            &["visits", "import", &bad.display().to_string()],
+        );
         assert!(!out.status.success());
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{err}");

@@ -6,11 +6,13 @@ use std::time::Instant;
 
 use preau_core::model::VisitPatch;
 use preau_core::plan::{self, PlanContext, PricedLine};
-use preau_core::workflow::{LineInput, Objective, Pedagogy, IenStatus};
+use preau_core::workflow::{IenStatus, LineInput, Objective, Pedagogy};
 use preau_core::{make_id, Store};
 
 const SCHOOLS_CSV: &str = include_str!("../../../tests/fixtures/annuaire-education-somme.csv");
-const ITEMS: [&str; 10] = ["ENI65", "PCENS", "TABL", "CHAR16", "WIFI", "VISU", "BEEPACK", "ENT", "MDM", "MAINT"];
+const ITEMS: [&str; 10] = [
+    "ENI65", "PCENS", "TABL", "CHAR16", "WIFI", "VISU", "BEEPACK", "ENT", "MDM", "MAINT",
+];
 
 fn percentiles(mut samples: Vec<f64>) -> String {
     samples.sort_by(f64::total_cmp);
@@ -23,28 +25,39 @@ fn main() {
     let mut store = Store::open_in(dir.path()).expect("store");
     store.schools_import(SCHOOLS_CSV).expect("schools");
     let schools = store.schools_of("80620").expect("schools");
-    let visit = store.visit_create("80620", "2026-12-03T18:00").expect("visit");
+    let visit = store
+        .visit_create("80620", "2026-12-03T18:00")
+        .expect("visit");
     store
-        .visit_update(&visit.id, &VisitPatch {
-            school_ids: Some(schools.iter().map(|s| s.id.clone()).collect()),
-            ..Default::default()
-        })
+        .visit_update(
+            &visit.id,
+            &VisitPatch {
+                school_ids: Some(schools.iter().map(|s| s.id.clone()).collect()),
+                ..Default::default()
+            },
+        )
         .expect("schools concerned");
     let mut objectives = Vec::new();
     for s in &schools {
-        let o = Objective { id: make_id(), label: "Différencier les apprentissages".into() };
+        let o = Objective {
+            id: make_id(),
+            label: "Différencier les apprentissages".into(),
+        };
         store
-            .pedagogy_save(&visit.id, &Pedagogy {
-                school_id: s.id.clone(),
-                objectives: vec![o.clone()],
-                cycles: vec![2, 3],
-                uses: vec![],
-                crcn: vec![],
-                training_needs: String::new(),
-                ien_status: IenStatus::ASoumettre,
-                ien_date: None,
-                ien_comment: String::new(),
-            })
+            .pedagogy_save(
+                &visit.id,
+                &Pedagogy {
+                    school_id: s.id.clone(),
+                    objectives: vec![o.clone()],
+                    cycles: vec![2, 3],
+                    uses: vec![],
+                    crcn: vec![],
+                    training_needs: String::new(),
+                    ien_status: IenStatus::ASoumettre,
+                    ien_date: None,
+                    ien_comment: String::new(),
+                },
+            )
             .expect("project");
         objectives.push(o);
     }
@@ -53,15 +66,18 @@ fn main() {
         for i in 0..20 {
             let k = i % schools.len();
             store
-                .line_save(&visit.id, &LineInput {
-                    id: make_id(),
-                    scenario_id: scenario.id.clone(),
-                    school_id: schools[k].id.clone(),
-                    class_id: None,
-                    reference: ITEMS[i % ITEMS.len()].into(),
-                    quantity: (1 + i % 5).to_string(),
-                    objective_ids: vec![objectives[k].id.clone()],
-                })
+                .line_save(
+                    &visit.id,
+                    &LineInput {
+                        id: make_id(),
+                        scenario_id: scenario.id.clone(),
+                        school_id: schools[k].id.clone(),
+                        class_id: None,
+                        reference: ITEMS[i % ITEMS.len()].into(),
+                        quantity: (1 + i % 5).to_string(),
+                        objective_ids: vec![objectives[k].id.clone()],
+                    },
+                )
                 .expect("line");
         }
     }
@@ -84,7 +100,13 @@ fn main() {
             yearly: false,
         })
         .collect();
-    let ctx = PlanContext { commune_population: 278, schools: 3, classes: 9, pupils: 180, life_years: 5 };
+    let ctx = PlanContext {
+        commune_population: 278,
+        schools: 3,
+        classes: 9,
+        pupils: 180,
+        life_years: 5,
+    };
     let mut compute_only = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         let t = Instant::now();
@@ -94,6 +116,12 @@ fn main() {
         compute_only.push(t.elapsed().as_secs_f64() * 1e6);
     }
     println!("3 schools, 3 scenarios, 60 lines, {rounds} rounds:");
-    println!("  Store::plans (SQLite reads + compute): {}", percentiles(with_store));
-    println!("  plan::compute x3 (pure):               {}", percentiles(compute_only));
+    println!(
+        "  Store::plans (SQLite reads + compute): {}",
+        percentiles(with_store)
+    );
+    println!(
+        "  plan::compute x3 (pure):               {}",
+        percentiles(compute_only)
+    );
 }

@@ -41,21 +41,20 @@ impl Store {
     }
 
     pub fn commune(&self, insee: &str) -> Result<Commune> {
-        self.conn
-            .query_row(
-                "SELECT c.insee, c.name, c.population, c.postal_codes, c.mairie_address,
+        self.cached_row(
+            "SELECT c.insee, c.name, c.population, c.postal_codes, c.mairie_address,
                    c.mairie_phone, c.mairie_email, c.latitude, c.longitude, NULL,
                    e.siren, e.name, e.kind, e.member
                  FROM communes c LEFT JOIN epci e ON e.siren = c.epci_siren
                  WHERE c.insee = ?1",
-                [insee.trim()],
-                commune_from_row,
-            )
-            .optional()?
-            .ok_or_else(|| Error::NotFound {
-                what: "commune",
-                id: insee.to_string(),
-            })
+            [insee.trim()],
+            commune_from_row,
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound {
+            what: "commune",
+            id: insee.to_string(),
+        })
     }
 
     pub fn commune_sheet(&self, insee: &str) -> Result<CommuneSheet> {

@@ -275,32 +275,31 @@ fn load_catalogue(conn: &Connection, version: &str) -> Result<()> {
 
 impl Store {
     pub fn reference_version(&self, kind: &str) -> Result<ReferenceVersion> {
-        self.conn
-            .query_row(
-                "SELECT kind, version, label, source, indicative FROM reference_versions
+        self.cached_row(
+            "SELECT kind, version, label, source, indicative FROM reference_versions
                  WHERE kind = ?1",
-                [kind],
-                |r| {
-                    Ok(ReferenceVersion {
-                        kind: r.get(0)?,
-                        version: r.get(1)?,
-                        label: r.get(2)?,
-                        source: r.get(3)?,
-                        indicative: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?
-            .ok_or_else(|| Error::NotFound {
-                what: "reference data",
-                id: kind.to_string(),
-            })
+            [kind],
+            |r| {
+                Ok(ReferenceVersion {
+                    kind: r.get(0)?,
+                    version: r.get(1)?,
+                    label: r.get(2)?,
+                    source: r.get(3)?,
+                    indicative: r.get(4)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound {
+            what: "reference data",
+            id: kind.to_string(),
+        })
     }
 
     /// The catalogue version currently in use, with its items by category.
     pub fn catalogue(&self) -> Result<Catalogue> {
         let version = self.reference_version("catalogue")?;
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT reference, category, designation, unit, unit_price_cents, price_min_cents,
                price_max_cents, vat_rate_bp, lifetime_years, budget_section, socle_strand,
                price_status

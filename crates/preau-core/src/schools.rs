@@ -38,8 +38,7 @@ fn school_from_row(r: &Row<'_>) -> rusqlite::Result<School> {
 
 impl Store {
     pub fn school(&self, id: &str) -> Result<School> {
-        self.conn
-            .query_row(&format!("{SELECT} WHERE id = ?1"), [id], school_from_row)
+        self.cached_row(&format!("{SELECT} WHERE id = ?1"), [id], school_from_row)
             .optional()?
             .ok_or_else(|| Error::NotFound {
                 what: "school",
@@ -70,8 +69,7 @@ impl Store {
         })?;
         if let Some(uai) = &uai {
             let other: Option<(String, String)> = self
-                .conn
-                .query_row("SELECT id, name FROM schools WHERE uai = ?1", [uai], |r| {
+                .cached_row("SELECT id, name FROM schools WHERE uai = ?1", [uai], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })
                 .optional()?;
@@ -124,7 +122,7 @@ impl Store {
     /// adviser is kept, since the directory does not have it.
     pub fn schools_import(&mut self, csv_text: &str) -> Result<ImportReport> {
         let communes: HashSet<String> = {
-            let mut stmt = self.conn.prepare("SELECT insee FROM communes")?;
+            let mut stmt = self.conn.prepare_cached("SELECT insee FROM communes")?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };

@@ -85,8 +85,7 @@ impl Store {
             id: id.to_string(),
         };
         let (commune_insee, commune_name, date, notes): (String, String, String, String) = self
-            .conn
-            .query_row(
+            .cached_row(
                 "SELECT v.commune_insee, c.name, v.scheduled_at, v.notes
                  FROM visits v JOIN communes c ON c.insee = v.commune_insee WHERE v.id = ?1",
                 [id],
@@ -94,13 +93,13 @@ impl Store {
             )
             .optional()?
             .ok_or_else(not_found)?;
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT school_id FROM visit_schools WHERE visit_id = ?1 ORDER BY school_id",
         )?;
         let school_ids = stmt
             .query_map([id], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?;
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT id, name, role, phone, email FROM participants WHERE visit_id = ?1
              ORDER BY position, id",
         )?;
@@ -183,8 +182,7 @@ impl Store {
         let email = validate::email(p.email.as_deref())?;
         self.visit(visit_id)?;
         let owner: Option<String> = self
-            .conn
-            .query_row(
+            .cached_row(
                 "SELECT visit_id FROM participants WHERE id = ?1",
                 [&pid],
                 |r| r.get(0),
@@ -232,7 +230,7 @@ impl Store {
 
     /// All visits, the most recent date first.
     pub fn visits_list(&self) -> Result<Vec<VisitSummary>> {
-        let mut stmt = self.conn.prepare(&format!(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "{SUMMARY_SELECT} ORDER BY v.scheduled_at DESC, v.id"
         ))?;
         let rows = stmt
@@ -242,7 +240,7 @@ impl Store {
     }
 
     pub fn visits_of(&self, insee: &str) -> Result<Vec<VisitSummary>> {
-        let mut stmt = self.conn.prepare(&format!(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "{SUMMARY_SELECT} WHERE v.commune_insee = ?1 ORDER BY v.scheduled_at DESC, v.id"
         ))?;
         let rows = stmt
@@ -255,7 +253,9 @@ impl Store {
     pub fn home(&self, now: NaiveDateTime) -> Result<Home> {
         let now = now.format(DATE_FORMAT).to_string();
         let query = |sql: &str| -> Result<Vec<VisitSummary>> {
-            let mut stmt = self.conn.prepare(&format!("{SUMMARY_SELECT} {sql}"))?;
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!("{SUMMARY_SELECT} {sql}"))?;
             let rows = stmt
                 .query_map(params![now, HOME_LIMIT], summary_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -49,6 +49,7 @@ impl Store {
         };
         let mut conn = Connection::open(path).map_err(|e| classify(path, e))?;
         configure(&conn).map_err(|e| classify(path, e))?;
+        conn.set_prepared_statement_cache_capacity(64);
         if found > 0 && found < latest {
             backup::make_backup(&conn, path, &format!("avant-migration-v{found}"))?;
         }
@@ -62,6 +63,15 @@ impl Store {
             communes,
             path: path.to_path_buf(),
         })
+    }
+
+    /// `query_row` through the statement cache: the same reads run on every keystroke.
+    pub(crate) fn cached_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.conn.prepare_cached(sql)?.query_row(params, f)
     }
 
     pub fn path(&self) -> &Path {

@@ -110,28 +110,35 @@ fn apply_item(line: &mut EquipmentLine, item: &CatalogueItem, version: &str) {
 
 impl Store {
     pub fn lines_of(&self, scenario_id: &str) -> Result<Vec<EquipmentLine>> {
-        let mut stmt = self.conn.prepare(&format!(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "{SELECT} WHERE scenario_id = ?1 ORDER BY position, id"
         ))?;
         let mut lines = stmt
             .query_map([scenario_id], line_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut stmt = self.conn.prepare(
-            "SELECT lo.objective_id FROM line_objectives lo JOIN objectives o ON o.id = lo.objective_id
-             WHERE lo.line_id = ?1 ORDER BY o.position, o.id",
+        // All the scenario's links in one query, in the objectives' order.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT lo.line_id, lo.objective_id FROM line_objectives lo
+             JOIN equipment_lines l ON l.id = lo.line_id
+             JOIN objectives o ON o.id = lo.objective_id
+             WHERE l.scenario_id = ?1 ORDER BY o.position, o.id",
         )?;
-        for line in &mut lines {
-            line.objective_ids = stmt
-                .query_map([&line.id], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?;
+        let links = stmt
+            .query_map([scenario_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (line_id, objective_id) in links {
+            if let Some(line) = lines.iter_mut().find(|l| l.id == line_id) {
+                line.objective_ids.push(objective_id);
+            }
         }
         Ok(lines)
     }
 
     fn line(&self, id: &str) -> Result<Option<EquipmentLine>> {
         let line = self
-            .conn
-            .query_row(&format!("{SELECT} WHERE id = ?1"), [id], line_from_row)
+            .cached_row(&format!("{SELECT} WHERE id = ?1"), [id], line_from_row)
             .optional()?;
         match line {
             Some(l) => Ok(self
@@ -199,7 +206,7 @@ impl Store {
         let reference = input.reference.trim();
         let existing = self.line(&id)?;
         if let Some(e) = &existing {
-            let scenario_visit: String = self.conn.query_row(
+            let scenario_visit: String = self.cached_row(
                 "SELECT visit_id FROM scenarios WHERE id = ?1",
                 [&e.scenario_id],
                 |r| r.get(0),

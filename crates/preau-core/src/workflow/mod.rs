@@ -97,7 +97,7 @@ pub fn options() -> WorkflowOptions {
 impl Store {
     /// The funding rules in use (reference data, versioned).
     pub fn funding_rules(&self) -> Result<FundingRules> {
-        let content: Option<String> = self.conn.query_row(
+        let content: Option<String> = self.cached_row(
             "SELECT content FROM reference_versions WHERE kind = 'funding'",
             [],
             |r| r.get(0),

@@ -48,7 +48,7 @@ fn clean_tags(field: &'static str, tags: &[String]) -> Result<Vec<String>> {
 impl Store {
     /// The project of a school for a visit; an empty one "à soumettre" if none yet.
     pub fn pedagogy_of(&self, visit_id: &str, school_id: &str) -> Result<Pedagogy> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT id, label FROM objectives WHERE visit_id = ?1 AND school_id = ?2
              ORDER BY position, id",
         )?;
@@ -61,8 +61,7 @@ impl Store {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let row = self
-            .conn
-            .query_row(
+            .cached_row(
                 "SELECT cycles, uses, crcn, training_needs, ien_status, ien_date, ien_comment
                  FROM pedagogy WHERE visit_id = ?1 AND school_id = ?2",
                 [visit_id, school_id],
@@ -116,8 +115,7 @@ impl Store {
             let label =
                 validate::required_text("objectives", "Le libellé de l'objectif", &o.label, 300)?;
             let owner: Option<(String, String)> = self
-                .conn
-                .query_row(
+                .cached_row(
                     "SELECT visit_id, school_id FROM objectives WHERE id = ?1",
                     [&id],
                     |r| Ok((r.get(0)?, r.get(1)?)),
@@ -205,7 +203,7 @@ impl Store {
     }
 
     pub fn classes_of(&self, visit_id: &str) -> Result<Vec<ClassSituation>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT id, school_id, name, pupils, display, teacher_computer FROM class_situations
              WHERE visit_id = ?1 ORDER BY school_id, position, id",
         )?;
@@ -251,8 +249,7 @@ impl Store {
             ));
         }
         let owner: Option<String> = self
-            .conn
-            .query_row(
+            .cached_row(
                 "SELECT visit_id FROM class_situations WHERE id = ?1",
                 [&id],
                 |r| r.get(0),
@@ -303,8 +300,7 @@ impl Store {
     /// The school-wide situation; "nothing yet" defaults when none was recorded.
     pub fn situation_of(&self, visit_id: &str, school_id: &str) -> Result<SchoolSituation> {
         let row = self
-            .conn
-            .query_row(
+            .cached_row(
                 "SELECT mobile_devices, mobile_charging, wifi, wifi_switchable, internet, ent
                  FROM school_situations WHERE visit_id = ?1 AND school_id = ?2",
                 [visit_id, school_id],
@@ -341,8 +337,7 @@ impl Store {
 
     pub(super) fn situation_recorded(&self, visit_id: &str, school_id: &str) -> Result<bool> {
         Ok(self
-            .conn
-            .query_row(
+            .cached_row(
                 "SELECT 1 FROM school_situations WHERE visit_id = ?1 AND school_id = ?2",
                 [visit_id, school_id],
                 |_| Ok(()),
