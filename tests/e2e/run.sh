@@ -9,7 +9,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 inner() {
   local status=0
-  for test in "$HERE"/${PREAU_E2E:-*}.e2e.mjs; do
+  local tests=("$HERE"/${PREAU_E2E:-*}.e2e.mjs)
+  [ -z "${PREAU_E2E_FILE:-}" ] || tests=("$PREAU_E2E_FILE")
+  for test in "${tests[@]}"; do
     local data port driver_log
     data=$(mktemp -d)
     read -r port native < <(python3 -c 'import socket

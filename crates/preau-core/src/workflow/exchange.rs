@@ -2,6 +2,9 @@
 //! and a version. Import replaces the visit of the same id as a whole, through the same
 //! validated writes as the app, inside one savepoint: all or nothing.
 
+use std::collections::HashMap;
+
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -110,7 +113,29 @@ impl Store {
         }
     }
 
+    /// The file's schools as they are known here: a school already here under another id
+    /// but with the same UAI (both laptops imported the directory) is the same school.
+    fn local_school_ids(&self, doc: &VisitExport) -> Result<HashMap<String, String>> {
+        let mut map = HashMap::new();
+        for s in &doc.schools {
+            if self.school(&s.id).is_ok() {
+                continue;
+            }
+            if let Some(uai) = &s.uai {
+                let local: Option<String> = self
+                    .cached_row("SELECT id FROM schools WHERE uai = ?1", [uai], |r| r.get(0))
+                    .optional()?;
+                if let Some(local) = local {
+                    map.insert(s.id.clone(), local);
+                }
+            }
+        }
+        Ok(map)
+    }
+
     fn import_steps(&mut self, doc: &VisitExport) -> Result<String> {
+        let map = self.local_school_ids(doc)?;
+        let doc = &remap_schools(doc, &map);
         let v = &doc.visit;
         let id = validate::record_id("visit.id", &v.id)?;
         // Schools first: a school already here (same id) is left as the adviser has it.
@@ -230,4 +255,30 @@ impl Store {
         self.check_line_input(visit_id, &input)?;
         self.write_line(visit_id, line)
     }
+}
+
+/// The document with its school ids replaced as `map` says.
+fn remap_schools(doc: &VisitExport, map: &HashMap<String, String>) -> VisitExport {
+    let mut doc = doc.clone();
+    let local = |id: &mut String| {
+        if let Some(l) = map.get(id.as_str()) {
+            *id = l.clone();
+        }
+    };
+    doc.schools.iter_mut().for_each(|s| local(&mut s.id));
+    doc.visit.school_ids.iter_mut().for_each(local);
+    doc.pedagogy
+        .iter_mut()
+        .for_each(|p| local(&mut p.school_id));
+    doc.classes.iter_mut().for_each(|c| local(&mut c.school_id));
+    doc.situations
+        .iter_mut()
+        .for_each(|s| local(&mut s.school_id));
+    for scenario in &mut doc.scenarios {
+        scenario
+            .lines
+            .iter_mut()
+            .for_each(|l| local(&mut l.school_id));
+    }
+    doc
 }

@@ -369,3 +369,24 @@ fn socle_suggestions_follow_the_facts() {
     );
     assert!(suggestions.iter().all(|s| !s.reason.is_empty()));
 }
+
+#[test]
+fn a_visit_from_a_laptop_that_imported_the_same_directory_maps_schools_by_uai() {
+    let (_dir, mut store) = new_store();
+    store
+        .schools_import(&read_fixture("annuaire-education-somme.csv"))
+        .expect("schools");
+    let doc = VisitExport::parse(&read_fixture(FIXTURE)).expect("fixture");
+    let id = store
+        .visit_import(&doc)
+        .expect("import maps schools by UAI");
+    assert_eq!(
+        store.schools_of("80620").expect("schools").len(),
+        3,
+        "no duplicate school"
+    );
+    let w = store.workflow(&id).expect("workflow");
+    assert_eq!(w.schools.len(), 2);
+    assert_eq!(w.scenarios[0].lines.len(), 6);
+    assert_eq!(w.scenarios[0].unjustified_lines, 0, "objectives still tied");
+}
