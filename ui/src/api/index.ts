@@ -5,6 +5,16 @@ import { getCurrentWindow } from '@tauri-apps/api/window';
 
 import type { AppStatus } from './types/AppStatus';
 import type { Catalogue } from './types/Catalogue';
+import type { ClassSituation } from './types/ClassSituation';
+import type { FundingPlan } from './types/FundingPlan';
+import type { LineInput } from './types/LineInput';
+import type { Pedagogy } from './types/Pedagogy';
+import type { Scenario } from './types/Scenario';
+import type { ScenarioView } from './types/ScenarioView';
+import type { SchoolSituation } from './types/SchoolSituation';
+import type { Suggestion } from './types/Suggestion';
+import type { Workflow } from './types/Workflow';
+import type { WorkflowOptions } from './types/WorkflowOptions';
 import type { CommuneHit } from './types/CommuneHit';
 import type { CommuneSheet } from './types/CommuneSheet';
 import type { Home } from './types/Home';
@@ -45,6 +55,34 @@ export type { RoleOption } from './types/RoleOption';
 export type { SchoolKindOption } from './types/SchoolKindOption';
 export type { StoreState } from './types/StoreState';
 export type { SyncState } from './types/SyncState';
+export type { AidLine } from './types/AidLine';
+export type { Base } from './types/Base';
+export type { Display } from './types/Display';
+export type { EquipmentLine } from './types/EquipmentLine';
+export type { FundingInfo } from './types/FundingInfo';
+export type { IenStatus } from './types/IenStatus';
+export type { Internet } from './types/Internet';
+export type { KeyLabel } from './types/KeyLabel';
+export type { LineView } from './types/LineView';
+export type { Objective } from './types/Objective';
+export type { PriceNotice } from './types/PriceNotice';
+export type { Programme } from './types/Programme';
+export type { ProgrammeInfo } from './types/ProgrammeInfo';
+export type { RuleStatus } from './types/RuleStatus';
+export type { VatLine } from './types/VatLine';
+export type { Wifi } from './types/Wifi';
+export type {
+  ClassSituation,
+  FundingPlan,
+  LineInput,
+  Pedagogy,
+  Scenario,
+  ScenarioView,
+  SchoolSituation,
+  Suggestion,
+  Workflow,
+  WorkflowOptions,
+};
 
 /** The error every command rejects with. */
 export interface IpcError {
@@ -137,6 +175,33 @@ export const api = {
   /** Tells the shell the first screen is interactive (start-up benchmark). */
   uiReady: (screen: string) => call<void>('ui_ready', { screen }),
   catalogue: () => call<Catalogue>('catalogue'),
+
+  /** Everything the visit stepper shows, with the funding plan of each scenario. */
+  workflow: (visitId: string) => call<Workflow>('workflow', { visitId }),
+  workflowOptions: () => call<WorkflowOptions>('workflow_options'),
+  /** The whole project of one school; objectives carry ids from `newId`. */
+  pedagogySave: (visitId: string, pedagogy: Pedagogy) =>
+    call<Pedagogy>('pedagogy_save', { visitId, pedagogy }),
+  /** Upsert by `class.id`. */
+  classSave: (visitId: string, cls: ClassSituation) =>
+    call<ClassSituation>('class_save', { visitId, class: cls }),
+  classDelete: (visitId: string, id: string) => call<void>('class_delete', { visitId, id }),
+  schoolSituationSave: (visitId: string, situation: SchoolSituation) =>
+    call<SchoolSituation>('school_situation_save', { visitId, situation }),
+  /** Adds the next scenario (A, then B, then C; a fourth is refused). */
+  scenarioAdd: (visitId: string, title: string) => call<Scenario>('scenario_add', { visitId, title }),
+  scenarioRename: (visitId: string, id: string, title: string) =>
+    call<Scenario>('scenario_rename', { visitId, id, title }),
+  scenarioDelete: (visitId: string, id: string) => call<void>('scenario_delete', { visitId, id }),
+  /** Upsert by `line.id`; answers the line's scenario (lines and funding plan). */
+  lineSave: (visitId: string, line: LineInput) => call<ScenarioView>('line_save', { visitId, line }),
+  lineDelete: (visitId: string, scenarioId: string, id: string) =>
+    call<ScenarioView>('line_delete', { visitId, scenarioId, id }),
+  /** Takes the current catalogue price for a line (asked by the user, never silent). */
+  lineReprice: (visitId: string, scenarioId: string, id: string) =>
+    call<ScenarioView>('line_reprice', { visitId, scenarioId, id }),
+  socleSuggestions: (visitId: string, scenarioId: string) =>
+    call<Suggestion[]>('socle_suggestions', { visitId, scenarioId }),
 };
 
 let labelsCache: Promise<Labels> | null = null;

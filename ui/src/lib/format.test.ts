@@ -5,6 +5,7 @@ import {
   formatInteger,
   formatMoney,
   formatPercentBp,
+  formatPercentPpm,
   formatPopulation,
   frenchPunctuation,
   joinDateTime,
@@ -182,5 +183,21 @@ describe('plural', () => {
   ];
   it.each(cases)('%s → %j', (n, expected) => {
     expect(plural(n, 'participant', 'participants', 'aucun participant')).toBe(expected);
+  });
+});
+
+describe('formatPercentPpm (parts per million)', () => {
+  const cases: [number, string][] = [
+    [0, `0${NB}%`],
+    [164040, `16,404${NB}%`],
+    [700000, `70${NB}%`],
+    [125000, `12,5${NB}%`],
+    [1000000, `100${NB}%`],
+    [800000, `80${NB}%`],
+    [1, `0,0001${NB}%`],
+    [-200000, `${MINUS}20${NB}%`],
+  ];
+  it.each(cases)('%s → %j', (ppm, expected) => {
+    expect(formatPercentPpm(ppm)).toBe(expected);
   });
 });

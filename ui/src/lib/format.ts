@@ -77,6 +77,20 @@ export function formatPercentBp(basisPoints: number | bigint): string {
   return `${negative ? MINUS : ''}${groupDigits(whole.toString())}${decimals}${NBSP}%`;
 }
 
+/**
+ * A rate in parts per million → « 16,404 % », « 70 % », « 12,5 % » (the funding rules'
+ * unit: 1 000 000 = 100 %), written like the core's `format::percent`.
+ */
+export function formatPercentPpm(ppm: number | bigint): string {
+  const n = toBigInt(ppm);
+  const negative = n < 0n;
+  const abs = negative ? -n : n;
+  const whole = abs / 10000n;
+  let decimals = (abs % 10000n).toString().padStart(4, '0').replace(/0+$/, '');
+  decimals = decimals ? `,${decimals}` : '';
+  return `${negative ? MINUS : ''}${groupDigits(whole.toString())}${decimals}${NBSP}%`;
+}
+
 export interface LocalDateTime {
   year: number;
   month: number; // 1-12

@@ -1,0 +1,78 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+// The wrappers only name a command and its arguments: a typo there is an error at run
+// time only (Tauri answers "missing required key"), so each one is checked here.
+const invoke = vi.fn();
+vi.mock('@tauri-apps/api/core', () => ({ invoke: (...args: unknown[]) => invoke(...args) }));
+vi.mock('@tauri-apps/api/window', () => ({ getCurrentWindow: () => ({}) }));
+
+const { api } = await import('./index');
+
+const pedagogy = {
+  school_id: 's1',
+  objectives: [{ id: 'o1', label: 'Lire' }],
+  cycles: [2],
+  uses: [],
+  crcn: [],
+  training_needs: '',
+  ien_status: 'a_soumettre' as const,
+  ien_date: null,
+  ien_comment: '',
+};
+const cls = { id: 'c1', school_id: 's1', name: 'CP', pupils: 22, display: 'aucun' as const, teacher_computer: false };
+const situation = {
+  school_id: 's1',
+  mobile_devices: 0,
+  mobile_charging: false,
+  wifi: 'aucun' as const,
+  wifi_switchable: false,
+  internet: 'adsl' as const,
+  ent: null,
+};
+const line = {
+  id: 'l1',
+  scenario_id: 'sc1',
+  school_id: 's1',
+  class_id: null,
+  reference: 'ENI65',
+  quantity: '2',
+  objective_ids: ['o1'],
+};
+
+const cases: [string, () => Promise<unknown>, string, Record<string, unknown> | undefined][] = [
+  ['workflow', () => api.workflow('v1'), 'workflow', { visitId: 'v1' }],
+  ['workflowOptions', () => api.workflowOptions(), 'workflow_options', undefined],
+  ['pedagogySave', () => api.pedagogySave('v1', pedagogy), 'pedagogy_save', { visitId: 'v1', pedagogy }],
+  ['classSave', () => api.classSave('v1', cls), 'class_save', { visitId: 'v1', class: cls }],
+  ['classDelete', () => api.classDelete('v1', 'c1'), 'class_delete', { visitId: 'v1', id: 'c1' }],
+  ['schoolSituationSave', () => api.schoolSituationSave('v1', situation), 'school_situation_save', { visitId: 'v1', situation }],
+  ['scenarioAdd', () => api.scenarioAdd('v1', ''), 'scenario_add', { visitId: 'v1', title: '' }],
+  ['scenarioRename', () => api.scenarioRename('v1', 'sc1', 'B'), 'scenario_rename', { visitId: 'v1', id: 'sc1', title: 'B' }],
+  ['scenarioDelete', () => api.scenarioDelete('v1', 'sc1'), 'scenario_delete', { visitId: 'v1', id: 'sc1' }],
+  ['lineSave', () => api.lineSave('v1', line), 'line_save', { visitId: 'v1', line }],
+  ['lineDelete', () => api.lineDelete('v1', 'sc1', 'l1'), 'line_delete', { visitId: 'v1', scenarioId: 'sc1', id: 'l1' }],
+  ['lineReprice', () => api.lineReprice('v1', 'sc1', 'l1'), 'line_reprice', { visitId: 'v1', scenarioId: 'sc1', id: 'l1' }],
+  ['socleSuggestions', () => api.socleSuggestions('v1', 'sc1'), 'socle_suggestions', { visitId: 'v1', scenarioId: 'sc1' }],
+];
+
+describe('workflow command wrappers', () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    invoke.mockResolvedValue('ok');
+  });
+
+  it.each(cases)('%s calls %s with camelCase arguments', async (_name, call, command, args) => {
+    await expect(call()).resolves.toBe('ok');
+    expect(invoke).toHaveBeenCalledTimes(1);
+    expect(invoke).toHaveBeenCalledWith(command, args);
+  });
+
+  it('turns a refusal of the core into an ApiError with its field', async () => {
+    invoke.mockRejectedValue({ code: 'invalid_input', message: 'La quantité doit être d’au moins 1.', field: 'quantity' });
+    await expect(api.lineSave('v1', { ...line, quantity: '0' })).rejects.toMatchObject({
+      name: 'ApiError',
+      field: 'quantity',
+      message: 'La quantité doit être d’au moins 1.',
+    });
+  });
+});
