@@ -145,6 +145,24 @@ impl Store {
                     "Une école choisie n'appartient pas à cette commune.",
                 ));
             }
+            // Unticking a school would leave its lines priced in the plans, out of sight.
+            for removed in visit.school_ids.iter().filter(|s| !ids.contains(s)) {
+                let lines: i64 = self.cached_row(
+                    "SELECT count(*) FROM equipment_lines l JOIN scenarios s ON s.id = l.scenario_id
+                     WHERE s.visit_id = ?1 AND l.school_id = ?2",
+                    [id, removed.as_str()],
+                    |r| r.get(0),
+                )?;
+                if lines > 0 {
+                    let name = self.school(removed).map(|s| s.name).unwrap_or_default();
+                    return Err(Error::invalid(
+                        "school_ids",
+                        format!(
+                            "L'école « {name} » a {lines} ligne(s) d'équipement dans les scénarios : supprimez-les avant de la décocher."
+                        ),
+                    ));
+                }
+            }
         }
         let tx = self.conn.savepoint()?;
         if let Some(when) = when {

@@ -32,6 +32,9 @@ import { refreshSyncSoon } from './sync.svelte';
 import { fold, keptObjectives, parseCount, suggestionKey } from './workflow';
 
 const DEBOUNCE_MS = 400;
+// A line's quantity is saved at each keystroke so the totals follow the typing (goal:
+// under 50 ms); SerialSaver coalesces keystrokes that arrive while a save is in flight.
+const LINE_DEBOUNCE_MS = 0;
 
 export interface FieldError {
   field: string | null;
@@ -725,7 +728,7 @@ export class VisitWorkflow {
           },
           (_input, view) => this.#applyView(view),
         ),
-        DEBOUNCE_MS,
+        LINE_DEBOUNCE_MS,
       );
       this.#lineSavers.set(id, saver);
     }

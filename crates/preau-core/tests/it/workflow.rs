@@ -390,3 +390,26 @@ fn a_visit_from_a_laptop_that_imported_the_same_directory_maps_schools_by_uai() 
     assert_eq!(w.scenarios[0].lines.len(), 6);
     assert_eq!(w.scenarios[0].unjustified_lines, 0, "objectives still tied");
 }
+
+#[test]
+fn a_school_with_equipment_lines_cannot_be_unticked() {
+    let (_dir, mut store) = new_store();
+    let id = build_example(&mut store);
+    let before = store.visit(&id).expect("visit");
+    let err = store
+        .visit_update(
+            &id,
+            &VisitPatch {
+                school_ids: Some(vec![]),
+                ..Default::default()
+            },
+        )
+        .expect_err("refused");
+    assert_eq!(err.field(), Some("school_ids"));
+    assert!(
+        err.user_message().contains("ligne(s) d'équipement"),
+        "{}",
+        err.user_message()
+    );
+    assert_eq!(store.visit(&id).expect("visit"), before);
+}
