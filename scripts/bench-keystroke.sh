@@ -7,5 +7,5 @@ need_toolchains
 ui_deps
 ui_build
 tauri_driver
-(cd "$ROOT" && cargo build --release --quiet --bin preau --bin preau-cli)
+(cd "$ROOT" && cargo build --release --quiet -p preau -p preau-cli)
 PREAU_E2E_FILE="$ROOT/tests/e2e/keystroke.bench.mjs" exec "$ROOT/tests/e2e/run.sh" "$CARGO_TARGET_DIR/release/preau"

@@ -9,7 +9,7 @@ need_toolchains
 ui_deps
 ui_build
 say "cargo : construction de Préau (release ; la première fois prend plusieurs minutes)"
-(cd "$ROOT" && cargo build --release --quiet --bin preau --bin preau-cli)
+(cd "$ROOT" && cargo build --release --quiet -p preau -p preau-cli)
 
 BIN="$CARGO_TARGET_DIR/release"
 export PREAU_DATA_DIR=${PREAU_DATA_DIR:-$HOME/.local/share/preau-demo}
