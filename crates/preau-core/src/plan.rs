@@ -92,6 +92,57 @@ pub struct FundingRules {
     pub programmes: Vec<Programme>,
 }
 
+impl FundingRules {
+    /// Checks rules before they are used: a rate over 100 %, a negative ceiling or an
+    /// unnamed programme is refused with a French message naming the programme.
+    pub fn validate(&self) -> Result<(), String> {
+        let rate = |what: &str, ppm: u32| {
+            if ppm > FULL_PPM {
+                Err(format!("{what} : taux de {} supérieur à 100 %.", pct(ppm)))
+            } else {
+                Ok(())
+            }
+        };
+        rate("FCTVA", self.fctva_rate_ppm)?;
+        rate("Part minimale de la commune", self.min_own_share_ppm)?;
+        let mut seen = Vec::new();
+        for p in &self.programmes {
+            let name = if p.name.trim().is_empty() {
+                p.id.as_str()
+            } else {
+                p.name.as_str()
+            };
+            if p.id.trim().is_empty() || p.name.trim().is_empty() {
+                return Err(format!(
+                    "Programme « {name} » : identifiant et nom obligatoires."
+                ));
+            }
+            if seen.contains(&p.id.as_str()) {
+                return Err(format!("Programme « {name} » : identifiant en double."));
+            }
+            seen.push(p.id.as_str());
+            rate(name, p.rate_ppm)?;
+            let ceilings = [
+                p.ceiling_per_class_cents,
+                p.ceiling_per_school_cents,
+                p.ceiling_per_project_cents,
+                p.min_expense_cents,
+            ];
+            if ceilings.iter().flatten().any(|c| *c < 0) {
+                return Err(format!(
+                    "Programme « {name} » : plafond ou minimum négatif."
+                ));
+            }
+            if p.sections.is_empty() {
+                return Err(format!(
+                    "Programme « {name} » : aucune section budgétaire éligible."
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One priced equipment line of a scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PricedLine {
@@ -411,6 +462,57 @@ mod tests {
         pupils: 60,
         life_years: 5,
     };
+
+    #[test]
+    fn rules_with_impossible_values_are_refused() {
+        let ok = rules(vec![programme("DETR", 40)]);
+        assert_eq!(ok.validate(), Ok(()));
+        let cases: Vec<(FundingRules, &str)> = vec![
+            (
+                rules(vec![Programme {
+                    rate_ppm: 1_200_000,
+                    ..programme("DETR", 40)
+                }]),
+                "supérieur à 100",
+            ),
+            (
+                FundingRules {
+                    fctva_rate_ppm: 2_000_000,
+                    ..ok.clone()
+                },
+                "FCTVA",
+            ),
+            (
+                rules(vec![Programme {
+                    ceiling_per_class_cents: Some(-1),
+                    ..programme("X", 10)
+                }]),
+                "négatif",
+            ),
+            (
+                rules(vec![programme("X", 10), programme("X", 20)]),
+                "en double",
+            ),
+            (
+                rules(vec![Programme {
+                    sections: vec![],
+                    ..programme("X", 10)
+                }]),
+                "section",
+            ),
+            (
+                rules(vec![Programme {
+                    id: " ".into(),
+                    ..programme("X", 10)
+                }]),
+                "obligatoires",
+            ),
+        ];
+        for (r, want) in cases {
+            let err = r.validate().expect_err("refused");
+            assert!(err.contains(want), "{err}");
+        }
+    }
 
     #[test]
     fn rates_round_half_up_to_the_cent() {

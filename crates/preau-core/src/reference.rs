@@ -89,6 +89,8 @@ pub(crate) fn ensure_loaded(conn: &mut Connection) -> Result<()> {
     let funding_version = fingerprint(&[FUNDING_JSON]);
     if loaded_version(&tx, "funding")?.as_deref() != Some(&funding_version) {
         serde_json::from_str::<crate::plan::FundingRules>(FUNDING_JSON)
+            .map_err(|e| Error::Reference(format!("funding rules: {e}")))?
+            .validate()
             .map_err(|e| Error::Reference(format!("funding rules: {e}")))?;
         record_version(
             &tx,
