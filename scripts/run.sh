@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds Préau and opens its window on a demo data directory
-# (the Somme's communes and the demo catalogue are built in; demo schools and a planned
-# visit are added on first run). No server needed.
+# (the Somme's communes and the demo catalogue are built in; fictional schools and the
+# example visit of tests/fixtures are added on first run). No server needed.
 source "$(dirname "$0")/lib.sh"
 
 apt_install "${APT_BUILD[@]}"
@@ -16,8 +16,8 @@ export PREAU_DATA_DIR=${PREAU_DATA_DIR:-$HOME/.local/share/preau-demo}
 if [ ! -f "$PREAU_DATA_DIR/preau.db" ]; then
   say "données de démonstration dans $PREAU_DATA_DIR"
   "$BIN/preau-cli" schools import "$ROOT/tests/fixtures/annuaire-education-somme.csv"
-  next=$(date -d 'next tuesday' +%Y-%m-%dT18:00)
-  "$BIN/preau-cli" visits create --commune 80620 --at "$next" >/dev/null
+  # The example visit: two schools, their projects, two scenarios and their funding.
+  "$BIN/preau-cli" visits import "$ROOT/tests/fixtures/visit-peronne-2-ecoles.json" >/dev/null
 fi
 
 say "Préau démarre (données : $PREAU_DATA_DIR)"
