@@ -54,9 +54,17 @@ ui_deps() {
   fi
 }
 
+# Rebuilds ui/dist only when its sources changed: the app embeds it, so a new dist means
+# relinking the app.
 ui_build() {
+  local ui="$ROOT/ui"
+  if [ -f "$ui/dist/index.html" ] && [ -z "$(find "$ui/src" "$ui/public" "$ui/index.html" \
+      "$ui/package-lock.json" "$ui/vite.config.ts" "$ui/svelte.config.js" \
+      -newer "$ui/dist/index.html" -print -quit 2>/dev/null)" ]; then
+    return
+  fi
   say "interface : construction (vite)"
-  (cd "$ROOT/ui" && npm run --silent build >/dev/null)
+  (cd "$ui" && npm run --silent build >/dev/null)
 }
 
 tauri_driver() {
