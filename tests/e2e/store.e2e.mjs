@@ -8,23 +8,16 @@ import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { newSession } from './webdriver.mjs';
+import { assert, fail, finish, ok } from './tap.mjs';
 
 const APP = process.env.PREAU_APP;
 const CLI = process.env.PREAU_CLI;
 const DATA = process.env.PREAU_DATA_DIR;
 const $ = (testid) => `[data-testid="${testid}"]`;
 
-let passed = 0;
-let failed = 0;
-const ok = (label) => { passed += 1; console.log(`ok - ${label}`); };
-const notOk = (label, error) => {
-  failed += 1;
-  console.log(`not ok - ${label}\n  ${String(error?.stack ?? error).split('\n').join('\n  ')}`);
-};
 async function step(label, fn) {
-  try { await fn(); ok(label); } catch (error) { notOk(label, error); throw error; }
+  try { await fn(); ok(label); } catch (error) { fail(label, error); throw error; }
 }
-function assert(condition, message) { if (!condition) throw new Error(message); }
 
 /** Runs the app binary directly (not through the driver) and waits for it to exit. */
 function launchAgain(timeoutMs) {
@@ -82,6 +75,5 @@ try {
   // the failed step was reported
 } finally {
   if (session) await session.delete().catch(() => {});
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed > 0 ? 1 : 0;
+  finish();
 }

@@ -8,6 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { newSession, waitForDriver } from './webdriver.mjs';
+import { assert, fail, finish, ok, shot } from './tap.mjs';
 
 const APP = process.env.PREAU_APP;
 const SHOTS = process.env.PREAU_SCREENSHOTS || null;
@@ -24,36 +25,6 @@ const NOTES = 'Réunion en mairie : le conseil souhaite équiper les deux classe
 const $ = (testid) => `[data-testid="${testid}"]`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let passed = 0;
-let failed = 0;
-let shotIndex = 0;
-
-function ok(label) {
-  passed += 1;
-  console.log(`ok - ${label}`);
-}
-
-function fail(label, error) {
-  failed += 1;
-  console.log(`not ok - ${label}`);
-  console.log(`  ${String(error?.stack ?? error).split('\n').join('\n  ')}`);
-}
-
-function assert(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function shot(session, name) {
-  if (!SHOTS || !session) return;
-  shotIndex += 1;
-  const file = path.join(SHOTS, `${String(shotIndex).padStart(2, '0')}-${name}.png`);
-  try {
-    await session.screenshot(file);
-    console.log(`  screenshot: ${file}`);
-  } catch (error) {
-    console.log(`  (screenshot ${name} failed: ${error.message})`);
-  }
-}
 
 /** Runs one step; a failed step stops the scenario (the next ones depend on it). */
 async function step(label, session, fn) {
@@ -284,5 +255,4 @@ async function main() {
 }
 
 await main();
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

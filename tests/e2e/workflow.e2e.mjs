@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { newSession, waitForDriver } from './webdriver.mjs';
+import { assert, fail, finish, ok, shot } from './tap.mjs';
 
 const run = promisify(execFile);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -71,36 +72,6 @@ function formatMoney(cents) {
   return `${negative ? '\u2212' : ''}${euros},${String(abs % 100).padStart(2, '0')}\u00a0€`;
 }
 
-let passed = 0;
-let failed = 0;
-let shotIndex = 0;
-
-function ok(label) {
-  passed += 1;
-  console.log(`ok - ${label}`);
-}
-
-function fail(label, error) {
-  failed += 1;
-  console.log(`not ok - ${label}`);
-  console.log(`  ${String(error?.stack ?? error).split('\n').join('\n  ')}`);
-}
-
-function assert(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function shot(session, name) {
-  if (!SHOTS || !session) return;
-  shotIndex += 1;
-  const file = path.join(SHOTS, `wf-${String(shotIndex).padStart(2, '0')}-${name}.png`);
-  try {
-    await session.screenshot(file);
-    console.log(`  screenshot: ${file}`);
-  } catch (error) {
-    console.log(`  (screenshot ${name} failed: ${error.message})`);
-  }
-}
 
 class StopScenario extends Error {}
 
@@ -112,7 +83,7 @@ async function step(label, session, fn) {
     return result;
   } catch (error) {
     fail(label, error);
-    await shot(session, `FAILED-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`);
+    await shot(session, `FAILED-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`, 'wf-');
     throw new StopScenario();
   }
 }
@@ -291,7 +262,7 @@ async function firstRun(schools) {
         { message: 'back on Participants' },
       );
     });
-    await shot(session, 'participants');
+    await shot(session, 'participants', 'wf-');
 
     await step('tick two schools on the Participants step', session, async () => {
       const checks = await session.waitFor(
@@ -327,7 +298,7 @@ async function firstRun(schools) {
       await waitSaved(session);
       await checkLayout(session, 'project step');
     });
-    await shot(session, 'project');
+    await shot(session, 'project', 'wf-');
 
     await step('describe the classes of both schools', session, async () => {
       await gotoStep(session, 'situation');
@@ -353,7 +324,7 @@ async function firstRun(schools) {
       await waitSaved(session);
       await checkLayout(session, 'situation step');
     });
-    await shot(session, 'situation');
+    await shot(session, 'situation', 'wf-');
 
     await step('a pupils count that is not a number is refused inline', session, async () => {
       const section = await withText(await session.findAll($('situation-school')), SCHOOL_1);
@@ -385,7 +356,7 @@ async function firstRun(schools) {
       const count = await session.waitForElement($('unjustified-count'));
       assert((await count.text()).includes('1'), `unjustified count: ${await count.text()}`);
     });
-    await shot(session, 'line-unjustified');
+    await shot(session, 'line-unjustified', 'wf-');
 
     await step('quantities « 0 » and « abc » are refused inline with a French message', session, async () => {
       const row = (await session.findAll(`[data-step="equipements"] ${$('line-row')}`))[0];
@@ -403,7 +374,7 @@ async function firstRun(schools) {
         await waitState(session, 'error');
         console.log(`  « ${typed} »: ${(await error.text()).trim()}`);
       }
-      await shot(session, 'quantity-refused');
+      await shot(session, 'quantity-refused', 'wf-');
       await typeInto(quantity, SCENARIOS.A[0].quantity);
       await waitSaved(session);
       await session.waitFor(async () => (await row.findAll($('line-quantity-error'))).length === 0, { message: 'error gone' });
@@ -436,7 +407,7 @@ async function firstRun(schools) {
         return q.bottom > t.top;`, [last]);
       assert(!covered, 'the totals panel covers the line being edited');
     });
-    await shot(session, 'scenario-a');
+    await shot(session, 'scenario-a', 'wf-');
 
     await step('suggestions of the socle are listed with their reason; one is set aside', session, async () => {
       await click(session, await session.find($('suggestions-load')));
@@ -448,7 +419,7 @@ async function firstRun(schools) {
         { message: 'some suggestions' },
       );
       await session.execute('arguments[0].scrollIntoView({ block: "center" });', [items[0]]);
-      await shot(session, 'suggestions');
+      await shot(session, 'suggestions', 'wf-');
       const first = await items[0].text();
       assert(first.includes('socle') || first.includes('Classe') || first.includes(':'), `suggestion text: ${first}`);
       await click(session, await items[0].find($('suggestion-dismiss')));
@@ -511,7 +482,7 @@ async function firstRun(schools) {
       const flag = await session.findAll($('totals-aid-flag'));
       if (flag.length > 0) assert((await flag[0].text()).includes('à vérifier'), 'aid flag says « à vérifier »');
     });
-    await shot(session, 'scenario-b');
+    await shot(session, 'scenario-b', 'wf-');
 
     await step('the comparison shows both scenarios side by side', session, async () => {
       await click(session, await session.find($('scenario-compare')));
@@ -528,7 +499,7 @@ async function firstRun(schools) {
         assert(text.includes(displayed[label].remaining), `comparison ${label}: ${text} vs ${displayed[label].remaining}`);
       }
     });
-    await shot(session, 'comparison');
+    await shot(session, 'comparison', 'wf-');
 
     await step('the Financement step details the plan of the current scenario', session, async () => {
       await gotoStep(session, 'financement');
@@ -540,10 +511,10 @@ async function firstRun(schools) {
       const na = await session.findAll($('plan-not-applicable'));
       assert(aids.length + na.length > 0, 'no programme listed');
       await checkLayout(session, 'funding step');
-      await shot(session, 'funding');
+      await shot(session, 'funding', 'wf-');
       const first = aids[0] ?? na[0];
       await session.execute('arguments[0].scrollIntoView({ block: "center" });', [first]);
-      await shot(session, 'funding-not-applicable');
+      await shot(session, 'funding-not-applicable', 'wf-');
     });
 
     await step('scenario A is funded: each aid with its base, rate, amount, status and explanation', session, async () => {
@@ -561,7 +532,7 @@ async function firstRun(schools) {
       assert(text.includes('à vérifier'), `aid line status: ${JSON.stringify(text)}`);
       assert((await textContent(session, await session.find($('totals-aid')))) === displayed.A.aid, 'totals follow the scenario chosen here');
       await session.execute('arguments[0].scrollIntoView({ block: "center" });', [aids[0]]);
-      await shot(session, 'funding-aids');
+      await shot(session, 'funding-aids', 'wf-');
     });
 
     await step('removing an objective a line serves asks first, then the line is « non justifié »', session, async () => {
@@ -584,7 +555,7 @@ async function firstRun(schools) {
       await session.waitFor(async () => (await row.findAll($('line-unjustified'))).length === 1, { message: 'ENI65 flagged' });
       const count = await session.waitForElement($('unjustified-count'));
       assert((await count.text()).includes('1'), `unjustified count: ${await count.text()}`);
-      await shot(session, 'objective-removed');
+      await shot(session, 'objective-removed', 'wf-');
     });
   } finally {
     await session.delete().catch((error) => console.log(`  (delete session: ${error.message})`));
@@ -676,7 +647,7 @@ async function secondRun(visitId, displayed, imported) {
         );
       }
     });
-    await shot(session, 'after-restart');
+    await shot(session, 'after-restart', 'wf-');
 
     await step('a line at an older catalogue price says so and is repriced only when asked', session, async () => {
       await (await session.find($('nav-visits'))).click();
@@ -693,7 +664,7 @@ async function secondRun(visitId, displayed, imported) {
       assert((await textContent(session, await withdrawn.find($('line-price-notice')))).includes('Retiré du catalogue'), 'withdrawn notice');
       assert((await withdrawn.findAll($('line-reprice'))).length === 0, 'no reprice for a withdrawn item');
       await session.execute('arguments[0].scrollIntoView({ block: "center" });', [row]);
-      await shot(session, 'price-notice');
+      await shot(session, 'price-notice', 'wf-');
       const before = await readTotals(session);
       await click(session, await row.find($('line-reprice')));
       await session.waitFor(async () => (await row.findAll($('line-price-notice'))).length === 0, { message: 'notice gone' });
@@ -710,12 +681,12 @@ async function secondRun(visitId, displayed, imported) {
       for (const select of await session.findAll($('project-ien-status'))) statuses.push(await select.value());
       assert(statuses.includes('soumis'), `IEN statuses: ${statuses}`);
       assert(status, 'IEN status select');
-      await shot(session, 'imported-project');
+      await shot(session, 'imported-project', 'wf-');
       await gotoStep(session, 'situation');
       await session.waitFor(async () => (await session.findAll($('class-row'))).length > 0, { message: 'classes of the imported visit' });
-      await shot(session, 'imported-situation');
+      await shot(session, 'imported-situation', 'wf-');
       await gotoStep(session, 'financement');
-      await shot(session, 'imported-funding');
+      await shot(session, 'imported-funding', 'wf-');
     });
   } finally {
     await session.delete().catch((error) => console.log(`  (delete session: ${error.message})`));
@@ -798,5 +769,4 @@ async function main() {
 }
 
 await main();
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();
