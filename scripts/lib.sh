@@ -20,7 +20,7 @@ as_root() {
 APT_BUILD=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   librsvg2-dev pkg-config dbus xvfb xauth)
 # End-to-end tests in the real window, and PDF checks for later issues.
-APT_TEST=(webkit2gtk-driver poppler-utils qpdf)
+APT_TEST=(webkit2gtk-driver poppler-utils qpdf postgresql)
 
 apt_install() {
   local missing=()

@@ -1,0 +1,1 @@
+//! PDF rendering of proposal snapshots.

@@ -1,0 +1,1 @@
+//! preau-protocol (issue 5, in progress).

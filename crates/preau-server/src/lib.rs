@@ -1,0 +1,1 @@
+//! preau-server (issue 5, in progress).

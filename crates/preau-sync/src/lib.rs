@@ -1,0 +1,1 @@
+//! preau-sync (issue 5, in progress).
