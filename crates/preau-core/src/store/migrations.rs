@@ -12,6 +12,7 @@ use crate::error::Result;
 pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/001_initial.sql"),
     include_str!("../../migrations/002_workflow.sql"),
+    include_str!("../../migrations/003_proposals.sql"),
 ];
 
 /// The schema version this build writes.
