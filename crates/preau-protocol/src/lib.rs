@@ -1,1 +1,319 @@
-//! preau-protocol (issue 5, in progress).
+//! Préau's sync protocol: the JSON wire types shared by the client (`preau-sync`) and the
+//! server (`preau-server`). Every request and response body carries [`PROTOCOL_VERSION`]
+//! in its `protocol` field; a server refuses any other version with
+//! [`ErrorCode::UnsupportedProtocol`].
+//!
+//! Ordering never relies on device clocks: the server gives every accepted change a
+//! sequence number (a record's `revision`), and pull pages are read after a server cursor.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// All API routes live under this prefix.
+pub const API_PREFIX: &str = "/api/v1";
+/// Largest request body the server accepts, in bytes.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Most changes in one push batch.
+pub const MAX_BATCH_CHANGES: usize = 2_000;
+/// Most records in one pull page.
+pub const MAX_PAGE_RECORDS: u32 = 2_000;
+/// Longest table name or field name, in bytes.
+pub const MAX_NAME_LEN: usize = 64;
+/// Longest record id, in bytes (a UUID, or the key columns of a link table joined by `/`).
+pub const MAX_RECORD_ID_LEN: usize = 160;
+
+/// Machine-readable error codes, serialised in snake_case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not JSON.
+    MalformedJson,
+    /// JSON, but not the expected shape or values.
+    InvalidBody,
+    /// The body is larger than [`MAX_BODY_BYTES`].
+    PayloadTooLarge,
+    /// The `protocol` field is missing or not [`PROTOCOL_VERSION`].
+    UnsupportedProtocol,
+    /// No `Authorization: Bearer` header.
+    MissingToken,
+    /// A token the server does not know.
+    InvalidToken,
+    /// The device was revoked by the syndicate.
+    RevokedToken,
+    /// The enrollment code is unknown, used or expired.
+    InvalidEnrollmentCode,
+    /// No such route or resource.
+    NotFound,
+    /// The route exists, not with this method.
+    MethodNotAllowed,
+    /// Something failed on the server; details are in its logs.
+    Internal,
+    /// A code from a newer server.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::InvalidBody => "invalid_body",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedProtocol => "unsupported_protocol",
+            ErrorCode::MissingToken => "missing_token",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::RevokedToken => "revoked_token",
+            ErrorCode::InvalidEnrollmentCode => "invalid_enrollment_code",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unknown => "unknown",
+        }
+    }
+}
+
+/// Every error response: `{code, message}`. The message is English, for logs and IT; the
+/// client shows its own French text chosen from the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Exchanges a one-time enrollment code for a device token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    pub protocol: u32,
+    /// The code printed by `preau-server enroll`.
+    pub code: String,
+    /// A label for the laptop (host name), shown in `devices list`.
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EnrollResponse {
+    pub protocol: u32,
+    pub device_id: Uuid,
+    pub adviser: String,
+    /// The bearer token for every later call. Shown once; the server keeps only its hash.
+    pub token: String,
+}
+
+/// One change made on a laptop to one record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    /// Made on the laptop (UUIDv7) and kept until acknowledged: a resent change is
+    /// recognised and not applied twice.
+    pub change_id: Uuid,
+    /// The table, e.g. `visits`.
+    pub table: String,
+    /// The record's UUIDv7, or for a link table its key columns joined by `/`.
+    pub record_id: String,
+    /// The record revision the laptop had seen when it made the change (0: none).
+    pub base_revision: i64,
+    /// The changed fields and their new values (every field for a new record).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub fields: Map<String, Value>,
+    /// The record was deleted (a tombstone); `fields` is then ignored.
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub protocol: u32,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AckStatus {
+    /// Applied now.
+    Applied,
+    /// Applied, but a field was changed meanwhile on another laptop: both values are
+    /// kept and the record is in conflict.
+    Conflict,
+    /// Seen before (a resent change): acknowledged, not applied again.
+    Duplicate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Ack {
+    pub change_id: Uuid,
+    pub status: AckStatus,
+    /// The server sequence number given to the change.
+    pub revision: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PushResponse {
+    pub protocol: u32,
+    pub acks: Vec<Ack>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PullRequest {
+    pub protocol: u32,
+    /// The `next_cursor` of the previous page (0 for everything).
+    pub cursor: i64,
+    /// At most this many records (capped at [`MAX_PAGE_RECORDS`]).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// A value of a field kept aside because two laptops changed it concurrently.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct FieldConflict {
+    pub field: String,
+    /// The other value (the record's `fields` hold the one that came first).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub value: Value,
+    pub device_id: Uuid,
+    pub revision: i64,
+}
+
+/// The server's current state of one record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RemoteRecord {
+    pub table: String,
+    pub record_id: String,
+    /// The sequence number of the record's last change (the cursor order).
+    pub revision: i64,
+    pub deleted: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub fields: Map<String, Value>,
+    /// Non-empty: the record is in conflict; the app shows both values.
+    #[serde(default)]
+    pub conflicts: Vec<FieldConflict>,
+}
+
+/// The published version of one reference data set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReferenceVersion {
+    /// `catalogue`, `funding` or `schools`.
+    pub kind: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PullResponse {
+    pub protocol: u32,
+    pub records: Vec<RemoteRecord>,
+    /// Where the next page starts.
+    pub next_cursor: i64,
+    /// More records wait after `next_cursor`.
+    pub more: bool,
+    /// The reference data versions published on the server.
+    pub reference: Vec<ReferenceVersion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceRequest {
+    pub protocol: u32,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReferenceResponse {
+    pub protocol: u32,
+    pub kind: String,
+    pub version: i64,
+    /// The file as imported (CSV or JSON text).
+    pub content: String,
+}
+
+/// The reference data kinds the server publishes.
+pub const REFERENCE_KINDS: &[&str] = &["catalogue", "funding", "schools"];
+
+/// A table or field name the protocol accepts: `[a-z_][a-z0-9_]*`, at most
+/// [`MAX_NAME_LEN`] bytes.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !name.as_bytes()[0].is_ascii_digit()
+}
+
+/// A record id the protocol accepts: non-empty, at most [`MAX_RECORD_ID_LEN`] bytes of
+/// `[0-9A-Za-z_/-]`.
+pub fn is_valid_record_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_RECORD_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_serialise_as_their_str() {
+        for code in [
+            ErrorCode::MalformedJson,
+            ErrorCode::UnsupportedProtocol,
+            ErrorCode::RevokedToken,
+            ErrorCode::Internal,
+        ] {
+            let json = serde_json::to_string(&code).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+        let unknown: ErrorCode = serde_json::from_str("\"from_the_future\"").expect("parse");
+        assert_eq!(unknown, ErrorCode::Unknown);
+    }
+
+    #[test]
+    fn a_change_round_trips() {
+        let json = r#"{"change_id":"01890a5d-ac96-774b-bcce-b302099a8057","table":"visits",
+            "record_id":"01890a5d-ac96-774b-bcce-b302099a8058","base_revision":0,
+            "fields":{"notes":"école","quantity":3}}"#;
+        let c: Change = serde_json::from_str(json).expect("parse");
+        assert!(!c.deleted);
+        assert_eq!(c.fields["quantity"], 3);
+        let back: Change =
+            serde_json::from_str(&serde_json::to_string(&c).expect("ser")).expect("parse");
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn names_and_ids_are_checked() {
+        assert!(is_valid_name("equipment_lines"));
+        assert!(!is_valid_name("visits; DROP TABLE"));
+        assert!(!is_valid_name("1abc"));
+        assert!(!is_valid_name(""));
+        assert!(is_valid_record_id(
+            "01890a5d-ac96-774b-bcce-b302099a8057/01890a5d-ac96-774b-bcce-b302099a8058"
+        ));
+        assert!(!is_valid_record_id("a'b"));
+    }
+}
