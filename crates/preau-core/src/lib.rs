@@ -12,6 +12,7 @@ mod reference;
 mod schools;
 pub mod search;
 mod store;
+pub mod sync_state;
 pub mod text;
 mod validate;
 mod visits;

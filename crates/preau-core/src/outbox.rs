@@ -12,6 +12,13 @@ pub(crate) fn mark(conn: &Connection, entity: &str, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Records changed locally and not yet acknowledged by the server (schema 4 tracks them
+/// per field in `sync_log`, then `sync_outgoing`; see `sync_state.rs`).
 pub(crate) fn pending(conn: &Connection) -> Result<u32> {
-    Ok(conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT (SELECT count(*) FROM (SELECT DISTINCT tbl, record_id FROM sync_log))
+              + (SELECT count(*) FROM sync_outgoing)",
+        [],
+        |r| r.get(0),
+    )?)
 }

@@ -13,6 +13,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/001_initial.sql"),
     include_str!("../../migrations/002_workflow.sql"),
     include_str!("../../migrations/003_proposals.sql"),
+    include_str!("../../migrations/004_sync.sql"),
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,276 @@
+//! How one change meets the server's state of its record. Pure functions on plain data,
+//! shared by every storage backend.
+//!
+//! - Fields are merged one by one: two laptops changing different fields both win.
+//! - A field changed by another device after the change's base revision is a concurrent
+//!   edit: the value already on the server stays in `fields`, the incoming one is kept in
+//!   `conflicts` (nothing is dropped) until a change based on a newer revision settles it.
+//! - A delete leaves a tombstone (the fields are kept); an edit arriving for a tombstone
+//!   is kept as a conflict on it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use preau_protocol::{Ack, AckStatus, Change, FieldConflict, RemoteRecord};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// Who last wrote a field, and at which server sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldMeta {
+    pub rev: i64,
+    pub device: Uuid,
+}
+
+/// The server's state of one record, as stored.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RecordState {
+    pub revision: i64,
+    pub deleted: bool,
+    pub deleted_by: Option<FieldMeta>,
+    pub fields: Map<String, Value>,
+    pub meta: BTreeMap<String, FieldMeta>,
+    pub conflicts: Vec<FieldConflict>,
+}
+
+/// The stored JSON of the bookkeeping columns.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct StoredMeta {
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldMeta>,
+    #[serde(default)]
+    pub deleted_by: Option<FieldMeta>,
+}
+
+/// Applies `change` made by `device`, given sequence number `seq`, to `state` (None: the
+/// record is new to the server).
+pub fn apply(
+    state: Option<RecordState>,
+    change: &Change,
+    device: Uuid,
+    seq: i64,
+) -> (RecordState, AckStatus) {
+    let mut st = state.unwrap_or_default();
+    let me = FieldMeta { rev: seq, device };
+    let concurrent = |m: &FieldMeta| m.rev > change.base_revision && m.device != device;
+    let mut status = AckStatus::Applied;
+
+    if change.deleted {
+        if !st.deleted {
+            st.deleted = true;
+            st.deleted_by = Some(me);
+        }
+        st.revision = seq;
+        return (st, status);
+    }
+
+    if st.deleted {
+        // An edit for a deleted record: the delete stands, the values are kept aside.
+        for (field, value) in &change.fields {
+            if st.fields.get(field) != Some(value) {
+                st.conflicts.push(FieldConflict {
+                    field: field.clone(),
+                    value: value.clone(),
+                    device_id: device,
+                    revision: seq,
+                });
+                status = AckStatus::Conflict;
+            }
+        }
+        st.revision = seq;
+        return (st, status);
+    }
+
+    for (field, value) in &change.fields {
+        let current = st.fields.get(field);
+        let clash = match st.meta.get(field) {
+            Some(m) => concurrent(m) && current != Some(value),
+            None => false,
+        };
+        if clash {
+            st.conflicts.push(FieldConflict {
+                field: field.clone(),
+                value: value.clone(),
+                device_id: device,
+                revision: seq,
+            });
+            status = AckStatus::Conflict;
+        } else {
+            // A change that had seen every conflicting value settles the conflict.
+            st.conflicts
+                .retain(|c| c.field != *field || c.revision > change.base_revision);
+            st.fields.insert(field.clone(), value.clone());
+            st.meta.insert(field.clone(), me);
+        }
+    }
+    st.revision = seq;
+    (st, status)
+}
+
+/// What a batch does to the store, computed in memory by [`apply_batch`].
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    pub acks: Vec<Ack>,
+    /// The final state of every record the batch touched, keyed by (table, record id).
+    pub records: HashMap<(String, String), RecordState>,
+    /// New change ids with their sequence number and status, to remember.
+    pub seen: Vec<(Uuid, i64, AckStatus)>,
+    /// The last sequence number used.
+    pub last_seq: i64,
+}
+
+/// Applies a batch in order. `already_seen` holds the change ids the store knew before
+/// (with their sequence number); `load` gives the stored state of a record.
+pub fn apply_batch<E>(
+    changes: &[Change],
+    device: Uuid,
+    last_seq: i64,
+    already_seen: &HashMap<Uuid, i64>,
+    mut load: impl FnMut(&str, &str) -> Result<Option<RecordState>, E>,
+) -> Result<BatchOutcome, E> {
+    let mut out = BatchOutcome {
+        last_seq,
+        ..BatchOutcome::default()
+    };
+    let mut in_batch: HashMap<Uuid, i64> = HashMap::new();
+    for ch in changes {
+        if let Some(rev) = already_seen
+            .get(&ch.change_id)
+            .or_else(|| in_batch.get(&ch.change_id))
+        {
+            out.acks.push(Ack {
+                change_id: ch.change_id,
+                status: AckStatus::Duplicate,
+                revision: *rev,
+            });
+            continue;
+        }
+        out.last_seq += 1;
+        let seq = out.last_seq;
+        let key = (ch.table.clone(), ch.record_id.clone());
+        let state = match out.records.remove(&key) {
+            Some(st) => Some(st),
+            None => load(&ch.table, &ch.record_id)?,
+        };
+        let (state, status) = apply(state, ch, device, seq);
+        out.records.insert(key, state);
+        in_batch.insert(ch.change_id, seq);
+        out.seen.push((ch.change_id, seq, status));
+        out.acks.push(Ack {
+            change_id: ch.change_id,
+            status,
+            revision: seq,
+        });
+    }
+    Ok(out)
+}
+
+pub fn status_str(s: AckStatus) -> &'static str {
+    match s {
+        AckStatus::Applied => "applied",
+        AckStatus::Conflict => "conflict",
+        AckStatus::Duplicate => "duplicate",
+    }
+}
+
+/// Builds a state from its stored columns.
+pub fn state_from_columns(
+    revision: i64,
+    deleted: bool,
+    fields: &str,
+    meta: &str,
+    conflicts: &str,
+) -> serde_json::Result<RecordState> {
+    let meta: StoredMeta = serde_json::from_str(meta)?;
+    Ok(RecordState {
+        revision,
+        deleted,
+        deleted_by: meta.deleted_by,
+        fields: serde_json::from_str(fields)?,
+        meta: meta.fields,
+        conflicts: serde_json::from_str(conflicts)?,
+    })
+}
+
+impl RecordState {
+    pub fn into_remote(self, table: String, record_id: String) -> RemoteRecord {
+        RemoteRecord {
+            table,
+            record_id,
+            revision: self.revision,
+            deleted: self.deleted,
+            fields: self.fields,
+            conflicts: self.conflicts,
+        }
+    }
+
+    /// The bookkeeping as stored in the `meta` column.
+    pub fn stored_meta(&self) -> StoredMeta {
+        StoredMeta {
+            fields: self.meta.clone(),
+            deleted_by: self.deleted_by,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn change(base: i64, fields: Value) -> Change {
+        Change {
+            change_id: Uuid::now_v7(),
+            table: "visits".into(),
+            record_id: "r".into(),
+            base_revision: base,
+            fields: fields.as_object().cloned().unwrap_or_default(),
+            deleted: false,
+        }
+    }
+
+    #[test]
+    fn different_fields_merge_and_same_field_conflicts() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let (st, s) = apply(None, &change(0, json!({"notes": "x", "date": "d"})), a, 1);
+        assert_eq!(s, AckStatus::Applied);
+        // a edits notes, b (who saw revision 1) edits date: both merge.
+        let (st, _) = apply(Some(st), &change(1, json!({"notes": "a"})), a, 2);
+        let (st, s) = apply(Some(st), &change(1, json!({"date": "b"})), b, 3);
+        assert_eq!(s, AckStatus::Applied);
+        assert_eq!(st.fields["notes"], "a");
+        assert_eq!(st.fields["date"], "b");
+        // b edits notes too, based on revision 1: conflict, both kept.
+        let (st, s) = apply(Some(st), &change(1, json!({"notes": "b"})), b, 4);
+        assert_eq!(s, AckStatus::Conflict);
+        assert_eq!(st.fields["notes"], "a");
+        assert_eq!(st.conflicts.len(), 1);
+        assert_eq!(st.conflicts[0].value, "b");
+        // a settles it having seen revision 4.
+        let (st, s) = apply(Some(st), &change(4, json!({"notes": "b"})), a, 5);
+        assert_eq!(s, AckStatus::Applied);
+        assert!(st.conflicts.is_empty());
+        assert_eq!(st.revision, 5);
+    }
+
+    #[test]
+    fn own_later_edits_never_conflict_and_deletes_are_tombstones() {
+        let a = Uuid::now_v7();
+        let (st, _) = apply(None, &change(0, json!({"notes": "1"})), a, 1);
+        let (st, s) = apply(Some(st), &change(0, json!({"notes": "2"})), a, 2);
+        assert_eq!(s, AckStatus::Applied);
+        let mut del = change(2, json!({}));
+        del.deleted = true;
+        let (st, _) = apply(Some(st), &del, a, 3);
+        assert!(st.deleted);
+        assert_eq!(st.fields["notes"], "2");
+        let (st, s) = apply(
+            Some(st),
+            &change(1, json!({"notes": "3"})),
+            Uuid::now_v7(),
+            4,
+        );
+        assert_eq!(s, AckStatus::Conflict);
+        assert!(st.deleted);
+    }
+}

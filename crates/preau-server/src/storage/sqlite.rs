@@ -1,0 +1,450 @@
+//! The embedded SQLite backend: one writer connection and a few readers, each call run
+//! on tokio's blocking pool.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use preau_protocol::{Ack, Change, ReferenceVersion};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use uuid::Uuid;
+
+use super::{parse_ts, ts, Device, Fut, Page, Storage};
+use crate::error::{Error, Result};
+use crate::merge::{self, state_from_columns, status_str};
+
+pub const DB_FILE: &str = "preau-server.db";
+const READERS: usize = 4;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE devices (
+    id          TEXT PRIMARY KEY,
+    adviser     TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    token_hash  TEXT NOT NULL UNIQUE,
+    enrolled_at TEXT NOT NULL,
+    revoked_at  TEXT
+) STRICT;
+CREATE TABLE enrollment_codes (
+    code_hash  TEXT PRIMARY KEY,
+    adviser    TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at    TEXT,
+    device_id  TEXT
+) STRICT;
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) STRICT;
+INSERT INTO counters (name, value) VALUES ('seq', 0);
+CREATE TABLE records (
+    tbl       TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    revision  INTEGER NOT NULL,
+    deleted   INTEGER NOT NULL,
+    fields    TEXT NOT NULL,
+    meta      TEXT NOT NULL,
+    conflicts TEXT NOT NULL,
+    PRIMARY KEY (tbl, record_id)
+) STRICT;
+CREATE UNIQUE INDEX records_by_revision ON records (revision);
+CREATE TABLE changes_seen (
+    change_id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    revision  INTEGER NOT NULL,
+    status    TEXT NOT NULL
+) STRICT;
+CREATE TABLE reference_data (
+    kind         TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    content      TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    PRIMARY KEY (kind, version)
+) STRICT;
+"#];
+
+pub struct SqliteStorage {
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Vec<Mutex<Connection>>>,
+    next_reader: AtomicUsize,
+}
+
+fn connect(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let latest = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+    if found > latest {
+        return Err(Error::Storage(format!(
+            "database schema {found} is newer than this server ({latest})"
+        )));
+    }
+    let tx = conn.transaction()?;
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
+        tracing::info!(version = i + 1, "applying sqlite migration");
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", latest)?;
+    tx.commit()?;
+    Ok(())
+}
+
+impl SqliteStorage {
+    pub fn open(path: &Path) -> Result<SqliteStorage> {
+        let mut writer = connect(path)?;
+        migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| connect(path).map(Mutex::new))
+            .collect::<Result<Vec<_>>>()?;
+        tracing::info!(path = %path.display(), "sqlite storage opened");
+        Ok(SqliteStorage {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(readers),
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    fn write<T, F>(&self, f: F) -> Fut<'static, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.writer);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut guard = conn
+                    .lock()
+                    .map_err(|_| Error::Storage("writer lock poisoned".into()))?;
+                f(&mut guard)
+            })
+            .await?
+        })
+    }
+
+    fn read<T, F>(&self, f: F) -> Fut<'static, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let readers = Arc::clone(&self.readers);
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % READERS;
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let conn = readers
+                    .get(i)
+                    .ok_or_else(|| Error::Storage("no reader".into()))?;
+                let guard = conn
+                    .lock()
+                    .map_err(|_| Error::Storage("reader lock poisoned".into()))?;
+                f(&guard)
+            })
+            .await?
+        })
+    }
+}
+
+fn device_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, String, String, String, Option<String>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_device(row: (String, String, String, String, Option<String>)) -> Result<Device> {
+    let (id, adviser, name, enrolled_at, revoked_at) = row;
+    Ok(Device {
+        id: Uuid::parse_str(&id).map_err(|e| Error::Storage(format!("device id: {e}")))?,
+        adviser,
+        name,
+        enrolled_at: parse_ts(&enrolled_at)?,
+        revoked_at: revoked_at.as_deref().map(parse_ts).transpose()?,
+    })
+}
+
+fn push_tx(conn: &mut Connection, device: Uuid, changes: &[Change]) -> Result<Vec<Ack>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let seq: i64 = tx.query_row("SELECT value FROM counters WHERE name = 'seq'", [], |r| {
+        r.get(0)
+    })?;
+    let mut already_seen = HashMap::new();
+    {
+        let mut seen_get =
+            tx.prepare_cached("SELECT revision FROM changes_seen WHERE change_id = ?1")?;
+        for ch in changes {
+            if let Some(rev) = seen_get
+                .query_row([ch.change_id.to_string()], |r| r.get::<_, i64>(0))
+                .optional()?
+            {
+                already_seen.insert(ch.change_id, rev);
+            }
+        }
+    }
+    let out = {
+        let mut load = tx.prepare_cached(
+            "SELECT revision, deleted, fields, meta, conflicts FROM records
+             WHERE tbl = ?1 AND record_id = ?2",
+        )?;
+        merge::apply_batch(changes, device, seq, &already_seen, |tbl, id| {
+            load.query_row(params![tbl, id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .optional()?
+            .map(|(rev, del, f, m, c)| Ok::<_, Error>(state_from_columns(rev, del, &f, &m, &c)?))
+            .transpose()
+        })?
+    };
+    {
+        let mut save = tx.prepare_cached(
+            "INSERT INTO records (tbl, record_id, revision, deleted, fields, meta, conflicts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision,
+               deleted = excluded.deleted, fields = excluded.fields, meta = excluded.meta,
+               conflicts = excluded.conflicts",
+        )?;
+        for ((tbl, id), st) in &out.records {
+            save.execute(params![
+                tbl,
+                id,
+                st.revision,
+                st.deleted,
+                serde_json::to_string(&st.fields)?,
+                serde_json::to_string(&st.stored_meta())?,
+                serde_json::to_string(&st.conflicts)?,
+            ])?;
+        }
+        let mut seen = tx.prepare_cached(
+            "INSERT INTO changes_seen (change_id, device_id, revision, status)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let device_text = device.to_string();
+        for (id, rev, status) in &out.seen {
+            seen.execute(params![
+                id.to_string(),
+                device_text,
+                rev,
+                status_str(*status)
+            ])?;
+        }
+    }
+    tx.execute(
+        "UPDATE counters SET value = ?1 WHERE name = 'seq'",
+        [out.last_seq],
+    )?;
+    tx.commit()?;
+    Ok(out.acks)
+}
+
+fn pull_read(conn: &Connection, cursor: i64, limit: u32) -> Result<Page> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT tbl, record_id, revision, deleted, fields, meta, conflicts FROM records
+         WHERE revision > ?1 ORDER BY revision LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![cursor, i64::from(limit) + 1], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, bool>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, String>(6)?,
+        ))
+    })?;
+    let mut records = Vec::new();
+    let mut more = false;
+    for row in rows {
+        let (tbl, id, rev, del, f, m, c) = row?;
+        if records.len() >= limit as usize {
+            more = true;
+            break;
+        }
+        records.push(state_from_columns(rev, del, &f, &m, &c)?.into_remote(tbl, id));
+    }
+    let next_cursor = records.last().map_or(cursor, |r| r.revision);
+    Ok(Page {
+        records,
+        next_cursor,
+        more,
+    })
+}
+
+impl Storage for SqliteStorage {
+    fn create_enrollment<'a>(
+        &'a self,
+        code_hash: &'a str,
+        adviser: &'a str,
+        expires_at: DateTime<Utc>,
+    ) -> Fut<'a, ()> {
+        let (code_hash, adviser) = (code_hash.to_string(), adviser.to_string());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO enrollment_codes (code_hash, adviser, expires_at) VALUES (?1, ?2, ?3)",
+                params![code_hash, adviser, ts(expires_at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn enroll<'a>(
+        &'a self,
+        code_hash: &'a str,
+        device: &'a Device,
+        token_hash: &'a str,
+        now: DateTime<Utc>,
+    ) -> Fut<'a, Option<String>> {
+        let (code_hash, device, token_hash) = (
+            code_hash.to_string(),
+            device.clone(),
+            token_hash.to_string(),
+        );
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let found: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT adviser, expires_at FROM enrollment_codes
+                     WHERE code_hash = ?1 AND used_at IS NULL",
+                    [&code_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((adviser, expires_at)) = found else {
+                return Ok(None);
+            };
+            if parse_ts(&expires_at)? < now {
+                return Ok(None);
+            }
+            tx.execute(
+                "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+                params![code_hash, ts(now), device.id.to_string()],
+            )?;
+            tx.execute(
+                "INSERT INTO devices (id, adviser, name, token_hash, enrolled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    device.id.to_string(),
+                    adviser,
+                    device.name,
+                    token_hash,
+                    ts(device.enrolled_at)
+                ],
+            )?;
+            tx.commit()?;
+            Ok(Some(adviser))
+        })
+    }
+
+    fn device_by_token<'a>(&'a self, token_hash: &'a str) -> Fut<'a, Option<Device>> {
+        let token_hash = token_hash.to_string();
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT id, adviser, name, enrolled_at, revoked_at FROM devices
+                 WHERE token_hash = ?1",
+            )?
+            .query_row([token_hash], device_from_row)
+            .optional()?
+            .map(to_device)
+            .transpose()
+        })
+    }
+
+    fn devices(&self) -> Fut<'_, Vec<Device>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, adviser, name, enrolled_at, revoked_at FROM devices
+                 ORDER BY enrolled_at, id",
+            )?;
+            let rows = stmt.query_map([], device_from_row)?;
+            rows.map(|r| to_device(r?)).collect()
+        })
+    }
+
+    fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> Fut<'_, bool> {
+        self.write(move |c| {
+            let exists: bool = c.query_row(
+                "SELECT count(*) > 0 FROM devices WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )?;
+            c.execute(
+                "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id.to_string(), ts(now)],
+            )?;
+            Ok(exists)
+        })
+    }
+
+    fn push<'a>(&'a self, device: Uuid, changes: &'a [Change]) -> Fut<'a, Vec<Ack>> {
+        let changes = changes.to_vec();
+        self.write(move |c| push_tx(c, device, &changes))
+    }
+
+    fn pull(&self, cursor: i64, limit: u32) -> Fut<'_, Page> {
+        self.read(move |c| pull_read(c, cursor, limit))
+    }
+
+    fn publish_reference<'a>(&'a self, kind: &'a str, content: &'a str) -> Fut<'a, i64> {
+        let (kind, content) = (kind.to_string(), content.to_string());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = tx.query_row(
+                "SELECT coalesce(max(version), 0) + 1 FROM reference_data WHERE kind = ?1",
+                [&kind],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO reference_data (kind, version, content, published_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![kind, version, content, ts(Utc::now())],
+            )?;
+            tx.commit()?;
+            Ok(version)
+        })
+    }
+
+    fn reference_versions(&self) -> Fut<'_, Vec<ReferenceVersion>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT kind, max(version) FROM reference_data GROUP BY kind ORDER BY kind",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(ReferenceVersion {
+                    kind: r.get(0)?,
+                    version: r.get(1)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    fn reference<'a>(&'a self, kind: &'a str) -> Fut<'a, Option<(i64, String)>> {
+        let kind = kind.to_string();
+        self.read(move |c| {
+            Ok(c.query_row(
+                "SELECT version, content FROM reference_data WHERE kind = ?1
+                 ORDER BY version DESC LIMIT 1",
+                [kind],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+        })
+    }
+}
