@@ -11,6 +11,7 @@ use preau_core::workflow::VisitExport;
 use preau_core::Store;
 
 mod plan_text;
+mod proposals_cmd;
 
 #[derive(Parser)]
 #[command(name = "preau-cli", version, about = "Préau en ligne de commande")]
@@ -38,6 +39,16 @@ enum Command {
     Visits {
         #[command(subcommand)]
         command: VisitsCommand,
+    },
+    /// Printed proposals (PDF)
+    Proposals {
+        #[command(subcommand)]
+        command: proposals_cmd::ProposalsCommand,
+    },
+    /// Letterhead and signatory printed on documents
+    Settings {
+        #[command(subcommand)]
+        command: proposals_cmd::SettingsCommand,
     },
 }
 
@@ -224,6 +235,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let visit = store.visit_create(&commune, &at).map_err(user)?;
             println!("{}", visit.id);
         }
+        Command::Proposals { command } => proposals_cmd::proposals(&dir, command)?,
+        Command::Settings { command } => proposals_cmd::settings(&dir, command)?,
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod model;
 pub mod money;
 mod outbox;
 pub mod plan;
+pub mod proposals;
 mod reference;
 mod schools;
 pub mod search;
