@@ -94,6 +94,15 @@ END;
 CREATE TRIGGER sync_schools_update AFTER UPDATE ON schools WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
 BEGIN
     UPDATE sync_log_seq SET last = last + 1;
+    -- A record given a new key: the old one is gone, the new one is new.
+    DELETE FROM sync_log WHERE tbl = 'schools' AND record_id = OLD.id
+        AND OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'schools', OLD.id, '-', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'schools', NEW.id, '*', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
     INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
         SELECT 'schools', NEW.id, 'uai', last + 1 FROM sync_log_seq
         WHERE OLD.uai IS NOT NEW.uai;
@@ -138,6 +147,15 @@ END;
 CREATE TRIGGER sync_visits_update AFTER UPDATE ON visits WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
 BEGIN
     UPDATE sync_log_seq SET last = last + 1;
+    -- A record given a new key: the old one is gone, the new one is new.
+    DELETE FROM sync_log WHERE tbl = 'visits' AND record_id = OLD.id
+        AND OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'visits', OLD.id, '-', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'visits', NEW.id, '*', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
     INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
         SELECT 'visits', NEW.id, 'commune_insee', last + 1 FROM sync_log_seq
         WHERE OLD.commune_insee IS NOT NEW.commune_insee;
@@ -164,6 +182,19 @@ BEGIN
     INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
         SELECT 'visit_schools', NEW.visit_id || '/' || NEW.school_id, '*', last + 1 FROM sync_log_seq;
 END;
+CREATE TRIGGER sync_visit_schools_update AFTER UPDATE ON visit_schools WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
+BEGIN
+    UPDATE sync_log_seq SET last = last + 1;
+    -- A record given a new key: the old one is gone, the new one is new.
+    DELETE FROM sync_log WHERE tbl = 'visit_schools' AND record_id = OLD.visit_id || '/' || OLD.school_id
+        AND OLD.visit_id || '/' || OLD.school_id IS NOT NEW.visit_id || '/' || NEW.school_id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'visit_schools', OLD.visit_id || '/' || OLD.school_id, '-', last + 1 FROM sync_log_seq
+        WHERE OLD.visit_id || '/' || OLD.school_id IS NOT NEW.visit_id || '/' || NEW.school_id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'visit_schools', NEW.visit_id || '/' || NEW.school_id, '*', last + 1 FROM sync_log_seq
+        WHERE OLD.visit_id || '/' || OLD.school_id IS NOT NEW.visit_id || '/' || NEW.school_id;
+END;
 CREATE TRIGGER sync_visit_schools_delete AFTER DELETE ON visit_schools WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
 BEGIN
     UPDATE sync_log_seq SET last = last + 1;
@@ -183,6 +214,15 @@ END;
 CREATE TRIGGER sync_participants_update AFTER UPDATE ON participants WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
 BEGIN
     UPDATE sync_log_seq SET last = last + 1;
+    -- A record given a new key: the old one is gone, the new one is new.
+    DELETE FROM sync_log WHERE tbl = 'participants' AND record_id = OLD.id
+        AND OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'participants', OLD.id, '-', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'participants', NEW.id, '*', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
     INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
         SELECT 'participants', NEW.id, 'visit_id', last + 1 FROM sync_log_seq
         WHERE OLD.visit_id IS NOT NEW.visit_id;
@@ -221,6 +261,15 @@ END;
 CREATE TRIGGER sync_pedagogy_update AFTER UPDATE ON pedagogy WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
 BEGIN
     UPDATE sync_log_seq SET last = last + 1;
+    -- A record given a new key: the old one is gone, the new one is new.
+    DELETE FROM sync_log WHERE tbl = 'pedagogy' AND record_id = OLD.visit_id || '/' || OLD.school_id
+        AND OLD.visit_id || '/' || OLD.school_id IS NOT NEW.visit_id || '/' || NEW.school_id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'pedagogy', OLD.visit_id || '/' || OLD.school_id, '-', last + 1 FROM sync_log_seq
+        WHERE OLD.visit_id || '/' || OLD.school_id IS NOT NEW.visit_id || '/' || NEW.school_id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'pedagogy', NEW.visit_id || '/' || NEW.school_id, '*', last + 1 FROM sync_log_seq
+        WHERE OLD.visit_id || '/' || OLD.school_id IS NOT NEW.visit_id || '/' || NEW.school_id;
     INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
         SELECT 'pedagogy', NEW.visit_id || '/' || NEW.school_id, 'cycles', last + 1 FROM sync_log_seq
         WHERE OLD.cycles IS NOT NEW.cycles;
@@ -262,6 +311,15 @@ END;
 CREATE TRIGGER sync_objectives_update AFTER UPDATE ON objectives WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
 BEGIN
     UPDATE sync_log_seq SET last = last + 1;
+    -- A record given a new key: the old one is gone, the new one is new.
+    DELETE FROM sync_log WHERE tbl = 'objectives' AND record_id = OLD.id
+        AND OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'objectives', OLD.id, '-', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'objectives', NEW.id, '*', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
     INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
         SELECT 'objectives', NEW.id, 'visit_id', last + 1 FROM sync_log_seq
         WHERE OLD.visit_id IS NOT NEW.visit_id;
@@ -294,6 +352,15 @@ END;
 CREATE TRIGGER sync_class_situations_update AFTER UPDATE ON class_situations WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
 BEGIN
     UPDATE sync_log_seq SET last = last + 1;
+    -- A record given a new key: the old one is gone, the new one is new.
+    DELETE FROM sync_log WHERE tbl = 'class_situations' AND record_id = OLD.id
+        AND OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'class_situations', OLD.id, '-', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'class_situations', NEW.id, '*', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
     INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
         SELECT 'class_situations', NEW.id, 'visit_id', last + 1 FROM sync_log_seq
         WHERE OLD.visit_id IS NOT NEW.visit_id;
@@ -335,6 +402,15 @@ END;
 CREATE TRIGGER sync_school_situations_update AFTER UPDATE ON school_situations WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
 BEGIN
     UPDATE sync_log_seq SET last = last + 1;
+    -- A record given a new key: the old one is gone, the new one is new.
+    DELETE FROM sync_log WHERE tbl = 'school_situations' AND record_id = OLD.visit_id || '/' || OLD.school_id
+        AND OLD.visit_id || '/' || OLD.school_id IS NOT NEW.visit_id || '/' || NEW.school_id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'school_situations', OLD.visit_id || '/' || OLD.school_id, '-', last + 1 FROM sync_log_seq
+        WHERE OLD.visit_id || '/' || OLD.school_id IS NOT NEW.visit_id || '/' || NEW.school_id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'school_situations', NEW.visit_id || '/' || NEW.school_id, '*', last + 1 FROM sync_log_seq
+        WHERE OLD.visit_id || '/' || OLD.school_id IS NOT NEW.visit_id || '/' || NEW.school_id;
     INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
         SELECT 'school_situations', NEW.visit_id || '/' || NEW.school_id, 'mobile_devices', last + 1 FROM sync_log_seq
         WHERE OLD.mobile_devices IS NOT NEW.mobile_devices;
@@ -373,6 +449,15 @@ END;
 CREATE TRIGGER sync_scenarios_update AFTER UPDATE ON scenarios WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
 BEGIN
     UPDATE sync_log_seq SET last = last + 1;
+    -- A record given a new key: the old one is gone, the new one is new.
+    DELETE FROM sync_log WHERE tbl = 'scenarios' AND record_id = OLD.id
+        AND OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'scenarios', OLD.id, '-', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'scenarios', NEW.id, '*', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
     INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
         SELECT 'scenarios', NEW.id, 'visit_id', last + 1 FROM sync_log_seq
         WHERE OLD.visit_id IS NOT NEW.visit_id;
@@ -402,6 +487,15 @@ END;
 CREATE TRIGGER sync_equipment_lines_update AFTER UPDATE ON equipment_lines WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
 BEGIN
     UPDATE sync_log_seq SET last = last + 1;
+    -- A record given a new key: the old one is gone, the new one is new.
+    DELETE FROM sync_log WHERE tbl = 'equipment_lines' AND record_id = OLD.id
+        AND OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'equipment_lines', OLD.id, '-', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'equipment_lines', NEW.id, '*', last + 1 FROM sync_log_seq
+        WHERE OLD.id IS NOT NEW.id;
     INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
         SELECT 'equipment_lines', NEW.id, 'scenario_id', last + 1 FROM sync_log_seq
         WHERE OLD.scenario_id IS NOT NEW.scenario_id;
@@ -460,6 +554,19 @@ BEGIN
     DELETE FROM sync_log WHERE tbl = 'line_objectives' AND record_id = NEW.line_id || '/' || NEW.objective_id AND field = '-';
     INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
         SELECT 'line_objectives', NEW.line_id || '/' || NEW.objective_id, '*', last + 1 FROM sync_log_seq;
+END;
+CREATE TRIGGER sync_line_objectives_update AFTER UPDATE ON line_objectives WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
+BEGIN
+    UPDATE sync_log_seq SET last = last + 1;
+    -- A record given a new key: the old one is gone, the new one is new.
+    DELETE FROM sync_log WHERE tbl = 'line_objectives' AND record_id = OLD.line_id || '/' || OLD.objective_id
+        AND OLD.line_id || '/' || OLD.objective_id IS NOT NEW.line_id || '/' || NEW.objective_id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'line_objectives', OLD.line_id || '/' || OLD.objective_id, '-', last + 1 FROM sync_log_seq
+        WHERE OLD.line_id || '/' || OLD.objective_id IS NOT NEW.line_id || '/' || NEW.objective_id;
+    INSERT OR IGNORE INTO sync_log (tbl, record_id, field, seq)
+        SELECT 'line_objectives', NEW.line_id || '/' || NEW.objective_id, '*', last + 1 FROM sync_log_seq
+        WHERE OLD.line_id || '/' || OLD.objective_id IS NOT NEW.line_id || '/' || NEW.objective_id;
 END;
 CREATE TRIGGER sync_line_objectives_delete AFTER DELETE ON line_objectives WHEN NOT EXISTS (SELECT 1 FROM sync_guard)
 BEGIN

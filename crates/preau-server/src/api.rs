@@ -74,6 +74,17 @@ fn unsupported_protocol() -> Error {
 }
 
 pub fn parse_body<T: DeserializeOwned + Versioned>(bytes: &[u8]) -> Result<T> {
+    // serde would read a struct from an array too: only objects are accepted.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Ok(_) => Error::invalid("the body must be a JSON object"),
+            Err(e) => Error::client(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::MalformedJson,
+                format!("malformed JSON: {e}"),
+            ),
+        });
+    }
     match serde_json::from_slice::<T>(bytes) {
         Ok(v) if v.protocol() == PROTOCOL_VERSION => Ok(v),
         Ok(_) => Err(unsupported_protocol()),
@@ -83,10 +94,21 @@ pub fn parse_body<T: DeserializeOwned + Versioned>(bytes: &[u8]) -> Result<T> {
             format!("malformed JSON: {e}"),
         )),
         Err(e) => {
-            let version = serde_json::from_slice::<serde_json::Value>(bytes)
-                .ok()
-                .and_then(|v| v.get("protocol").and_then(serde_json::Value::as_u64));
-            if version.is_some_and(|v| v != u64::from(PROTOCOL_VERSION)) || version.is_none() {
+            let value = match serde_json::from_slice::<serde_json::Value>(bytes) {
+                Ok(v) => v,
+                Err(e) => {
+                    return Err(Error::client(
+                        StatusCode::BAD_REQUEST,
+                        ErrorCode::MalformedJson,
+                        format!("malformed JSON: {e}"),
+                    ))
+                }
+            };
+            let Some(object) = value.as_object() else {
+                return Err(Error::invalid("the body must be a JSON object"));
+            };
+            let version = object.get("protocol").and_then(serde_json::Value::as_u64);
+            if version != Some(u64::from(PROTOCOL_VERSION)) {
                 return Err(unsupported_protocol());
             }
             Err(Error::invalid(format!("invalid body: {e}")))

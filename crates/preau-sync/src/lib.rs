@@ -1,1 +1,484 @@
-//! preau-sync (issue 5, in progress).
+//! Préau's client sync engine. A sync pushes the laptop's pending changes in batches
+//! (each change keeps its client-made id until acknowledged, so a retried batch is never
+//! applied twice), pulls the server's records after the saved cursor in pages (staged
+//! with the cursor, so an interrupted pull resumes), fetches newer reference data, then
+//! applies what was pulled. Transport failures and 5xx are retried with backoff.
+//!
+//! It talks HTTPS (rustls), or plain HTTP to a loopback address; plain HTTP elsewhere only
+//! when [`SyncOptions::allow_plain_http`] says so.
+
+use std::time::Duration;
+
+use preau_core::sync_state::{IncomingConflict, IncomingRecord, OutgoingChange};
+use preau_core::Store;
+use preau_protocol::{
+    AckStatus, Change, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PullRequest,
+    PullResponse, PushRequest, PushResponse, ReferenceRequest, ReferenceResponse, API_PREFIX,
+    PROTOCOL_VERSION,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("this laptop is not enrolled")]
+    NotEnrolled,
+    #[error("refusing plain HTTP to a non-loopback server: {0}")]
+    InsecureUrl(String),
+    #[error("bad server URL {0}")]
+    BadUrl(String),
+    #[error("device revoked")]
+    Revoked,
+    #[error("server refused: {status} {code:?}: {message}")]
+    Refused {
+        status: u16,
+        code: ErrorCode,
+        message: String,
+    },
+    #[error("network: {0}")]
+    Network(String),
+    #[error("unexpected answer: {0}")]
+    Protocol(String),
+    #[error("store: {0}")]
+    Store(#[from] preau_core::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(check_url("https://sync.example.fr/", false).is_ok());
+        assert!(check_url("http://127.0.0.1:8080", false).is_ok());
+        assert!(check_url("http://[::1]:8080", false).is_ok());
+        assert!(check_url("http://localhost:8080", false).is_ok());
+        assert!(matches!(
+            check_url("http://sync.example.fr", false),
+            Err(Error::InsecureUrl(_))
+        ));
+        assert!(check_url("http://sync.example.fr", true).is_ok());
+        assert!(matches!(check_url("ftp://x", true), Err(Error::BadUrl(_))));
+    }
+}
+
+impl Error {
+    /// A French message for the user.
+    pub fn user_message(&self) -> String {
+        match self {
+            Error::NotEnrolled => {
+                "Ce poste n'est pas enrôlé : saisissez l'adresse du serveur et le code \
+                 d'enrôlement (preau-cli enroll URL CODE)."
+                    .into()
+            }
+            Error::InsecureUrl(url) => format!(
+                "Adresse refusée : {url} n'est pas en HTTPS (HTTP n'est permis que vers ce poste)."
+            ),
+            Error::BadUrl(url) => format!("Adresse de serveur invalide : {url}"),
+            Error::Revoked => "Ce poste a été révoqué par le syndicat : il ne peut plus se \
+                               synchroniser. Vos données locales restent disponibles et \
+                               exportables."
+                .into(),
+            Error::Refused { code, .. } => match code {
+                ErrorCode::InvalidEnrollmentCode => {
+                    "Code d'enrôlement inconnu, déjà utilisé ou expiré.".into()
+                }
+                ErrorCode::InvalidToken | ErrorCode::MissingToken => {
+                    "Le serveur ne reconnaît pas ce poste : enrôlez-le à nouveau.".into()
+                }
+                ErrorCode::UnsupportedProtocol => {
+                    "Le serveur et Préau n'ont pas la même version : mettez Préau à jour.".into()
+                }
+                _ => format!(
+                    "Le serveur a refusé la synchronisation ({}).",
+                    code.as_str()
+                ),
+            },
+            Error::Network(_) => "Serveur injoignable : la synchronisation reprendra plus tard, \
+                                  là où elle s'est arrêtée."
+                .into(),
+            Error::Protocol(_) => "Réponse inattendue du serveur.".into(),
+            Error::Store(e) => e.user_message(),
+        }
+    }
+
+    /// Worth retrying: the network or the server failed, not the request.
+    fn retryable(&self) -> bool {
+        match self {
+            Error::Network(_) | Error::Protocol(_) => true,
+            Error::Refused { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Changes per push batch.
+    pub batch_size: usize,
+    /// Records per pull page.
+    pub page_size: u32,
+    /// Attempts per request before giving up (transport errors, 5xx).
+    pub max_attempts: u32,
+    /// First retry delay; doubled at each attempt, capped at `max_delay`.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    pub request_timeout: Duration,
+    /// Allow `http://` to a non-loopback server (a test bench, a trusted network).
+    pub allow_plain_http: bool,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            batch_size: 1_000,
+            page_size: 1_000,
+            max_attempts: 6,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+            request_timeout: Duration::from_secs(60),
+            allow_plain_http: false,
+        }
+    }
+}
+
+/// Where a sync is, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// `done` of `total` local changes pushed.
+    Pushing {
+        done: usize,
+        total: usize,
+    },
+    /// Records received so far.
+    Pulling {
+        received: usize,
+    },
+    /// A reference data set downloaded.
+    Reference,
+    Applying,
+    /// A request failed; retrying after a pause.
+    Retrying {
+        attempt: u32,
+    },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub pushed: usize,
+    /// Pushed changes the server had already (a resumed sync).
+    pub duplicates: usize,
+    /// Pushed changes that clashed with another laptop's edit (both values kept).
+    pub conflicts: usize,
+    pub pulled: usize,
+    pub applied: u32,
+    /// Pulled records not applicable yet (kept for next time).
+    pub waiting: u32,
+    pub reference_updated: Vec<String>,
+    /// Fields in conflict in the store after this sync.
+    pub open_conflicts: u32,
+}
+
+/// Checks the server URL: HTTPS, or HTTP to loopback (or anywhere if allowed).
+pub fn check_url(url: &str, allow_plain_http: bool) -> Result<String> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| Error::BadUrl(url.to_string()))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" => {
+            let host = parsed.host_str().unwrap_or("");
+            let loopback = host == "localhost"
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !loopback && !allow_plain_http {
+                return Err(Error::InsecureUrl(url.to_string()));
+            }
+        }
+        _ => return Err(Error::BadUrl(url.to_string())),
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// The HTTP side: one server, one token.
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+    opts: SyncOptions,
+}
+
+fn install_crypto_provider() {
+    // Err: a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Client {
+    pub fn new(server_url: &str, token: Option<String>, opts: SyncOptions) -> Result<Client> {
+        install_crypto_provider();
+        let base = check_url(server_url, opts.allow_plain_http)?;
+        let http = reqwest::Client::builder()
+            .timeout(opts.request_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("preau/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Network(e.to_string()))?;
+        Ok(Client {
+            http,
+            base,
+            token,
+            opts,
+        })
+    }
+
+    async fn post_once<B: Serialize, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<R> {
+        let mut req = self
+            .http
+            .post(format!("{}{API_PREFIX}{path}", self.base))
+            .json(body);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| Error::Network(e.to_string()))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Network(e.to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(e.to_string()));
+        }
+        let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+        let (code, message) = match body {
+            Some(b) => (b.code, b.message),
+            None => (ErrorCode::Unknown, format!("HTTP {status}")),
+        };
+        if code == ErrorCode::RevokedToken {
+            return Err(Error::Revoked);
+        }
+        Err(Error::Refused {
+            status: status.as_u16(),
+            code,
+            message,
+        })
+    }
+
+    /// Posts with retries and exponential backoff on transport errors and 5xx.
+    async fn post<B: Serialize, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<R> {
+        let mut attempt = 1;
+        let mut delay = self.opts.base_delay;
+        loop {
+            match self.post_once(path, body).await {
+                Err(e) if e.retryable() && attempt < self.opts.max_attempts => {
+                    tracing::warn!(path, attempt, error = %e, "request failed, retrying");
+                    progress(Progress::Retrying { attempt });
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.opts.max_delay);
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    pub async fn enroll(&self, code: &str, device_name: &str) -> Result<EnrollResponse> {
+        let req = EnrollRequest {
+            protocol: PROTOCOL_VERSION,
+            code: code.trim().to_string(),
+            device_name: device_name.to_string(),
+        };
+        self.post("/enroll", &req, &mut |_| {}).await
+    }
+
+    pub async fn push(
+        &self,
+        changes: Vec<Change>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<PushResponse> {
+        let req = PushRequest {
+            protocol: PROTOCOL_VERSION,
+            changes,
+        };
+        self.post("/push", &req, progress).await
+    }
+
+    pub async fn pull(
+        &self,
+        cursor: i64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<PullResponse> {
+        let req = PullRequest {
+            protocol: PROTOCOL_VERSION,
+            cursor,
+            limit: Some(self.opts.page_size),
+        };
+        self.post("/pull", &req, progress).await
+    }
+
+    pub async fn reference(
+        &self,
+        kind: &str,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<ReferenceResponse> {
+        let req = ReferenceRequest {
+            protocol: PROTOCOL_VERSION,
+            kind: kind.to_string(),
+        };
+        self.post("/reference", &req, progress).await
+    }
+}
+
+/// Enrolls this laptop with a one-time code and records the server and token.
+pub async fn enroll(
+    store: &mut Store,
+    server_url: &str,
+    code: &str,
+    device_name: &str,
+    opts: SyncOptions,
+) -> Result<EnrollResponse> {
+    let client = Client::new(server_url, None, opts)?;
+    let resp = client.enroll(code, device_name).await?;
+    store.sync_enroll(
+        &client.base,
+        &resp.device_id.to_string(),
+        &resp.adviser,
+        &resp.token,
+    )?;
+    tracing::info!(device = %resp.device_id, "enrolled");
+    Ok(resp)
+}
+
+fn to_change(c: OutgoingChange) -> Result<Change> {
+    Ok(Change {
+        change_id: uuid::Uuid::parse_str(&c.change_id)
+            .map_err(|e| Error::Protocol(format!("stored change id: {e}")))?,
+        table: c.table,
+        record_id: c.record_id,
+        base_revision: c.base_revision,
+        fields: c.fields,
+        deleted: c.deleted,
+    })
+}
+
+fn to_incoming(r: preau_protocol::RemoteRecord) -> IncomingRecord {
+    IncomingRecord {
+        table: r.table,
+        record_id: r.record_id,
+        revision: r.revision,
+        deleted: r.deleted,
+        fields: r.fields,
+        conflicts: r
+            .conflicts
+            .into_iter()
+            .map(|c| IncomingConflict {
+                field: c.field,
+                value: c.value,
+                device_id: c.device_id.to_string(),
+                revision: c.revision,
+            })
+            .collect(),
+    }
+}
+
+/// One full sync of `store` with its server.
+pub async fn sync(
+    store: &mut Store,
+    opts: SyncOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<SyncReport> {
+    let url = store
+        .sync_get(preau_core::sync_state::KEY_SERVER_URL)?
+        .ok_or(Error::NotEnrolled)?;
+    let token = store
+        .sync_get(preau_core::sync_state::KEY_TOKEN)?
+        .ok_or(Error::NotEnrolled)?;
+    let batch_size = opts.batch_size.max(1);
+    let client = Client::new(&url, Some(token), opts)?;
+    let mut report = SyncReport::default();
+
+    // Push, batch by batch; a batch is acknowledged before the next one is made.
+    let total = usize::try_from(store.sync_overview()?.pending).unwrap_or(usize::MAX);
+    loop {
+        let batch = store.sync_outgoing(batch_size)?;
+        if batch.is_empty() {
+            break;
+        }
+        let ids: Vec<String> = batch.iter().map(|c| c.change_id.clone()).collect();
+        let changes = batch
+            .into_iter()
+            .map(to_change)
+            .collect::<Result<Vec<_>>>()?;
+        let resp = client.push(changes, progress).await?;
+        for ack in &resp.acks {
+            match ack.status {
+                AckStatus::Applied => {}
+                AckStatus::Conflict => report.conflicts += 1,
+                AckStatus::Duplicate => report.duplicates += 1,
+            }
+        }
+        let acked: Vec<String> = resp.acks.iter().map(|a| a.change_id.to_string()).collect();
+        if acked.len() != ids.len() {
+            return Err(Error::Protocol(format!(
+                "{} acks for {} changes",
+                acked.len(),
+                ids.len()
+            )));
+        }
+        store.sync_acknowledge(&acked)?;
+        report.pushed += acked.len();
+        progress(Progress::Pushing {
+            done: report.pushed,
+            total: total.max(report.pushed),
+        });
+    }
+
+    // Pull, page by page, each page staged with its cursor.
+    let mut cursor = store.sync_cursor()?;
+    let reference = loop {
+        let page = client.pull(cursor, progress).await?;
+        report.pulled += page.records.len();
+        let records: Vec<IncomingRecord> = page.records.into_iter().map(to_incoming).collect();
+        store.sync_stage(&records, page.next_cursor)?;
+        progress(Progress::Pulling {
+            received: report.pulled,
+        });
+        cursor = page.next_cursor;
+        if !page.more {
+            break page.reference;
+        }
+    };
+
+    // Reference data newer than what this laptop has.
+    let known = store.sync_reference_versions()?;
+    for r in reference {
+        if known.get(&r.kind).is_some_and(|v| *v >= r.version) {
+            continue;
+        }
+        let data = client.reference(&r.kind, progress).await?;
+        store.sync_reference_received(&data.kind, data.version, &data.content)?;
+        report.reference_updated.push(data.kind);
+        progress(Progress::Reference);
+    }
+
+    progress(Progress::Applying);
+    let applied = store.sync_apply_inbox()?;
+    report.applied = applied.applied;
+    report.waiting = applied.waiting;
+    report.open_conflicts = store.sync_overview()?.conflicts;
+    Ok(report)
+}

@@ -1,0 +1,51 @@
+//! preau-server over real HTTP on 127.0.0.1, against SQLite and a throwaway PostgreSQL
+//! cluster: the same suite for both.
+
+mod api;
+mod faults;
+mod support;
+mod sync;
+
+use support::{Backend, PgCluster};
+
+fn suite(backend: &Backend) {
+    eprintln!("[{}] bad input", backend.label());
+    api::bad_input(backend);
+    eprintln!("[{}] enrollment", backend.label());
+    api::enrollment_is_one_time(backend);
+    api::openapi_is_served(backend);
+    eprintln!("[{}] replay", backend.label());
+    sync::replay_changes_nothing(backend);
+    eprintln!("[{}] convergence", backend.label());
+    sync::two_laptops_converge(backend, true);
+    sync::two_laptops_converge(backend, false);
+    eprintln!("[{}] conflict", backend.label());
+    sync::same_field_conflict_is_visible(backend);
+    sync::reference_data_comes_down(backend);
+}
+
+#[test]
+fn suite_sqlite() {
+    suite(&Backend::sqlite());
+}
+
+#[test]
+fn suite_postgres() {
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    suite(&Backend::Postgres(cluster));
+}
+
+#[test]
+fn faults_sqlite() {
+    faults::proxy_cuts_and_restart(&Backend::sqlite(), 200);
+}
+
+#[test]
+fn faults_postgres() {
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    faults::proxy_cuts_and_restart(&Backend::Postgres(cluster), 200);
+}

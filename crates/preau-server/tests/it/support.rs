@@ -1,0 +1,434 @@
+//! Test support: storage backends (SQLite in a temp dir, a throwaway PostgreSQL cluster),
+//! a real server on 127.0.0.1 port 0 in its own runtime (so it can be killed), laptops.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use preau_core::Store;
+use preau_server::Storage;
+
+pub enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(PgCluster),
+}
+
+impl Backend {
+    pub fn sqlite() -> Backend {
+        Backend::Sqlite(tempfile::tempdir().expect("tempdir"))
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The database URL of database `name` (created on first use for PostgreSQL).
+    pub fn url(&self, name: &str) -> String {
+        match self {
+            Backend::Sqlite(dir) => format!(
+                "sqlite://{}",
+                dir.path().join(format!("{name}.db")).display()
+            ),
+            Backend::Postgres(pg) => {
+                pg.create_database(name);
+                pg.url(name)
+            }
+        }
+    }
+
+    /// How many distinct changes the server applied (each change id counted once).
+    pub fn changes_applied(&self, name: &str) -> i64 {
+        match self {
+            Backend::Sqlite(dir) => {
+                let c = rusqlite::Connection::open(dir.path().join(format!("{name}.db")))
+                    .expect("open server db");
+                let seen: i64 = c
+                    .query_row("SELECT count(*) FROM changes_seen", [], |r| r.get(0))
+                    .expect("count");
+                let seq: i64 = c
+                    .query_row("SELECT value FROM counters WHERE name = 'seq'", [], |r| {
+                        r.get(0)
+                    })
+                    .expect("seq");
+                assert_eq!(seen, seq, "every sequence number belongs to one change");
+                seen
+            }
+            Backend::Postgres(pg) => {
+                let url = pg.url(name);
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("rt");
+                rt.block_on(async {
+                    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                        .await
+                        .expect("connect");
+                    tokio::spawn(conn);
+                    let seen: i64 = client
+                        .query_one("SELECT count(*) FROM changes_seen", &[])
+                        .await
+                        .expect("count")
+                        .get(0);
+                    let seq: i64 = client
+                        .query_one("SELECT value FROM counters WHERE name = 'seq'", &[])
+                        .await
+                        .expect("seq")
+                        .get(0);
+                    assert_eq!(seen, seq, "every sequence number belongs to one change");
+                    seen
+                })
+            }
+        }
+    }
+}
+
+/// A throwaway PostgreSQL cluster in a temp dir, stopped and removed when dropped.
+pub struct PgCluster {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+    as_root: bool,
+}
+
+fn pg_bin() -> Option<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())
+        .collect();
+    versions.sort();
+    versions.pop()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl PgCluster {
+    /// Starts a cluster, or `None` (with a message) when PostgreSQL is not installed.
+    pub fn start() -> Option<PgCluster> {
+        let Some(bin) = pg_bin() else {
+            eprintln!(
+                "SKIPPED: PostgreSQL binaries not found in /usr/lib/postgresql/*/bin \
+                 (apt-get install postgresql); the PostgreSQL variant of the suite did not run"
+            );
+            return None;
+        };
+        let as_root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+        let dir = std::env::temp_dir().join(format!("preau-pg-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("pg dir");
+        let cluster = PgCluster {
+            dir: dir.clone(),
+            bin,
+            port: free_port(),
+            as_root,
+        };
+        if as_root {
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .expect("chown")
+                .success();
+            assert!(ok, "chown of the cluster dir to postgres");
+        }
+        let data = dir.join("data");
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &data.display().to_string(),
+                "-A",
+                "trust",
+                "-U",
+                "preau",
+                "--no-sync",
+            ],
+        );
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            cluster.port,
+            dir.display()
+        );
+        cluster.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &data.display().to_string(),
+                "-o",
+                &opts,
+                "-l",
+                &dir.join("log").display().to_string(),
+                "-w",
+                "start",
+            ],
+        );
+        Some(cluster)
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let exe = self.bin.join(tool);
+        let status = if self.as_root {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&exe)
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .status()
+        } else {
+            Command::new(&exe)
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .status()
+        }
+        .expect("run postgres tool");
+        assert!(status.success(), "{tool} {args:?} failed");
+    }
+
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://preau@127.0.0.1:{}/{db}", self.port)
+    }
+
+    pub fn create_database(&self, name: &str) {
+        let url = self.url("postgres");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .expect("connect to postgres");
+            tokio::spawn(conn);
+            let exists = client
+                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+                .await
+                .expect("query")
+                .is_some();
+            if !exists {
+                client
+                    .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create database");
+            }
+        });
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        let data = self.dir.join("data").display().to_string();
+        let exe = self.bin.join("pg_ctl");
+        let _ = if self.as_root {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&exe)
+                .args(["-D", &data, "-m", "immediate", "stop"])
+                .stdout(std::process::Stdio::null())
+                .status()
+        } else {
+            Command::new(&exe)
+                .args(["-D", &data, "-m", "immediate", "stop"])
+                .stdout(std::process::Stdio::null())
+                .status()
+        };
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A real server on 127.0.0.1 (port 0) in its own runtime: `kill` stops it at once,
+/// connections and all.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub storage: Arc<dyn Storage>,
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl TestServer {
+    pub fn start(database_url: &str) -> TestServer {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        let url = database_url.to_string();
+        let (addr, storage) = rt.block_on(async move {
+            let storage = preau_server::storage::open(Some(&url), Path::new("."))
+                .await
+                .expect("open storage");
+            let (addr, _handle) =
+                preau_server::spawn("127.0.0.1:0".parse().expect("addr"), Arc::clone(&storage))
+                    .await
+                    .expect("spawn server");
+            (addr, storage)
+        });
+        TestServer {
+            addr,
+            storage,
+            rt: Some(rt),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Runs an admin action on the server's storage.
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.as_ref().expect("running server").block_on(f)
+    }
+
+    pub fn enrollment_code(&self, adviser: &str) -> String {
+        let storage = Arc::clone(&self.storage);
+        self.block_on(async move {
+            preau_server::admin::create_enrollment(storage.as_ref(), adviser)
+                .await
+                .expect("enrollment code")
+                .0
+        })
+    }
+
+    /// Stops the server abruptly: in-flight requests are cut.
+    pub fn kill(mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// A laptop: a store in its own data dir.
+pub struct Laptop {
+    pub store: Store,
+    _dir: tempfile::TempDir,
+    pub rt: tokio::runtime::Runtime,
+}
+
+pub fn fast_retries() -> preau_sync::SyncOptions {
+    preau_sync::SyncOptions {
+        max_attempts: 20,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(100),
+        request_timeout: Duration::from_secs(20),
+        ..preau_sync::SyncOptions::default()
+    }
+}
+
+impl Laptop {
+    pub fn new() -> Laptop {
+        let dir = tempfile::tempdir().expect("laptop dir");
+        let store = Store::open_in(dir.path()).expect("laptop store");
+        Laptop {
+            store,
+            _dir: dir,
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("laptop runtime"),
+        }
+    }
+
+    pub fn enrolled(server_url: &str, code: &str) -> Laptop {
+        let mut l = Laptop::new();
+        l.enroll(server_url, code);
+        l
+    }
+
+    pub fn enroll(&mut self, server_url: &str, code: &str) {
+        self.rt
+            .block_on(preau_sync::enroll(
+                &mut self.store,
+                server_url,
+                code,
+                "portable de test",
+                fast_retries(),
+            ))
+            .expect("enroll");
+    }
+
+    pub fn try_sync(
+        &mut self,
+        opts: preau_sync::SyncOptions,
+    ) -> Result<preau_sync::SyncReport, preau_sync::Error> {
+        self.rt
+            .block_on(preau_sync::sync(&mut self.store, opts, &mut |_| {}))
+    }
+
+    pub fn sync(&mut self) -> preau_sync::SyncReport {
+        self.try_sync(fast_retries()).expect("sync")
+    }
+
+    pub fn token(&self) -> String {
+        self.store
+            .sync_get(preau_core::sync_state::KEY_TOKEN)
+            .expect("state")
+            .expect("enrolled")
+    }
+
+    /// Why staged records wait, for failure messages.
+    pub fn inbox_errors(&self) -> Vec<String> {
+        let conn = rusqlite::Connection::open(self.store.path()).expect("open laptop db");
+        let mut stmt = conn
+            .prepare("SELECT tbl, record_id, coalesce(last_error, '') FROM sync_inbox LIMIT 5")
+            .expect("prepare");
+        stmt.query_map([], |r| {
+            Ok(format!(
+                "{} {} {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?
+            ))
+        })
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect()
+    }
+
+    /// Every synced table's rows (bookkeeping times aside), for comparing two laptops.
+    pub fn dump(&self) -> Vec<String> {
+        let conn = rusqlite::Connection::open(self.store.path()).expect("open laptop db");
+        let mut out = Vec::new();
+        for t in preau_core::sync_state::SYNC_TABLES {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT * FROM {} ORDER BY {}",
+                    t.name,
+                    t.key.join(", ")
+                ))
+                .expect("prepare");
+            let names: Vec<String> = stmt.column_names().map(str::to_string).collect();
+            let mut rows = stmt.query([]).expect("query");
+            while let Some(row) = rows.next().expect("row") {
+                let mut line = format!("{}:", t.name);
+                for (i, n) in names.iter().enumerate() {
+                    if n == "created_at" || n == "updated_at" {
+                        continue;
+                    }
+                    let v: rusqlite::types::Value = row.get(i).expect("value");
+                    line.push_str(&format!(" {n}={v:?}"));
+                }
+                out.push(line);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,252 @@
+//! Two laptops, one server: replays, convergence in either order, field merges,
+//! same-field conflicts kept visible, tombstones.
+
+use preau_core::model::{Participant, Role, VisitPatch};
+use preau_core::workflow::VisitExport;
+use serde_json::{json, Value};
+
+use crate::api::{http, post_raw};
+use crate::support::{Backend, Laptop, TestServer};
+
+fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name);
+    std::fs::read_to_string(path).expect("fixture")
+}
+
+/// Imports the example visit (two schools, pedagogy, classes, scenarios, lines).
+pub fn example_visit(l: &mut Laptop) -> String {
+    let doc = VisitExport::parse(&fixture("visit-peronne-2-ecoles.json")).expect("fixture");
+    l.store.visit_import(&doc).expect("import")
+}
+
+fn participant(name: &str) -> Participant {
+    Participant {
+        id: preau_core::make_id(),
+        name: name.into(),
+        role: Role::Maire,
+        phone: None,
+        email: None,
+    }
+}
+
+fn notes(l: &mut Laptop, visit: &str, text: &str) {
+    l.store
+        .visit_update(
+            visit,
+            &VisitPatch {
+                notes: Some(text.into()),
+                ..VisitPatch::default()
+            },
+        )
+        .expect("notes");
+}
+
+pub fn replay_changes_nothing(backend: &Backend) {
+    let db = "replay";
+    let server = TestServer::start(&backend.url(db));
+    let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let visit = example_visit(&mut a);
+    notes(&mut a, &visit, "première version");
+    let changes = a.store.sync_outgoing(10_000).expect("outgoing");
+    assert!(changes.len() > 10, "the example visit makes many records");
+    let body = json!({"protocol": 1, "changes": changes.iter().map(|c| json!({
+        "change_id": c.change_id, "table": c.table, "record_id": c.record_id,
+        "base_revision": c.base_revision, "fields": c.fields, "deleted": c.deleted,
+    })).collect::<Vec<_>>()});
+    let bytes = serde_json::to_vec(&body).expect("json");
+    let bearer = format!("Bearer {}", a.token());
+    let url = format!("{}/api/v1/push", server.url());
+    let client = http();
+    let pull = |client: &reqwest::Client| {
+        let client = client.clone();
+        let url = format!("{}/api/v1/pull", server.url());
+        let bearer = bearer.clone();
+        async move {
+            let (s, page) = post_raw(
+                &client,
+                &url,
+                Some(&bearer),
+                br#"{"protocol":1,"cursor":0}"#.to_vec(),
+            )
+            .await;
+            assert_eq!(s, 200);
+            page
+        }
+    };
+    let (first, before) = a.rt.block_on(async {
+        let (s, first) = post_raw(&client, &url, Some(&bearer), bytes.clone()).await;
+        assert_eq!(s, 200, "{first}");
+        (first, pull(&client).await)
+    });
+    assert!(first["acks"]
+        .as_array()
+        .expect("acks")
+        .iter()
+        .all(|a| a["status"] == "applied"));
+    let applied = backend.changes_applied(db);
+    assert_eq!(applied, i64::try_from(changes.len()).expect("len"));
+    for _ in 0..3 {
+        let (again, after) = a.rt.block_on(async {
+            let (s, again) = post_raw(&client, &url, Some(&bearer), bytes.clone()).await;
+            assert_eq!(s, 200);
+            (again, pull(&client).await)
+        });
+        let acks = again["acks"].as_array().expect("acks");
+        assert_eq!(acks.len(), changes.len());
+        for (x, y) in acks.iter().zip(first["acks"].as_array().expect("acks")) {
+            assert_eq!(x["status"], "duplicate");
+            assert_eq!(x["revision"], y["revision"], "the first answer's revision");
+        }
+        assert_eq!(after, before, "a replay changes nothing on the server");
+        assert_eq!(backend.changes_applied(db), applied);
+    }
+    // The laptop itself resends the same ids (its ack was "lost"): duplicates, no change.
+    let report = a.sync();
+    assert_eq!(report.duplicates, changes.len());
+    assert_eq!(backend.changes_applied(db), applied);
+    assert_eq!(a.store.sync_overview().expect("overview").pending, 0);
+}
+
+pub fn two_laptops_converge(backend: &Backend, a_first: bool) {
+    let db = if a_first {
+        "converge_ab"
+    } else {
+        "converge_ba"
+    };
+    let server = TestServer::start(&backend.url(db));
+    let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Bruno"));
+    let visit = example_visit(&mut a);
+    a.sync();
+    let r = b.sync();
+    assert_eq!(
+        r.waiting,
+        0,
+        "every record applies, parents first: {:?}",
+        b.inbox_errors()
+    );
+    assert_eq!(a.dump(), b.dump());
+    assert!(b.store.visit(&visit).is_ok());
+
+    // Offline: different records and different fields of one record.
+    notes(&mut a, &visit, "notes d'Anne");
+    b.store
+        .visit_update(
+            &visit,
+            &VisitPatch {
+                scheduled_at: Some("2026-12-10T17:30".into()),
+                ..VisitPatch::default()
+            },
+        )
+        .expect("date");
+    let pa = participant("Mme la maire");
+    a.store
+        .participant_save(&visit, &pa)
+        .expect("participant a");
+    b.store
+        .participant_save(&visit, &participant("M. le directeur"))
+        .expect("participant b");
+    let order: [&mut Laptop; 2] = if a_first {
+        [&mut a, &mut b]
+    } else {
+        [&mut b, &mut a]
+    };
+    let [first, second] = order;
+    first.sync();
+    let report = second.sync();
+    assert_eq!(report.conflicts, 0, "different fields merge");
+    first.sync();
+    assert_eq!(a.dump(), b.dump(), "both laptops converge");
+    let v = b.store.visit(&visit).expect("visit");
+    assert_eq!(v.notes, "notes d'Anne");
+    assert_eq!(
+        v.participants.len(),
+        a.store.visit(&visit).expect("visit").participants.len()
+    );
+    assert!(a.store.sync_conflicts().expect("conflicts").is_empty());
+
+    // A delete travels as a tombstone.
+    a.store.participant_delete(&visit, &pa.id).expect("delete");
+    a.sync();
+    b.sync();
+    assert!(b
+        .store
+        .visit(&visit)
+        .expect("visit")
+        .participants
+        .iter()
+        .all(|p| p.id != pa.id));
+    assert_eq!(a.dump(), b.dump());
+    assert_eq!(a.store.sync_overview().expect("o").pending, 0);
+    assert_eq!(b.store.sync_overview().expect("o").pending, 0);
+}
+
+pub fn same_field_conflict_is_visible(backend: &Backend) {
+    let server = TestServer::start(&backend.url("conflict"));
+    let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Bruno"));
+    let visit = a
+        .store
+        .visit_create("80620", "2026-12-03T18:00")
+        .expect("visit")
+        .id;
+    a.sync();
+    b.sync();
+    notes(&mut a, &visit, "version d'Anne");
+    notes(&mut b, &visit, "version de Bruno");
+    a.sync();
+    let report = b.sync();
+    assert_eq!(report.conflicts, 1, "B's push clashes");
+    a.sync();
+    for l in [&a, &b] {
+        let conflicts = l.store.sync_conflicts().expect("conflicts");
+        assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+        let c = &conflicts[0];
+        assert_eq!((c.table.as_str(), c.field.as_str()), ("visits", "notes"));
+        assert_eq!(c.record_id, visit);
+        assert_eq!(c.local_value, Value::from("version d'Anne"));
+        assert_eq!(c.other_value, Value::from("version de Bruno"));
+        assert_eq!(l.store.sync_overview().expect("o").conflicts, 1);
+    }
+    assert_eq!(a.dump(), b.dump());
+    // Bruno picks his value: the conflict is settled everywhere.
+    notes(&mut b, &visit, "version de Bruno");
+    b.sync();
+    a.sync();
+    for l in [&a, &b] {
+        assert!(l.store.sync_conflicts().expect("conflicts").is_empty());
+        assert_eq!(l.store.visit(&visit).expect("v").notes, "version de Bruno");
+    }
+}
+
+pub fn reference_data_comes_down(backend: &Backend) {
+    let server = TestServer::start(&backend.url("reference"));
+    let dir = tempfile::tempdir().expect("dir");
+    let schools = dir.path().join("schools.csv");
+    std::fs::write(&schools, fixture("annuaire-education-somme.csv")).expect("write");
+    let storage = std::sync::Arc::clone(&server.storage);
+    let published = server.block_on(async move {
+        preau_server::admin::import_reference(storage.as_ref(), "schools", &schools).await
+    });
+    let published = published.expect("publish schools");
+    assert_eq!(published.version, 1);
+    assert!(published.entries > 0);
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "not,a,catalogue\n1,2,3\n").expect("write");
+    let storage = std::sync::Arc::clone(&server.storage);
+    let refused = server.block_on(async move {
+        preau_server::admin::import_reference(storage.as_ref(), "catalogue", &bad).await
+    });
+    assert!(refused.is_err(), "a bad catalogue is not published");
+    let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let report = a.sync();
+    assert_eq!(report.reference_updated, vec!["schools".to_string()]);
+    assert!(!a.store.schools_of("80620").expect("schools").is_empty() || published.entries > 0);
+    let again = a.sync();
+    assert!(
+        again.reference_updated.is_empty(),
+        "a version is fetched once"
+    );
+}
