@@ -1,6 +1,7 @@
 //! preau-core against real SQLite files in temporary directories.
 
 mod durability;
+mod proposals;
 mod import;
 mod search;
 mod store;

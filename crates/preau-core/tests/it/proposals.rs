@@ -1,0 +1,307 @@
+//! The proposal lifecycle: draft, issue (numbered, frozen), revisions, answers, expiry.
+//! The renderer here returns fixed bytes: drawing PDFs is preau-pdf's job, tested there.
+
+use chrono::NaiveDate;
+use preau_core::proposals::{Civility, DocumentSettings, DraftPatch, ProposalStatus};
+use preau_core::workflow::VisitExport;
+use preau_core::{Error, Store};
+
+use crate::{new_store, read_fixture};
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+fn example(store: &mut Store) -> String {
+    store
+        .schools_import(&read_fixture("annuaire-education-somme.csv"))
+        .expect("schools");
+    let doc = VisitExport::parse(&read_fixture("visit-peronne-2-ecoles.json")).expect("fixture");
+    store.visit_import(&doc).expect("import")
+}
+
+/// A second visit of the same commune: one school, one scenario, one line.
+fn small_visit(store: &mut Store) -> String {
+    let school = store.schools_of("80620").expect("schools")[0].id.clone();
+    let v = store.visit_create("80620", "2026-12-10T18:00").expect("visit").id;
+    store
+        .visit_update(
+            &v,
+            &preau_core::model::VisitPatch {
+                school_ids: Some(vec![school.clone()]),
+                ..Default::default()
+            },
+        )
+        .expect("school");
+    let scenario = store.scenario_add(&v, "Écran").expect("scenario");
+    store
+        .line_save(
+            &v,
+            &preau_core::workflow::LineInput {
+                id: preau_core::make_id(),
+                scenario_id: scenario.id,
+                school_id: school,
+                class_id: None,
+                reference: "ENI65".into(),
+                quantity: "1".into(),
+                objective_ids: vec![],
+            },
+        )
+        .expect("line");
+    v
+}
+
+fn fake_pdf(s: &preau_core::proposals::ProposalSnapshot) -> Result<Vec<u8>, String> {
+    Ok(format!("%PDF {}", s.reference()).into_bytes())
+}
+
+#[test]
+fn a_visit_has_one_draft_until_it_is_issued() {
+    let (_dir, mut store) = new_store();
+    let visit = example(&mut store);
+    let today = day(2026, 11, 29);
+    let a = store.proposal_draft(&visit, today).expect("draft");
+    let b = store.proposal_draft(&visit, today).expect("same draft");
+    assert_eq!(a.id, b.id);
+    assert_eq!(
+        (a.status, a.revision, a.number.as_deref()),
+        (ProposalStatus::Brouillon, 1, None)
+    );
+    let snap = store.proposal_snapshot(&a.id, today).expect("snapshot");
+    assert!(snap.draft);
+    assert_eq!(snap.reference(), "PROJET");
+    assert_eq!(snap.commune.name, "Péronne");
+    assert_eq!(snap.valid_until, day(2027, 2, 27));
+    assert_eq!(snap.recipient.title, "Madame la Maire, Monsieur le Maire");
+    // Both scenarios of the fixture have lines: both are proposed by default.
+    assert_eq!(snap.scenarios.len(), 2);
+}
+
+#[test]
+fn issuing_numbers_freezes_and_refuses_a_second_issue() {
+    let (_dir, mut store) = new_store();
+    let visit = example(&mut store);
+    let today = day(2026, 11, 29);
+    let draft = store.proposal_draft(&visit, today).expect("draft");
+    store
+        .proposal_update_draft(
+            &draft.id,
+            &DraftPatch {
+                civility: Some(Civility::Madame),
+                validity_days: Some(60),
+                ..Default::default()
+            },
+            today,
+        )
+        .expect("patch");
+    let issued = store
+        .proposal_issue(&draft.id, today, fake_pdf)
+        .expect("issue");
+    let number = issued.number.clone().expect("number");
+    let device = store.device_code().expect("device");
+    assert_eq!(number, format!("2026-{device}-0001"));
+    assert_eq!(issued.status, ProposalStatus::Emise);
+    assert_eq!(issued.valid_until, Some(day(2027, 1, 28)));
+    let pdf = store.proposal_pdf(&issued.id).expect("pdf");
+    assert_eq!(pdf, format!("%PDF {number} rév. 1").into_bytes());
+    assert_eq!(
+        issued.pdf_sha256.as_deref(),
+        Some(preau_core::proposals::sha256_hex(&pdf).as_str())
+    );
+
+    // A second issue, a draft edit: refused, nothing changes.
+    let again = store.proposal_issue(&draft.id, today, fake_pdf);
+    assert!(matches!(again, Err(Error::Invalid { .. })), "{again:?}");
+    let edit = store.proposal_update_draft(
+        &draft.id,
+        &DraftPatch {
+            validity_days: Some(10),
+            ..Default::default()
+        },
+        today,
+    );
+    assert!(matches!(edit, Err(Error::Invalid { .. })));
+    assert_eq!(store.proposal_pdf(&issued.id).expect("pdf"), pdf);
+    let frozen = store.proposal_snapshot(&issued.id, day(2027, 6, 1)).expect("frozen");
+    assert_eq!(frozen.date, today, "the frozen snapshot keeps its own date");
+    assert_eq!(frozen.recipient.title, "Madame la Maire");
+
+    // A change of the visit after the issue does not touch the issued proposal.
+    store
+        .document_settings_save(&DocumentSettings {
+            organisation: "Autre syndicat".into(),
+            ..store.document_settings().expect("settings")
+        })
+        .expect("settings");
+    let after = store.proposal_snapshot(&issued.id, today).expect("frozen");
+    assert_eq!(after, frozen);
+}
+
+#[test]
+fn the_database_itself_refuses_to_change_an_issued_proposal() {
+    let (dir, mut store) = new_store();
+    let visit = example(&mut store);
+    let today = day(2026, 11, 29);
+    let draft = store.proposal_draft(&visit, today).expect("draft");
+    let issued = store.proposal_issue(&draft.id, today, fake_pdf).expect("issue");
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.path().join(preau_core::DB_FILE)).expect("open");
+    for sql in [
+        "UPDATE proposals SET pdf = x'00' WHERE id = ?1",
+        "UPDATE proposals SET snapshot = '{}' WHERE id = ?1",
+        "UPDATE proposals SET number = 'X' WHERE id = ?1",
+        "DELETE FROM proposals WHERE id = ?1",
+    ] {
+        let r = conn.execute(sql, [&issued.id]);
+        assert!(r.is_err(), "{sql} was allowed");
+    }
+    conn.execute(
+        "UPDATE proposals SET status = 'acceptee', decided_on = '2026-12-01' WHERE id = ?1",
+        [&issued.id],
+    )
+    .expect("the answer may still be recorded");
+}
+
+#[test]
+fn a_revision_keeps_the_number_and_says_what_it_replaces() {
+    let (_dir, mut store) = new_store();
+    let visit = example(&mut store);
+    let today = day(2026, 11, 29);
+    let first = store.proposal_draft(&visit, today).expect("draft");
+    let first = store.proposal_issue(&first.id, today, fake_pdf).expect("issue");
+    let second = store.proposal_draft(&visit, day(2026, 12, 2)).expect("revision");
+    assert_ne!(second.id, first.id);
+    assert_eq!(second.revision, 2);
+    assert_eq!(second.number, first.number);
+    let number = first.number.clone().expect("number");
+    assert_eq!(second.replaces.as_deref(), Some(format!("{number} rév. 1").as_str()));
+    let second = store
+        .proposal_issue(&second.id, day(2026, 12, 2), fake_pdf)
+        .expect("issue rev 2");
+    assert_eq!(second.reference(), format!("{number} rév. 2"));
+    let snap = store.proposal_snapshot(&second.id, today).expect("snapshot");
+    assert_eq!(snap.replaces.as_deref(), Some(format!("{number} rév. 1").as_str()));
+    let list = store.proposals_of(&visit, today).expect("list");
+    assert_eq!(
+        list.iter().map(|p| p.revision).collect::<Vec<_>>(),
+        vec![2, 1]
+    );
+}
+
+#[test]
+fn numbers_follow_each_other_and_are_never_reused() {
+    let (_dir, mut store) = new_store();
+    let v1 = example(&mut store);
+    let v2 = small_visit(&mut store);
+    let today = day(2026, 11, 29);
+    let device = store.device_code().expect("device");
+    assert_eq!(device.len(), 5);
+    let mut numbers = Vec::new();
+    for v in [&v1, &v2] {
+        let d = store.proposal_draft(v, today).expect("draft");
+        // A failing render consumes nothing.
+        let failed = store.proposal_issue(&d.id, today, |_| Err("disk full".into()));
+        assert!(failed.is_err());
+        let p = store.proposal_issue(&d.id, today, fake_pdf).expect("issue");
+        numbers.push(p.number.expect("number"));
+    }
+    assert_eq!(
+        numbers,
+        vec![
+            format!("2026-{device}-0001"),
+            format!("2026-{device}-0002")
+        ]
+    );
+    // A new year starts a new sequence.
+    let d = store.proposal_draft(&v1, day(2027, 1, 4)).expect("revision");
+    let p = store.proposal_issue(&d.id, day(2027, 1, 4), fake_pdf).expect("issue");
+    assert_eq!(p.number.as_deref(), Some(numbers[0].as_str()), "a revision keeps its number");
+}
+
+#[test]
+fn answers_and_expiry() {
+    let (_dir, mut store) = new_store();
+    let visit = example(&mut store);
+    let today = day(2026, 11, 29);
+    let d = store.proposal_draft(&visit, today).expect("draft");
+    let refused = store.proposal_decide(&d.id, true, today);
+    assert!(matches!(refused, Err(Error::Invalid { .. })), "a draft cannot be accepted");
+    let p = store.proposal_issue(&d.id, today, fake_pdf).expect("issue");
+    let later = day(2027, 3, 1);
+    assert_eq!(
+        store.proposal(&p.id, later).expect("p").status,
+        ProposalStatus::Expiree
+    );
+    let accepted = store.proposal_decide(&p.id, true, day(2026, 12, 10)).expect("accept");
+    assert_eq!(accepted.status, ProposalStatus::Acceptee);
+    assert_eq!(
+        store.proposal(&p.id, later).expect("p").status,
+        ProposalStatus::Acceptee,
+        "an answered proposal does not expire"
+    );
+    assert!(store.proposal_decide(&p.id, false, later).is_err());
+}
+
+#[test]
+fn bad_draft_input_is_refused_and_changes_nothing() {
+    let (_dir, mut store) = new_store();
+    let visit = example(&mut store);
+    let today = day(2026, 11, 29);
+    let d = store.proposal_draft(&visit, today).expect("draft");
+    let cases = [
+        (
+            DraftPatch {
+                validity_days: Some(0),
+                ..Default::default()
+            },
+            "validity_days",
+        ),
+        (
+            DraftPatch {
+                validity_days: Some(400),
+                ..Default::default()
+            },
+            "validity_days",
+        ),
+        (
+            DraftPatch {
+                scenario_ids: Some(vec!["not-a-scenario".into()]),
+                ..Default::default()
+            },
+            "scenario_ids",
+        ),
+    ];
+    for (patch, field) in cases {
+        let r = store.proposal_update_draft(&d.id, &patch, today);
+        assert_eq!(r.err().and_then(|e| e.field()), Some(field));
+    }
+    assert_eq!(store.proposal(&d.id, today).expect("draft"), d);
+    assert!(matches!(
+        store.proposal_draft("no-such-visit", today),
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[test]
+fn letterhead_settings_are_checked() {
+    let (_dir, mut store) = new_store();
+    let base = store.document_settings().expect("defaults");
+    assert!(base.has_logo, "the demo logo is there by default");
+    let cases: [(fn(&mut DocumentSettings), &str); 4] = [
+        (|s| s.organisation = "  ".into(), "organisation"),
+        (|s| s.place = String::new(), "place"),
+        (|s| s.address_lines = vec!["x".into(); 5], "address_lines"),
+        (|s| s.adviser_name = "a\u{7}b".into(), "adviser_name"),
+    ];
+    for (edit, field) in cases {
+        let mut s = base.clone();
+        edit(&mut s);
+        let r = store.document_settings_save(&s);
+        assert_eq!(r.err().and_then(|e| e.field()), Some(field));
+    }
+    assert_eq!(store.document_settings().expect("unchanged"), base);
+    assert!(store.logo_set(Some(b"GIF89a")).is_err());
+    store.logo_set(None).expect("remove");
+    assert_eq!(store.logo_png().expect("logo"), None);
+    assert!(!store.document_settings().expect("s").has_logo);
+}
