@@ -12,6 +12,7 @@ use preau_core::Store;
 
 mod plan_text;
 mod proposals_cmd;
+mod sync_cmd;
 
 #[derive(Parser)]
 #[command(name = "preau-cli", version, about = "Préau en ligne de commande")]
@@ -50,6 +51,10 @@ enum Command {
         #[command(subcommand)]
         command: proposals_cmd::SettingsCommand,
     },
+    /// Enrolls this laptop with the syndicate's server (URL and one-time code)
+    Enroll(sync_cmd::EnrollArgs),
+    /// Syncs with the syndicate's server
+    Sync(sync_cmd::SyncArgs),
 }
 
 #[derive(Subcommand)]
@@ -237,6 +242,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Proposals { command } => proposals_cmd::proposals(&dir, command)?,
         Command::Settings { command } => proposals_cmd::settings(&dir, command)?,
+        Command::Enroll(args) => sync_cmd::enroll(&dir, args)?,
+        Command::Sync(args) => sync_cmd::sync(&dir, args)?,
     }
     Ok(())
 }
