@@ -44,9 +44,10 @@ impl Colour {
 
 pub(crate) fn font_id(face: Face) -> FontId {
     // Fixed names, not printpdf's random ones: the same snapshot must give the same bytes.
+    // Six capitals: PDF readers take the name, used as the subset tag, for a subset.
     match face {
-        Face::Regular => FontId("F1".into()),
-        Face::Bold => FontId("F2".into()),
+        Face::Regular => FontId("PREAUR".into()),
+        Face::Bold => FontId("PREAUB".into()),
     }
 }
 

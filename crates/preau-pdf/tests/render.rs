@@ -1,0 +1,321 @@
+//! Real PDFs from real stores, checked with poppler (`pdftotext`, `pdffonts`, `pdfinfo`)
+//! and `qpdf --check`, as a mayor's or an IEN's PDF reader would read them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::NaiveDate;
+use preau_core::proposals::{Civility, DraftPatch, ProposalSnapshot};
+use preau_core::workflow::{LineInput, VisitExport};
+use preau_core::Store;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
+}
+
+fn read(name: &str) -> String {
+    std::fs::read_to_string(fixture(name)).expect("fixture")
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 29).expect("date")
+}
+
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut store = Store::open_in(dir.path()).expect("store");
+    store
+        .schools_import(&read("annuaire-education-somme.csv"))
+        .expect("schools");
+    (dir, store)
+}
+
+/// The example visit (Péronne, two schools, two scenarios) and its draft.
+fn example(store: &mut Store) -> (String, String) {
+    let doc = VisitExport::parse(&read("visit-peronne-2-ecoles.json")).expect("fixture");
+    let visit = store.visit_import(&doc).expect("import");
+    let draft = store.proposal_draft(&visit, today()).expect("draft");
+    store
+        .proposal_update_draft(
+            &draft.id,
+            &DraftPatch {
+                civility: Some(Civility::Madame),
+                ..Default::default()
+            },
+            today(),
+        )
+        .expect("civility");
+    (visit, draft.id)
+}
+
+fn tool(dir: &Path, pdf: &[u8], program: &str, args: &[&str]) -> String {
+    let path = dir.join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    let out = Command::new(program)
+        .args(args)
+        .arg(&path)
+        .args(if program == "pdftotext" { &["-"][..] } else { &[][..] })
+        .output()
+        .unwrap_or_else(|e| panic!("{program} could not run ({e}): apt install poppler-utils qpdf"));
+    assert!(
+        out.status.success(),
+        "{program} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// Text of each page, in reading order.
+fn pages(dir: &Path, pdf: &[u8]) -> Vec<String> {
+    tool(dir, pdf, "pdftotext", &["-layout"])
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// pdftotext turns no-break spaces into plain ones: compare on that.
+fn plain(s: &str) -> String {
+    s.replace(['\u{a0}', '\u{202f}'], " ")
+}
+
+#[test]
+fn the_issued_proposal_says_what_was_agreed_in_french() {
+    let (dir, mut store) = store();
+    let (_visit, draft) = example(&mut store);
+    let issued = store
+        .proposal_issue(&draft, today(), |s| {
+            preau_pdf::render_proposal(s).map_err(|e| e.to_string())
+        })
+        .expect("issue");
+    let pdf = store.proposal_pdf(&issued.id).expect("pdf");
+    let snap = store.proposal_snapshot(&issued.id, today()).expect("snap");
+    let text = plain(&pages(dir.path(), &pdf).join("\n"));
+    let plan_a = &snap.scenarios[0].plan;
+    let n = pages(dir.path(), &pdf).len();
+    let expected = [
+        "Somme numérique".to_string(),
+        "Madame la Maire".to_string(),
+        "Mairie de Péronne".to_string(),
+        "Marie Dupont".to_string(),
+        "29 novembre 2026".to_string(),
+        issued.reference(),
+        "Valable jusqu'au : 27 février 2027".to_string(),
+        "École élémentaire Louis Pasteur".to_string(),
+        "Renforcer la lecture et l'écriture".to_string(),
+        "Validation IEN".to_string(),
+        "Désignation".to_string(),
+        "ENI65".to_string(),
+        plain(&preau_core::format::euros(plan_a.total_ht_cents)),
+        plain(&preau_core::format::euros(plan_a.total_ttc_cents)),
+        plain(&preau_core::format::euros(plan_a.remaining_ttc_cents)),
+        "TVA 20 %".to_string(),
+        "FCTVA".to_string(),
+        "16,404 %".to_string(),
+        "Socle numérique dans les écoles".to_string(),
+        "à vérifier".to_string(),
+        "Reste à charge de la commune TTC".to_string(),
+        "Fonctionnement annuel TTC".to_string(),
+        "Coût total sur 5 ans".to_string(),
+        "Comparaison des scénarios".to_string(),
+        "Marché du groupement d'achat".to_string(),
+        "Délibération du conseil municipal".to_string(),
+        "Formation des enseignants".to_string(),
+        "« Bon pour accord »".to_string(),
+        "Signature et cachet de la mairie".to_string(),
+        format!("Page 1 / {n}"),
+        format!("Page {n} / {n}"),
+        format!("Empreinte {}", snap.short_hash()),
+    ];
+    for want in expected {
+        assert!(text.contains(&want), "missing {want:?}");
+    }
+    assert!(!text.contains("PROJET"), "an issued proposal has no watermark");
+
+    let fonts = tool(dir.path(), &pdf, "pdffonts", &[]);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert_eq!(rows.len(), 2, "{fonts}");
+    for row in rows {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        // name, type…, emb, sub, uni: the three flags are the 3rd to 5th from the end.
+        let flags = &cols[cols.len() - 5..cols.len() - 2];
+        assert_eq!(flags[0], "yes", "font not embedded: {row}");
+        assert_eq!(flags[1], "yes", "font not subset: {row}");
+        assert_eq!(flags[2], "yes", "no unicode map (copy/paste, search): {row}");
+    }
+    let info = tool(dir.path(), &pdf, "pdfinfo", &[]);
+    assert!(info.contains("(A4)"), "{info}");
+    let check = Command::new("qpdf")
+        .arg("--check")
+        .arg(dir.path().join("doc.pdf"))
+        .output()
+        .expect("qpdf");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    assert!(pdf.len() < 300 * 1024, "{} bytes", pdf.len());
+}
+
+#[test]
+fn a_draft_is_marked_projet_on_every_page() {
+    let (dir, mut store) = store();
+    let (_visit, draft) = example(&mut store);
+    let snap = store.proposal_snapshot(&draft, today()).expect("snap");
+    let pdf = preau_pdf::render_proposal(&snap).expect("render");
+    let pages = pages(dir.path(), &pdf);
+    assert!(pages.len() > 1);
+    for (i, p) in pages.iter().enumerate() {
+        assert!(p.contains("PROJET"), "page {} has no watermark", i + 1);
+    }
+}
+
+#[test]
+fn the_same_snapshot_renders_to_the_same_bytes() {
+    let (_dir, mut store) = store();
+    let (_visit, draft) = example(&mut store);
+    let issued = store
+        .proposal_issue(&draft, today(), |s| {
+            preau_pdf::render_proposal(s).map_err(|e| e.to_string())
+        })
+        .expect("issue");
+    let stored = store.proposal_pdf(&issued.id).expect("pdf");
+    // Months later, from the frozen snapshot (read back from its JSON).
+    let snap = store
+        .proposal_snapshot(&issued.id, NaiveDate::from_ymd_opt(2027, 6, 1).expect("d"))
+        .expect("snap");
+    let json = serde_json::to_string(&snap).expect("json");
+    let back: ProposalSnapshot = serde_json::from_str(&json).expect("parse");
+    for _ in 0..3 {
+        assert!(preau_pdf::render_proposal(&back).expect("render") == stored);
+    }
+    // Any change of content changes the bytes and the printed fingerprint.
+    let mut other = back.clone();
+    other.place = "Péronne".into();
+    assert_ne!(preau_pdf::render_proposal(&other).expect("render"), stored);
+    assert_ne!(other.short_hash(), back.short_hash());
+}
+
+/// One scenario with `n` lines spread over the visit's two schools, long designations.
+fn big_visit(store: &mut Store, n: usize) -> String {
+    let schools: Vec<String> = store
+        .schools_of("80620")
+        .expect("schools")
+        .into_iter()
+        .take(2)
+        .map(|s| s.id)
+        .collect();
+    let v = store.visit_create("80620", "2026-12-10T18:00").expect("visit").id;
+    store
+        .visit_update(
+            &v,
+            &preau_core::model::VisitPatch {
+                school_ids: Some(schools.clone()),
+                ..Default::default()
+            },
+        )
+        .expect("schools");
+    let scenario = store.scenario_add(&v, "Plan pluriannuel").expect("scenario");
+    let refs: Vec<String> = store
+        .catalogue()
+        .expect("catalogue")
+        .items
+        .into_iter()
+        .map(|i| i.reference)
+        .collect();
+    for i in 0..n {
+        store
+            .line_save(
+                &v,
+                &LineInput {
+                    id: preau_core::make_id(),
+                    scenario_id: scenario.id.clone(),
+                    school_id: schools[i % 2].clone(),
+                    class_id: None,
+                    reference: refs[i % refs.len()].clone(),
+                    quantity: format!("{}", 1 + i % 7),
+                    objective_ids: vec![],
+                },
+            )
+            .expect("line");
+    }
+    v
+}
+
+#[test]
+fn a_200_line_proposal_paginates_with_the_table_header_on_every_page() {
+    let (dir, mut store) = store();
+    let visit = big_visit(&mut store, 200);
+    let draft = store.proposal_draft(&visit, today()).expect("draft");
+    let snap = store.proposal_snapshot(&draft.id, today()).expect("snap");
+    let lines: usize = snap.scenarios[0]
+        .schools
+        .iter()
+        .map(|s| s.lines.len())
+        .sum();
+    assert_eq!(lines, 200);
+    let pdf = preau_pdf::render_proposal(&snap).expect("render");
+    let pages = pages(dir.path(), &pdf);
+    let n = pages.len();
+    assert!(n >= 6, "{n} pages");
+    // Every page between the first and the last line of the table repeats its header.
+    let first = pages
+        .iter()
+        .position(|p| p.contains("Désignation"))
+        .expect("table");
+    let last = pages
+        .iter()
+        .rposition(|p| p.contains("Sous-total"))
+        .expect("subtotal");
+    assert!(last > first + 3, "the table spans pages {first}..{last}");
+    for (i, p) in pages.iter().enumerate().take(last + 1).skip(first) {
+        assert!(p.contains("Désignation"), "page {} lost the header", i + 1);
+        assert!(p.contains(&format!("Page {} / {n}", i + 1)), "footer of page {}", i + 1);
+    }
+    // Every line is printed once: count the quantity×price cells by reference.
+    let text = pages.join("\n");
+    for school in &snap.scenarios[0].schools {
+        for l in &school.lines {
+            assert!(text.contains(&l.reference));
+        }
+    }
+    let total = plain(&preau_core::format::euros(
+        snap.scenarios[0].plan.total_ht_cents,
+    ));
+    assert!(plain(&text).contains(&total), "total {total} missing");
+}
+
+#[test]
+fn long_texts_wrap_instead_of_being_cut() {
+    let (dir, mut store) = store();
+    let (visit, draft) = example(&mut store);
+    let _ = visit;
+    let mut snap = store.proposal_snapshot(&draft, today()).expect("snap");
+    let long = "Travailler la compréhension de textes documentaires longs en mobilisant \
+                des ressources numériques variées, en lien avec les familles et le collège \
+                du secteur, sur l'ensemble des trois cycles de l'école"
+        .to_string();
+    snap.schools[0].objectives.push(long.clone());
+    snap.scenarios[0].schools[0].lines[0].designation = long.clone();
+    let pdf = preau_pdf::render_proposal(&snap).expect("render");
+    // pdftotext -raw keeps reading order; joining lines must give the words back.
+    let raw = tool(dir.path(), &pdf, "pdftotext", &["-raw"]);
+    let flat = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    for word in long.split(' ') {
+        assert!(flat.contains(word), "{word:?} lost");
+    }
+}
+
+#[test]
+fn project_sheets_have_one_page_per_school() {
+    let (dir, mut store) = store();
+    let (_visit, draft) = example(&mut store);
+    let snap = store.proposal_snapshot(&draft, today()).expect("snap");
+    let pdf = preau_pdf::render_project_sheets(&snap).expect("render");
+    let pages = pages(dir.path(), &pdf);
+    assert_eq!(pages.len(), snap.schools.len());
+    for (page, school) in pages.iter().zip(&snap.schools) {
+        assert!(page.contains("Fiche projet pédagogique"));
+        assert!(page.contains(&school.name), "{}", school.name);
+        assert!(page.contains("Avis de l'IEN"));
+    }
+}
