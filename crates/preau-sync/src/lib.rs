@@ -278,7 +278,7 @@ impl Client {
         &self,
         path: &str,
         body: &B,
-        progress: &mut dyn FnMut(Progress),
+        progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<R> {
         let mut attempt = 1;
         let mut delay = self.opts.base_delay;
@@ -308,7 +308,7 @@ impl Client {
     pub async fn push(
         &self,
         changes: Vec<Change>,
-        progress: &mut dyn FnMut(Progress),
+        progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<PushResponse> {
         let req = PushRequest {
             protocol: PROTOCOL_VERSION,
@@ -320,7 +320,7 @@ impl Client {
     pub async fn pull(
         &self,
         cursor: i64,
-        progress: &mut dyn FnMut(Progress),
+        progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<PullResponse> {
         let req = PullRequest {
             protocol: PROTOCOL_VERSION,
@@ -333,7 +333,7 @@ impl Client {
     pub async fn reference(
         &self,
         kind: &str,
-        progress: &mut dyn FnMut(Progress),
+        progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<ReferenceResponse> {
         let req = ReferenceRequest {
             protocol: PROTOCOL_VERSION,
@@ -399,7 +399,7 @@ fn to_incoming(r: preau_protocol::RemoteRecord) -> IncomingRecord {
 pub async fn sync(
     store: &mut Store,
     opts: SyncOptions,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<SyncReport> {
     let url = store
         .sync_get(preau_core::sync_state::KEY_SERVER_URL)?

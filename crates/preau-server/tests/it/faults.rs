@@ -187,14 +187,14 @@ pub fn proxy_cuts_and_restart(backend: &Backend, scenarios: usize) {
     let mut rng = Rng(seed | 1);
     let mut expected = base;
     for i in 0..scenarios {
-        let dir = if rng.next() % 2 == 0 {
+        let dir = if rng.next().is_multiple_of(2) {
             Dir::Request
         } else {
             Dir::Response
         };
         let at = usize::try_from(rng.next() % 1_600).expect("offset");
         proxy.arm(Fault { dir, at });
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             a.store
                 .participant_save(&visit, &participant(format!("Enseignant {i}")))
                 .expect("participant");

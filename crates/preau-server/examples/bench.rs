@@ -1,0 +1,347 @@
+//! Sync benchmarks against the real `preau-server` binary over loopback (build it first:
+//! `cargo build --release -p preau-server && cargo run --release -p preau-server --example bench`).
+//!
+//! 1. Push of 1,000 visits (about 50,000 rows) from one laptop.
+//! 2. First sync of a new laptop (reference data and those 1,000 visits).
+//! 3. 100 laptops syncing at once: latency of each push batch, server memory.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use preau_core::Store;
+use preau_protocol::Change;
+use preau_sync::{Client, Progress, SyncOptions};
+
+struct Server {
+    child: Child,
+    url: String,
+    bin: PathBuf,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn admin(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.bin)
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .args(args)
+            .stderr(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn code(&self) -> String {
+        let out = self.admin(&["enroll", "--adviser", "Banc d'essai"]);
+        out.split_whitespace().last().unwrap().to_string()
+    }
+
+    fn memory_kib(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let get = |key: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (get("VmRSS:"), get("VmHWM:"))
+    }
+}
+
+fn start_server(dir: &Path) -> Server {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("preau-server");
+    assert!(bin.exists(), "build preau-server first ({})", bin.display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(&bin)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        bin,
+        dir: dir.to_path_buf(),
+    };
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("server did not start");
+}
+
+/// Writes `visits` visits of 50 rows each into a laptop store (the sync triggers log them
+/// as they would for typed data).
+fn fill(store_path: &Path, visits: usize) -> usize {
+    let mut c = rusqlite::Connection::open(store_path).unwrap();
+    let tx = c.transaction().unwrap();
+    let id = preau_core::make_id;
+    let schools = [id(), id()];
+    for (i, s) in schools.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO schools (id, uai, name, kind, public, commune_insee, classes, pupils, source, updated_at)
+             VALUES (?1, ?2, ?3, 'primaire', 1, '80620', 3, 60, 'adviser', '2026-11-01T00:00:00Z')",
+            rusqlite::params![s, format!("0800{i:03}X"), format!("École {i}")],
+        )
+        .unwrap();
+    }
+    let mut rows = 2;
+    for v in 0..visits {
+        let visit = id();
+        tx.execute(
+            "INSERT INTO visits (id, commune_insee, scheduled_at, notes, created_at, updated_at)
+             VALUES (?1, '80620', '2026-12-03T18:00:00', ?2, '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')",
+            rusqlite::params![visit, format!("Visite {v}")],
+        )
+        .unwrap();
+        rows += 1;
+        for s in &schools {
+            tx.execute(
+                "INSERT INTO visit_schools (visit_id, school_id) VALUES (?1, ?2)",
+                [&visit, s],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO pedagogy (visit_id, school_id, training_needs) VALUES (?1, ?2, 'ENT')",
+                [&visit, s],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO school_situations (visit_id, school_id, mobile_devices, mobile_charging, wifi,
+                   wifi_switchable, internet, ent) VALUES (?1, ?2, 8, 1, 'partiel', 1, 'adsl', NULL)",
+                [&visit, s],
+            )
+            .unwrap();
+            rows += 3;
+        }
+        for p in 0..5 {
+            tx.execute(
+                "INSERT INTO participants (id, visit_id, position, name, role) VALUES (?1, ?2, ?3, ?4, 'maire')",
+                rusqlite::params![id(), visit, p as i64, format!("Participant {p}")],
+            )
+            .unwrap();
+            rows += 1;
+        }
+        let mut objectives = Vec::new();
+        for o in 0..6 {
+            let oid = id();
+            tx.execute(
+                "INSERT INTO objectives (id, visit_id, school_id, position, label) VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![oid, visit, schools[o % 2], o as i64, format!("Objectif {o}")],
+            )
+            .unwrap();
+            objectives.push(oid);
+            rows += 1;
+        }
+        for k in 0..4 {
+            tx.execute(
+                "INSERT INTO class_situations (id, visit_id, school_id, position, name, pupils, display, teacher_computer)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 20, 'vpi', 1)",
+                rusqlite::params![id(), visit, schools[k % 2], k as i64, format!("Classe {k}")],
+            )
+            .unwrap();
+            rows += 1;
+        }
+        for (label, scenario) in ["A", "B"].iter().map(|l| (l, id())) {
+            tx.execute(
+                "INSERT INTO scenarios (id, visit_id, label, title) VALUES (?1, ?2, ?3, 'Scénario')",
+                rusqlite::params![scenario, visit, label],
+            )
+            .unwrap();
+            rows += 1;
+            for n in 0..10 {
+                let line = id();
+                tx.execute(
+                    "INSERT INTO equipment_lines (id, scenario_id, position, school_id, catalogue_version, reference,
+                       designation, category, unit, unit_price_cents, vat_rate_bp, budget_section, quantity)
+                     VALUES (?1, ?2, ?3, ?4, 'demo', 'REF', 'Tablette', 'mobile', 'unité', 35000, 2000, 'investissement', 4)",
+                    rusqlite::params![line, scenario, n as i64, schools[n % 2]],
+                )
+                .unwrap();
+                rows += 1;
+                if n < 3 {
+                    tx.execute(
+                        "INSERT INTO line_objectives (line_id, objective_id) VALUES (?1, ?2)",
+                        [&line, &objectives[n]],
+                    )
+                    .unwrap();
+                    rows += 1;
+                }
+            }
+        }
+    }
+    tx.commit().unwrap();
+    rows
+}
+
+fn laptop(dir: &Path, server: &Server, rt: &tokio::runtime::Runtime) -> Store {
+    let mut store = Store::open_in(dir).unwrap();
+    rt.block_on(preau_sync::enroll(
+        &mut store,
+        &server.url,
+        &server.code(),
+        "banc",
+        SyncOptions::default(),
+    ))
+    .unwrap();
+    store
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start_server(&tmp.path().join("server"));
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    server.admin(&[
+        "import",
+        "catalogue",
+        repo.join("data/reference/catalogue_equipement_ecole.csv")
+            .to_str()
+            .unwrap(),
+    ]);
+    server.admin(&[
+        "import",
+        "funding",
+        repo.join("data/reference/funding_rules.json")
+            .to_str()
+            .unwrap(),
+    ]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    // 1. Push of 1,000 visits.
+    let mut a = laptop(&tmp.path().join("a"), &server, &rt);
+    let rows = fill(a.path(), 1_000);
+    let start = Instant::now();
+    let mut pushed_at = None;
+    let report = rt
+        .block_on(preau_sync::sync(&mut a, SyncOptions::default(), &mut |p| {
+            if let Progress::Pushing { done, total } = p {
+                if done == total {
+                    pushed_at = Some(start.elapsed());
+                }
+            }
+        }))
+        .unwrap();
+    let total = start.elapsed();
+    println!(
+        "push of 1,000 visits ({rows} rows, {} changes): {:.2} s (whole sync incl. pulling them back: {:.2} s)",
+        report.pushed,
+        pushed_at.unwrap_or(total).as_secs_f64(),
+        total.as_secs_f64()
+    );
+
+    // 2. First sync of a new laptop.
+    let mut b = laptop(&tmp.path().join("b"), &server, &rt);
+    let start = Instant::now();
+    let report = rt
+        .block_on(preau_sync::sync(
+            &mut b,
+            SyncOptions::default(),
+            &mut |_| {},
+        ))
+        .unwrap();
+    println!(
+        "first sync of a new laptop ({} records, reference {:?}): {:.2} s",
+        report.pulled,
+        report.reference_updated,
+        start.elapsed().as_secs_f64()
+    );
+
+    // 3. 100 laptops at once, each pushing 10 batches of 50 changes and pulling.
+    let tokens: Vec<String> = (0..100)
+        .map(|i| {
+            let dir = tmp.path().join(format!("l{i}"));
+            let s = laptop(&dir, &server, &rt);
+            s.sync_get(preau_core::sync_state::KEY_TOKEN)
+                .unwrap()
+                .unwrap()
+        })
+        .collect();
+    let start = Instant::now();
+    let latencies = rt.block_on(async {
+        let mut tasks = Vec::new();
+        for token in tokens {
+            let url = server.url.clone();
+            tasks.push(tokio::spawn(async move {
+                let client = Client::new(&url, Some(token), SyncOptions::default()).unwrap();
+                let mut lat = Vec::new();
+                for _ in 0..10 {
+                    let changes: Vec<Change> = (0..50)
+                        .map(|i| Change {
+                            change_id: uuid::Uuid::now_v7(),
+                            table: "participants".into(),
+                            record_id: uuid::Uuid::now_v7().to_string(),
+                            base_revision: 0,
+                            fields: serde_json::json!({"name": format!("P{i}"), "role": "maire", "position": i})
+                                .as_object()
+                                .cloned()
+                                .unwrap(),
+                            deleted: false,
+                        })
+                        .collect();
+                    let t = Instant::now();
+                    client.push(changes, &mut |_| {}).await.unwrap();
+                    lat.push(t.elapsed());
+                }
+                let t = Instant::now();
+                client.pull(0, &mut |_| {}).await.unwrap();
+                (lat, t.elapsed())
+            }));
+        }
+        let mut all = Vec::new();
+        let mut pulls = Vec::new();
+        for t in tasks {
+            let (lat, pull) = t.await.unwrap();
+            all.extend(lat);
+            pulls.push(pull);
+        }
+        (all, pulls)
+    });
+    let wall = start.elapsed();
+    let (mut pushes, mut pulls) = latencies;
+    pushes.sort();
+    pulls.sort();
+    let (rss, peak) = server.memory_kib();
+    println!(
+        "100 concurrent laptops: {} push batches of 50 in {:.2} s; push p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; \
+         pull of 1,000 records p99 {:.0} ms; server memory {} MiB (peak {} MiB)",
+        pushes.len(),
+        wall.as_secs_f64(),
+        percentile(&pushes, 0.5).as_secs_f64() * 1e3,
+        percentile(&pushes, 0.99).as_secs_f64() * 1e3,
+        pushes.last().unwrap().as_secs_f64() * 1e3,
+        percentile(&pulls, 0.99).as_secs_f64() * 1e3,
+        rss / 1024,
+        peak / 1024
+    );
+}
