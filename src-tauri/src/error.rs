@@ -33,6 +33,17 @@ impl From<preau_core::Error> for IpcError {
 }
 
 impl IpcError {
+    /// An error of the shell itself (files, system programs): `message` is French and
+    /// the English detail has already been logged by the caller.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        IpcError {
+            code,
+            message: message.into(),
+            field: None,
+            details: None,
+        }
+    }
+
     pub fn store_unavailable() -> Self {
         IpcError {
             code: "store_unavailable",

@@ -39,6 +39,7 @@ pub fn run() {
                 let _ = window.set_focus();
             }
         }))
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let dir = data_dir(app)?;
             tracing::info!(data_dir = %dir.display(), "starting Préau");
@@ -76,6 +77,19 @@ pub fn run() {
             commands::workflow::line_delete,
             commands::workflow::line_reprice,
             commands::workflow::socle_suggestions,
+            commands::proposals::proposals_list,
+            commands::proposals::proposal_draft,
+            commands::proposals::proposal_update,
+            commands::proposals::proposal_issue,
+            commands::proposals::proposal_decide,
+            commands::proposals::proposal_open,
+            commands::proposals::proposal_save,
+            commands::proposals::proposal_print,
+            commands::proposals::project_sheets_open,
+            commands::proposals::document_settings,
+            commands::proposals::document_settings_save,
+            commands::proposals::logo_png,
+            commands::proposals::logo_set,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -34,6 +34,11 @@ impl AppState {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Where the store lives; written documents go into its `documents/` folder.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
     pub fn status(&self) -> AppStatus {
         self.lock().status.clone()
     }

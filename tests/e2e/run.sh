@@ -19,14 +19,16 @@ socks = [socket.socket() for _ in range(2)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
     driver_log=$(mktemp)
-    PREAU_DATA_DIR=$data tauri-driver --port "$port" --native-port "$native" >"$driver_log" 2>&1 &
+    # « Enregistrer sous… » writes here instead of opening the native dialog.
+    local save_dir=$data/enregistres
+    PREAU_DATA_DIR=$data PREAU_SAVE_DIR=$save_dir tauri-driver --port "$port" --native-port "$native" >"$driver_log" 2>&1 &
     local driver=$!
     for _ in $(seq 50); do
       (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
       sleep 0.1
     done
     echo "--- $(basename "$test")"
-    PREAU_APP=$APP PREAU_CLI=$(dirname "$APP")/preau-cli PREAU_DATA_DIR=$data TAURI_DRIVER_URL="http://127.0.0.1:$port" \
+    PREAU_APP=$APP PREAU_CLI=$(dirname "$APP")/preau-cli PREAU_DATA_DIR=$data PREAU_SAVE_DIR=$save_dir TAURI_DRIVER_URL="http://127.0.0.1:$port" \
       PREAU_SCREENSHOTS=${PREAU_SCREENSHOTS:-} node "$test" || { status=1; tail -20 "$driver_log"; }
     kill "$driver" 2>/dev/null || true
     wait "$driver" 2>/dev/null || true

@@ -76,3 +76,47 @@ describe('workflow command wrappers', () => {
     });
   });
 });
+
+const settings = {
+  organisation: 'Somme Numérique',
+  address_lines: ['1 rue de la Paix', '80000 Amiens'],
+  phone: '',
+  email: '',
+  website: '',
+  place: 'Amiens',
+  adviser_name: '',
+  adviser_title: '',
+  adviser_phone: '',
+  adviser_email: '',
+  has_logo: false,
+};
+
+const proposalCases: [string, () => Promise<unknown>, string, Record<string, unknown> | undefined][] = [
+  ['proposalsList', () => api.proposalsList('v1'), 'proposals_list', { visitId: 'v1' }],
+  ['proposalDraft', () => api.proposalDraft('v1'), 'proposal_draft', { visitId: 'v1' }],
+  ['proposalUpdate', () => api.proposalUpdate('p1', { civility: 'madame' }), 'proposal_update', { id: 'p1', patch: { civility: 'madame' } }],
+  ['proposalIssue', () => api.proposalIssue('p1'), 'proposal_issue', { id: 'p1' }],
+  ['proposalDecide', () => api.proposalDecide('p1', true), 'proposal_decide', { id: 'p1', accepted: true }],
+  ['proposalOpen', () => api.proposalOpen('p1'), 'proposal_open', { id: 'p1' }],
+  ['proposalSave', () => api.proposalSave('p1'), 'proposal_save', { id: 'p1', path: null }],
+  ['proposalSave with a path', () => api.proposalSave('p1', '/tmp/x.pdf'), 'proposal_save', { id: 'p1', path: '/tmp/x.pdf' }],
+  ['proposalPrint', () => api.proposalPrint('p1'), 'proposal_print', { id: 'p1' }],
+  ['projectSheetsOpen', () => api.projectSheetsOpen('p1'), 'project_sheets_open', { id: 'p1' }],
+  ['documentSettings', () => api.documentSettings(), 'document_settings', undefined],
+  ['documentSettingsSave', () => api.documentSettingsSave(settings), 'document_settings_save', { settings }],
+  ['logoSet', () => api.logoSet([137, 80]), 'logo_set', { bytes: [137, 80] }],
+  ['logoPng', () => api.logoPng(), 'logo_png', undefined],
+  ['logoSet null', () => api.logoSet(null), 'logo_set', { bytes: null }],
+];
+
+describe('proposal and settings command wrappers', () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    invoke.mockResolvedValue('ok');
+  });
+
+  it.each(proposalCases)('%s calls %s with camelCase arguments', async (_name, call, command, args) => {
+    await expect(call()).resolves.toBe('ok');
+    expect(invoke).toHaveBeenCalledWith(command, args);
+  });
+});

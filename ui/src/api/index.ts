@@ -29,6 +29,11 @@ import type { SchoolKind } from './types/SchoolKind';
 import type { Visit } from './types/Visit';
 import type { VisitPatch } from './types/VisitPatch';
 import type { VisitSummary } from './types/VisitSummary';
+import type { Civility } from './types/Civility';
+import type { DocumentSettings } from './types/DocumentSettings';
+import type { DraftPatch } from './types/DraftPatch';
+import type { ProposalStatus } from './types/ProposalStatus';
+import type { ProposalSummary } from './types/ProposalSummary';
 
 export type {
   AppStatus,
@@ -83,6 +88,7 @@ export type {
   Workflow,
   WorkflowOptions,
 };
+export type { Civility, DocumentSettings, DraftPatch, ProposalStatus, ProposalSummary };
 
 /** The error every command rejects with. */
 export interface IpcError {
@@ -202,6 +208,31 @@ export const api = {
     call<ScenarioView>('line_reprice', { visitId, scenarioId, id }),
   socleSuggestions: (visitId: string, scenarioId: string) =>
     call<Suggestion[]>('socle_suggestions', { visitId, scenarioId }),
+
+  /** The visit's proposals, newest revision first (its draft, if any, among them). */
+  proposalsList: (visitId: string) => call<ProposalSummary[]>('proposals_list', { visitId }),
+  /** The visit's draft, made if there is none (after an issue: the next revision). */
+  proposalDraft: (visitId: string) => call<ProposalSummary>('proposal_draft', { visitId }),
+  proposalUpdate: (id: string, patch: DraftPatch) => call<ProposalSummary>('proposal_update', { id, patch }),
+  /** Numbers the draft and freezes its content and PDF; it can no longer change. */
+  proposalIssue: (id: string) => call<ProposalSummary>('proposal_issue', { id }),
+  proposalDecide: (id: string, accepted: boolean) => call<ProposalSummary>('proposal_decide', { id, accepted }),
+  /** Writes the PDF (a draft marked « PROJET ») and opens it; answers the file's path. */
+  proposalOpen: (id: string) => call<string>('proposal_open', { id }),
+  /** Asks where with the system's dialog; answers the path written, or null if cancelled. */
+  proposalSave: (id: string, path: string | null = null) => call<string | null>('proposal_save', { id, path }),
+  /** Sends the PDF to the default printer (CUPS); answers the printer's message. */
+  proposalPrint: (id: string) => call<string>('proposal_print', { id }),
+  /** The pedagogical project sheet of each school, for the IEN, opened in the viewer. */
+  projectSheetsOpen: (id: string) => call<string>('project_sheets_open', { id }),
+
+  documentSettings: () => call<DocumentSettings>('document_settings'),
+  documentSettingsSave: (settings: DocumentSettings) =>
+    call<DocumentSettings>('document_settings_save', { settings }),
+  /** The letterhead logo's PNG bytes, or null when there is none. */
+  logoPng: () => call<number[] | null>('logo_png'),
+  /** A PNG file's bytes, or null to remove the logo; answers the settings. */
+  logoSet: (bytes: number[] | null) => call<DocumentSettings>('logo_set', { bytes }),
 };
 
 let labelsCache: Promise<Labels> | null = null;

@@ -46,7 +46,7 @@ const CATALOGUE = [
 describe('STEPS', () => {
   it('walks the visit in the order of the brief, the proposal still to come', () => {
     expect(STEPS.map((s) => s.key)).toEqual(['participants', 'projet', 'situation', 'equipements', 'financement', 'proposition']);
-    expect(STEPS.filter((s) => s.upcoming).map((s) => s.key)).toEqual(['proposition']);
+    expect(STEPS.filter((s) => s.upcoming).map((s) => s.key)).toEqual([]);
   });
 });
 

@@ -16,7 +16,7 @@ export const STEPS = [
   { key: 'situation', label: 'Situation', upcoming: false },
   { key: 'equipements', label: 'Équipements', upcoming: false },
   { key: 'financement', label: 'Financement', upcoming: false },
-  { key: 'proposition', label: 'Proposition', upcoming: true },
+  { key: 'proposition', label: 'Proposition', upcoming: false },
 ] as const;
 
 export type StepKey = (typeof STEPS)[number]['key'];

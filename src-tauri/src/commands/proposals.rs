@@ -1,0 +1,449 @@
+//! Printed proposals: the visit's draft, issuing it, the mayor's answer, the letterhead
+//! settings, and the document actions (open in the system viewer, save as, print, the
+//! pedagogical project sheets for the IEN). The lifecycle lives in preau-core and the
+//! drawing in preau-pdf; here we only move bytes to files and hand them to the system.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use chrono::NaiveDate;
+use preau_core::proposals::{DocumentSettings, DraftPatch, ProposalSnapshot, ProposalSummary};
+use tauri::State;
+use tauri_plugin_dialog::DialogExt;
+
+use crate::error::{IpcError, IpcResult};
+use crate::state::AppState;
+
+/// When set, « Enregistrer sous… » writes into this directory without asking (native
+/// dialogs cannot be driven by WebDriver: the end-to-end tests use it).
+const SAVE_DIR_ENV: &str = "PREAU_SAVE_DIR";
+
+const NO_PRINTER: &str = "Aucune imprimante n'est configurée sur cet ordinateur (CUPS) : \
+                          ouvrez le PDF et imprimez-le depuis la visionneuse.";
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+#[tauri::command(async)]
+pub fn proposals_list(
+    state: State<'_, AppState>,
+    visit_id: String,
+) -> IpcResult<Vec<ProposalSummary>> {
+    state.with_store(|s| s.proposals_of(&visit_id, today()))
+}
+
+/// The visit's draft, made if there is none (after an issue: the next revision).
+#[tauri::command(async)]
+pub fn proposal_draft(state: State<'_, AppState>, visit_id: String) -> IpcResult<ProposalSummary> {
+    state.with_store(|s| s.proposal_draft(&visit_id, today()))
+}
+
+#[tauri::command(async)]
+pub fn proposal_update(
+    state: State<'_, AppState>,
+    id: String,
+    patch: DraftPatch,
+) -> IpcResult<ProposalSummary> {
+    state.with_store(|s| s.proposal_update_draft(&id, &patch, today()))
+}
+
+/// Numbers the draft and freezes its content and PDF.
+#[tauri::command(async)]
+pub fn proposal_issue(state: State<'_, AppState>, id: String) -> IpcResult<ProposalSummary> {
+    state.with_store(|s| {
+        s.proposal_issue(&id, today(), |snap| {
+            preau_pdf::render_proposal(snap).map_err(|e| e.to_string())
+        })
+    })
+}
+
+#[tauri::command(async)]
+pub fn proposal_decide(
+    state: State<'_, AppState>,
+    id: String,
+    accepted: bool,
+) -> IpcResult<ProposalSummary> {
+    state.with_store(|s| s.proposal_decide(&id, accepted, today()))
+}
+
+#[tauri::command(async)]
+pub fn document_settings(state: State<'_, AppState>) -> IpcResult<DocumentSettings> {
+    state.with_store(|s| s.document_settings())
+}
+
+#[tauri::command(async)]
+pub fn document_settings_save(
+    state: State<'_, AppState>,
+    settings: DocumentSettings,
+) -> IpcResult<DocumentSettings> {
+    state.with_store(|s| s.document_settings_save(&settings))
+}
+
+/// The letterhead logo's PNG bytes (the demo one until another is set), `null` if removed.
+#[tauri::command(async)]
+pub fn logo_png(state: State<'_, AppState>) -> IpcResult<Option<Vec<u8>>> {
+    state.with_store(|s| s.logo_png())
+}
+
+/// Sets the letterhead logo (a PNG file's bytes) or removes it (`null`); answers the
+/// settings, whose `has_logo` follows.
+#[tauri::command(async)]
+pub fn logo_set(state: State<'_, AppState>, bytes: Option<Vec<u8>>) -> IpcResult<DocumentSettings> {
+    state.with_store(|s| {
+        s.logo_set(bytes.as_deref())?;
+        s.document_settings()
+    })
+}
+
+/// Which PDF of a proposal.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Doc {
+    /// The proposal: the frozen bytes once issued, else a draft marked « PROJET ».
+    Proposal,
+    /// The one-page pedagogical project sheet of each school, for the IEN.
+    Sheets,
+}
+
+/// The file name of a document: the reference without spaces or accents, so that it
+/// survives any file system and mail client. "2026-K7Q3M-0001 rév. 2" →
+/// "2026-K7Q3M-0001-rev2.pdf"; a draft says so.
+fn file_name(p: &ProposalSummary, doc: Doc) -> String {
+    let base = match &p.number {
+        Some(n) => format!("{n}-rev{}", p.revision),
+        None => String::new(),
+    };
+    let draft = p.pdf_sha256.is_none();
+    let base = match (base.is_empty(), draft) {
+        (true, _) => "brouillon".to_string(),
+        (false, true) => format!("{base}-brouillon"),
+        (false, false) => base,
+    };
+    let safe: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match doc {
+        Doc::Proposal => format!("proposition-{safe}.pdf"),
+        Doc::Sheets => format!("fiche-projet-{safe}.pdf"),
+    }
+}
+
+fn render_failed(e: impl std::fmt::Display) -> IpcError {
+    tracing::error!(error = %e, "PDF rendering failed");
+    IpcError::new(
+        "pdf_failed",
+        "Le PDF n'a pas pu être produit. Réessayez ; si cela se reproduit, signalez-le.",
+    )
+}
+
+/// The bytes of a document and its file name. The store is only held to read; drawing
+/// happens after it is released.
+fn document(state: &AppState, id: &str, doc: Doc) -> IpcResult<(Vec<u8>, String)> {
+    enum Source {
+        Frozen(Vec<u8>),
+        Render(Box<ProposalSnapshot>),
+    }
+    let (source, name) = state.with_store(|s| {
+        let p = s.proposal(id, today())?;
+        let name = file_name(&p, doc);
+        let source = if doc == Doc::Proposal && p.pdf_sha256.is_some() {
+            Source::Frozen(s.proposal_pdf(id)?)
+        } else {
+            Source::Render(Box::new(s.proposal_snapshot(id, today())?))
+        };
+        Ok((source, name))
+    })?;
+    let bytes = match source {
+        Source::Frozen(bytes) => bytes,
+        Source::Render(snap) => match doc {
+            Doc::Proposal => preau_pdf::render_proposal(&snap).map_err(render_failed)?,
+            Doc::Sheets => preau_pdf::render_project_sheets(&snap).map_err(render_failed)?,
+        },
+    };
+    Ok((bytes, name))
+}
+
+/// Writes `bytes` beside `path` then renames: a viewer never sees half a PDF.
+fn write_atomically(path: &Path, bytes: &[u8]) -> IpcResult<()> {
+    let fail = |e: std::io::Error| {
+        tracing::error!(path = %path.display(), error = %e, "writing a document failed");
+        IpcError::new(
+            "write_failed",
+            format!(
+                "Le fichier {} n'a pas pu être écrit ({}).",
+                path.display(),
+                io_reason(&e)
+            ),
+        )
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".part");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(e)
+    })
+}
+
+fn io_reason(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "accès refusé",
+        std::io::ErrorKind::NotFound => "dossier introuvable",
+        std::io::ErrorKind::StorageFull => "disque plein",
+        std::io::ErrorKind::ReadOnlyFilesystem => "support en lecture seule",
+        _ => "erreur du système de fichiers",
+    }
+}
+
+/// Writes a document into `<data dir>/documents/` and returns its path.
+fn write_to_documents(state: &AppState, id: &str, doc: Doc) -> IpcResult<PathBuf> {
+    let (bytes, name) = document(state, id, doc)?;
+    let path = state.data_dir().join("documents").join(name);
+    write_atomically(&path, &bytes)?;
+    Ok(path)
+}
+
+/// Opens a file with the desktop's default application, without waiting for it.
+fn open_with_system(path: &Path) -> IpcResult<()> {
+    let mut command = if cfg!(target_os = "macos") {
+        Command::new("open")
+    } else if cfg!(target_os = "windows") {
+        let mut c = Command::new("cmd");
+        c.args(["/C", "start", ""]);
+        c
+    } else {
+        Command::new("xdg-open")
+    };
+    command
+        .arg(path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    match command.spawn() {
+        Ok(mut child) => {
+            // Reap it when it ends so it does not linger as a zombie; nobody waits here.
+            std::thread::spawn(move || {
+                let _ = child.wait();
+            });
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "could not start the system viewer");
+            Err(IpcError::new(
+                "no_viewer",
+                format!(
+                    "Aucune visionneuse de PDF n'a pu être lancée. Le document est enregistré ici : {}",
+                    path.display()
+                ),
+            ))
+        }
+    }
+}
+
+/// Writes the proposal's PDF (issued: the frozen bytes; draft: rendered now with the
+/// « PROJET » watermark) and opens it in the system viewer. Answers the file's path.
+#[tauri::command(async)]
+pub fn proposal_open(state: State<'_, AppState>, id: String) -> IpcResult<String> {
+    let path = write_to_documents(&state, &id, Doc::Proposal)?;
+    open_with_system(&path)?;
+    Ok(path.display().to_string())
+}
+
+/// The pedagogical project sheet of each school, opened in the system viewer.
+#[tauri::command(async)]
+pub fn project_sheets_open(state: State<'_, AppState>, id: String) -> IpcResult<String> {
+    let path = write_to_documents(&state, &id, Doc::Sheets)?;
+    open_with_system(&path)?;
+    Ok(path.display().to_string())
+}
+
+/// Where « Enregistrer sous… » writes: `PREAU_SAVE_DIR` when set, else `path` when given,
+/// else the native save dialog. `None` when the adviser cancels the dialog.
+fn save_target(app: &tauri::AppHandle, path: Option<String>, name: &str) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os(SAVE_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir).join(name));
+    }
+    if let Some(path) = path.filter(|p| !p.trim().is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    let mut dialog = app
+        .dialog()
+        .file()
+        .set_title("Enregistrer la proposition")
+        .set_file_name(name)
+        .add_filter("Document PDF", &["pdf"]);
+    if let Some(docs) = dirs_documents() {
+        dialog = dialog.set_directory(docs);
+    }
+    let chosen = dialog.blocking_save_file()?;
+    match chosen.into_path() {
+        Ok(path) => Some(with_pdf_extension(path)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the save dialog answered a path that is not a file");
+            None
+        }
+    }
+}
+
+fn dirs_documents() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .map(|home| PathBuf::from(home).join("Documents"))
+        .filter(|d| d.is_dir())
+}
+
+fn with_pdf_extension(path: PathBuf) -> PathBuf {
+    let is_pdf = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
+    if is_pdf {
+        path
+    } else {
+        let mut s = path.into_os_string();
+        s.push(".pdf");
+        PathBuf::from(s)
+    }
+}
+
+/// « Enregistrer sous… »: answers the path written, or `null` if the adviser cancelled.
+#[tauri::command(async)]
+pub fn proposal_save(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    path: Option<String>,
+) -> IpcResult<Option<String>> {
+    let (bytes, name) = document(&state, &id, Doc::Proposal)?;
+    let Some(target) = save_target(&app, path, &name) else {
+        return Ok(None);
+    };
+    write_atomically(&target, &bytes)?;
+    tracing::info!(path = %target.display(), "proposal saved");
+    Ok(Some(target.display().to_string()))
+}
+
+/// The first `name` found on `PATH`.
+fn find_program(name: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Sends the proposal to the default CUPS printer with `lp`. Answers the printer's
+/// message (e.g. the job id).
+#[tauri::command(async)]
+pub fn proposal_print(state: State<'_, AppState>, id: String) -> IpcResult<String> {
+    let Some(lp) = find_program("lp") else {
+        tracing::info!("printing refused: no lp on PATH");
+        return Err(IpcError::new("no_printer", NO_PRINTER));
+    };
+    let path = write_to_documents(&state, &id, Doc::Proposal)?;
+    let output = Command::new(lp)
+        .arg("--")
+        .arg(&path)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| {
+            tracing::error!(error = %e, "could not run lp");
+            IpcError::new("no_printer", NO_PRINTER)
+        })?;
+    if output.status.success() {
+        let said = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        tracing::info!(path = %path.display(), lp = %said, "proposal sent to the printer");
+        Ok(said)
+    } else {
+        let said = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        tracing::warn!(path = %path.display(), lp = %said, "lp refused the job");
+        Err(IpcError::new(
+            "print_failed",
+            format!(
+                "L'impression n'a pas pu être lancée ({said}) : vérifiez l'imprimante, ou \
+                 ouvrez le PDF et imprimez-le depuis la visionneuse."
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use preau_core::proposals::{Civility, ProposalStatus};
+
+    fn summary(number: Option<&str>, revision: u32, issued: bool) -> ProposalSummary {
+        ProposalSummary {
+            id: "p".into(),
+            visit_id: "v".into(),
+            number: number.map(str::to_string),
+            revision,
+            replaces: None,
+            status: if issued {
+                ProposalStatus::Emise
+            } else {
+                ProposalStatus::Brouillon
+            },
+            status_label: String::new(),
+            scenario_ids: vec![],
+            civility: Civility::Inconnue,
+            validity_days: 90,
+            issued_on: None,
+            valid_until: None,
+            decided_on: None,
+            pdf_sha256: issued.then(|| "ab".repeat(32)),
+        }
+    }
+
+    #[test]
+    fn file_names_follow_the_reference() {
+        assert_eq!(
+            file_name(&summary(None, 1, false), Doc::Proposal),
+            "proposition-brouillon.pdf"
+        );
+        assert_eq!(
+            file_name(&summary(Some("2026-K7Q3M-0001"), 2, true), Doc::Proposal),
+            "proposition-2026-K7Q3M-0001-rev2.pdf"
+        );
+        assert_eq!(
+            file_name(&summary(Some("2026-K7Q3M-0001"), 3, false), Doc::Sheets),
+            "fiche-projet-2026-K7Q3M-0001-rev3-brouillon.pdf"
+        );
+        assert_eq!(
+            file_name(&summary(Some("20 26/../x"), 1, true), Doc::Proposal),
+            "proposition-20_26____x-rev1.pdf"
+        );
+    }
+
+    #[test]
+    fn saved_files_end_in_pdf() {
+        assert_eq!(
+            with_pdf_extension(PathBuf::from("/tmp/a")),
+            PathBuf::from("/tmp/a.pdf")
+        );
+        assert_eq!(
+            with_pdf_extension(PathBuf::from("/tmp/a.PDF")),
+            PathBuf::from("/tmp/a.PDF")
+        );
+    }
+
+    #[test]
+    fn writes_replace_whole_files() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("preau-doc-{}", std::process::id()));
+        let path = dir.join("sub").join("x.pdf");
+        write_atomically(&path, b"one").map_err(|e| e.message)?;
+        write_atomically(&path, b"two").map_err(|e| e.message)?;
+        assert_eq!(std::fs::read(&path)?, b"two");
+        assert!(!dir.join("sub").join("x.pdf.part").exists());
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import type { ProposalSummary } from '../api';
+import {
+  canDecide,
+  checkLogo,
+  draftOf,
+  issuedOf,
+  linesFromText,
+  parseValidityDays,
+  pngDataUrl,
+  proposedIds,
+  reference,
+  shortSha,
+  statusTone,
+  toggleScenario,
+} from './proposal';
+
+const scenarios = [
+  { id: 'a', lines: 3 },
+  { id: 'b', lines: 0 },
+  { id: 'c', lines: 1 },
+];
+
+function summary(over: Partial<ProposalSummary>): ProposalSummary {
+  return {
+    id: 'p',
+    visit_id: 'v',
+    number: null,
+    revision: 1,
+    replaces: null,
+    status: 'brouillon',
+    status_label: 'Brouillon',
+    scenario_ids: [],
+    civility: 'inconnue',
+    validity_days: 90,
+    issued_on: null,
+    valid_until: null,
+    decided_on: null,
+    pdf_sha256: null,
+    ...over,
+  };
+}
+
+describe('proposedIds', () => {
+  it('reads an empty list as every scenario that has lines', () => {
+    expect(proposedIds([], scenarios)).toEqual(['a', 'c']);
+  });
+
+  it('keeps a choice, without scenarios deleted since', () => {
+    expect(proposedIds(['c', 'gone'], scenarios)).toEqual(['c']);
+    expect(proposedIds(['gone'], scenarios)).toEqual(['a', 'c']);
+  });
+});
+
+describe('toggleScenario', () => {
+  it('adds and removes in the visit order', () => {
+    expect(toggleScenario(['c'], 'a', true, scenarios)).toEqual({ ok: true, ids: ['a', 'c'] });
+    expect(toggleScenario(['a', 'c'], 'a', false, scenarios)).toEqual({ ok: true, ids: ['c'] });
+  });
+
+  it('refuses to leave no scenario', () => {
+    const r = toggleScenario(['a'], 'a', false, scenarios);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toContain('au moins un scénario');
+  });
+});
+
+describe('parseValidityDays', () => {
+  it('takes 1 to 365 days', () => {
+    expect(parseValidityDays(' 90 ')).toEqual({ ok: true, value: 90 });
+    expect(parseValidityDays('365')).toEqual({ ok: true, value: 365 });
+    expect(parseValidityDays('1')).toEqual({ ok: true, value: 1 });
+  });
+
+  it('refuses anything else in French', () => {
+    for (const bad of ['', '0', '366', '-3', '12,5', 'trente']) {
+      const r = parseValidityDays(bad);
+      expect(r.ok, bad).toBe(false);
+      if (!r.ok) expect(r.message).toBe('La durée de validité va de 1 à 365\u00a0jours.');
+    }
+  });
+});
+
+describe('labels', () => {
+  it('names a proposal like the core', () => {
+    expect(reference(summary({}))).toBe('Brouillon');
+    expect(reference(summary({ number: '2026-K7Q3M-0001', revision: 2 }))).toBe('2026-K7Q3M-0001 rév.\u00a02');
+  });
+
+  it('shortens a SHA-256 to four groups', () => {
+    expect(shortSha('0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef')).toBe(
+      '0123\u00a04567\u00a089ab\u00a0cdef',
+    );
+    expect(shortSha(null)).toBe('—');
+  });
+
+  it('gives each status a tone and says when an answer can be recorded', () => {
+    expect(statusTone('emise')).toBe('issued');
+    expect(statusTone('refusee')).toBe('refused');
+    expect(canDecide('emise')).toBe(true);
+    expect(canDecide('expiree')).toBe(true);
+    expect(canDecide('acceptee')).toBe(false);
+    expect(canDecide('brouillon')).toBe(false);
+  });
+});
+
+describe('issuedOf and draftOf', () => {
+  const list = [
+    summary({ id: 'd', revision: 3 }),
+    summary({ id: 'r1', revision: 1, status: 'refusee' }),
+    summary({ id: 'r2', revision: 2, status: 'emise' }),
+  ];
+
+  it('splits the draft from the issued revisions, newest first', () => {
+    expect(draftOf(list)?.id).toBe('d');
+    expect(issuedOf(list).map((p) => p.id)).toEqual(['r2', 'r1']);
+    expect(draftOf(issuedOf(list))).toBeNull();
+  });
+});
+
+describe('linesFromText', () => {
+  it('keeps one trimmed line per line', () => {
+    expect(linesFromText(' 1 rue de la Paix \r\n\n80000 Amiens\n')).toEqual(['1 rue de la Paix', '80000 Amiens']);
+    expect(linesFromText('')).toEqual([]);
+  });
+});
+
+describe('logo helpers', () => {
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 1]);
+
+  it('makes a data URL from bytes', () => {
+    expect(pngDataUrl([104, 105])).toBe('data:image/png;base64,aGk=');
+    expect(pngDataUrl(new Uint8Array(70_000)).length).toBeGreaterThan(90_000);
+  });
+
+  it('accepts a PNG and refuses anything else or too big', () => {
+    expect(checkLogo(png)).toBeNull();
+    expect(checkLogo(new Uint8Array([0xff, 0xd8, 0xff]))).toBe('Le logo doit être une image PNG.');
+    const big = new Uint8Array(600 * 1024);
+    big.set(png);
+    expect(checkLogo(big)).toBe('Le logo est trop lourd (512 Ko au plus).');
+  });
+});
