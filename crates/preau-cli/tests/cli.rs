@@ -226,3 +226,77 @@ fn malformed_and_newer_visit_files_are_refused() {
     }
     assert_eq!(stdout(&cli(dir.path(), &["visits", "list"])), "");
 }
+
+fn sha256(path: &Path) -> String {
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum");
+    stdout(&out)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn a_proposal_is_drafted_rendered_issued_once_and_reprinted_identically() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let ok = |args: &[&str]| {
+        let out = cli(d, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out).trim().to_string()
+    };
+    ok(&[
+        "schools",
+        "import",
+        &fixture("annuaire-education-somme.csv"),
+    ]);
+    let visit = ok(&["visits", "import", &fixture("visit-peronne-2-ecoles.json")]);
+    let draft = ok(&["proposals", "draft", &visit, "--civility", "monsieur"]);
+    assert_eq!(uuid_version(&draft), Some('7'));
+
+    let preview = d.join("projet.pdf");
+    ok(&[
+        "proposals",
+        "render",
+        &draft,
+        "--out",
+        &preview.display().to_string(),
+    ]);
+    assert!(std::fs::read(&preview).expect("pdf").starts_with(b"%PDF-"));
+
+    let issued = ok(&["proposals", "issue", &draft, "--date", "2026-11-29"]);
+    let (reference, hash) = issued.split_once('\t').expect("reference and hash");
+    assert!(
+        reference.starts_with("2026-") && reference.ends_with(" rév. 1"),
+        "{reference}"
+    );
+
+    // Printed again later: the very bytes that were issued.
+    let copy = d.join("copie.pdf");
+    ok(&[
+        "proposals",
+        "render",
+        &draft,
+        "--out",
+        &copy.display().to_string(),
+    ]);
+    assert_eq!(sha256(&copy), hash);
+
+    // A second issue is refused in French and changes nothing.
+    let out = cli(d, &["proposals", "issue", &draft]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("déjà émise"), "{}", stderr(&out));
+    let list = ok(&["proposals", "list", &visit]);
+    assert_eq!(list.lines().count(), 1);
+    assert!(list.contains("Émise") && list.contains(hash), "{list}");
+
+    // The next draft is revision 2 of the same number.
+    let next = ok(&["proposals", "draft", &visit]);
+    assert_ne!(next, draft);
+    let list = ok(&["proposals", "list", &visit]);
+    let number = reference.trim_end_matches(" rév. 1");
+    assert!(list.contains(&format!("{number} rév. 2")), "{list}");
+}

@@ -8,7 +8,7 @@ use printpdf::{
     TextMatrix,
 };
 
-use crate::fonts::{Face, Fonts};
+use crate::fonts::{typographic, Face, Fonts};
 
 pub(crate) const PAGE_W: f32 = 595.276;
 pub(crate) const PAGE_H: f32 = 841.89;
@@ -169,7 +169,7 @@ impl<'f> Canvas<'f> {
             },
         });
         ops.push(Op::ShowText {
-            items: vec![TextItem::Text(text.to_string())],
+            items: vec![TextItem::Text(text.chars().map(typographic).collect())],
         });
         ops.push(Op::EndTextSection);
     }
@@ -417,7 +417,7 @@ impl<'f> Canvas<'f> {
                 Align::Right,
                 &format!("Page {} / {total}", i + 1),
             );
-            out.extend(self.pages.drain(..));
+            out.append(&mut self.pages);
         }
         out
     }

@@ -41,6 +41,16 @@ pub(crate) fn fonts() -> Result<&'static Fonts, Error> {
         .map_err(|e| Error::Font(e.clone()))
 }
 
+/// French typography: the apostrophe is ’, whatever was typed. Drawing and measuring
+/// both go through this.
+pub(crate) fn typographic(c: char) -> char {
+    if c == '\'' {
+        '\u{2019}'
+    } else {
+        c
+    }
+}
+
 impl Fonts {
     pub fn face(&self, face: Face) -> &ParsedFont {
         match face {
@@ -55,6 +65,7 @@ impl Fonts {
         let upem = f32::from(font.pdf_font_metrics.units_per_em.max(1));
         let units: u32 = text
             .chars()
+            .map(typographic)
             .map(|c| {
                 font.lookup_glyph_index(u32::from(c))
                     .map(|g| u32::from(font.get_horizontal_advance(g)))

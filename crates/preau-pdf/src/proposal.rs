@@ -224,6 +224,11 @@ fn participants(c: &mut Canvas, s: &ProposalSnapshot) {
 fn project(c: &mut Canvas, s: &ProposalSnapshot) {
     c.heading("2. Le projet pédagogique", 60.0);
     for school in &s.schools {
+        // Keep a school's project on one page when it can be: about one line per item.
+        let lines = school.objectives.len() + 8;
+        if (lines as f32) * 12.5 < 600.0 {
+            c.ensure(lines as f32 * 12.5);
+        }
         project_of(c, school);
         c.space(6.0);
     }

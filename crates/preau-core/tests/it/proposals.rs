@@ -23,7 +23,10 @@ fn example(store: &mut Store) -> String {
 /// A second visit of the same commune: one school, one scenario, one line.
 fn small_visit(store: &mut Store) -> String {
     let school = store.schools_of("80620").expect("schools")[0].id.clone();
-    let v = store.visit_create("80620", "2026-12-10T18:00").expect("visit").id;
+    let v = store
+        .visit_create("80620", "2026-12-10T18:00")
+        .expect("visit")
+        .id;
     store
         .visit_update(
             &v,
@@ -122,7 +125,9 @@ fn issuing_numbers_freezes_and_refuses_a_second_issue() {
     );
     assert!(matches!(edit, Err(Error::Invalid { .. })));
     assert_eq!(store.proposal_pdf(&issued.id).expect("pdf"), pdf);
-    let frozen = store.proposal_snapshot(&issued.id, day(2027, 6, 1)).expect("frozen");
+    let frozen = store
+        .proposal_snapshot(&issued.id, day(2027, 6, 1))
+        .expect("frozen");
     assert_eq!(frozen.date, today, "the frozen snapshot keeps its own date");
     assert_eq!(frozen.recipient.title, "Madame la Maire");
 
@@ -143,7 +148,9 @@ fn the_database_itself_refuses_to_change_an_issued_proposal() {
     let visit = example(&mut store);
     let today = day(2026, 11, 29);
     let draft = store.proposal_draft(&visit, today).expect("draft");
-    let issued = store.proposal_issue(&draft.id, today, fake_pdf).expect("issue");
+    let issued = store
+        .proposal_issue(&draft.id, today, fake_pdf)
+        .expect("issue");
     drop(store);
     let conn = rusqlite::Connection::open(dir.path().join(preau_core::DB_FILE)).expect("open");
     for sql in [
@@ -168,19 +175,31 @@ fn a_revision_keeps_the_number_and_says_what_it_replaces() {
     let visit = example(&mut store);
     let today = day(2026, 11, 29);
     let first = store.proposal_draft(&visit, today).expect("draft");
-    let first = store.proposal_issue(&first.id, today, fake_pdf).expect("issue");
-    let second = store.proposal_draft(&visit, day(2026, 12, 2)).expect("revision");
+    let first = store
+        .proposal_issue(&first.id, today, fake_pdf)
+        .expect("issue");
+    let second = store
+        .proposal_draft(&visit, day(2026, 12, 2))
+        .expect("revision");
     assert_ne!(second.id, first.id);
     assert_eq!(second.revision, 2);
     assert_eq!(second.number, first.number);
     let number = first.number.clone().expect("number");
-    assert_eq!(second.replaces.as_deref(), Some(format!("{number} rév. 1").as_str()));
+    assert_eq!(
+        second.replaces.as_deref(),
+        Some(format!("{number} rév. 1").as_str())
+    );
     let second = store
         .proposal_issue(&second.id, day(2026, 12, 2), fake_pdf)
         .expect("issue rev 2");
     assert_eq!(second.reference(), format!("{number} rév. 2"));
-    let snap = store.proposal_snapshot(&second.id, today).expect("snapshot");
-    assert_eq!(snap.replaces.as_deref(), Some(format!("{number} rév. 1").as_str()));
+    let snap = store
+        .proposal_snapshot(&second.id, today)
+        .expect("snapshot");
+    assert_eq!(
+        snap.replaces.as_deref(),
+        Some(format!("{number} rév. 1").as_str())
+    );
     let list = store.proposals_of(&visit, today).expect("list");
     assert_eq!(
         list.iter().map(|p| p.revision).collect::<Vec<_>>(),
@@ -207,15 +226,20 @@ fn numbers_follow_each_other_and_are_never_reused() {
     }
     assert_eq!(
         numbers,
-        vec![
-            format!("2026-{device}-0001"),
-            format!("2026-{device}-0002")
-        ]
+        vec![format!("2026-{device}-0001"), format!("2026-{device}-0002")]
     );
     // A new year starts a new sequence.
-    let d = store.proposal_draft(&v1, day(2027, 1, 4)).expect("revision");
-    let p = store.proposal_issue(&d.id, day(2027, 1, 4), fake_pdf).expect("issue");
-    assert_eq!(p.number.as_deref(), Some(numbers[0].as_str()), "a revision keeps its number");
+    let d = store
+        .proposal_draft(&v1, day(2027, 1, 4))
+        .expect("revision");
+    let p = store
+        .proposal_issue(&d.id, day(2027, 1, 4), fake_pdf)
+        .expect("issue");
+    assert_eq!(
+        p.number.as_deref(),
+        Some(numbers[0].as_str()),
+        "a revision keeps its number"
+    );
 }
 
 #[test]
@@ -225,14 +249,19 @@ fn answers_and_expiry() {
     let today = day(2026, 11, 29);
     let d = store.proposal_draft(&visit, today).expect("draft");
     let refused = store.proposal_decide(&d.id, true, today);
-    assert!(matches!(refused, Err(Error::Invalid { .. })), "a draft cannot be accepted");
+    assert!(
+        matches!(refused, Err(Error::Invalid { .. })),
+        "a draft cannot be accepted"
+    );
     let p = store.proposal_issue(&d.id, today, fake_pdf).expect("issue");
     let later = day(2027, 3, 1);
     assert_eq!(
         store.proposal(&p.id, later).expect("p").status,
         ProposalStatus::Expiree
     );
-    let accepted = store.proposal_decide(&p.id, true, day(2026, 12, 10)).expect("accept");
+    let accepted = store
+        .proposal_decide(&p.id, true, day(2026, 12, 10))
+        .expect("accept");
     assert_eq!(accepted.status, ProposalStatus::Acceptee);
     assert_eq!(
         store.proposal(&p.id, later).expect("p").status,
@@ -287,7 +316,8 @@ fn letterhead_settings_are_checked() {
     let (_dir, mut store) = new_store();
     let base = store.document_settings().expect("defaults");
     assert!(base.has_logo, "the demo logo is there by default");
-    let cases: [(fn(&mut DocumentSettings), &str); 4] = [
+    type Edit = fn(&mut DocumentSettings);
+    let cases: [(Edit, &str); 4] = [
         (|s| s.organisation = "  ".into(), "organisation"),
         (|s| s.place = String::new(), "place"),
         (|s| s.address_lines = vec!["x".into(); 5], "address_lines"),
