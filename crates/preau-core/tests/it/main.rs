@@ -1,8 +1,8 @@
 //! preau-core against real SQLite files in temporary directories.
 
 mod durability;
-mod proposals;
 mod import;
+mod proposals;
 mod search;
 mod store;
 mod visits;
