@@ -185,6 +185,33 @@ impl<'f> Canvas<'f> {
         }
     }
 
+    /// Wrapped text in a block that does not flow (letterhead, signature boxes): no page
+    /// break; returns the position under its last line.
+    pub fn block(&mut self, x: f32, top: f32, width: f32, style: Style, text: &str) -> f32 {
+        let mut y = top;
+        for line in self.fonts.wrap(style.face, text, style.size, width) {
+            self.text_at(x, y + style.size, style, Align::Left, &line);
+            y += style.leading();
+        }
+        y
+    }
+
+    /// `text` cut with "…" to fit `width` (footers, which have one line).
+    pub fn fit(&self, style: Style, text: &str, width: f32) -> String {
+        if self.fonts.width(style.face, text, style.size) <= width {
+            return text.to_string();
+        }
+        let mut out = String::new();
+        for c in text.chars() {
+            let next = format!("{out}{c}…");
+            if self.fonts.width(style.face, &next, style.size) > width {
+                break;
+            }
+            out.push(c);
+        }
+        format!("{}…", out.trim_end())
+    }
+
     /// "Label : value" with a bold label, the value wrapped under the label's end.
     pub fn labelled(&mut self, label: &str, value: &str, size: f32) {
         let bold = Style::new(Face::Bold, size);
@@ -408,8 +435,11 @@ impl<'f> Canvas<'f> {
             self.pages = vec![ops];
             let y = PAGE_H - 40.0;
             self.rule(MARGIN_X, PAGE_W - MARGIN_X, y, 0.4, RULE);
-            self.text_at(MARGIN_X, y + 12.0, style, Align::Left, left);
-            self.text_at(PAGE_W / 2.0 + 40.0, y + 12.0, style, Align::Center, middle);
+            let middle_x = PAGE_W / 2.0 + 40.0;
+            let middle_w = self.fonts.width(style.face, middle, style.size);
+            let left = self.fit(style, left, middle_x - middle_w / 2.0 - MARGIN_X - 10.0);
+            self.text_at(MARGIN_X, y + 12.0, style, Align::Left, &left);
+            self.text_at(middle_x, y + 12.0, style, Align::Center, middle);
             self.text_at(
                 PAGE_W - MARGIN_X,
                 y + 12.0,

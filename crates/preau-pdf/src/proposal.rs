@@ -61,28 +61,14 @@ pub(crate) fn letterhead(c: &mut Canvas, s: &ProposalSnapshot, full: bool) {
         }
     }
     let name = Style::new(Face::Bold, if full { 15.0 } else { 12.0 }).color(ACCENT);
-    c.text_at(
-        x,
-        top + name.size,
-        name,
-        Align::Left,
-        &s.letterhead.organisation,
-    );
-    let mut y = top + name.size + 5.0;
+    let width = PAGE_W - MARGIN_X - x;
+    let mut y = c.block(x, top, width, name, &s.letterhead.organisation) + 2.0;
     if full {
         for line in &s.letterhead.address_lines {
-            y += SMALL.leading();
-            c.text_at(x, y, SMALL.color(MUTED), Align::Left, line);
+            y = c.block(x, y, width, SMALL.color(MUTED), line);
         }
         if !s.letterhead.contact_line.is_empty() {
-            y += SMALL.leading();
-            c.text_at(
-                x,
-                y,
-                SMALL.color(MUTED),
-                Align::Left,
-                &s.letterhead.contact_line,
-            );
+            y = c.block(x, y, width, SMALL.color(MUTED), &s.letterhead.contact_line);
         }
     }
     c.y = (top + logo_size).max(y) + 10.0;
@@ -765,63 +751,55 @@ fn signatures(c: &mut Canvas, s: &ProposalSnapshot) {
     c.space(12.0);
     let top = c.y;
     let w = (BODY_W - 20.0) / 2.0;
+    let inner = w - 16.0;
     let right = MARGIN_X + w + 20.0;
-    c.stroke_rect(MARGIN_X, top, w, h, RULE);
-    c.stroke_rect(right, top, w, h, RULE);
     let head = Style::new(Face::Bold, 9.0).color(ACCENT);
-    c.text_at(
-        MARGIN_X + 8.0,
-        top + 14.0,
+    let strong = Style::new(Face::Bold, 9.0);
+    let muted = SMALL.color(MUTED);
+
+    let x = MARGIN_X + 8.0;
+    let mut y = c.block(
+        x,
+        top + 6.0,
+        inner,
         head,
-        Align::Left,
         &format!("Pour {}", s.letterhead.organisation),
     );
-    c.text_at(
-        MARGIN_X + 8.0,
-        top + 28.0,
-        Style::new(Face::Bold, 9.0),
-        Align::Left,
-        &s.adviser.name,
-    );
-    let mut y = top + 40.0;
+    y = c.block(x, y + 2.0, inner, strong, &s.adviser.name);
     for line in [&s.adviser.title, &s.adviser.phone, &s.adviser.email] {
         if !line.is_empty() {
-            c.text_at(MARGIN_X + 8.0, y, SMALL.color(MUTED), Align::Left, line);
-            y += SMALL.leading();
+            y = c.block(x, y, inner, muted, line);
         }
     }
+    let left_used = y - top;
+
+    let x = right + 8.0;
+    let mut y = c.block(
+        x,
+        top + 6.0,
+        inner,
+        head,
+        &format!("Pour la commune de {}", s.commune.name),
+    );
+    y = c.block(x, y + 2.0, inner, strong, "Le Maire, « Bon pour accord »");
+    y = c.block(x, y + 2.0, inner, muted, "Date :");
+    let right_used = y - top;
+
+    // Room to sign under the longest side.
+    let h = (left_used.max(right_used) + 60.0).max(h);
+    c.stroke_rect(MARGIN_X, top, w, h, RULE);
+    c.stroke_rect(right, top, w, h, RULE);
     c.text_at(
         MARGIN_X + 8.0,
         top + h - 8.0,
-        SMALL.color(MUTED),
+        muted,
         Align::Left,
         "Signature",
     );
     c.text_at(
         right + 8.0,
-        top + 14.0,
-        head,
-        Align::Left,
-        &format!("Pour la commune de {}", s.commune.name),
-    );
-    c.text_at(
-        right + 8.0,
-        top + 28.0,
-        Style::new(Face::Bold, 9.0),
-        Align::Left,
-        "Le Maire, « Bon pour accord »",
-    );
-    c.text_at(
-        right + 8.0,
-        top + 42.0,
-        SMALL.color(MUTED),
-        Align::Left,
-        "Date :",
-    );
-    c.text_at(
-        right + 8.0,
         top + h - 8.0,
-        SMALL.color(MUTED),
+        muted,
         Align::Left,
         "Signature et cachet de la mairie",
     );

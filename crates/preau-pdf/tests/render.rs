@@ -255,3 +255,63 @@ fn project_sheets_have_one_page_per_school() {
         assert!(plain(page).contains("Avis de l'IEN"));
     }
 }
+
+/// Words of each page with their boxes, from `pdftotext -bbox`.
+fn word_boxes(dir: &Path, pdf: &[u8]) -> Vec<(usize, f32, f32, String)> {
+    let html = tool(dir, pdf, "pdftotext", &["-bbox"]);
+    let mut page = 0;
+    let mut out = Vec::new();
+    let attr = |line: &str, name: &str| -> f32 {
+        line.split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f32::NAN)
+    };
+    for line in html.lines() {
+        if line.contains("<page ") {
+            page += 1;
+        } else if line.contains("<word ") {
+            let word = line
+                .split('>')
+                .nth(1)
+                .and_then(|r| r.split('<').next())
+                .unwrap_or_default()
+                .to_string();
+            out.push((page, attr(line, "xMin"), attr(line, "xMax"), word));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_longest_allowed_texts_stay_inside_the_margins() {
+    let (dir, mut store) = store();
+    let (_visit, draft) = example(&mut store);
+    let mut snap = store.proposal_snapshot(&draft, today()).expect("snap");
+    // The longest values the settings and forms accept (80 characters and more).
+    let long = "Syndicat intercommunal pour le développement du numérique éducatif de la Somme";
+    snap.letterhead.organisation = long.into();
+    snap.letterhead.address_lines = vec![long.into(); 4];
+    snap.adviser.name = long.into();
+    snap.adviser.title = long.into();
+    snap.recipient.mayor_name = Some(long.into());
+    snap.recipient.address = Some(format!("{long}, 80200 {long}"));
+    snap.object = format!("{long} {long}");
+    snap.scenarios[0].title = long.into();
+    snap.participants[0].role = long.into();
+    snap.schools[0].training_needs = format!("{long} {long} {long}");
+    let pdf = preau_pdf::render_proposal(&snap).expect("render");
+    if let Some(path) = std::env::var_os("PREAU_PDF_DUMP") {
+        std::fs::write(path, &pdf).expect("dump");
+    }
+    let words = word_boxes(dir.path(), &pdf);
+    assert!(words.len() > 500);
+    // A4 is 595 pt wide; the margins are 48 pt. The watermark is not on an issued
+    // proposal, so every word must sit between the margins.
+    let outside: Vec<_> = words
+        .iter()
+        .filter(|(_, x0, x1, w)| w != "PROJET" && (*x0 < 47.0 || *x1 > 548.0))
+        .collect();
+    assert!(outside.is_empty(), "words outside the margins: {outside:?}");
+}
