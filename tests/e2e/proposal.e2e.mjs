@@ -21,6 +21,7 @@ const run = promisify(execFile);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SCHOOLS = path.resolve(HERE, '../fixtures/annuaire-education-somme.csv');
 const VISIT = path.resolve(HERE, '../fixtures/visit-peronne-2-ecoles.json');
+const LOGO = path.resolve(HERE, '../../data/letterhead/logo-demo.png');
 
 const APP = process.env.PREAU_APP;
 const CLI = process.env.PREAU_CLI;
@@ -293,6 +294,50 @@ async function scenario(session, visitId) {
     assert(again.length === 0, 'an answered proposal still offers « Acceptée »');
   });
   await shot(session, 'accepted', 'prop-');
+
+  await step('« Réglages » : the letterhead form refuses an empty name inline, then saves', session, async () => {
+    await (await session.find($('nav-settings'))).click();
+    const org = await session.waitForElement($('settings-organisation'));
+    assert((await org.value()) === 'Somme numérique', `organisation ${await org.value()}`);
+    await session.setValue(org, '  ');
+    await click(session, await session.find($('settings-save')));
+    const error = await session.waitForElement('#settings-organisation-error');
+    assert((await textContent(session, error)).includes('obligatoire'), 'empty organisation refused inline');
+    await session.setValue(org, 'Syndicat numérique de la Somme');
+    await session.setValue(await session.find($('settings-place')), 'Abbeville');
+    await session.setValue(await session.find($('settings-adviser_name')), 'Claire Martin');
+    await session.setValue(await session.find($('settings-address_lines')), '12 rue des Écoles\n\n80100 Abbeville\n');
+    await click(session, await session.find($('settings-save')));
+    await session.waitForElement($('settings-saved'));
+    const saved = JSON.parse(await cli('settings', 'show'));
+    assert(saved.organisation === 'Syndicat numérique de la Somme', `saved organisation ${saved.organisation}`);
+    assert(saved.place === 'Abbeville' && saved.adviser_name === 'Claire Martin', 'place and adviser saved');
+    assert(JSON.stringify(saved.address_lines) === JSON.stringify(['12 rue des Écoles', '80100 Abbeville']), `address ${saved.address_lines}`);
+  });
+
+  await step('the logo can be removed and set again from a PNG file', session, async () => {
+    await click(session, await session.find($('settings-logo-remove')));
+    await session.waitFor(async () => (await textContent(session, await session.find($('settings-logo')))).includes('Aucun logo'), {
+      message: '« Aucun logo »',
+    });
+    assert(JSON.parse(await cli('settings', 'show')).has_logo === false, 'the logo is still set');
+    const input = await session.find($('settings-logo-file'));
+    await input.sendKeys(LOGO);
+    await session.waitForElement(`${$('settings-logo')} img`);
+    assert(JSON.parse(await cli('settings', 'show')).has_logo === true, 'the logo was not set');
+  });
+  await shot(session, 'settings', 'prop-');
+
+  await step('the next draft carries the new letterhead', null, async () => {
+    const draftId = (await cli('proposals', 'list', visitId)).trim().split('\n').find((l) => l.includes('\tBrouillon\t'))?.split('\t')[0];
+    assert(draftId, 'no draft listed by the CLI');
+    const out = path.join(SAVE_DIR, 'draft-after-settings.pdf');
+    await cli('proposals', 'render', draftId, '--out', out);
+    const text = await pdfText(out);
+    for (const words of ['Syndicat numérique de la Somme', 'Abbeville, le', 'Claire Martin']) {
+      assert(text.includes(words), `no « ${words} » in the draft`);
+    }
+  });
 }
 
 await main();

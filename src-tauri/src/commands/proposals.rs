@@ -230,25 +230,44 @@ fn open_with_system(path: &Path) -> IpcResult<()> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    match command.spawn() {
-        Ok(mut child) => {
-            // Reap it when it ends so it does not linger as a zombie; nobody waits here.
-            std::thread::spawn(move || {
-                let _ = child.wait();
-            });
-            Ok(())
-        }
-        Err(e) => {
-            tracing::warn!(path = %path.display(), error = %e, "could not start the system viewer");
-            Err(IpcError::new(
-                "no_viewer",
-                format!(
-                    "Aucune visionneuse de PDF n'a pu être lancée. Le document est enregistré ici : {}",
-                    path.display()
-                ),
-            ))
+    let no_viewer = || {
+        IpcError::new(
+            "no_viewer",
+            format!(
+                "Aucune visionneuse de PDF n'a pu être lancée. Le document est enregistré ici : {}",
+                path.display()
+            ),
+        )
+    };
+    let mut child = command.spawn().map_err(|e| {
+        tracing::warn!(path = %path.display(), error = %e, "could not start the system viewer");
+        no_viewer()
+    })?;
+    // xdg-open fails within a moment when no application opens PDFs; when it is still
+    // running (some desktops keep it until the viewer closes) the viewer is up.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(800);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => {
+                tracing::warn!(path = %path.display(), %status, "the system viewer refused the file");
+                return Err(no_viewer());
+            }
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not watch the system viewer");
+                break;
+            }
         }
     }
+    // Reap it when it ends so it does not linger as a zombie; nobody waits here.
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    Ok(())
 }
 
 /// Writes the proposal's PDF (issued: the frozen bytes; draft: rendered now with the
