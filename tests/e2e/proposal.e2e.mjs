@@ -299,6 +299,7 @@ async function scenario(session, visitId) {
     await (await session.find($('nav-settings'))).click();
     const org = await session.waitForElement($('settings-organisation'));
     assert((await org.value()) === 'Somme numérique', `organisation ${await org.value()}`);
+    await shot(session, 'settings-top', 'prop-');
     await session.setValue(org, '  ');
     await click(session, await session.find($('settings-save')));
     const error = await session.waitForElement('#settings-organisation-error');
