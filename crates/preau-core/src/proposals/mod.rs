@@ -72,11 +72,13 @@ impl ProposalSnapshot {
         sha256_hex(&json).chars().take(12).collect()
     }
 
-    /// "2026-K7Q3M-0001 rév. 2", or "PROJET" on a draft.
+    /// "2026-K7Q3M-0001 rév. 2"; on a draft "PROJET", or "… rév. 2 (projet)" for the
+    /// draft of a revision, whose number is already known.
     pub fn reference(&self) -> String {
-        match &self.number {
-            Some(n) => format!("{n} rév. {}", self.revision),
-            None => "PROJET".to_string(),
+        match (&self.number, self.draft) {
+            (Some(n), false) => format!("{n} rév. {}", self.revision),
+            (Some(n), true) => format!("{n} rév. {} (projet)", self.revision),
+            (None, _) => "PROJET".to_string(),
         }
     }
 }
