@@ -21,7 +21,7 @@ CREATE TABLE sync_log (
     seq       INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (tbl, record_id, field)
 ) STRICT;
-CREATE INDEX sync_log_by_seq ON sync_log (seq);
+CREATE INDEX sync_log_by_seq ON sync_log (seq, tbl, record_id);
 CREATE TABLE sync_log_seq (
     last INTEGER NOT NULL
 ) STRICT;

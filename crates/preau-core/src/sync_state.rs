@@ -256,7 +256,9 @@ fn write_record(
         .iter()
         .filter(|(f, _)| cols.contains(f) && !skip.contains(*f) && !t.key.contains(&f.as_str()))
         .collect();
-    let exists = read_row(tx, t, &rec.record_id)?.is_some();
+    let exists = tx
+        .prepare_cached(&format!("SELECT 1 FROM {} WHERE {}", t.name, key_where(t)))?
+        .exists(rusqlite::params_from_iter(keys.iter()))?;
     if exists {
         if fields.is_empty() {
             return Ok(());
@@ -294,6 +296,199 @@ fn write_record(
             .execute(rusqlite::params_from_iter(values))?;
     }
     Ok(())
+}
+
+/// Upserts parents first, deletes children first (then in server order).
+fn sort_for_apply(recs: &mut [&IncomingRecord]) {
+    recs.sort_by_key(|r| {
+        let rank = table(&r.table).map_or(usize::MAX, |(i, _)| i);
+        let rank = i64::try_from(rank).unwrap_or(i64::MAX);
+        (r.deleted, if r.deleted { -rank } else { rank }, r.revision)
+    });
+}
+
+/// Stages a pulled record in the inbox (a newer revision replaces an older one).
+fn stage_record(conn: &Connection, r: &IncomingRecord, error: Option<&str>) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_inbox (tbl, record_id, revision, deleted, fields, conflicts, last_error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision,
+           deleted = excluded.deleted, fields = excluded.fields,
+           conflicts = excluded.conflicts, last_error = excluded.last_error
+         WHERE excluded.revision >= sync_inbox.revision",
+    )?
+    .execute(params![
+        r.table,
+        r.record_id,
+        r.revision,
+        r.deleted,
+        serde_json::to_string(&r.fields).map_err(|e| bad(e.to_string()))?,
+        serde_json::to_string(&r.conflicts).map_err(|e| bad(e.to_string()))?,
+        error,
+    ])?;
+    Ok(())
+}
+
+/// What one application of remote records knows about the store, read once: the
+/// per-record lookups it makes unnecessary are skipped (a first sync has nothing local in
+/// flight, nothing staged and no conflicts).
+struct ApplyCtx {
+    columns: HashMap<&'static str, Vec<String>>,
+    /// Local changes logged or waiting for their ack: look each record up.
+    check_local: bool,
+    inbox_maybe_nonempty: bool,
+    conflicts_maybe_nonempty: bool,
+}
+
+impl ApplyCtx {
+    fn new(conn: &Connection) -> Result<ApplyCtx> {
+        let any = |sql: &str| -> Result<bool> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+        Ok(ApplyCtx {
+            columns: HashMap::new(),
+            check_local: any("SELECT EXISTS (SELECT 1 FROM sync_log)")?
+                || any("SELECT EXISTS (SELECT 1 FROM sync_outgoing)")?,
+            inbox_maybe_nonempty: any("SELECT EXISTS (SELECT 1 FROM sync_inbox)")?,
+            conflicts_maybe_nonempty: any("SELECT EXISTS (SELECT 1 FROM sync_conflicts)")?,
+        })
+    }
+}
+
+/// Applies one remote record with its bookkeeping. The outer error is fatal (the store
+/// failed); the inner one says the record cannot be applied yet.
+fn apply_one(
+    conn: &Connection,
+    t: &'static SyncTable,
+    rec: &IncomingRecord,
+    ctx: &mut ApplyCtx,
+) -> Result<std::result::Result<(), Error>> {
+    let (pending, outgoing) = if ctx.check_local {
+        let pending: HashSet<String> = conn
+            .prepare_cached("SELECT field FROM sync_log WHERE tbl = ?1 AND record_id = ?2")?
+            .query_map([&rec.table, &rec.record_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let outgoing: bool = conn
+            .prepare_cached(
+                "SELECT count(*) > 0 FROM sync_outgoing WHERE tbl = ?1 AND record_id = ?2",
+            )?
+            .query_row([&rec.table, &rec.record_id], |r| r.get(0))?;
+        (pending, outgoing)
+    } else {
+        (HashSet::new(), false)
+    };
+    if !pending.contains("-") {
+        if !ctx.columns.contains_key(t.name) {
+            ctx.columns.insert(t.name, columns(conn, t.name)?);
+        }
+        let cols = ctx.columns.get(t.name).map(Vec::as_slice).unwrap_or(&[]);
+        if let Err(e) = write_record(conn, t, rec, &pending, cols) {
+            return Ok(Err(e));
+        }
+    }
+    if ctx.inbox_maybe_nonempty {
+        conn.prepare_cached("DELETE FROM sync_inbox WHERE tbl = ?1 AND record_id = ?2")?
+            .execute([&rec.table, &rec.record_id])?;
+    }
+    if pending.is_empty() && !outgoing {
+        // The next change's base: only once nothing local is in flight.
+        conn.prepare_cached(
+            "INSERT INTO sync_records (tbl, record_id, revision) VALUES (?1, ?2, ?3)
+             ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision",
+        )?
+        .execute(params![rec.table, rec.record_id, rec.revision])?;
+    }
+    if ctx.conflicts_maybe_nonempty {
+        conn.prepare_cached("DELETE FROM sync_conflicts WHERE tbl = ?1 AND record_id = ?2")?
+            .execute([&rec.table, &rec.record_id])?;
+    }
+    for c in &rec.conflicts {
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO sync_conflicts
+               (tbl, record_id, field, value, device_id, revision)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            rec.table,
+            rec.record_id,
+            c.field,
+            c.value.to_string(),
+            c.device_id,
+            c.revision
+        ])?;
+        ctx.conflicts_maybe_nonempty = true;
+    }
+    Ok(Ok(()))
+}
+
+fn run(conn: &Connection, sql: &str) -> Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
+/// Records per savepoint when applying remote records.
+const APPLY_CHUNK: usize = 500;
+
+/// Applies sorted remote records: a chunk at a time under one savepoint; a chunk where a
+/// record fails is rolled back and redone one savepoint per record, so every record that
+/// can be applied is, and each one that cannot leaves no trace but its staged copy (with
+/// its error). `stage_failures`: the records come from a page (stage the failures), not
+/// from the inbox (note the error on the staged row).
+fn apply_all(
+    conn: &Connection,
+    recs: &[&IncomingRecord],
+    ctx: &mut ApplyCtx,
+    stage_failures: bool,
+) -> Result<ApplyReport> {
+    let mut report = ApplyReport::default();
+    for chunk in recs.chunks(APPLY_CHUNK) {
+        run(conn, "SAVEPOINT sync_chunk")?;
+        let mut clean = true;
+        for rec in chunk {
+            let Some((_, t)) = table(&rec.table) else {
+                continue;
+            };
+            if apply_one(conn, t, rec, ctx)?.is_err() {
+                clean = false;
+                break;
+            }
+        }
+        if clean {
+            run(conn, "RELEASE sync_chunk")?;
+            report.applied += u32::try_from(chunk.len()).unwrap_or(u32::MAX);
+            continue;
+        }
+        run(conn, "ROLLBACK TO sync_chunk")?;
+        run(conn, "RELEASE sync_chunk")?;
+        for rec in chunk {
+            let Some((_, t)) = table(&rec.table) else {
+                continue;
+            };
+            run(conn, "SAVEPOINT sync_record")?;
+            match apply_one(conn, t, rec, ctx)? {
+                Ok(()) => {
+                    run(conn, "RELEASE sync_record")?;
+                    report.applied += 1;
+                }
+                Err(e) => {
+                    run(conn, "ROLLBACK TO sync_record")?;
+                    run(conn, "RELEASE sync_record")?;
+                    tracing::debug!(table = %rec.table, id = %rec.record_id, error = %e,
+                        "remote record not applicable yet");
+                    let error = e.to_string();
+                    if stage_failures {
+                        stage_record(conn, rec, Some(&error))?;
+                        ctx.inbox_maybe_nonempty = true;
+                    } else {
+                        conn.prepare_cached(
+                            "UPDATE sync_inbox SET last_error = ?3 WHERE tbl = ?1 AND record_id = ?2",
+                        )?
+                        .execute(params![rec.table, rec.record_id, error])?;
+                    }
+                    report.waiting += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
 }
 
 impl Store {
@@ -347,6 +542,10 @@ impl Store {
 
     /// The changes to push next, at most `max`: those already made and not acknowledged
     /// (same ids as before), else new ones made from the log.
+    ///
+    /// The log is read in `seq` order (index `sync_log_by_seq`) and the scan stops once
+    /// `max` records are found, so a batch costs the same whatever the size of the log
+    /// (records come in the order of their first logged change, as before).
     pub fn sync_outgoing(&mut self, max: usize) -> Result<Vec<OutgoingChange>> {
         let existing = self.outgoing_saved(max)?;
         if !existing.is_empty() {
@@ -354,29 +553,34 @@ impl Store {
         }
         let tx = self.conn.transaction()?;
         let mut groups: Vec<(String, String)> = Vec::new();
-        {
+        if max > 0 {
+            let mut picked: HashSet<(String, String)> = HashSet::new();
             let mut stmt = tx.prepare_cached(
-                "SELECT tbl, record_id FROM sync_log GROUP BY tbl, record_id
-                 ORDER BY min(seq), tbl, record_id LIMIT ?1",
+                "SELECT tbl, record_id FROM sync_log ORDER BY seq, tbl, record_id",
             )?;
-            let rows = stmt.query_map([i64::try_from(max).unwrap_or(i64::MAX)], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?;
-            for row in rows {
-                groups.push(row?);
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let key = (row.get::<_, String>(0)?, row.get::<_, String>(1)?);
+                if picked.insert(key.clone()) {
+                    groups.push(key);
+                    if groups.len() >= max {
+                        break;
+                    }
+                }
             }
         }
-        for (position, (tbl, record_id)) in groups.iter().enumerate() {
+        let mut out = Vec::with_capacity(groups.len());
+        for (position, (tbl, record_id)) in groups.into_iter().enumerate() {
             let fields_logged: Vec<String> = tx
-                .prepare_cached("SELECT field FROM sync_log WHERE tbl = ?1 AND record_id = ?2")?
-                .query_map([tbl, record_id], |r| r.get(0))?
+                .prepare_cached(
+                    "DELETE FROM sync_log WHERE tbl = ?1 AND record_id = ?2 RETURNING field",
+                )?
+                .query_map([&tbl, &record_id], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            tx.prepare_cached("DELETE FROM sync_log WHERE tbl = ?1 AND record_id = ?2")?
-                .execute([tbl, record_id])?;
-            let Some((_, t)) = table(tbl) else {
+            let Some((_, t)) = table(&tbl) else {
                 continue;
             };
-            let row = read_row(&tx, t, record_id)?;
+            let row = read_row(&tx, t, &record_id)?;
             let (fields, deleted) = match row {
                 None => (Map::new(), true),
                 Some(row) if fields_logged.iter().any(|f| f == "*") => (row, false),
@@ -396,29 +600,40 @@ impl Store {
                 .prepare_cached(
                     "SELECT revision FROM sync_records WHERE tbl = ?1 AND record_id = ?2",
                 )?
-                .query_row([tbl, record_id], |r| r.get(0))
+                .query_row([&tbl, &record_id], |r| r.get(0))
                 .optional()?
                 .unwrap_or(0);
             if deleted && base == 0 {
                 // Made and deleted before the server ever saw it: nothing to say.
                 continue;
             }
+            let change_id = crate::store::make_id();
+            let fields_text = serde_json::to_string(&fields).map_err(|e| bad(e.to_string()))?;
             tx.prepare_cached(
                 "INSERT INTO sync_outgoing (change_id, position, tbl, record_id, base_revision,
                    fields, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
-                crate::store::make_id(),
+                change_id,
                 i64::try_from(position).unwrap_or(i64::MAX),
                 tbl,
                 record_id,
                 base,
-                Value::Object(fields).to_string(),
+                fields_text,
                 deleted
             ])?;
+            out.push(OutgoingChange {
+                change_id,
+                table: tbl,
+                record_id,
+                base_revision: base,
+                fields,
+                deleted,
+            });
         }
         tx.commit()?;
-        self.outgoing_saved(max)
+        // What was just saved, in the same order `outgoing_saved` would read it back.
+        Ok(out)
     }
 
     fn outgoing_saved(&self, max: usize) -> Result<Vec<OutgoingChange>> {
@@ -472,33 +687,48 @@ impl Store {
     /// resumes after the last staged page.
     pub fn sync_stage(&mut self, records: &[IncomingRecord], next_cursor: i64) -> Result<()> {
         let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO sync_inbox (tbl, record_id, revision, deleted, fields, conflicts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision,
-                   deleted = excluded.deleted, fields = excluded.fields,
-                   conflicts = excluded.conflicts, last_error = NULL
-                 WHERE excluded.revision > sync_inbox.revision",
-            )?;
-            for r in records {
-                if table(&r.table).is_none() {
-                    tracing::debug!(table = %r.table, "record of a table this build does not sync");
-                    continue;
-                }
-                stmt.execute(params![
-                    r.table,
-                    r.record_id,
-                    r.revision,
-                    r.deleted,
-                    Value::Object(r.fields.clone()).to_string(),
-                    serde_json::to_string(&r.conflicts).map_err(|e| bad(e.to_string()))?,
-                ])?;
+        for r in records {
+            if table(&r.table).is_none() {
+                tracing::debug!(table = %r.table, "record of a table this build does not sync");
+                continue;
             }
+            stage_record(&tx, r, None)?;
         }
         set_state(&tx, KEY_CURSOR, &next_cursor.to_string())?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Applies a pulled page and moves the cursor, in one transaction: an interrupted pull
+    /// resumes after the last page received, and a page is never half applied. Records
+    /// that cannot be applied yet (a parent on a later page, a local rule) are staged in
+    /// the inbox with their error, as [`Store::sync_stage`] would, and retried by
+    /// [`Store::sync_apply_inbox`]; a staged older revision of a record applied here is
+    /// dropped.
+    pub fn sync_receive(
+        &mut self,
+        records: &[IncomingRecord],
+        next_cursor: i64,
+    ) -> Result<ApplyReport> {
+        let mut recs: Vec<&IncomingRecord> = records
+            .iter()
+            .filter(|r| {
+                let known = table(&r.table).is_some();
+                if !known {
+                    tracing::debug!(table = %r.table, "record of a table this build does not sync");
+                }
+                known
+            })
+            .collect();
+        sort_for_apply(&mut recs);
+        let tx = self.conn.transaction()?;
+        let mut ctx = ApplyCtx::new(&tx)?;
+        tx.execute("INSERT INTO sync_guard (on_) VALUES (1)", [])?;
+        let report = apply_all(&tx, &recs, &mut ctx, true)?;
+        tx.execute("DELETE FROM sync_guard", [])?;
+        set_state(&tx, KEY_CURSOR, &next_cursor.to_string())?;
+        tx.commit()?;
+        Ok(report)
     }
 
     pub fn sync_cursor(&self) -> Result<i64> {
@@ -507,7 +737,8 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// Applies the staged records, parents first, each in its own savepoint: a record
+    /// Applies the staged records, parents first, each on its own (in chunks under a
+    /// savepoint; a chunk with a failure is redone one savepoint per record): a record
     /// whose parent has not arrived yet stays staged for the next time. Fields changed
     /// locally and not yet pushed are left as they are (the server will see the clash).
     pub fn sync_apply_inbox(&mut self) -> Result<ApplyReport> {
@@ -544,91 +775,20 @@ impl Store {
                 });
             }
         }
-        // Upserts parents first; deletes children first.
-        staged.sort_by_key(|r| {
-            let rank = table(&r.table).map_or(usize::MAX, |(i, _)| i);
-            let rank = i64::try_from(rank).unwrap_or(i64::MAX);
-            (r.deleted, if r.deleted { -rank } else { rank }, r.revision)
-        });
+        let mut recs: Vec<&IncomingRecord> = staged
+            .iter()
+            .filter(|r| table(&r.table).is_some())
+            .collect();
+        sort_for_apply(&mut recs);
+        let tx = self.conn.transaction()?;
         let mut report = ApplyReport::default();
-        let mut columns_of: HashMap<&'static str, Vec<String>> = HashMap::new();
-        let mut tx = self.conn.transaction()?;
-        tx.execute("INSERT INTO sync_guard (on_) VALUES (1)", [])?;
-        for rec in &staged {
-            let Some((_, t)) = table(&rec.table) else {
-                continue;
-            };
-            if !columns_of.contains_key(t.name) {
-                columns_of.insert(t.name, columns(&tx, t.name)?);
-            }
-            let cols = columns_of.get(t.name).cloned().unwrap_or_default();
-            let pending: HashSet<String> = tx
-                .prepare_cached("SELECT field FROM sync_log WHERE tbl = ?1 AND record_id = ?2")?
-                .query_map([&rec.table, &rec.record_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            let outgoing: bool = tx
-                .prepare_cached(
-                    "SELECT count(*) > 0 FROM sync_outgoing WHERE tbl = ?1 AND record_id = ?2",
-                )?
-                .query_row([&rec.table, &rec.record_id], |r| r.get(0))?;
-            let local_delete = pending.contains("-");
-            let sp = tx.savepoint()?;
-            let result = if local_delete {
-                Ok(())
-            } else {
-                write_record(&sp, t, rec, &pending, &cols)
-            };
-            match result {
-                Ok(()) => {
-                    sp.prepare_cached("DELETE FROM sync_inbox WHERE tbl = ?1 AND record_id = ?2")?
-                        .execute([&rec.table, &rec.record_id])?;
-                    if pending.is_empty() && !outgoing {
-                        // The next change's base: only once nothing local is in flight.
-                        sp.prepare_cached(
-                            "INSERT INTO sync_records (tbl, record_id, revision) VALUES (?1, ?2, ?3)
-                             ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision",
-                        )?
-                        .execute(params![rec.table, rec.record_id, rec.revision])?;
-                    }
-                    sp.prepare_cached(
-                        "DELETE FROM sync_conflicts WHERE tbl = ?1 AND record_id = ?2",
-                    )?
-                    .execute([&rec.table, &rec.record_id])?;
-                    for c in &rec.conflicts {
-                        sp.prepare_cached(
-                            "INSERT OR REPLACE INTO sync_conflicts
-                               (tbl, record_id, field, value, device_id, revision)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        )?
-                        .execute(params![
-                            rec.table,
-                            rec.record_id,
-                            c.field,
-                            c.value.to_string(),
-                            c.device_id,
-                            c.revision
-                        ])?;
-                    }
-                    sp.commit()?;
-                    report.applied += 1;
-                }
-                Err(e) => {
-                    drop(sp);
-                    tracing::debug!(table = %rec.table, id = %rec.record_id, error = %e,
-                        "remote record not applicable yet");
-                    tx.prepare_cached(
-                        "UPDATE sync_inbox SET last_error = ?3 WHERE tbl = ?1 AND record_id = ?2",
-                    )?
-                    .execute(params![
-                        rec.table,
-                        rec.record_id,
-                        e.to_string()
-                    ])?;
-                    report.waiting += 1;
-                }
-            }
+        if !recs.is_empty() {
+            let mut ctx = ApplyCtx::new(&tx)?;
+            ctx.inbox_maybe_nonempty = true;
+            tx.execute("INSERT INTO sync_guard (on_) VALUES (1)", [])?;
+            report = apply_all(&tx, &recs, &mut ctx, false)?;
+            tx.execute("DELETE FROM sync_guard", [])?;
         }
-        tx.execute("DELETE FROM sync_guard", [])?;
         set_state(&tx, KEY_LAST_SYNC, &now_utc())?;
         tx.commit()?;
         Ok(report)

@@ -13,11 +13,12 @@ use preau_core::sync_state::{IncomingConflict, IncomingRecord, OutgoingChange};
 use preau_core::Store;
 use preau_protocol::{
     AckStatus, Change, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PullRequest,
-    PullResponse, PushRequest, PushResponse, ReferenceRequest, ReferenceResponse, API_PREFIX,
-    PROTOCOL_VERSION,
+    PullResponse, PushRequest, PushResponse, ReferenceRequest, ReferenceResponse, ReferenceVersion,
+    API_PREFIX, MAX_BATCH_CHANGES, MAX_BODY_BYTES, MAX_PAGE_RECORDS, PROTOCOL_VERSION,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -133,8 +134,10 @@ pub struct SyncOptions {
 impl Default for SyncOptions {
     fn default() -> Self {
         SyncOptions {
-            batch_size: 1_000,
-            page_size: 1_000,
+            // The protocol's limits: fewer round trips and commits (a push batch is cut
+            // further if its body would exceed the server's limit).
+            batch_size: MAX_BATCH_CHANGES,
+            page_size: MAX_PAGE_RECORDS,
             max_attempts: 6,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(8),
@@ -234,15 +237,12 @@ impl Client {
         })
     }
 
-    async fn post_once<B: Serialize, R: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<R> {
+    async fn post_once<R: DeserializeOwned>(&self, path: &str, body: &[u8]) -> Result<R> {
         let mut req = self
             .http
             .post(format!("{}{API_PREFIX}{path}", self.base))
-            .json(body);
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec());
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
@@ -280,6 +280,17 @@ impl Client {
         body: &B,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<R> {
+        let body = serde_json::to_vec(body).map_err(|e| Error::Protocol(e.to_string()))?;
+        self.post_bytes(path, &body, progress).await
+    }
+
+    /// Posts a serialised body (the same bytes at every attempt).
+    async fn post_bytes<R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &[u8],
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<R> {
         let mut attempt = 1;
         let mut delay = self.opts.base_delay;
         loop {
@@ -315,6 +326,28 @@ impl Client {
             changes,
         };
         self.post("/push", &req, progress).await
+    }
+
+    /// Pushes the longest prefix of `changes` whose request fits in the server's body
+    /// limit (at least one change); the acks say how many were sent.
+    pub async fn push_prefix(
+        &self,
+        mut changes: Vec<Change>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<PushResponse> {
+        loop {
+            let req = PushRequest {
+                protocol: PROTOCOL_VERSION,
+                changes,
+            };
+            let body = serde_json::to_vec(&req).map_err(|e| Error::Protocol(e.to_string()))?;
+            changes = req.changes;
+            if body.len() <= MAX_BODY_BYTES || changes.len() <= 1 {
+                return self.post_bytes("/push", &body, progress).await;
+            }
+            // Too large (long notes): send the first half now, the rest next time.
+            changes.truncate(changes.len().div_ceil(2));
+        }
     }
 
     pub async fn pull(
@@ -395,6 +428,29 @@ fn to_incoming(r: preau_protocol::RemoteRecord) -> IncomingRecord {
     }
 }
 
+/// Fetches the reference data sets newer than the ones this laptop has.
+async fn update_reference(
+    store: &mut Store,
+    client: &Client,
+    versions: &[ReferenceVersion],
+    report: &mut SyncReport,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<()> {
+    let known = store.sync_reference_versions()?;
+    for r in versions {
+        if known.get(&r.kind).is_some_and(|v| *v >= r.version) {
+            continue;
+        }
+        let data = client.reference(&r.kind, progress).await?;
+        store.sync_reference_received(&data.kind, data.version, &data.content)?;
+        if !report.reference_updated.contains(&data.kind) {
+            report.reference_updated.push(data.kind);
+        }
+        progress(Progress::Reference);
+    }
+    Ok(())
+}
+
 /// One full sync of `store` with its server.
 pub async fn sync(
     store: &mut Store,
@@ -418,12 +474,12 @@ pub async fn sync(
         if batch.is_empty() {
             break;
         }
-        let ids: Vec<String> = batch.iter().map(|c| c.change_id.clone()).collect();
         let changes = batch
             .into_iter()
             .map(to_change)
             .collect::<Result<Vec<_>>>()?;
-        let resp = client.push(changes, progress).await?;
+        let ids: Vec<Uuid> = changes.iter().map(|c| c.change_id).collect();
+        let resp = client.push_prefix(changes, progress).await?;
         for ack in &resp.acks {
             match ack.status {
                 AckStatus::Applied => {}
@@ -431,8 +487,13 @@ pub async fn sync(
                 AckStatus::Duplicate => report.duplicates += 1,
             }
         }
+        // The acks answer the changes sent, in order (a prefix of the batch when it was
+        // cut to fit the body limit): anything else is not trusted.
         let acked: Vec<String> = resp.acks.iter().map(|a| a.change_id.to_string()).collect();
-        if acked.len() != ids.len() {
+        if resp.acks.is_empty()
+            || resp.acks.len() > ids.len()
+            || resp.acks.iter().zip(&ids).any(|(a, id)| a.change_id != *id)
+        {
             return Err(Error::Protocol(format!(
                 "{} acks for {} changes",
                 acked.len(),
@@ -447,13 +508,21 @@ pub async fn sync(
         });
     }
 
-    // Pull, page by page, each page staged with its cursor.
+    // Pull, page by page: each page applied with its cursor in one transaction (records
+    // not applicable yet are staged). Newer reference data is fetched once the first page
+    // names the versions, before anything is applied (schools are parents of records).
     let mut cursor = store.sync_cursor()?;
+    let mut reference_checked = false;
     let reference = loop {
         let page = client.pull(cursor, progress).await?;
+        if !reference_checked {
+            update_reference(store, &client, &page.reference, &mut report, progress).await?;
+            reference_checked = true;
+        }
         report.pulled += page.records.len();
         let records: Vec<IncomingRecord> = page.records.into_iter().map(to_incoming).collect();
-        store.sync_stage(&records, page.next_cursor)?;
+        let applied = store.sync_receive(&records, page.next_cursor)?;
+        report.applied += applied.applied;
         progress(Progress::Pulling {
             received: report.pulled,
         });
@@ -462,22 +531,13 @@ pub async fn sync(
             break page.reference;
         }
     };
+    // A version published while pulling.
+    update_reference(store, &client, &reference, &mut report, progress).await?;
 
-    // Reference data newer than what this laptop has.
-    let known = store.sync_reference_versions()?;
-    for r in reference {
-        if known.get(&r.kind).is_some_and(|v| *v >= r.version) {
-            continue;
-        }
-        let data = client.reference(&r.kind, progress).await?;
-        store.sync_reference_received(&data.kind, data.version, &data.content)?;
-        report.reference_updated.push(data.kind);
-        progress(Progress::Reference);
-    }
-
+    // Records staged by this sync or an earlier one, now that their parents may be here.
     progress(Progress::Applying);
     let applied = store.sync_apply_inbox()?;
-    report.applied = applied.applied;
+    report.applied += applied.applied;
     report.waiting = applied.waiting;
     report.open_conflicts = store.sync_overview()?.conflicts;
     Ok(report)
