@@ -4,6 +4,7 @@
 mod commands;
 mod error;
 mod state;
+mod sync_worker;
 
 use std::path::PathBuf;
 
@@ -44,6 +45,9 @@ pub fn run() {
             let dir = data_dir(app)?;
             tracing::info!(data_dir = %dir.display(), "starting Préau");
             app.manage(state::AppState::open(&dir));
+            let worker = sync_worker::SyncWorker::new(&dir);
+            worker.start(app.handle().clone());
+            app.manage(worker);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -90,6 +94,11 @@ pub fn run() {
             commands::proposals::document_settings_save,
             commands::proposals::logo_png,
             commands::proposals::logo_set,
+            commands::sync::sync_status,
+            commands::sync::sync_enroll,
+            commands::sync::sync_now,
+            commands::sync::sync_conflicts,
+            commands::sync::sync_conflict_resolve,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

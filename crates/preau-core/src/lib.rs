@@ -13,6 +13,7 @@ mod reference;
 mod schools;
 pub mod search;
 mod store;
+pub mod sync_resolve;
 pub mod sync_state;
 pub mod text;
 mod validate;

@@ -6,5 +6,6 @@ pub mod catalogue;
 pub mod communes;
 pub mod proposals;
 pub mod schools;
+pub mod sync;
 pub mod visits;
 pub mod workflow;

@@ -5,6 +5,7 @@ mod import;
 mod proposals;
 mod search;
 mod store;
+mod sync_resolve;
 mod visits;
 mod workflow;
 
