@@ -120,3 +120,41 @@ describe('proposal and settings command wrappers', () => {
     expect(invoke).toHaveBeenCalledWith(command, args);
   });
 });
+
+const conflict = {
+  table: 'visits',
+  record_id: 'v1',
+  field: 'notes',
+  record_label: 'Visite à Péronne du 3 décembre 2026',
+  field_label: 'Notes',
+  local_text: 'A',
+  other_text: 'B',
+  other_is_mine: false,
+  record_deleted: false,
+  revision: 11,
+};
+
+const syncCases: [string, () => Promise<unknown>, string, Record<string, unknown> | undefined][] = [
+  ['syncStatus', () => api.syncStatus(), 'sync_status', undefined],
+  ['syncEnroll', () => api.syncEnroll('https://s.fr', 'ABCD'), 'sync_enroll', { url: 'https://s.fr', code: 'ABCD' }],
+  ['syncNow', () => api.syncNow(), 'sync_now', undefined],
+  ['syncConflicts', () => api.syncConflicts(), 'sync_conflicts', undefined],
+  [
+    'syncConflictResolve',
+    () => api.syncConflictResolve(conflict, true),
+    'sync_conflict_resolve',
+    { table: 'visits', recordId: 'v1', field: 'notes', revision: 11, keepRemote: true },
+  ],
+];
+
+describe('sync command wrappers', () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    invoke.mockResolvedValue('ok');
+  });
+
+  it.each(syncCases)('%s calls %s with camelCase arguments', async (_name, call, command, args) => {
+    await expect(call()).resolves.toBe('ok');
+    expect(invoke).toHaveBeenCalledWith(command, args);
+  });
+});

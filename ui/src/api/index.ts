@@ -1,6 +1,7 @@
 // The only module that talks to the Rust core. One typed wrapper per Tauri command;
 // argument names are camelCase here, Tauri turns them into the commands' snake_case params.
 import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import { getCurrentWindow } from '@tauri-apps/api/window';
 
 import type { AppStatus } from './types/AppStatus';
@@ -34,6 +35,9 @@ import type { DocumentSettings } from './types/DocumentSettings';
 import type { DraftPatch } from './types/DraftPatch';
 import type { ProposalStatus } from './types/ProposalStatus';
 import type { ProposalSummary } from './types/ProposalSummary';
+import type { SyncConflict } from './types/SyncConflict';
+import type { SyncPhase } from './types/SyncPhase';
+import type { SyncStatus } from './types/SyncStatus';
 
 export type {
   AppStatus,
@@ -89,6 +93,14 @@ export type {
   WorkflowOptions,
 };
 export type { Civility, DocumentSettings, DraftPatch, ProposalStatus, ProposalSummary };
+export type { SyncConflict, SyncPhase, SyncStatus };
+
+/** The payload of `sync://progress`, sent while a sync runs. */
+export interface SyncProgress {
+  phase: SyncPhase;
+  done: number;
+  total: number;
+}
 
 /** The error every command rejects with. */
 export interface IpcError {
@@ -233,7 +245,40 @@ export const api = {
   logoPng: () => call<number[] | null>('logo_png'),
   /** A PNG file's bytes, or null to remove the logo; answers the settings. */
   logoSet: (bytes: number[] | null) => call<DocumentSettings>('logo_set', { bytes }),
+
+  /** Enrollment, changes waiting, conflicts, and what the background sync is doing. */
+  syncStatus: () => call<SyncStatus>('sync_status'),
+  /** Enrolls this laptop with the server's address and a one-time code, then syncs. */
+  syncEnroll: (url: string, code: string) => call<SyncStatus>('sync_enroll', { url, code }),
+  /** Starts a sync in the background; answers at once (progress comes as events). */
+  syncNow: () => call<SyncStatus>('sync_now'),
+  syncConflicts: () => call<SyncConflict[]>('sync_conflicts'),
+  /** Keeps one value of a field in conflict; answers the conflicts left. */
+  syncConflictResolve: (conflict: SyncConflict, keepRemote: boolean) =>
+    call<SyncConflict[]>('sync_conflict_resolve', {
+      table: conflict.table,
+      recordId: conflict.record_id,
+      field: conflict.field,
+      revision: conflict.revision,
+      keepRemote,
+    }),
 };
+
+/**
+ * Listens to the background sync: `onStatus` gets the whole state after each change,
+ * `onProgress` the phase and n / total while a sync runs. Answers the unsubscribe.
+ */
+export async function onSyncEvents(
+  onStatus: (status: SyncStatus) => void,
+  onProgress: (progress: SyncProgress) => void,
+): Promise<() => void> {
+  if (!insideTauri()) return () => {};
+  const stops = await Promise.all([
+    listen<SyncStatus>('sync://status', (event) => onStatus(event.payload)),
+    listen<SyncProgress>('sync://progress', (event) => onProgress(event.payload)),
+  ]);
+  return () => stops.forEach((stop) => stop());
+}
 
 let labelsCache: Promise<Labels> | null = null;
 

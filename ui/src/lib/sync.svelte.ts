@@ -1,9 +1,15 @@
-import { api, type SyncState } from '../api';
+import { api, onSyncEvents, type SyncStatus } from '../api';
+import { withProgress } from './syncView';
 
-/** The sync state shown in the rail's corner; refreshed after navigation and saves. */
-export const syncStore = $state<{ state: SyncState | null; error: string | null }>({
+/**
+ * The sync state shown on every screen: read at start and after navigation and saves,
+ * then kept current by the background sync's events. `updates` counts the states
+ * received from the sync (a screen showing conflicts reloads them when it changes).
+ */
+export const syncStore = $state<{ state: SyncStatus | null; error: string | null; updates: number }>({
   state: null,
   error: null,
+  updates: 0,
 });
 
 let timer: ReturnType<typeof setTimeout> | null = null;
@@ -12,14 +18,21 @@ let seq = 0;
 export async function refreshSync(): Promise<void> {
   const mine = ++seq;
   try {
-    const home = await api.home();
+    const status = await api.syncStatus();
     if (mine !== seq) return;
-    syncStore.state = home.sync;
+    syncStore.state = status;
     syncStore.error = null;
   } catch (error) {
     if (mine !== seq) return;
     syncStore.error = error instanceof Error ? error.message : String(error);
   }
+}
+
+/** Replaces the state with one a command answered (enroll, « Synchroniser »). */
+export function setSyncState(status: SyncStatus): void {
+  seq += 1;
+  syncStore.state = status;
+  syncStore.error = null;
 }
 
 /** Refreshes soon, coalescing bursts (each autosave asks for it). */
@@ -29,4 +42,23 @@ export function refreshSyncSoon(delay = 800): void {
     timer = null;
     void refreshSync();
   }, delay);
+}
+
+let listening: Promise<() => void> | null = null;
+
+/** Follows the background sync (once per window). */
+export function followSync(): void {
+  listening ??= onSyncEvents(
+    (status) => {
+      setSyncState(status);
+      syncStore.updates += 1;
+    },
+    (progress) => {
+      syncStore.state = withProgress(syncStore.state, progress);
+    },
+  ).catch((error: unknown) => {
+    listening = null;
+    syncStore.error = error instanceof Error ? error.message : String(error);
+    return () => {};
+  });
 }
