@@ -45,7 +45,7 @@ step "interface : vérification des types" bash -c 'cd ui && npm run --silent ch
 step "interface : tests unitaires" bash -c 'cd ui && npm test --silent'
 ui_build
 step "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
-step "construction de l'application" cargo build --quiet -p preau -p preau-cli
+step "construction de l'application" cargo build --quiet -p preau -p preau-cli -p preau-server
 if [[ " ${failures[*]} " == *"construction"* ]]; then
   # Never run the end-to-end tests against a binary left over from an earlier build.
   failed=$((failed + 1)); failures+=("bout en bout (non lancé : la construction a échoué)")

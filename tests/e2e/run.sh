@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the end-to-end tests against the built app binary ($1) and the preau-cli beside
-# it, each in a fresh data dir,
+# Runs the end-to-end tests against the built app binary ($1) and the preau-cli and
+# preau-server beside it, each in a fresh data dir,
 # in a virtual screen (Xvfb) with a D-Bus session (for the single-instance guard), through
 # tauri-driver and WebKitWebDriver. PREAU_E2E=NAME runs only tests/e2e/NAME.e2e.mjs.
 set -euo pipefail
@@ -28,7 +28,7 @@ print(*[s.getsockname()[1] for s in socks])')
       sleep 0.1
     done
     echo "--- $(basename "$test")"
-    PREAU_APP=$APP PREAU_CLI=$(dirname "$APP")/preau-cli PREAU_DATA_DIR=$data PREAU_SAVE_DIR=$save_dir TAURI_DRIVER_URL="http://127.0.0.1:$port" \
+    PREAU_APP=$APP PREAU_CLI=$(dirname "$APP")/preau-cli PREAU_SERVER=$(dirname "$APP")/preau-server PREAU_DATA_DIR=$data PREAU_SAVE_DIR=$save_dir TAURI_DRIVER_URL="http://127.0.0.1:$port" \
       PREAU_SCREENSHOTS=${PREAU_SCREENSHOTS:-} node "$test" || { status=1; tail -20 "$driver_log"; }
     kill "$driver" 2>/dev/null || true
     wait "$driver" 2>/dev/null || true

@@ -1,0 +1,343 @@
+#!/usr/bin/env node
+// End-to-end test of sync in the real app against a real preau-server on 127.0.0.1 (port
+// 0) with its own data dir: enroll the app through Réglages, press « Synchroniser », see
+// « À jour », and find the visit on a second laptop (a data dir driven by preau-cli). Then
+// the same field edited on both laptops: the app shows the conflict with both values, the
+// adviser keeps one, and both laptops converge. Last, the server revokes the app's device:
+// the app says so and the local data stays.
+//
+// Env: PREAU_APP, PREAU_CLI, PREAU_SERVER (the preau-server binary), PREAU_DATA_DIR,
+// TAURI_DRIVER_URL, PREAU_SCREENSHOTS (optional). run.sh sets them.
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { newSession, waitForDriver } from './webdriver.mjs';
+import { assert, fail, finish, ok, shot as tapShot } from './tap.mjs';
+
+const run = promisify(execFile);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SCHOOLS = path.resolve(HERE, '../fixtures/annuaire-education-somme.csv');
+const VISIT = path.resolve(HERE, '../fixtures/visit-peronne-2-ecoles.json');
+
+const APP = process.env.PREAU_APP;
+const CLI = process.env.PREAU_CLI;
+const SERVER = process.env.PREAU_SERVER ?? (APP ? path.join(path.dirname(APP), 'preau-server') : undefined);
+const DATA = process.env.PREAU_DATA_DIR;
+const SHOTS = process.env.PREAU_SCREENSHOTS || null;
+
+const NOTES_A = 'Notes saisies dans l’application (poste A).';
+const NOTES_B = 'Notes saisies sur le poste B.';
+const LAPTOP_B_NAME = 'portable-b';
+
+const $ = (testid) => `[data-testid="${testid}"]`;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class StopScenario extends Error {}
+
+/** A screenshot; the page is nudged so that WebKitWebDriver gets a fresh frame. */
+async function shot(session, name) {
+  if (!session || !SHOTS) return;
+  let done = false;
+  const taken = tapShot(session, name, 'sync-').finally(() => {
+    done = true;
+  });
+  for (let i = 0; i < 50 && !done; i += 1) {
+    await sleep(100);
+    if (done) break;
+    await session
+      .execute('document.body.style.outline = arguments[0] ? "1px solid transparent" : "";', [i % 2 === 0])
+      .catch(() => {});
+  }
+  await taken;
+}
+
+async function step(label, session, fn) {
+  try {
+    const result = await fn();
+    ok(label);
+    return result;
+  } catch (error) {
+    fail(label, error);
+    await shot(session, `FAILED-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`);
+    throw new StopScenario();
+  }
+}
+
+async function cliIn(dir, ...args) {
+  const { stdout } = await run(CLI, ['--data-dir', dir, ...args], { maxBuffer: 16 * 1024 * 1024 });
+  return stdout;
+}
+
+async function textContent(session, element) {
+  return (await session.execute('return arguments[0].textContent;', [element])).trim();
+}
+
+async function click(session, element) {
+  await session.execute('arguments[0].scrollIntoView({ block: "center", inline: "nearest" });', [element]);
+  await element.click();
+}
+
+/** The real server, on a port the system picks; answers its URL and a stop function. */
+async function startServer(dir) {
+  const child = spawn(SERVER, ['--data-dir', dir, 'serve', '--bind', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: 'warn' },
+  });
+  let log = '';
+  child.stderr.on('data', (chunk) => {
+    log += chunk;
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`preau-server did not say where it listens: ${out} ${log}`)), 15_000);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = /écoute sur (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`preau-server exited (${code}): ${log}`));
+    });
+  });
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.on('exit', stop);
+  return { url, stop, log: () => log };
+}
+
+async function server(dir, ...args) {
+  const { stdout } = await run(SERVER, ['--data-dir', dir, ...args]);
+  return stdout;
+}
+
+/** A one-time enrollment code: the last word `preau-server enroll` prints. */
+async function enrollmentCode(dir) {
+  const words = (await server(dir, 'enroll', '--adviser', 'Test')).trim().split(/\s+/);
+  return words[words.length - 1];
+}
+
+async function notesIn(dir, visitId) {
+  const doc = JSON.parse(await cliIn(dir, 'visits', 'export', visitId));
+  return doc.visit.notes;
+}
+
+async function railLabel(session) {
+  return textContent(session, await session.find($('sync-state-label')));
+}
+
+async function waitRail(session, expected, timeout = 30_000) {
+  return session.waitFor(async () => (await railLabel(session)) === expected, {
+    timeout,
+    message: `the rail says « ${expected} »`,
+  });
+}
+
+async function openSyncScreen(session) {
+  await click(session, await session.find($('sync-state')));
+  await session.waitForElement($('sync-screen-state'));
+}
+
+/** Presses « Synchroniser » once the button is enabled (an automatic sync may be running). */
+async function pressSync(session) {
+  const button = await session.waitFor(
+    async () => {
+      const b = await session.find($('sync-now'));
+      return (await b.property('disabled')) ? null : b;
+    },
+    { timeout: 60_000, message: '« Synchroniser » enabled' },
+  );
+  await click(session, button);
+}
+
+async function main() {
+  if (SHOTS) await mkdir(SHOTS, { recursive: true });
+  assert(SERVER, 'PREAU_SERVER is not set');
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'preau-sync-e2e-'));
+  const serverDir = path.join(tmp, 'serveur');
+  const laptopB = path.join(tmp, 'poste-b');
+  await mkdir(serverDir, { recursive: true });
+  let srv = null;
+  let visitId;
+  try {
+    try {
+      srv = await step('start preau-server on 127.0.0.1, port 0', null, () => startServer(serverDir));
+      await step('import the schools and the example visit into the app with preau-cli', null, async () => {
+        await cliIn(DATA, 'schools', 'import', SCHOOLS);
+        visitId = (await cliIn(DATA, 'visits', 'import', VISIT)).trim();
+        assert(visitId.length > 10, `visit id ${visitId}`);
+      });
+      await waitForDriver();
+      ok('tauri-driver is reachable');
+    } catch (error) {
+      if (!(error instanceof StopScenario)) fail('set-up', error);
+      return;
+    }
+
+    const session = await step('start the app', null, () => newSession(APP));
+    try {
+      await scenario(session, { url: srv.url, serverDir, laptopB, visitId });
+    } catch (error) {
+      if (!(error instanceof StopScenario)) fail('unexpected error', error);
+      if (srv) console.log(`  server log:\n  ${srv.log().split('\n').slice(-15).join('\n  ')}`);
+    } finally {
+      await session.delete().catch(() => {});
+    }
+  } finally {
+    srv?.stop();
+    await rm(tmp, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+async function scenario(session, { url, serverDir, laptopB, visitId }) {
+  await step('before enrollment the rail says the laptop is not linked', session, async () => {
+    await session.waitForElement($('sync-state'), { timeout: 30_000 });
+    await waitRail(session, 'Non relié au serveur');
+  });
+
+  await step('enroll the app in Réglages with the server address and a one-time code', session, async () => {
+    const code = await enrollmentCode(serverDir);
+    await click(session, await session.find($('nav-settings')));
+    const urlInput = await session.waitForElement($('sync-url'));
+    await urlInput.click();
+    await urlInput.sendKeys(url);
+    const codeInput = await session.find($('sync-code'));
+    await codeInput.click();
+    await codeInput.sendKeys(code);
+    await click(session, await session.find($('sync-enroll')));
+    const adviser = await session.waitForElement($('settings-sync-adviser'), { timeout: 20_000 });
+    assert((await textContent(session, adviser)) === 'Test', 'enrolled for Test');
+    const server = await textContent(session, await session.find($('settings-sync-server')));
+    assert(server === url, `server shown: ${server}`);
+  });
+  await shot(session, 'settings-enrolled');
+
+  await step('« Synchroniser » on the sync screen ends « À jour »', session, async () => {
+    await openSyncScreen(session);
+    await pressSync(session);
+    await session.waitFor(
+      async () => (await textContent(session, await session.find($('sync-screen-state')))) === 'À jour',
+      { timeout: 60_000, message: 'sync screen « À jour »' },
+    );
+    await waitRail(session, 'À jour');
+    const last = await textContent(session, await session.find($('sync-last')));
+    assert(last !== 'Jamais synchronisé', `last sync: ${last}`);
+  });
+  await shot(session, 'sync-screen-a-jour');
+
+  await step('a second laptop enrolled with preau-cli receives the visit', null, async () => {
+    const code = await enrollmentCode(serverDir);
+    await cliIn(laptopB, 'enroll', url, code, '--allow-http', '--name', LAPTOP_B_NAME);
+    await cliIn(laptopB, 'sync', '--allow-http');
+    const list = await cliIn(laptopB, 'visits', 'list');
+    assert(list.includes(visitId), `visit ${visitId} not on laptop B:\n${list}`);
+  });
+
+  await step('the same notes edited in the app and on laptop B', session, async () => {
+    // In the app: the visit's notes, autosaved.
+    await click(session, await session.find($('nav-visits')));
+    await click(session, await session.waitForElement(`a[href="#/visites/${visitId}"]`));
+    const notes = await session.waitForElement($('visit-notes'), { timeout: 20_000 });
+    await notes.clear();
+    await notes.click();
+    await notes.sendKeys(NOTES_A);
+    await sleep(50);
+    const status = await session.find($('save-status'));
+    await session.waitFor(async () => (await status.attribute('data-state')) === 'saved', {
+      message: 'save-status "saved"',
+    });
+    assert((await notesIn(DATA, visitId)) === NOTES_A, 'the app did not save the notes');
+    // On laptop B: the visit exported, its notes changed, imported back, then synced.
+    const file = path.join(laptopB, 'visite.json');
+    await cliIn(laptopB, 'visits', 'export', visitId, '--out', file);
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    doc.visit.notes = NOTES_B;
+    await writeFile(file, JSON.stringify(doc));
+    await cliIn(laptopB, 'visits', 'import', file);
+    await cliIn(laptopB, 'sync', '--allow-http');
+  });
+
+  await step('after « Synchroniser » the app shows the conflict with both values', session, async () => {
+    await openSyncScreen(session);
+    await pressSync(session);
+    const item = await session.waitFor(
+      async () => {
+        const items = await session.findAll($('sync-conflict'));
+        return items.length === 1 ? items[0] : null;
+      },
+      { timeout: 60_000, message: 'one conflict listed' },
+    );
+    const text = await textContent(session, item);
+    assert(text.includes('Notes'), `conflict field: ${text}`);
+    assert(text.includes('Péronne'), `conflict record: ${text}`);
+    const local = await textContent(session, await item.find($('conflict-local-text')));
+    const other = await textContent(session, await item.find($('conflict-other-text')));
+    const values = [local, other].sort();
+    assert(
+      JSON.stringify(values) === JSON.stringify([NOTES_A, NOTES_B].sort()),
+      `both values side by side: ${JSON.stringify({ local, other })}`,
+    );
+    await session.waitFor(async () => /conflit/.test(await railLabel(session)), {
+      timeout: 30_000,
+      message: 'the rail counts the conflict',
+    });
+  });
+  await shot(session, 'sync-screen-conflict');
+
+  let chosen;
+  await step('keeping laptop B’s value settles the conflict and the app is « À jour »', session, async () => {
+    const item = await session.find($('sync-conflict'));
+    const other = await textContent(session, await item.find($('conflict-other-text')));
+    const button = other === NOTES_B ? 'conflict-keep-other' : 'conflict-keep-local';
+    chosen = NOTES_B;
+    await click(session, await item.find($(button)));
+    await session.waitForElement($('sync-no-conflict'), { timeout: 20_000 });
+    assert((await notesIn(DATA, visitId)) === chosen, 'the app keeps the chosen notes');
+    // The choice is synced right away; press again in case that sync ended before.
+    await pressSync(session);
+    await session.waitFor(
+      async () => (await textContent(session, await session.find($('sync-screen-state')))) === 'À jour',
+      { timeout: 60_000, message: 'sync screen « À jour »' },
+    );
+  });
+
+  await step('laptop B converges: same notes, no conflict left', null, async () => {
+    await cliIn(laptopB, 'sync', '--allow-http');
+    const notesB = await notesIn(laptopB, visitId);
+    assert(notesB === chosen, `laptop B notes: ${notesB}`);
+    const status = await cliIn(laptopB, 'sync', '--status', '--allow-http');
+    assert(/Conflits à résoudre : 0/.test(status), `laptop B status:\n${status}`);
+    assert((await notesIn(DATA, visitId)) === chosen, 'the app notes changed');
+  });
+
+  await step('the server revokes the app: the app says so and keeps its data', session, async () => {
+    const devices = (await server(serverDir, 'devices', 'list')).trim().split('\n');
+    const mine = devices.find((line) => !line.includes(LAPTOP_B_NAME));
+    assert(mine, `devices:\n${devices.join('\n')}`);
+    await server(serverDir, 'devices', 'revoke', mine.split('\t')[0]);
+    await pressSync(session);
+    const notice = await session.waitForElement($('sync-revoked'), { timeout: 60_000 });
+    const text = await textContent(session, notice);
+    assert(/révoqué/.test(text) && /restent enregistrées sur ce poste/.test(text), `revoked notice: ${text}`);
+    await waitRail(session, 'Appareil révoqué');
+    assert((await session.findAll($('sync-now'))).length === 0, '« Synchroniser » still offered');
+    await click(session, await session.find($('nav-visits')));
+    await session.waitForElement(`a[href="#/visites/${visitId}"]`);
+  });
+  await click(session, await session.find($('sync-state')));
+  await session.waitForElement($('sync-revoked'));
+  await shot(session, 'sync-screen-revoked');
+  await click(session, await session.find($('nav-settings')));
+  await session.waitForElement($('settings-sync-revoked'));
+  await shot(session, 'settings-revoked');
+}
+
+await main();
+finish();
