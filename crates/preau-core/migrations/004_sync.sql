@@ -37,6 +37,7 @@ CREATE TABLE sync_outgoing (
     fields        TEXT NOT NULL,
     deleted       INTEGER NOT NULL
 ) STRICT;
+CREATE INDEX sync_outgoing_by_record ON sync_outgoing (tbl, record_id);
 
 -- The server revision of each record as last pulled (the base of the next change).
 CREATE TABLE sync_records (

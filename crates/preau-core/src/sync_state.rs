@@ -551,7 +551,22 @@ impl Store {
         if !existing.is_empty() {
             return Ok(existing);
         }
+        self.sync_outgoing_build(max)
+    }
+
+    /// The changes saved and not yet acknowledged, at most `max`, in order.
+    pub fn sync_outgoing_saved(&self, max: usize) -> Result<Vec<OutgoingChange>> {
+        self.outgoing_saved(max)
+    }
+
+    /// Makes at most `max` new changes from the log and saves them after those already
+    /// waiting (a client may build the next batch while the previous one is in flight;
+    /// they are sent, and acknowledged, in this order). Empty: the log is empty.
+    pub fn sync_outgoing_build(&mut self, max: usize) -> Result<Vec<OutgoingChange>> {
         let tx = self.conn.transaction()?;
+        let first_position: i64 = tx
+            .prepare_cached("SELECT coalesce(max(position) + 1, 0) FROM sync_outgoing")?
+            .query_row([], |r| r.get(0))?;
         let mut groups: Vec<(String, String)> = Vec::new();
         if max > 0 {
             let mut picked: HashSet<(String, String)> = HashSet::new();
@@ -615,7 +630,7 @@ impl Store {
             )?
             .execute(params![
                 change_id,
-                i64::try_from(position).unwrap_or(i64::MAX),
+                first_position.saturating_add(i64::try_from(position).unwrap_or(i64::MAX)),
                 tbl,
                 record_id,
                 base,

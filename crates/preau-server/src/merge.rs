@@ -192,6 +192,26 @@ pub fn state_from_columns(
     })
 }
 
+/// A record as pulled, from its stored columns (the bookkeeping in `meta` is not sent, so
+/// it is not parsed).
+pub fn remote_from_columns(
+    table: String,
+    record_id: String,
+    revision: i64,
+    deleted: bool,
+    fields: &str,
+    conflicts: &str,
+) -> serde_json::Result<RemoteRecord> {
+    Ok(RemoteRecord {
+        table,
+        record_id,
+        revision,
+        deleted,
+        fields: serde_json::from_str(fields)?,
+        conflicts: serde_json::from_str(conflicts)?,
+    })
+}
+
 impl RecordState {
     pub fn into_remote(self, table: String, record_id: String) -> RemoteRecord {
         RemoteRecord {

@@ -7,6 +7,7 @@
 //! It talks HTTPS (rustls), or plain HTTP to a loopback address; plain HTTP elsewhere only
 //! when [`SyncOptions::allow_plain_http`] says so.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use preau_core::sync_state::{IncomingConflict, IncomingRecord, OutgoingChange};
@@ -467,19 +468,42 @@ pub async fn sync(
     let client = Client::new(&url, Some(token), opts)?;
     let mut report = SyncReport::default();
 
-    // Push, batch by batch; a batch is acknowledged before the next one is made.
+    // Push, batch by batch, in order; each change keeps its id until acknowledged. While a
+    // batch is in flight the next one is made from the log and saved (the store's work
+    // overlaps the server's); it is sent only once the previous one is acknowledged.
     let total = usize::try_from(store.sync_overview()?.pending).unwrap_or(usize::MAX);
+    let mut queue: VecDeque<OutgoingChange> = store.sync_outgoing_saved(usize::MAX)?.into();
+    let mut log_empty = false;
     loop {
-        let batch = store.sync_outgoing(batch_size)?;
-        if batch.is_empty() {
+        if queue.is_empty() && !log_empty {
+            let built = store.sync_outgoing_build(batch_size)?;
+            log_empty = built.is_empty();
+            queue.extend(built);
+        }
+        if queue.is_empty() {
             break;
         }
-        let changes = batch
-            .into_iter()
+        let changes = queue
+            .iter()
+            .take(batch_size)
+            .cloned()
             .map(to_change)
             .collect::<Result<Vec<_>>>()?;
         let ids: Vec<Uuid> = changes.iter().map(|c| c.change_id).collect();
-        let resp = client.push_prefix(changes, progress).await?;
+        let build_next = !log_empty && queue.len() < 2 * batch_size;
+        let (resp, built) = tokio::join!(client.push_prefix(changes, progress), async {
+            if build_next {
+                Some(store.sync_outgoing_build(batch_size))
+            } else {
+                None
+            }
+        });
+        if let Some(built) = built {
+            let built = built?;
+            log_empty = built.is_empty();
+            queue.extend(built);
+        }
+        let resp = resp?;
         for ack in &resp.acks {
             match ack.status {
                 AckStatus::Applied => {}
@@ -501,6 +525,7 @@ pub async fn sync(
             )));
         }
         store.sync_acknowledge(&acked)?;
+        queue.drain(..acked.len());
         report.pushed += acked.len();
         progress(Progress::Pushing {
             done: report.pushed,
@@ -509,26 +534,32 @@ pub async fn sync(
     }
 
     // Pull, page by page: each page applied with its cursor in one transaction (records
-    // not applicable yet are staged). Newer reference data is fetched once the first page
-    // names the versions, before anything is applied (schools are parents of records).
-    let mut cursor = store.sync_cursor()?;
-    let mut reference_checked = false;
+    // not applicable yet are staged), while the next page is already being fetched. Newer
+    // reference data is fetched once the first page names the versions, before anything
+    // is applied (schools are parents of records).
+    let mut page = client.pull(store.sync_cursor()?, progress).await?;
+    update_reference(store, &client, &page.reference, &mut report, progress).await?;
     let reference = loop {
-        let page = client.pull(cursor, progress).await?;
-        if !reference_checked {
-            update_reference(store, &client, &page.reference, &mut report, progress).await?;
-            reference_checked = true;
-        }
         report.pulled += page.records.len();
+        let (more, next_cursor, reference) = (page.more, page.next_cursor, page.reference);
         let records: Vec<IncomingRecord> = page.records.into_iter().map(to_incoming).collect();
-        let applied = store.sync_receive(&records, page.next_cursor)?;
-        report.applied += applied.applied;
+        let (next, applied) = tokio::join!(
+            async {
+                if more {
+                    Some(client.pull(next_cursor, progress).await)
+                } else {
+                    None
+                }
+            },
+            async { store.sync_receive(&records, next_cursor) }
+        );
+        report.applied += applied?.applied;
         progress(Progress::Pulling {
             received: report.pulled,
         });
-        cursor = page.next_cursor;
-        if !page.more {
-            break page.reference;
+        match next {
+            Some(next) => page = next?,
+            None => break reference,
         }
     };
     // A version published while pulling.

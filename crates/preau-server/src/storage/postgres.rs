@@ -422,7 +422,7 @@ impl Storage for PgStorage {
             let rows = p
                 .get()?
                 .query(
-                    "SELECT tbl, record_id, revision, deleted, fields, meta, conflicts
+                    "SELECT tbl, record_id, revision, deleted, fields, conflicts
                      FROM records WHERE revision > $1 ORDER BY revision LIMIT $2",
                     &[&cursor, &(i64::from(limit) + 1)],
                 )
@@ -430,11 +430,16 @@ impl Storage for PgStorage {
             let more = rows.len() > limit as usize;
             let mut records = Vec::with_capacity(rows.len());
             for row in rows.iter().take(limit as usize) {
-                let f: String = row.try_get(4)?;
-                let m: String = row.try_get(5)?;
-                let c: String = row.try_get(6)?;
-                let st = state_from_columns(row.try_get(2)?, row.try_get(3)?, &f, &m, &c)?;
-                records.push(st.into_remote(row.try_get(0)?, row.try_get(1)?));
+                let f: &str = row.try_get(4)?;
+                let c: &str = row.try_get(5)?;
+                records.push(merge::remote_from_columns(
+                    row.try_get(0)?,
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                    f,
+                    c,
+                )?);
             }
             let next_cursor = records.last().map_or(cursor, |r| r.revision);
             Ok(Page {

@@ -1,10 +1,16 @@
-//! The embedded SQLite backend: one writer connection and a few readers, each call run
-//! on tokio's blocking pool.
+//! The embedded SQLite backend: one writer connection, owned by a writer thread, and a
+//! few readers on tokio's blocking pool.
+//!
+//! Group commit: the writer takes every push waiting in its queue and applies them in one
+//! transaction, each push under its own savepoint (a push that fails is rolled back alone
+//! and answered with its error), then commits once, with `synchronous=FULL`, before any of
+//! them is acknowledged. A push is thus still atomic and durable once acknowledged, and
+//! concurrent laptops share one disk sync instead of queueing for one each.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -66,10 +72,138 @@ CREATE TABLE reference_data (
 ) STRICT;
 "#];
 
+/// Most pushes, and most changes, committed together by the writer.
+const GROUP_PUSHES: usize = 128;
+const GROUP_CHANGES: usize = 20_000;
+
+type WriteFn = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// Work for the writer thread.
+enum Job {
+    Push {
+        device: Uuid,
+        changes: Vec<Change>,
+        reply: tokio::sync::oneshot::Sender<Result<Vec<Ack>>>,
+    },
+    Write(WriteFn),
+}
+
 pub struct SqliteStorage {
-    writer: Arc<Mutex<Connection>>,
+    jobs: Mutex<mpsc::Sender<Job>>,
     readers: Arc<Vec<Mutex<Connection>>>,
     next_reader: AtomicUsize,
+}
+
+fn writer_stopped() -> Error {
+    Error::Storage("sqlite writer stopped".into())
+}
+
+/// The writer thread: runs jobs in arrival order, the pushes found waiting together.
+fn writer_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+    let mut pending: Option<Job> = None;
+    loop {
+        let first = match pending.take() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        match first {
+            Job::Write(f) => {
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut conn))).is_err()
+                {
+                    tracing::error!("sqlite write panicked");
+                }
+            }
+            push @ Job::Push { .. } => {
+                let mut group = vec![push];
+                let mut changes = group_changes(&group);
+                while group.len() < GROUP_PUSHES && changes < GROUP_CHANGES {
+                    match jobs.try_recv() {
+                        Ok(job @ Job::Push { .. }) => {
+                            group.push(job);
+                            changes = group_changes(&group);
+                        }
+                        Ok(other) => {
+                            pending = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    push_group(&mut conn, group)
+                }))
+                .is_err()
+                {
+                    tracing::error!("sqlite push panicked");
+                }
+            }
+        }
+    }
+}
+
+fn group_changes(group: &[Job]) -> usize {
+    group
+        .iter()
+        .map(|j| match j {
+            Job::Push { changes, .. } => changes.len(),
+            Job::Write(_) => 0,
+        })
+        .sum()
+}
+
+/// Applies pushes in one transaction, each under its own savepoint, and answers them once
+/// the transaction is committed (or all with the error that stopped it).
+fn push_group(conn: &mut Connection, group: Vec<Job>) {
+    let mut replies = Vec::with_capacity(group.len());
+    let mut pushes = Vec::with_capacity(group.len());
+    for job in group {
+        if let Job::Push {
+            device,
+            changes,
+            reply,
+        } = job
+        {
+            pushes.push((device, changes));
+            replies.push(reply);
+        }
+    }
+    let outcome = (|| -> Result<Vec<Result<Vec<Ack>>>> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut results = Vec::with_capacity(pushes.len());
+        for (device, changes) in &pushes {
+            tx.prepare_cached("SAVEPOINT push")?.execute([])?;
+            match push_in(&tx, *device, changes) {
+                Ok(acks) => {
+                    tx.prepare_cached("RELEASE push")?.execute([])?;
+                    results.push(Ok(acks));
+                }
+                Err(e) => {
+                    tx.prepare_cached("ROLLBACK TO push")?.execute([])?;
+                    tx.prepare_cached("RELEASE push")?.execute([])?;
+                    results.push(Err(e));
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(results)
+    })();
+    match outcome {
+        Ok(results) => {
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, pushes = replies.len(), "push group failed");
+            let message = e.to_string();
+            for reply in replies {
+                let _ = reply.send(Err(Error::Storage(message.clone())));
+            }
+        }
+    }
 }
 
 fn connect(path: &Path) -> Result<Connection> {
@@ -110,12 +244,24 @@ impl SqliteStorage {
         let readers = (0..READERS)
             .map(|_| connect(path).map(Mutex::new))
             .collect::<Result<Vec<_>>>()?;
+        let (jobs, queue) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(writer, queue))?;
         tracing::info!(path = %path.display(), "sqlite storage opened");
         Ok(SqliteStorage {
-            writer: Arc::new(Mutex::new(writer)),
+            jobs: Mutex::new(jobs),
             readers: Arc::new(readers),
             next_reader: AtomicUsize::new(0),
         })
+    }
+
+    fn send(&self, job: Job) -> Result<()> {
+        self.jobs
+            .lock()
+            .map_err(|_| writer_stopped())?
+            .send(job)
+            .map_err(|_| writer_stopped())
     }
 
     fn write<T, F>(&self, f: F) -> Fut<'static, T>
@@ -123,15 +269,13 @@ impl SqliteStorage {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
-        let conn = Arc::clone(&self.writer);
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let sent = self.send(Job::Write(Box::new(move |c| {
+            let _ = reply.send(f(c));
+        })));
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                let mut guard = conn
-                    .lock()
-                    .map_err(|_| Error::Storage("writer lock poisoned".into()))?;
-                f(&mut guard)
-            })
-            .await?
+            sent?;
+            answer.await.map_err(|_| writer_stopped())?
         })
     }
 
@@ -174,11 +318,11 @@ fn to_device(row: (String, String, String, String, Option<String>)) -> Result<De
     })
 }
 
-fn push_tx(conn: &mut Connection, device: Uuid, changes: &[Change]) -> Result<Vec<Ack>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let seq: i64 = tx.query_row("SELECT value FROM counters WHERE name = 'seq'", [], |r| {
-        r.get(0)
-    })?;
+/// One push, inside the writer's transaction.
+fn push_in(tx: &Connection, device: Uuid, changes: &[Change]) -> Result<Vec<Ack>> {
+    let seq: i64 = tx
+        .prepare_cached("SELECT value FROM counters WHERE name = 'seq'")?
+        .query_row([], |r| r.get(0))?;
     let mut already_seen = HashMap::new();
     {
         let mut seen_get =
@@ -245,39 +389,32 @@ fn push_tx(conn: &mut Connection, device: Uuid, changes: &[Change]) -> Result<Ve
             ])?;
         }
     }
-    tx.execute(
-        "UPDATE counters SET value = ?1 WHERE name = 'seq'",
-        [out.last_seq],
-    )?;
-    tx.commit()?;
+    tx.prepare_cached("UPDATE counters SET value = ?1 WHERE name = 'seq'")?
+        .execute([out.last_seq])?;
     Ok(out.acks)
 }
 
 fn pull_read(conn: &Connection, cursor: i64, limit: u32) -> Result<Page> {
     let mut stmt = conn.prepare_cached(
-        "SELECT tbl, record_id, revision, deleted, fields, meta, conflicts FROM records
+        "SELECT tbl, record_id, revision, deleted, fields, conflicts FROM records
          WHERE revision > ?1 ORDER BY revision LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![cursor, i64::from(limit) + 1], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, bool>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, String>(6)?,
-        ))
-    })?;
+    let mut rows = stmt.query(params![cursor, i64::from(limit) + 1])?;
     let mut records = Vec::new();
     let mut more = false;
-    for row in rows {
-        let (tbl, id, rev, del, f, m, c) = row?;
+    while let Some(r) = rows.next()? {
         if records.len() >= limit as usize {
             more = true;
             break;
         }
-        records.push(state_from_columns(rev, del, &f, &m, &c)?.into_remote(tbl, id));
+        records.push(merge::remote_from_columns(
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get_ref(4)?.as_str().map_err(rusqlite::Error::from)?,
+            r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?,
+        )?);
     }
     let next_cursor = records.last().map_or(cursor, |r| r.revision);
     Ok(Page {
@@ -393,8 +530,16 @@ impl Storage for SqliteStorage {
     }
 
     fn push<'a>(&'a self, device: Uuid, changes: &'a [Change]) -> Fut<'a, Vec<Ack>> {
-        let changes = changes.to_vec();
-        self.write(move |c| push_tx(c, device, &changes))
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let sent = self.send(Job::Push {
+            device,
+            changes: changes.to_vec(),
+            reply,
+        });
+        Box::pin(async move {
+            sent?;
+            answer.await.map_err(|_| writer_stopped())?
+        })
     }
 
     fn pull(&self, cursor: i64, limit: u32) -> Fut<'_, Page> {
