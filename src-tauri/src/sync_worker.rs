@@ -54,11 +54,14 @@ struct Live {
     total: u32,
     online: Option<bool>,
     last_error: Option<String>,
+    /// Bumped at each change (see `SyncStatus::seq`).
+    seq: u32,
 }
 
 /// The payload of `sync://progress`.
 #[derive(Debug, Clone, Serialize)]
 struct ProgressEvent {
+    seq: u32,
     phase: SyncPhase,
     done: u32,
     total: u32,
@@ -92,6 +95,13 @@ impl SyncWorker {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Changes what the sync is doing (and its `seq`).
+    fn update(&self, f: impl FnOnce(&mut Live)) {
+        let mut live = self.live();
+        f(&mut live);
+        live.seq = live.seq.wrapping_add(1);
+    }
+
     /// The store's part of the state completed with what the sync is doing now.
     pub fn compose(&self, mut status: SyncStatus) -> SyncStatus {
         let live = self.live().clone();
@@ -101,6 +111,7 @@ impl SyncWorker {
         status.total = live.total;
         status.online = live.online;
         status.last_error = live.last_error;
+        status.seq = live.seq;
         status
     }
 
@@ -116,11 +127,10 @@ impl SyncWorker {
 
     /// A new enrollment: forget the last failure and sync at once.
     pub fn enrolled(&self) {
-        {
-            let mut live = self.live();
+        self.update(|live| {
             live.online = Some(true);
             live.last_error = None;
-        }
+        });
         self.request();
     }
 
@@ -146,6 +156,7 @@ impl SyncWorker {
     fn on_progress(&self, app: &AppHandle, p: Progress) {
         let event = {
             let mut live = self.live();
+            live.seq = live.seq.wrapping_add(1);
             match p {
                 Progress::Pushing { done, total } => {
                     live.phase = SyncPhase::Pushing;
@@ -166,6 +177,7 @@ impl SyncWorker {
                 }
             }
             ProgressEvent {
+                seq: live.seq,
                 phase: live.phase,
                 done: live.done,
                 total: live.total,
@@ -205,7 +217,7 @@ impl SyncWorker {
             };
             let Some(url) = status.server_url.clone().filter(|_| !status.revoked) else {
                 if manual {
-                    self.live().running = false;
+                    self.update(|live| live.running = false);
                     self.emit_status(&app, &st);
                 }
                 store = Some(st);
@@ -219,7 +231,7 @@ impl SyncWorker {
                     offline = offline.saturating_add(1);
                     wait = backoff(offline, CHECK_EVERY, MAX_OFFLINE_WAIT);
                     if was_online || self.live().online.is_none() {
-                        self.live().online = Some(false);
+                        self.update(|live| live.online = Some(false));
                         self.emit_status(&app, &st);
                     }
                     tracing::debug!(?wait, "sync server unreachable");
@@ -227,7 +239,9 @@ impl SyncWorker {
                     continue;
                 }
                 offline = 0;
-                self.live().online = Some(true);
+                if !was_online {
+                    self.update(|live| live.online = Some(true));
+                }
                 let due = !was_online
                     || status.pending > 0
                     || status.waiting > 0
@@ -238,20 +252,20 @@ impl SyncWorker {
                 }
             }
 
-            {
-                let mut live = self.live();
+            self.update(|live| {
                 live.running = true;
                 live.phase = SyncPhase::Checking;
                 live.done = 0;
                 live.total = 0;
-            }
+            });
             self.emit_status(&app, &st);
             let (st, result) = self.sync_once(&app, st).await;
             let Some(mut st) = st else {
                 // The blocking task died (a panic): open a fresh connection next time.
-                self.finish(Some(
-                    "La synchronisation s'est arrêtée : elle reprendra.".into(),
-                ));
+                self.finish(
+                    None,
+                    Some("La synchronisation s'est arrêtée : elle reprendra.".into()),
+                );
                 failures = failures.saturating_add(1);
                 wait = backoff(failures, CHECK_EVERY, MAX_FAILED_WAIT);
                 continue;
@@ -267,23 +281,21 @@ impl SyncWorker {
                     failures = 0;
                     offline = 0;
                     last_ok = Some(Instant::now());
-                    self.live().online = Some(true);
-                    self.finish(None);
+                    self.finish(Some(true), None);
                 }
                 Err(preau_sync::Error::Revoked) => {
                     tracing::warn!("device revoked by the server");
                     if let Err(e) = st.sync_set_revoked(true) {
                         tracing::error!(error = %e, "revocation not recorded");
                     }
-                    self.live().online = Some(true);
-                    self.finish(Some(preau_sync::Error::Revoked.user_message()));
+                    self.finish(Some(true), Some(preau_sync::Error::Revoked.user_message()));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "sync failed");
                     failures = failures.saturating_add(1);
                     wait = backoff(failures, CHECK_EVERY, MAX_FAILED_WAIT);
-                    self.live().online = Some(!matches!(e, preau_sync::Error::Network(_)));
-                    self.finish(Some(e.user_message()));
+                    let online = !matches!(e, preau_sync::Error::Network(_));
+                    self.finish(Some(online), Some(e.user_message()));
                 }
             }
             self.emit_status(&app, &st);
@@ -291,13 +303,18 @@ impl SyncWorker {
         }
     }
 
-    fn finish(&self, error: Option<String>) {
-        let mut live = self.live();
-        live.running = false;
-        live.phase = SyncPhase::Idle;
-        live.done = 0;
-        live.total = 0;
-        live.last_error = error;
+    /// The sync ended: `online` if known, and its error.
+    fn finish(&self, online: Option<bool>, error: Option<String>) {
+        self.update(|live| {
+            live.running = false;
+            live.phase = SyncPhase::Idle;
+            live.done = 0;
+            live.total = 0;
+            if online.is_some() {
+                live.online = online;
+            }
+            live.last_error = error;
+        });
     }
 
     /// Opens the sync's own connection once the window's store is open.

@@ -206,6 +206,8 @@ async function scenario(session, { url, serverDir, laptopB, visitId }) {
     const code = await enrollmentCode(serverDir);
     await click(session, await session.find($('nav-settings')));
     const urlInput = await session.waitForElement($('sync-url'));
+    await session.execute('arguments[0].scrollIntoView({ block: "center" });', [urlInput]);
+    await shot(session, 'settings-not-enrolled');
     await urlInput.click();
     await urlInput.sendKeys(url);
     const codeInput = await session.find($('sync-code'));
@@ -335,7 +337,8 @@ async function scenario(session, { url, serverDir, laptopB, visitId }) {
   await session.waitForElement($('sync-revoked'));
   await shot(session, 'sync-screen-revoked');
   await click(session, await session.find($('nav-settings')));
-  await session.waitForElement($('settings-sync-revoked'));
+  const revokedInSettings = await session.waitForElement($('settings-sync-revoked'));
+  await session.execute('arguments[0].scrollIntoView({ block: "center" });', [revokedInSettings]);
   await shot(session, 'settings-revoked');
 }
 

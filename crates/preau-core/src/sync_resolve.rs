@@ -66,6 +66,9 @@ pub struct SyncStatus {
     pub online: Option<bool>,
     /// French message of the last failed attempt.
     pub last_error: Option<String>,
+    /// Grows with each change of what the sync is doing: a state answered by a command
+    /// may reach the window after a newer event, and is then ignored.
+    pub seq: u32,
 }
 
 /// A field in conflict as the app shows it: both values as text, with French labels.

@@ -97,6 +97,8 @@ export type { SyncConflict, SyncPhase, SyncStatus };
 
 /** The payload of `sync://progress`, sent while a sync runs. */
 export interface SyncProgress {
+  /** Orders progress and states (see `SyncStatus.seq`). */
+  seq: number;
   phase: SyncPhase;
   done: number;
   total: number;

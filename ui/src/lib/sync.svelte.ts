@@ -1,5 +1,5 @@
 import { api, onSyncEvents, type SyncStatus } from '../api';
-import { withProgress } from './syncView';
+import { isCurrent, withProgress } from './syncView';
 
 /**
  * The sync state shown on every screen: read at start and after navigation and saves,
@@ -20,19 +20,18 @@ export async function refreshSync(): Promise<void> {
   try {
     const status = await api.syncStatus();
     if (mine !== seq) return;
-    syncStore.state = status;
-    syncStore.error = null;
+    setSyncState(status);
   } catch (error) {
     if (mine !== seq) return;
     syncStore.error = error instanceof Error ? error.message : String(error);
   }
 }
 
-/** Replaces the state with one a command answered (enroll, « Synchroniser »). */
+/** Shows a state a command answered or an event brought, unless a newer one is shown. */
 export function setSyncState(status: SyncStatus): void {
-  seq += 1;
-  syncStore.state = status;
   syncStore.error = null;
+  if (!isCurrent(syncStore.state, status)) return;
+  syncStore.state = status;
 }
 
 /** Refreshes soon, coalescing bursts (each autosave asks for it). */
@@ -48,6 +47,12 @@ let listening: Promise<() => void> | null = null;
 
 /** Follows the background sync (once per window). */
 export function followSync(): void {
+  // A safety net for a lost event: while a sync is shown running, look again now and then.
+  if (listening === null) {
+    setInterval(() => {
+      if (syncStore.state?.running) void refreshSync();
+    }, 5000);
+  }
   listening ??= onSyncEvents(
     (status) => {
       setSyncState(status);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncStatus } from '../api';
-import { checkServerUrl, conflictValue, progressLabel, syncIndicator, withProgress } from './syncView';
+import { checkServerUrl, conflictValue, isCurrent, progressLabel, syncIndicator, withProgress } from './syncView';
 
 const NBSP = '\u00a0';
 
@@ -21,6 +21,7 @@ const base: SyncStatus = {
   total: 0,
   online: null,
   last_error: null,
+  seq: 5,
 };
 
 describe('syncIndicator', () => {
@@ -81,8 +82,22 @@ describe('syncIndicator', () => {
 
 describe('progress', () => {
   it('merges an event into the state', () => {
-    expect(withProgress(base, { phase: 'pushing', done: 2, total: 5 })).toMatchObject({ running: true, done: 2, total: 5 });
-    expect(withProgress(null, { phase: 'pushing', done: 2, total: 5 })).toBeNull();
+    expect(withProgress(base, { seq: 6, phase: 'pushing', done: 2, total: 5 })).toMatchObject({
+      seq: 6,
+      running: true,
+      done: 2,
+      total: 5,
+    });
+    expect(withProgress(null, { seq: 6, phase: 'pushing', done: 2, total: 5 })).toBeNull();
+  });
+
+  it('ignores what is older than the state shown', () => {
+    // The sync ended (seq 5) before an event of its progress (seq 4) was handled.
+    expect(withProgress(base, { seq: 4, phase: 'pulling', done: 9, total: 0 })).toBe(base);
+    // A command's answer computed while the sync ran, arriving after its end.
+    expect(isCurrent(base, { ...base, seq: 3, running: true })).toBe(false);
+    expect(isCurrent(base, { ...base, seq: 5, pending: 0 })).toBe(true);
+    expect(isCurrent(null, base)).toBe(true);
   });
 
   it('labels only push progress with n / total', () => {

@@ -94,10 +94,25 @@ export function syncIndicator(status: SyncStatus | null): SyncIndicator {
   return { tone: 'ok', label: 'À jour', detail: lastSyncText(status.last_sync) };
 }
 
-/** The state with a progress event merged in (the sync is running). */
+/**
+ * Whether a state received (an event, or a command's answer that may have been overtaken
+ * by events) is not older than the one shown: `seq` grows with each change of the sync.
+ */
+export function isCurrent(shown: SyncStatus | null, received: SyncStatus): boolean {
+  return shown === null || received.seq >= shown.seq;
+}
+
+/** The state with a progress event merged in (the sync is running); an older event is ignored. */
 export function withProgress(status: SyncStatus | null, progress: SyncProgress): SyncStatus | null {
-  if (status === null) return null;
-  return { ...status, running: true, phase: progress.phase, done: progress.done, total: progress.total };
+  if (status === null || progress.seq < status.seq) return status;
+  return {
+    ...status,
+    seq: progress.seq,
+    running: true,
+    phase: progress.phase,
+    done: progress.done,
+    total: progress.total,
+  };
 }
 
 /** A value in a conflict as shown: the text, or « (vide) ». */
@@ -115,8 +130,10 @@ export function checkServerUrl(url: string): string | null {
   return null;
 }
 
-/** What a revoked laptop can still do with its data. */
+/** What a revoked laptop can still do with its data (followed by `EXPORT_COMMAND`). */
 export const REVOKED_HELP =
   'Vos visites restent enregistrées sur ce poste et vous pouvez continuer à les consulter. ' +
-  'Pour les transmettre, exportez chaque visite en fichier (preau-cli visits export IDENTIFIANT --out visite.json) ' +
-  'ou demandez au syndicat un nouveau code d’enrôlement.';
+  'Pour les transmettre, exportez chaque visite en fichier, ou demandez au syndicat un nouveau code d’enrôlement.';
+
+/** The existing visit export, for a laptop that can no longer sync. */
+export const EXPORT_COMMAND = 'preau-cli visits export IDENTIFIANT --out visite.json';

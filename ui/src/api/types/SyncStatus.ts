@@ -33,4 +33,9 @@ online: boolean | null,
 /**
  * French message of the last failed attempt.
  */
-last_error: string | null, };
+last_error: string | null, 
+/**
+ * Grows with each change of what the sync is doing: a state answered by a command
+ * may reach the window after a newer event, and is then ignored.
+ */
+seq: number, };
