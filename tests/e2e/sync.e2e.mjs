@@ -81,8 +81,8 @@ async function click(session, element) {
 }
 
 /** The real server, on a port the system picks; answers its URL and a stop function. */
-async function startServer(dir) {
-  const child = spawn(SERVER, ['--data-dir', dir, 'serve', '--bind', '127.0.0.1:0'], {
+async function startServer(dir, bind = '127.0.0.1:0') {
+  const child = spawn(SERVER, ['--data-dir', dir, 'serve', '--bind', bind], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: 'warn' },
   });
@@ -106,10 +106,14 @@ async function startServer(dir) {
       reject(new Error(`preau-server exited (${code}): ${log}`));
     });
   });
-  const stop = () => {
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
   };
-  process.on('exit', stop);
+  process.on('exit', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   return { url, stop, log: () => log };
 }
 
@@ -164,11 +168,11 @@ async function main() {
   const serverDir = path.join(tmp, 'serveur');
   const laptopB = path.join(tmp, 'poste-b');
   await mkdir(serverDir, { recursive: true });
-  let srv = null;
+  const srv = { current: null };
   let visitId;
   try {
     try {
-      srv = await step('start preau-server on 127.0.0.1, port 0', null, () => startServer(serverDir));
+      srv.current = await step('start preau-server on 127.0.0.1, port 0', null, () => startServer(serverDir));
       await step('import the schools and the example visit into the app with preau-cli', null, async () => {
         await cliIn(DATA, 'schools', 'import', SCHOOLS);
         visitId = (await cliIn(DATA, 'visits', 'import', VISIT)).trim();
@@ -183,20 +187,21 @@ async function main() {
 
     const session = await step('start the app', null, () => newSession(APP));
     try {
-      await scenario(session, { url: srv.url, serverDir, laptopB, visitId });
+      await scenario(session, { srv, serverDir, laptopB, visitId });
     } catch (error) {
       if (!(error instanceof StopScenario)) fail('unexpected error', error);
-      if (srv) console.log(`  server log:\n  ${srv.log().split('\n').slice(-15).join('\n  ')}`);
+      if (srv.current) console.log(`  server log:\n  ${srv.current.log().split('\n').slice(-15).join('\n  ')}`);
     } finally {
       await session.delete().catch(() => {});
     }
   } finally {
-    srv?.stop();
+    await srv.current?.stop();
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
   }
 }
 
-async function scenario(session, { url, serverDir, laptopB, visitId }) {
+async function scenario(session, { srv, serverDir, laptopB, visitId }) {
+  const url = srv.current.url;
   await step('before enrollment the rail says the laptop is not linked', session, async () => {
     await session.waitForElement($('sync-state'), { timeout: 30_000 });
     await waitRail(session, 'Non relié au serveur');
@@ -317,6 +322,23 @@ async function scenario(session, { url, serverDir, laptopB, visitId }) {
     const status = await cliIn(laptopB, 'sync', '--status', '--allow-http');
     assert(/Conflits à résoudre : 0/.test(status), `laptop B status:\n${status}`);
     assert((await notesIn(DATA, visitId)) === chosen, 'the app notes changed');
+  });
+
+  await step('server stopped: « Synchroniser » ends « Hors ligne » with the change waiting', session, async () => {
+    await srv.current.stop();
+    await openSyncScreen(session);
+    await cliIn(DATA, 'visits', 'create', '--commune', '80620', '--at', '2027-01-15T18:00');
+    await pressSync(session);
+    await waitRail(session, 'Hors ligne', 90_000);
+    const error = await textContent(session, await session.find($('sync-error')));
+    assert(/injoignable/.test(error), `error shown: ${error}`);
+  });
+  await shot(session, 'sync-screen-offline');
+
+  await step('server back on the same address: « Synchroniser » ends « À jour »', session, async () => {
+    srv.current = await startServer(serverDir, new URL(url).host);
+    await pressSync(session);
+    await waitRail(session, 'À jour', 60_000);
   });
 
   await step('the server revokes the app: the app says so and keeps its data', session, async () => {
