@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::types::{Value as SqlValue, ValueRef};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -563,7 +563,9 @@ impl Store {
     /// waiting (a client may build the next batch while the previous one is in flight;
     /// they are sent, and acknowledged, in this order). Empty: the log is empty.
     pub fn sync_outgoing_build(&mut self, max: usize) -> Result<Vec<OutgoingChange>> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let first_position: i64 = tx
             .prepare_cached("SELECT coalesce(max(position) + 1, 0) FROM sync_outgoing")?
             .query_row([], |r| r.get(0))?;
@@ -736,7 +738,9 @@ impl Store {
             })
             .collect();
         sort_for_apply(&mut recs);
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut ctx = ApplyCtx::new(&tx)?;
         tx.execute("INSERT INTO sync_guard (on_) VALUES (1)", [])?;
         let report = apply_all(&tx, &recs, &mut ctx, true)?;
@@ -795,7 +799,9 @@ impl Store {
             .filter(|r| table(&r.table).is_some())
             .collect();
         sort_for_apply(&mut recs);
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut report = ApplyReport::default();
         if !recs.is_empty() {
             let mut ctx = ApplyCtx::new(&tx)?;

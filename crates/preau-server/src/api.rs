@@ -226,6 +226,17 @@ pub async fn push(
     }))
 }
 
+/// [`PullResponse`] as the server writes it: the records' stored JSON goes out as it is
+/// (same fields in the same order, so the same document).
+#[derive(Serialize)]
+pub struct PullPage {
+    pub protocol: u32,
+    pub records: Vec<crate::merge::PulledRecord>,
+    pub next_cursor: i64,
+    pub more: bool,
+    pub reference: Vec<preau_protocol::ReferenceVersion>,
+}
+
 /// The records changed after a cursor, in server order, and the reference data versions.
 #[utoipa::path(post, path = "/api/v1/pull", request_body = PullRequest, security(("bearer" = [])),
     responses((status = 200, body = PullResponse), (status = 401, body = ErrorBody),
@@ -234,7 +245,7 @@ pub async fn pull(
     State(state): State<AppState>,
     AuthDevice(_device): AuthDevice,
     Body(req): Body<PullRequest>,
-) -> Result<Json<PullResponse>> {
+) -> Result<Json<PullPage>> {
     if req.cursor < 0 {
         return Err(Error::invalid("cursor < 0"));
     }
@@ -244,7 +255,7 @@ pub async fn pull(
         .clamp(1, MAX_PAGE_RECORDS);
     let page = state.storage.pull(req.cursor, limit).await?;
     let reference = state.storage.reference_versions().await?;
-    Ok(Json(PullResponse {
+    Ok(Json(PullPage {
         protocol: PROTOCOL_VERSION,
         records: page.records,
         next_cursor: page.next_cursor,

@@ -192,8 +192,21 @@ pub fn state_from_columns(
     })
 }
 
-/// A record as pulled, from its stored columns (the bookkeeping in `meta` is not sent, so
-/// it is not parsed).
+/// A record as pulled: [`RemoteRecord`] on the wire (same fields, same order), with the
+/// stored JSON of `fields` and `conflicts` passed through as it is instead of being
+/// parsed and written again (a pull page is mostly these two columns).
+#[derive(Debug, Clone, Serialize)]
+pub struct PulledRecord {
+    pub table: String,
+    pub record_id: String,
+    pub revision: i64,
+    pub deleted: bool,
+    pub fields: Box<serde_json::value::RawValue>,
+    pub conflicts: Box<serde_json::value::RawValue>,
+}
+
+/// A record as pulled, from its stored columns (the bookkeeping in `meta` is not sent).
+/// The stored JSON is checked (an object, an array) without being rebuilt.
 pub fn remote_from_columns(
     table: String,
     record_id: String,
@@ -201,14 +214,24 @@ pub fn remote_from_columns(
     deleted: bool,
     fields: &str,
     conflicts: &str,
-) -> serde_json::Result<RemoteRecord> {
-    Ok(RemoteRecord {
+) -> serde_json::Result<PulledRecord> {
+    use serde::de::Error as _;
+    let raw = |text: &str, open: char| {
+        if !text.trim_start().starts_with(open) {
+            return Err(serde_json::Error::custom(format!(
+                "stored JSON is not {}",
+                if open == '{' { "an object" } else { "an array" }
+            )));
+        }
+        serde_json::value::RawValue::from_string(text.to_owned())
+    };
+    Ok(PulledRecord {
         table,
         record_id,
         revision,
         deleted,
-        fields: serde_json::from_str(fields)?,
-        conflicts: serde_json::from_str(conflicts)?,
+        fields: raw(fields, '{')?,
+        conflicts: raw(conflicts, '[')?,
     })
 }
 
@@ -247,6 +270,30 @@ mod tests {
             fields: fields.as_object().cloned().unwrap_or_default(),
             deleted: false,
         }
+    }
+
+    #[test]
+    fn pulled_records_are_remote_records_on_the_wire() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let (st, _) = apply(None, &change(0, json!({"notes": "x", "n": 2})), a, 1);
+        let (st, _) = apply(Some(st), &change(0, json!({"notes": "y"})), b, 2);
+        assert_eq!(st.conflicts.len(), 1);
+        let expected = st.clone().into_remote("visits".into(), "r".into());
+        let pulled = remote_from_columns(
+            "visits".into(),
+            "r".into(),
+            st.revision,
+            st.deleted,
+            &serde_json::to_string(&st.fields).expect("fields"),
+            &serde_json::to_string(&st.conflicts).expect("conflicts"),
+        )
+        .expect("pulled");
+        let wire = serde_json::to_string(&pulled).expect("serialise");
+        assert_eq!(wire, serde_json::to_string(&expected).expect("serialise"));
+        let back: RemoteRecord = serde_json::from_str(&wire).expect("a RemoteRecord");
+        assert_eq!(back, expected);
+        assert!(remote_from_columns("t".into(), "r".into(), 1, false, "[]", "[]").is_err());
+        assert!(remote_from_columns("t".into(), "r".into(), 1, false, "{}", "{").is_err());
     }
 
     #[test]

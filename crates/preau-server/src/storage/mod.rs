@@ -12,7 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
-use preau_protocol::{Ack, Change, ReferenceVersion, RemoteRecord};
+use preau_protocol::{Ack, Change, ReferenceVersion};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -32,7 +32,7 @@ pub struct Device {
 /// A page of records after a cursor.
 #[derive(Debug, Clone)]
 pub struct Page {
-    pub records: Vec<RemoteRecord>,
+    pub records: Vec<crate::merge::PulledRecord>,
     pub next_cursor: i64,
     pub more: bool,
 }
