@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod save;
 mod state;
 mod sync_worker;
 
@@ -94,6 +95,8 @@ pub fn run() {
             commands::proposals::document_settings_save,
             commands::proposals::logo_png,
             commands::proposals::logo_set,
+            commands::export::visit_export_save,
+            commands::export::visits_export_all,
             commands::sync::sync_status,
             commands::sync::sync_enroll,
             commands::sync::sync_now,

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod catalogue;
 pub mod communes;
+pub mod export;
 pub mod proposals;
 pub mod schools;
 pub mod sync;

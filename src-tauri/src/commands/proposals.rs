@@ -9,14 +9,10 @@ use std::process::{Command, Stdio};
 use chrono::NaiveDate;
 use preau_core::proposals::{DocumentSettings, DraftPatch, ProposalSnapshot, ProposalSummary};
 use tauri::State;
-use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{IpcError, IpcResult};
+use crate::save::{save_target, write_atomically, SaveAs};
 use crate::state::AppState;
-
-/// When set, « Enregistrer sous… » writes into this directory without asking (native
-/// dialogs cannot be driven by WebDriver: the end-to-end tests use it).
-const SAVE_DIR_ENV: &str = "PREAU_SAVE_DIR";
 
 const NO_PRINTER: &str = "Aucune imprimante n'est configurée sur cet ordinateur (CUPS) : \
                           ouvrez le PDF et imprimez-le depuis la visionneuse.";
@@ -170,42 +166,6 @@ fn document(state: &AppState, id: &str, doc: Doc) -> IpcResult<(Vec<u8>, String)
     Ok((bytes, name))
 }
 
-/// Writes `bytes` beside `path` then renames: a viewer never sees half a PDF.
-fn write_atomically(path: &Path, bytes: &[u8]) -> IpcResult<()> {
-    let fail = |e: std::io::Error| {
-        tracing::error!(path = %path.display(), error = %e, "writing a document failed");
-        IpcError::new(
-            "write_failed",
-            format!(
-                "Le fichier {} n'a pas pu être écrit ({}).",
-                path.display(),
-                io_reason(&e)
-            ),
-        )
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".part");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })
-}
-
-fn io_reason(e: &std::io::Error) -> &'static str {
-    match e.kind() {
-        std::io::ErrorKind::PermissionDenied => "accès refusé",
-        std::io::ErrorKind::NotFound => "dossier introuvable",
-        std::io::ErrorKind::StorageFull => "disque plein",
-        std::io::ErrorKind::ReadOnlyFilesystem => "support en lecture seule",
-        _ => "erreur du système de fichiers",
-    }
-}
-
 /// Writes a document into `<data dir>/documents/` and returns its path.
 fn write_to_documents(state: &AppState, id: &str, doc: Doc) -> IpcResult<PathBuf> {
     let (bytes, name) = document(state, id, doc)?;
@@ -287,53 +247,6 @@ pub fn project_sheets_open(state: State<'_, AppState>, id: String) -> IpcResult<
     Ok(path.display().to_string())
 }
 
-/// Where « Enregistrer sous… » writes: `PREAU_SAVE_DIR` when set, else `path` when given,
-/// else the native save dialog. `None` when the adviser cancels the dialog.
-fn save_target(app: &tauri::AppHandle, path: Option<String>, name: &str) -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os(SAVE_DIR_ENV).filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir).join(name));
-    }
-    if let Some(path) = path.filter(|p| !p.trim().is_empty()) {
-        return Some(PathBuf::from(path));
-    }
-    let mut dialog = app
-        .dialog()
-        .file()
-        .set_title("Enregistrer la proposition")
-        .set_file_name(name)
-        .add_filter("Document PDF", &["pdf"]);
-    if let Some(docs) = dirs_documents() {
-        dialog = dialog.set_directory(docs);
-    }
-    let chosen = dialog.blocking_save_file()?;
-    match chosen.into_path() {
-        Ok(path) => Some(with_pdf_extension(path)),
-        Err(e) => {
-            tracing::warn!(error = %e, "the save dialog answered a path that is not a file");
-            None
-        }
-    }
-}
-
-fn dirs_documents() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .map(|home| PathBuf::from(home).join("Documents"))
-        .filter(|d| d.is_dir())
-}
-
-fn with_pdf_extension(path: PathBuf) -> PathBuf {
-    let is_pdf = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
-    if is_pdf {
-        path
-    } else {
-        let mut s = path.into_os_string();
-        s.push(".pdf");
-        PathBuf::from(s)
-    }
-}
-
 /// « Enregistrer sous… »: answers the path written, or `null` if the adviser cancelled.
 #[tauri::command(async)]
 pub fn proposal_save(
@@ -343,7 +256,13 @@ pub fn proposal_save(
     path: Option<String>,
 ) -> IpcResult<Option<String>> {
     let (bytes, name) = document(&state, &id, Doc::Proposal)?;
-    let Some(target) = save_target(&app, path, &name) else {
+    let what = SaveAs {
+        title: "Enregistrer la proposition",
+        name: &name,
+        filter_label: "Document PDF",
+        extension: "pdf",
+    };
+    let Some(target) = save_target(&app, path, &what) else {
         return Ok(None);
     };
     write_atomically(&target, &bytes)?;
@@ -440,29 +359,5 @@ mod tests {
             file_name(&summary(Some("20 26/../x"), 1, true), Doc::Proposal),
             "proposition-20_26____x-rev1.pdf"
         );
-    }
-
-    #[test]
-    fn saved_files_end_in_pdf() {
-        assert_eq!(
-            with_pdf_extension(PathBuf::from("/tmp/a")),
-            PathBuf::from("/tmp/a.pdf")
-        );
-        assert_eq!(
-            with_pdf_extension(PathBuf::from("/tmp/a.PDF")),
-            PathBuf::from("/tmp/a.PDF")
-        );
-    }
-
-    #[test]
-    fn writes_replace_whole_files() -> Result<(), Box<dyn std::error::Error>> {
-        let dir = std::env::temp_dir().join(format!("preau-doc-{}", std::process::id()));
-        let path = dir.join("sub").join("x.pdf");
-        write_atomically(&path, b"one").map_err(|e| e.message)?;
-        write_atomically(&path, b"two").map_err(|e| e.message)?;
-        assert_eq!(std::fs::read(&path)?, b"two");
-        assert!(!dir.join("sub").join("x.pdf.part").exists());
-        std::fs::remove_dir_all(&dir)?;
-        Ok(())
     }
 }

@@ -139,6 +139,10 @@ const syncCases: [string, () => Promise<unknown>, string, Record<string, unknown
   ['syncEnroll', () => api.syncEnroll('https://s.fr', 'ABCD'), 'sync_enroll', { url: 'https://s.fr', code: 'ABCD' }],
   ['syncNow', () => api.syncNow(), 'sync_now', undefined],
   ['syncConflicts', () => api.syncConflicts(), 'sync_conflicts', undefined],
+  ['visitExportSave', () => api.visitExportSave('v1'), 'visit_export_save', { id: 'v1', path: null }],
+  ['visitExportSave with a path', () => api.visitExportSave('v1', '/tmp/v.json'), 'visit_export_save', { id: 'v1', path: '/tmp/v.json' }],
+  ['visitsExportAll', () => api.visitsExportAll(), 'visits_export_all', { dir: null }],
+  ['visitsExportAll with a folder', () => api.visitsExportAll('/tmp/x'), 'visits_export_all', { dir: '/tmp/x' }],
   [
     'syncConflictResolve',
     () => api.syncConflictResolve(conflict, true),

@@ -104,6 +104,13 @@ export interface SyncProgress {
   total: number;
 }
 
+/** What « Exporter toutes les visites » wrote: one JSON file per visit in `dir`. */
+export interface ExportedVisits {
+  dir: string;
+  count: number;
+  files: string[];
+}
+
 /** The error every command rejects with. */
 export interface IpcError {
   code: string;
@@ -181,6 +188,13 @@ export const api = {
   visitGet: (id: string) => call<Visit>('visit_get', { id }),
   visitsList: () => call<VisitSummary[]>('visits_list'),
   visitUpdate: (id: string, patch: VisitPatch) => call<Visit>('visit_update', { id, patch }),
+
+  /** The visit as a `preau-visit` JSON file (as `preau-cli visits export`), where the
+   *  adviser chooses with the system's dialog; answers the path written, or null if cancelled. */
+  visitExportSave: (id: string, path: string | null = null) =>
+    call<string | null>('visit_export_save', { id, path }),
+  /** One JSON file per visit into a folder picked with the system's dialog; null if cancelled. */
+  visitsExportAll: (dir: string | null = null) => call<ExportedVisits | null>('visits_export_all', { dir }),
 
   /** Upsert by `participant.id`. */
   participantSave: (visitId: string, participant: Participant) =>

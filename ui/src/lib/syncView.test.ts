@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncStatus } from '../api';
-import { checkServerUrl, conflictValue, isCurrent, progressLabel, syncIndicator, withProgress } from './syncView';
+import { checkServerUrl, conflictValue, exportedText, isCurrent, progressLabel, syncIndicator, withProgress } from './syncView';
 
 const NBSP = '\u00a0';
 
@@ -117,5 +117,12 @@ describe('conflicts and enrollment form', () => {
     expect(checkServerUrl('sync.somme-numerique.fr')).toMatch(/https:\/\//);
     expect(checkServerUrl(' https://sync.somme-numerique.fr ')).toBeNull();
     expect(checkServerUrl('http://127.0.0.1:8080')).toBeNull();
+  });
+});
+
+describe('exportedText', () => {
+  it('counts the visits and names the folder', () => {
+    expect(exportedText({ count: 1, dir: '/home/c/Documents' })).toBe('1\u00a0visite exportée dans le dossier /home/c/Documents');
+    expect(exportedText({ count: 12, dir: 'D:\\Visites' })).toBe('12\u00a0visites exportées dans le dossier D:\\Visites');
   });
 });

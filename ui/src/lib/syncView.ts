@@ -130,10 +130,14 @@ export function checkServerUrl(url: string): string | null {
   return null;
 }
 
-/** What a revoked laptop can still do with its data (followed by `EXPORT_COMMAND`). */
+/** What a revoked laptop can still do with its data (followed by « Exporter toutes les visites »). */
 export const REVOKED_HELP =
   'Vos visites restent enregistrées sur ce poste et vous pouvez continuer à les consulter. ' +
-  'Pour les transmettre, exportez chaque visite en fichier, ou demandez au syndicat un nouveau code d’enrôlement.';
+  'Pour les transmettre, exportez-les en fichiers (un fichier JSON par visite, que le syndicat peut importer), ' +
+  'ou demandez au syndicat un nouveau code d’enrôlement.';
 
-/** The existing visit export, for a laptop that can no longer sync. */
-export const EXPORT_COMMAND = 'preau-cli visits export IDENTIFIANT --out visite.json';
+/** What « Exporter toutes les visites » answers. */
+export function exportedText(result: { count: number; dir: string }): string {
+  const what = plural(result.count, 'visite exportée', 'visites exportées');
+  return `${what} dans le dossier ${result.dir}`;
+}

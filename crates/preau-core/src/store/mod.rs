@@ -77,6 +77,16 @@ impl Store {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// SQLite's `PRAGMA data_version`: changes when ANOTHER connection (the window's, or
+    /// preau-cli) commits to the file, never for this connection's own writes. Reading it
+    /// costs no query plan and no I/O beyond the WAL index, so a second connection can
+    /// poll it to notice local edits.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
 }
 
 /// Reads the schema version of an existing file without writing to it, refusing a file
@@ -222,5 +232,21 @@ mod tests {
         let copy =
             Store::open_with(Path::new(&pre.path), v1).expect("backup opens at the old version");
         assert!(copy.visit(&visit.id).is_ok());
+    }
+
+    #[test]
+    fn data_version_moves_for_the_other_connections_writes_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut window = Store::open_in(dir.path()).expect("window");
+        let mut watcher = Store::open_in(dir.path()).expect("second connection");
+        let before = watcher.data_version().expect("version");
+        watcher
+            .visit_create("80620", "2026-12-03T18:00")
+            .expect("own write");
+        assert_eq!(watcher.data_version().expect("version"), before);
+        window
+            .visit_create("80620", "2026-12-04T18:00")
+            .expect("other write");
+        assert_ne!(watcher.data_version().expect("version"), before);
     }
 }
