@@ -46,13 +46,18 @@ CREATE UNIQUE INDEX proposals_one_draft_per_visit ON proposals (visit_id)
 CREATE INDEX proposals_by_visit ON proposals (visit_id, revision);
 
 -- Issued proposals are immutable whatever code runs: only their status may still move
--- (accepted, refused).
+-- (accepted, refused). Writing a frozen column with the value it already has is not a
+-- change (sync re-applies whole records).
 CREATE TRIGGER proposals_issued_frozen
-BEFORE UPDATE OF id, visit_id, number, revision, replaces_id, scenario_ids, civility,
-                 validity_days, created_at, issued_on, valid_until, snapshot, pdf,
-                 pdf_sha256
-ON proposals
-WHEN OLD.status <> 'brouillon'
+BEFORE UPDATE ON proposals
+WHEN OLD.status <> 'brouillon' AND (
+       OLD.id IS NOT NEW.id OR OLD.visit_id IS NOT NEW.visit_id
+    OR OLD.number IS NOT NEW.number OR OLD.revision IS NOT NEW.revision
+    OR OLD.replaces_id IS NOT NEW.replaces_id OR OLD.scenario_ids IS NOT NEW.scenario_ids
+    OR OLD.civility IS NOT NEW.civility OR OLD.validity_days IS NOT NEW.validity_days
+    OR OLD.created_at IS NOT NEW.created_at OR OLD.issued_on IS NOT NEW.issued_on
+    OR OLD.valid_until IS NOT NEW.valid_until OR OLD.snapshot IS NOT NEW.snapshot
+    OR OLD.pdf IS NOT NEW.pdf OR OLD.pdf_sha256 IS NOT NEW.pdf_sha256)
 BEGIN
     SELECT RAISE(ABORT, 'issued proposal is immutable');
 END;

@@ -143,22 +143,9 @@ fn read_field(
         .optional()?)
 }
 
-fn json_to_sql(v: &Value) -> SqlValue {
-    match v {
-        Value::Null => SqlValue::Null,
-        Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => SqlValue::Integer(i),
-            None => SqlValue::Real(n.as_f64().unwrap_or(0.0)),
-        },
-        Value::String(s) => SqlValue::Text(s.clone()),
-        other => SqlValue::Text(other.to_string()),
-    }
-}
-
 fn json_to_sql_text(text: &str) -> SqlValue {
     match serde_json::from_str::<Value>(text) {
-        Ok(v) => json_to_sql(&v),
+        Ok(v) => crate::sync_state::to_sql(&v),
         Err(_) => SqlValue::Text(text.to_string()),
     }
 }
@@ -390,7 +377,7 @@ impl Store {
                     .as_ref()
                     .map(|v| display(&c.field, v))
                     .unwrap_or_default(),
-                other_text: display(&c.field, &json_to_sql(&c.other_value)),
+                other_text: display(&c.field, &crate::sync_state::to_sql(&c.other_value)),
                 other_is_mine: me.as_deref() == Some(c.device_id.as_str()),
                 record_deleted: local.is_none(),
                 table: c.table,

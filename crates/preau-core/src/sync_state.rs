@@ -68,7 +68,40 @@ pub const SYNC_TABLES: &[SyncTable] = &[
         name: "line_objectives",
         key: &["line_id", "objective_id"],
     },
+    // Issued proposals only (see migrations/005_sync_proposals.sql): append-only.
+    SyncTable {
+        name: "proposals",
+        key: &["id"],
+    },
 ];
+
+/// BLOB columns of synced tables: sent as hex text, written back as bytes.
+const BLOB_COLUMNS: &[(&str, &str)] = &[("proposals", "pdf")];
+
+fn is_blob(table: &str, column: &str) -> bool {
+    BLOB_COLUMNS.contains(&(table, column))
+}
+
+/// A JSON value for a column: hex text back to bytes for BLOB columns.
+fn to_sql_column(table: &str, column: &str, v: &Value) -> Result<SqlValue> {
+    match v {
+        Value::String(hex) if is_blob(table, column) => {
+            if !hex.len().is_multiple_of(2) {
+                return Err(bad(format!("{table}.{column}: odd hex length")));
+            }
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| {
+                    hex.get(i..i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        .ok_or_else(|| bad(format!("{table}.{column}: not hex")))
+                })
+                .collect::<Result<Vec<u8>>>()
+                .map(SqlValue::Blob)
+        }
+        _ => Ok(to_sql(v)),
+    }
+}
 
 fn table(name: &str) -> Option<(usize, &'static SyncTable)> {
     SYNC_TABLES.iter().enumerate().find(|(_, t)| t.name == name)
@@ -178,7 +211,7 @@ fn to_json(v: ValueRef<'_>) -> Value {
     }
 }
 
-fn to_sql(v: &Value) -> SqlValue {
+pub(crate) fn to_sql(v: &Value) -> SqlValue {
     match v {
         Value::Null => SqlValue::Null,
         Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
@@ -272,7 +305,9 @@ fn write_record(
         let sql = format!("UPDATE {} SET {sets} WHERE {}", t.name, key_where(t));
         let mut values: Vec<SqlValue> =
             keys.iter().map(|k| SqlValue::Text(k.to_string())).collect();
-        values.extend(fields.iter().map(|(_, v)| to_sql(v)));
+        for (f, v) in &fields {
+            values.push(to_sql_column(t.name, f, v)?);
+        }
         tx.prepare_cached(&sql)?
             .execute(rusqlite::params_from_iter(values))?;
     } else {
@@ -281,7 +316,7 @@ fn write_record(
             keys.iter().map(|k| SqlValue::Text(k.to_string())).collect();
         for (f, v) in &fields {
             names.push(f.as_str());
-            values.push(to_sql(v));
+            values.push(to_sql_column(t.name, f, v)?);
         }
         let marks = (1..=names.len())
             .map(|i| format!("?{i}"))

@@ -14,6 +14,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/002_workflow.sql"),
     include_str!("../../migrations/003_proposals.sql"),
     include_str!("../../migrations/004_sync.sql"),
+    include_str!("../../migrations/005_sync_proposals.sql"),
 ];
 
 /// The schema version this build writes.

@@ -22,6 +22,8 @@ fn suite(backend: &Backend) {
     eprintln!("[{}] conflict", backend.label());
     sync::same_field_conflict_is_visible(backend);
     sync::reference_data_comes_down(backend);
+    eprintln!("[{}] proposals", backend.label());
+    sync::issued_proposals_travel_append_only(backend);
 }
 
 #[test]

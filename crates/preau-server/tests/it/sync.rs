@@ -250,3 +250,60 @@ pub fn reference_data_comes_down(backend: &Backend) {
         "a version is fetched once"
     );
 }
+
+/// Issued proposals travel whole and once (PDF bytes included), never conflict, and the
+/// mayor's answer follows; drafts stay on the laptop that made them.
+pub fn issued_proposals_travel_append_only(backend: &Backend) {
+    let server = TestServer::start(&backend.url("proposals"));
+    let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Bruno"));
+    let visit = example_visit(&mut a);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).expect("date");
+    let draft = a.store.proposal_draft(&visit, today).expect("draft");
+    a.sync();
+    b.sync();
+    assert!(
+        b.store
+            .proposals_of(&visit, today)
+            .expect("list")
+            .is_empty(),
+        "a draft is not sent"
+    );
+
+    let fake_pdf: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+    let pdf = fake_pdf.clone();
+    let issued = a
+        .store
+        .proposal_issue(&draft.id, today, move |_| Ok(pdf))
+        .expect("issue");
+    a.sync();
+    let r = b.sync();
+    assert_eq!(r.waiting, 0, "{:?}", b.inbox_errors());
+    let got = b.store.proposal(&issued.id, today).expect("received");
+    assert_eq!(got, issued, "the same number, revision, dates and hash");
+    assert_eq!(b.store.proposal_pdf(&issued.id).expect("pdf"), fake_pdf);
+    assert_eq!(
+        b.store.proposal_snapshot(&issued.id, today).expect("snap"),
+        a.store.proposal_snapshot(&issued.id, today).expect("snap")
+    );
+
+    // B records the mayor's answer; A gets it. Nothing else of the row can change.
+    b.store
+        .proposal_decide(&issued.id, true, today)
+        .expect("accept");
+    b.sync();
+    a.sync();
+    let on_a = a.store.proposal(&issued.id, today).expect("proposal");
+    assert_eq!(on_a.status, preau_core::proposals::ProposalStatus::Acceptee);
+    assert!(a.store.sync_conflicts().expect("conflicts").is_empty());
+    assert!(b.store.sync_conflicts().expect("conflicts").is_empty());
+    // Both laptops now hold the same issued rows (B never had a draft).
+    let issued_rows = |l: &Laptop| -> Vec<String> {
+        l.dump()
+            .into_iter()
+            .filter(|r| r.starts_with("proposals:") && !r.contains("Text(\"brouillon\")"))
+            .collect()
+    };
+    assert_eq!(issued_rows(&a), issued_rows(&b));
+    assert_eq!(issued_rows(&a).len(), 1);
+}
