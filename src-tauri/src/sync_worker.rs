@@ -9,11 +9,18 @@
 //! (exponential, capped) after a failure. A revoked token stops automatic syncs for good
 //! (until the laptop is enrolled again); the local data stays.
 //!
+//! Local edits are sent soon, not only at the next check: while the worker waits it polls
+//! the store every `EDIT_POLL` (see `EditWatch`) and, once the edits have paused
+//! (`EDIT_QUIET`, at most `EDIT_MAX_DELAY` after the first), ends its wait early.
+//!
+//! After « Restaurer une sauvegarde » the store file is replaced: the worker's connection
+//! is dropped and opened again on the restored file (`store_replaced`).
+//!
 //! The window hears `sync://status` (the whole state, after each change) and
 //! `sync://progress` (phase and n / total while a sync runs).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,11 +45,70 @@ const MAX_FAILED_WAIT: Duration = Duration::from_secs(15 * 60);
 /// A reachable server with nothing to push is still pulled from this often.
 const PULL_EVERY: Duration = Duration::from_secs(5 * 60);
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the waiting worker looks for local edits.
+const EDIT_POLL: Duration = Duration::from_secs(2);
+/// Edits are sent once none came for this long (a burst of edits: one sync)…
+const EDIT_QUIET: Duration = Duration::from_secs(3);
+/// …or at the latest this long after the first one (someone typing for minutes).
+const EDIT_MAX_DELAY: Duration = Duration::from_secs(8);
 
 /// `base`, doubled at each failure after the first, at most `cap`.
 pub fn backoff(failures: u32, base: Duration, cap: Duration) -> Duration {
     let doublings = failures.saturating_sub(1).min(16);
     base.saturating_mul(1 << doublings).min(cap)
+}
+
+/// Notices local edits from the worker's own connection, and says when to send them.
+///
+/// Why a poll of `PRAGMA data_version` rather than a notification from the write path:
+/// the window's writes go through ~40 commands (and `with_store` does not know which of
+/// them write), preau-cli may write to the same file, and a forgotten hook would silently
+/// bring back the 60 s delay. `data_version` moves for every commit by another connection,
+/// whoever made it, and never for the sync's own writes; reading it costs nothing (no
+/// query plan, no I/O beyond the WAL index), so polling it every 2 s is free. Only when it
+/// moved does the worker count the changes waiting (`sync_status().pending`): a write that
+/// is not synced (a setting, a draft) starts nothing.
+#[derive(Debug, Default)]
+struct EditWatch {
+    /// `data_version` at the last look (None: not read yet).
+    version: Option<i64>,
+    /// The first and the latest look that found new edits waiting, since the last sync.
+    first: Option<Instant>,
+    last: Option<Instant>,
+}
+
+impl EditWatch {
+    /// Starts over from `version` (a sync begins: what it sends is no longer news).
+    fn rebase(&mut self, version: Option<i64>) {
+        *self = EditWatch {
+            version,
+            ..EditWatch::default()
+        };
+    }
+
+    /// Whether `version` differs from the last look (and remembers it).
+    fn moved(&mut self, version: i64) -> bool {
+        let moved = self.version.is_some_and(|v| v != version);
+        self.version = Some(version);
+        moved
+    }
+
+    /// New edits waiting were seen at `now`.
+    fn edited(&mut self, now: Instant) {
+        self.first.get_or_insert(now);
+        self.last = Some(now);
+    }
+
+    /// Whether the edits seen should be sent now.
+    fn due(&self, now: Instant) -> bool {
+        match (self.first, self.last) {
+            (Some(first), Some(last)) => {
+                now.saturating_duration_since(last) >= EDIT_QUIET
+                    || now.saturating_duration_since(first) >= EDIT_MAX_DELAY
+            }
+            _ => false,
+        }
+    }
 }
 
 /// What the running sync is doing; the rest of the state is read from the store.
@@ -73,6 +139,9 @@ pub struct SyncWorker {
     /// « Synchroniser » was asked: sync without waiting for a health check.
     requested: AtomicBool,
     wake: Notify,
+    /// Bumped when the store file is replaced (a backup restored): a connection opened
+    /// before is on the old file.
+    store_generation: AtomicU64,
 }
 
 fn count(n: usize) -> u32 {
@@ -86,6 +155,7 @@ impl SyncWorker {
             live: Mutex::new(Live::default()),
             requested: AtomicBool::new(false),
             wake: Notify::new(),
+            store_generation: AtomicU64::new(0),
         })
     }
 
@@ -132,6 +202,66 @@ impl SyncWorker {
             live.last_error = None;
         });
         self.request();
+    }
+
+    /// The store file was replaced (a backup restored): reopen the sync's connection on
+    /// it, at once.
+    pub fn store_replaced(&self) {
+        self.store_generation.fetch_add(1, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    fn generation(&self) -> u64 {
+        self.store_generation.load(Ordering::SeqCst)
+    }
+
+    /// Waits `wait`, or less: « Synchroniser » or a restored store wake it up, and local
+    /// edits end it once due (`EditWatch`). `watch_edits`: the worker would sync them now
+    /// (enrolled, online, no failure to back off from). The store is lent `&mut` only
+    /// because a `&Store` is not `Send` and the task's future must be.
+    async fn pause(
+        &self,
+        wait: Duration,
+        store: Option<&mut Store>,
+        watch: &mut EditWatch,
+        watch_edits: bool,
+    ) {
+        let deadline = Instant::now() + wait;
+        let store = store.filter(|_| watch_edits);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            let step = if store.is_some() {
+                left.min(EDIT_POLL)
+            } else {
+                left
+            };
+            if tokio::time::timeout(step, self.wake.notified())
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            let Some(st) = store.as_deref() else {
+                continue;
+            };
+            let now = Instant::now();
+            match st.data_version() {
+                Ok(version) if watch.moved(version) => match st.sync_status() {
+                    Ok(s) if s.enrolled && !s.revoked && s.pending > 0 => watch.edited(now),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "sync state unreadable"),
+                },
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "store version unreadable"),
+            }
+            if watch.due(now) {
+                tracing::debug!("local edits: sync soon");
+                return;
+            }
+        }
     }
 
     pub fn start(self: &Arc<Self>, app: AppHandle) {
@@ -187,19 +317,32 @@ impl SyncWorker {
     }
 
     async fn run(self: Arc<Self>, app: AppHandle) {
+        // The sync's connection, with the store generation it was opened at.
         let mut store: Option<Store> = None;
+        let mut opened_at: u64 = 0;
         let mut wait = FIRST_CHECK;
         // Failed syncs in a row, and failed health checks in a row.
         let mut failures: u32 = 0;
         let mut offline: u32 = 0;
         let mut last_ok: Option<Instant> = None;
+        let mut watch = EditWatch::default();
         loop {
-            let _ = tokio::time::timeout(wait, self.wake.notified()).await;
+            let watch_edits = failures == 0 && offline == 0 && self.live().online == Some(true);
+            self.pause(wait, store.as_mut(), &mut watch, watch_edits)
+                .await;
             let manual = self.requested.swap(false, Ordering::SeqCst);
             wait = CHECK_EVERY;
+            // Whatever ends this wait, edits seen so far are handled by this turn.
+            watch.rebase(store.as_ref().and_then(|st| st.data_version().ok()));
 
+            if store.is_some() && opened_at != self.generation() {
+                tracing::info!("store file replaced: reopening the sync connection");
+                store = None;
+            }
             let Some(st) = store.take() else {
+                opened_at = self.generation();
                 store = self.open_second_connection(&app).await;
+                watch.rebase(store.as_ref().and_then(|st| st.data_version().ok()));
                 if store.is_some() && !manual {
                     wait = Duration::ZERO;
                 } else if store.is_some() {
@@ -411,6 +554,35 @@ pub fn host_name() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edits_are_sent_once_they_pause_or_after_the_longest_delay() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut watch = EditWatch::default();
+        // The first look only sets the reference.
+        assert!(!watch.moved(7));
+        assert!(!watch.due(at(60_000)), "nothing seen, nothing due");
+        assert!(!watch.moved(7));
+        // One edit: sent once nothing else came for EDIT_QUIET.
+        assert!(watch.moved(8));
+        watch.edited(at(0));
+        assert!(!watch.due(at(2_000)));
+        assert!(watch.due(at(3_000)));
+        // A burst: each look finds more, the quiet time restarts…
+        watch.rebase(Some(8));
+        for ms in (0..=6_000).step_by(2_000) {
+            watch.edited(at(ms));
+            assert!(!watch.due(at(ms)), "not while typing ({ms} ms)");
+        }
+        // …but someone typing for minutes still syncs EDIT_MAX_DELAY after the first.
+        watch.edited(at(8_000));
+        assert!(watch.due(at(8_000)));
+        // A sync starts: what it sends is no longer news.
+        watch.rebase(Some(9));
+        assert!(!watch.due(at(20_000)));
+        assert!(!watch.moved(9));
+    }
 
     #[test]
     fn backoff_doubles_then_stops_at_its_cap() {

@@ -3,13 +3,16 @@
 // 0) with its own data dir: enroll the app through Réglages, press « Synchroniser », see
 // « À jour », and find the visit on a second laptop (a data dir driven by preau-cli). Then
 // the same field edited on both laptops: the app shows the conflict with both values, the
-// adviser keeps one, and both laptops converge. Last, the server revokes the app's device:
-// the app says so and the local data stays.
+// adviser keeps one, and both laptops converge. An edit in the app then reaches the server
+// by itself (no « Synchroniser »). Last, the server revokes the app's device: the app says
+// so, the local data stays, and « Exporter toutes les visites » writes one preau-visit
+// JSON per visit (PREAU_SAVE_DIR bypasses the folder picker); « Exporter la visite
+// (JSON) » in the visit writes the same bytes as `preau-cli visits export`.
 //
 // Env: PREAU_APP, PREAU_CLI, PREAU_SERVER (the preau-server binary), PREAU_DATA_DIR,
-// TAURI_DRIVER_URL, PREAU_SCREENSHOTS (optional). run.sh sets them.
+// PREAU_SAVE_DIR, TAURI_DRIVER_URL, PREAU_SCREENSHOTS (optional). run.sh sets them.
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,10 +29,12 @@ const APP = process.env.PREAU_APP;
 const CLI = process.env.PREAU_CLI;
 const SERVER = process.env.PREAU_SERVER ?? (APP ? path.join(path.dirname(APP), 'preau-server') : undefined);
 const DATA = process.env.PREAU_DATA_DIR;
+const SAVE_DIR = process.env.PREAU_SAVE_DIR;
 const SHOTS = process.env.PREAU_SCREENSHOTS || null;
 
 const NOTES_A = 'Notes saisies dans l’application (poste A).';
 const NOTES_B = 'Notes saisies sur le poste B.';
+const NOTES_AUTO = 'Notes envoyées sans appuyer sur « Synchroniser ».';
 const LAPTOP_B_NAME = 'portable-b';
 
 const $ = (testid) => `[data-testid="${testid}"]`;
@@ -324,6 +329,30 @@ async function scenario(session, { srv, serverDir, laptopB, visitId }) {
     assert((await notesIn(DATA, visitId)) === chosen, 'the app notes changed');
   });
 
+  await step('an edit in the app reaches laptop B by itself, without « Synchroniser »', session, async () => {
+    await click(session, await session.find($('nav-visits')));
+    await click(session, await session.waitForElement(`a[href="#/visites/${visitId}"]`));
+    const notes = await session.waitForElement($('visit-notes'), { timeout: 20_000 });
+    await notes.clear();
+    await notes.click();
+    await notes.sendKeys(NOTES_AUTO);
+    await sleep(50);
+    const status = await session.find($('save-status'));
+    await session.waitFor(async () => (await status.attribute('data-state')) === 'saved', {
+      message: 'save-status "saved"',
+    });
+    const started = Date.now();
+    await session.waitFor(
+      async () => {
+        await cliIn(laptopB, 'sync', '--allow-http');
+        return (await notesIn(laptopB, visitId)) === NOTES_AUTO;
+      },
+      { timeout: 30_000, interval: 1_000, message: 'laptop B receives the notes' },
+    );
+    console.log(`  # arrived on laptop B ${((Date.now() - started) / 1000).toFixed(1)} s after the save`);
+    await waitRail(session, 'À jour');
+  });
+
   await step('server stopped: « Synchroniser » ends « Hors ligne » with the change waiting', session, async () => {
     await srv.current.stop();
     await openSyncScreen(session);
@@ -358,6 +387,41 @@ async function scenario(session, { srv, serverDir, laptopB, visitId }) {
   await click(session, await session.find($('sync-state')));
   await session.waitForElement($('sync-revoked'));
   await shot(session, 'sync-screen-revoked');
+
+  await step('revoked: « Exporter toutes les visites » writes one preau-visit JSON per visit', session, async () => {
+    assert(SAVE_DIR, 'PREAU_SAVE_DIR is not set (run through tests/e2e/run.sh)');
+    const list = (await cliIn(DATA, 'visits', 'list')).trim().split('\n').filter((l) => l.trim() !== '');
+    await click(session, await session.find($('export-all-visits')));
+    const result = await session.waitForElement($('export-all-visits-result'), { timeout: 30_000 });
+    const text = await textContent(session, result);
+    assert(text.includes(SAVE_DIR) && /visites? exportées?/.test(text), `export message: ${text}`);
+    const files = (await readdir(SAVE_DIR)).filter((f) => f.endsWith('.json'));
+    assert(files.length === list.length, `${files.length} files for ${list.length} visits: ${files.join(', ')}`);
+    const docs = await Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(SAVE_DIR, f), 'utf8'))));
+    assert(docs.every((d) => d.format === 'preau-visit'), 'every file is a preau-visit document');
+    const mine = docs.find((d) => d.visit.id === visitId);
+    assert(mine, `visit ${visitId} exported`);
+    assert(mine.visit.commune_name === 'Péronne', `commune ${mine.visit.commune_name}`);
+    assert(mine.visit.notes === NOTES_AUTO, `notes ${mine.visit.notes}`);
+  });
+  await shot(session, 'sync-screen-revoked-exported');
+
+  await step('« Exporter la visite (JSON) » writes the bytes of preau-cli visits export', session, async () => {
+    await rm(SAVE_DIR, { recursive: true, force: true });
+    await click(session, await session.find($('nav-visits')));
+    await click(session, await session.waitForElement(`a[href="#/visites/${visitId}"]`));
+    await click(session, await session.waitForElement($('visit-export'), { timeout: 20_000 }));
+    const result = await session.waitForElement($('visit-export-result'), { timeout: 20_000 });
+    const text = await textContent(session, result);
+    const saved = text.slice(text.indexOf(SAVE_DIR)).replace(/\s*×$/, '').trim();
+    assert(saved.startsWith(SAVE_DIR) && saved.endsWith('.json'), `saved path ${JSON.stringify(saved)}`);
+    const bytes = await readFile(saved, 'utf8');
+    const cli = await cliIn(DATA, 'visits', 'export', visitId);
+    assert(bytes === cli, 'the file differs from preau-cli visits export');
+    const doc = JSON.parse(bytes);
+    assert(doc.format === 'preau-visit' && doc.visit.commune_name === 'Péronne', `document ${doc.format} ${doc.visit.commune_name}`);
+  });
+  await shot(session, 'visit-exported');
   await click(session, await session.find($('nav-settings')));
   const revokedInSettings = await session.waitForElement($('settings-sync-revoked'));
   await session.execute('arguments[0].scrollIntoView({ block: "center" });', [revokedInSettings]);

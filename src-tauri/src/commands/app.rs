@@ -1,19 +1,32 @@
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use preau_core::model::{AppStatus, Home, Labels};
 use tauri::State;
 
 use crate::error::IpcResult;
 use crate::state::AppState;
+use crate::sync_worker::SyncWorker;
 
 #[tauri::command(async)]
 pub fn app_status(state: State<'_, AppState>) -> AppStatus {
     state.status()
 }
 
+/// Restores a backup in place of the store file. The background sync has its own
+/// connection (`sync_worker.rs`): it is told the file changed, drops that connection (on
+/// the file set aside) and opens one on the restored file, rather than syncing the old one.
+/// In practice that connection is not even open: a restore is offered when the store could
+/// not be opened at start, and the worker opens its connection only once the window's is.
 #[tauri::command(async)]
-pub fn restore_backup(state: State<'_, AppState>, path: String) -> IpcResult<AppStatus> {
-    state.restore_backup(&PathBuf::from(path))
+pub fn restore_backup(
+    state: State<'_, AppState>,
+    worker: State<'_, Arc<SyncWorker>>,
+    path: String,
+) -> IpcResult<AppStatus> {
+    let status = state.restore_backup(&PathBuf::from(path))?;
+    worker.store_replaced();
+    Ok(status)
 }
 
 #[tauri::command(async)]
