@@ -70,8 +70,9 @@ pub(crate) fn ensure_loaded(conn: &mut Connection) -> Result<()> {
         )?;
     }
     let catalogue_version = format!("demo-{}", fingerprint(&[CATALOGUE_CSV]));
-    if loaded_version(&tx, "catalogue")?.as_deref() != Some(&catalogue_version) {
-        load_catalogue(&tx, &catalogue_version)?;
+    let loaded = loaded_version(&tx, "catalogue")?;
+    if !is_from_server(loaded.as_deref()) && loaded.as_deref() != Some(&catalogue_version) {
+        load_catalogue(&tx, CATALOGUE_CSV, &catalogue_version)?;
         record_version(
             &tx,
             &ReferenceVersion {
@@ -87,7 +88,8 @@ pub(crate) fn ensure_loaded(conn: &mut Connection) -> Result<()> {
         )?;
     }
     let funding_version = fingerprint(&[FUNDING_JSON]);
-    if loaded_version(&tx, "funding")?.as_deref() != Some(&funding_version) {
+    let loaded = loaded_version(&tx, "funding")?;
+    if !is_from_server(loaded.as_deref()) && loaded.as_deref() != Some(&funding_version) {
         serde_json::from_str::<crate::plan::FundingRules>(FUNDING_JSON)
             .map_err(|e| Error::Reference(format!("funding rules: {e}")))?
             .validate()
@@ -244,8 +246,59 @@ pub(crate) fn parse_catalogue(csv_text: &str) -> Result<Vec<CatalogueItem>> {
     Ok(items)
 }
 
-fn load_catalogue(conn: &Connection, version: &str) -> Result<()> {
-    let items = parse_catalogue(CATALOGUE_CSV)?;
+/// Versions published by the syndicate's server start with this; the shipped demo data
+/// never replaces them.
+const SERVER_VERSION_PREFIX: &str = "serveur-";
+
+fn is_from_server(version: Option<&str>) -> bool {
+    version.is_some_and(|v| v.starts_with(SERVER_VERSION_PREFIX))
+}
+
+/// Installs a catalogue published by the syndicate's server as the one in use. Lines
+/// already chosen keep the version and price they were chosen at.
+pub(crate) fn install_server_catalogue(
+    conn: &Connection,
+    csv_text: &str,
+    version: i64,
+) -> Result<()> {
+    let items = parse_catalogue(csv_text)?;
+    let indicative = items.iter().any(|i| i.price_min_cents != i.price_max_cents);
+    let v = format!("{SERVER_VERSION_PREFIX}{version}");
+    load_catalogue(conn, csv_text, &v)?;
+    record_version(
+        conn,
+        &ReferenceVersion {
+            kind: "catalogue".into(),
+            version: v,
+            label: format!("Catalogue du groupement d'achat (version {version})"),
+            source: "Publié par le serveur du syndicat".into(),
+            indicative,
+        },
+        None,
+    )
+}
+
+/// Installs funding rules published by the syndicate's server, after validating them.
+pub(crate) fn install_server_funding(conn: &Connection, json: &str, version: i64) -> Result<()> {
+    serde_json::from_str::<crate::plan::FundingRules>(json)
+        .map_err(|e| Error::Reference(format!("funding rules: {e}")))?
+        .validate()
+        .map_err(|e| Error::Reference(format!("funding rules: {e}")))?;
+    record_version(
+        conn,
+        &ReferenceVersion {
+            kind: "funding".into(),
+            version: format!("{SERVER_VERSION_PREFIX}{version}"),
+            label: format!("Dispositifs de financement (version {version} du syndicat)"),
+            source: "Publié par le serveur du syndicat".into(),
+            indicative: true,
+        },
+        Some(json),
+    )
+}
+
+fn load_catalogue(conn: &Connection, csv_text: &str, version: &str) -> Result<()> {
+    let items = parse_catalogue(csv_text)?;
     let mut insert = conn.prepare(
         "INSERT OR REPLACE INTO catalogue_items (version, reference, category, designation, unit,
            unit_price_cents, price_min_cents, price_max_cents, vat_rate_bp, lifetime_years,

@@ -858,8 +858,23 @@ impl Store {
         version: i64,
         content: &str,
     ) -> Result<()> {
-        if kind == "schools" {
-            self.schools_import(content)?;
+        // Each data set is checked before it replaces the one in use; a bad one is
+        // refused and the laptop keeps what it had.
+        match kind {
+            "schools" => {
+                self.schools_import(content)?;
+            }
+            "catalogue" => {
+                let tx = self.conn.savepoint()?;
+                crate::reference::install_server_catalogue(&tx, content, version)?;
+                tx.commit()?;
+            }
+            "funding" => {
+                let tx = self.conn.savepoint()?;
+                crate::reference::install_server_funding(&tx, content, version)?;
+                tx.commit()?;
+            }
+            _ => {}
         }
         self.conn.execute(
             "INSERT INTO sync_reference (kind, version, content, received_at) VALUES (?1, ?2, ?3, ?4)

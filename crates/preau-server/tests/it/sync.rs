@@ -249,6 +249,93 @@ pub fn reference_data_comes_down(backend: &Backend) {
         again.reference_updated.is_empty(),
         "a version is fetched once"
     );
+
+    // The syndicate publishes a catalogue (ENI65 at a firm 2 100 € HT) and funding rules:
+    // the laptop prices new lines with them; lines already chosen keep their price.
+    let visit = example_visit(&mut a);
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/reference/catalogue_equipement_ecole.csv"),
+    )
+    .expect("catalogue");
+    let catalogue: String = shipped
+        .lines()
+        .map(|l| {
+            if l.starts_with("ENI65,") {
+                l.replacen(",1600,2800,", ",2100,2100,", 1)
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let cat_path = dir.path().join("catalogue.csv");
+    std::fs::write(&cat_path, catalogue).expect("write");
+    let funding_path = dir.path().join("funding.json");
+    std::fs::write(
+        &funding_path,
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../data/reference/funding_rules.json"),
+        )
+        .expect("funding"),
+    )
+    .expect("write");
+    for (kind, path) in [("catalogue", &cat_path), ("funding", &funding_path)] {
+        let storage = std::sync::Arc::clone(&server.storage);
+        let path = path.clone();
+        server
+            .block_on(async move {
+                preau_server::admin::import_reference(storage.as_ref(), kind, &path).await
+            })
+            .expect("publish");
+    }
+    let before = a.store.workflow(&visit).expect("workflow");
+    let report = a.sync();
+    let mut updated = report.reference_updated.clone();
+    updated.sort();
+    assert_eq!(
+        updated,
+        vec!["catalogue".to_string(), "funding".to_string()]
+    );
+    let cat = a.store.catalogue().expect("catalogue");
+    assert!(
+        cat.version.version.starts_with("serveur-"),
+        "{:?}",
+        cat.version
+    );
+    let eni = cat
+        .items
+        .iter()
+        .find(|i| i.reference == "ENI65")
+        .expect("ENI65");
+    assert_eq!(eni.unit_price_cents, 210_000);
+    assert!(a
+        .store
+        .funding_rules()
+        .expect("rules")
+        .version
+        .starts_with("2026"));
+    assert!(a
+        .store
+        .reference_version("funding")
+        .expect("funding")
+        .version
+        .starts_with("serveur-"));
+    let after = a.store.workflow(&visit).expect("workflow");
+    assert_eq!(
+        before.scenarios[0].plan.total_ht_cents, after.scenarios[0].plan.total_ht_cents,
+        "lines chosen before keep their price"
+    );
+    // Reopening the store (a new build with other demo data) keeps the server's data.
+    let path = a.store.path().to_path_buf();
+    let reopened = preau_core::Store::open(&path).expect("reopen");
+    assert!(reopened
+        .catalogue()
+        .expect("catalogue")
+        .version
+        .version
+        .starts_with("serveur-"));
 }
 
 /// Issued proposals travel whole and once (PDF bytes included), never conflict, and the
