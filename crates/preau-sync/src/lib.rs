@@ -220,11 +220,24 @@ fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// The TLS configuration (system roots through the platform verifier), built once per
+/// process: loading the system's certificates costs milliseconds each time.
+fn tls_config() -> Result<rustls::ClientConfig> {
+    use rustls_platform_verifier::ConfigVerifierExt;
+    static CONFIG: std::sync::OnceLock<std::result::Result<rustls::ClientConfig, String>> =
+        std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| rustls::ClientConfig::with_platform_verifier().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(Error::Network)
+}
+
 impl Client {
     pub fn new(server_url: &str, token: Option<String>, opts: SyncOptions) -> Result<Client> {
         install_crypto_provider();
         let base = check_url(server_url, opts.allow_plain_http)?;
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls_config()?)
             .timeout(opts.request_timeout)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("preau/", env!("CARGO_PKG_VERSION")))
