@@ -14,76 +14,39 @@ import { access, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { newSession, waitForDriver } from './webdriver.mjs';
-import { assert, fail, finish, ok, shot as tapShot } from './tap.mjs';
+import {
+  $,
+  assert,
+  cliIn,
+  click,
+  driverReachable,
+  fail,
+  finish,
+  freshShot as shot,
+  gotoStep,
+  importExampleVisit,
+  openVisit,
+  sleep,
+  StopScenario,
+  stepper,
+  textContent,
+  withApp,
+} from './tap.mjs';
 
 const run = promisify(execFile);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SCHOOLS = path.resolve(HERE, '../fixtures/annuaire-education-somme.csv');
-const VISIT = path.resolve(HERE, '../fixtures/visit-peronne-2-ecoles.json');
 const LOGO = path.resolve(HERE, '../../data/letterhead/logo-demo.png');
 
-const APP = process.env.PREAU_APP;
-const CLI = process.env.PREAU_CLI;
 const DATA = process.env.PREAU_DATA_DIR;
 const SAVE_DIR = process.env.PREAU_SAVE_DIR;
 const SHOTS = process.env.PREAU_SCREENSHOTS || null;
 
-const $ = (testid) => `[data-testid="${testid}"]`;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-class StopScenario extends Error {}
-
-/**
- * A screenshot. WebKitWebDriver answers one only after the page paints again; a page
- * that has settled (e.g. right after the proposal is issued) may never repaint by
- * itself, so the page is nudged until the screenshot comes.
- */
-async function shot(session, name, prefix) {
-  if (!session || !process.env.PREAU_SCREENSHOTS) return;
-  let done = false;
-  const taken = tapShot(session, name, prefix).finally(() => {
-    done = true;
-  });
-  for (let i = 0; i < 50 && !done; i += 1) {
-    await sleep(100);
-    if (done) break;
-    await session
-      .execute('document.body.style.outline = arguments[0] ? "1px solid transparent" : "";', [i % 2 === 0])
-      .catch(() => {});
-  }
-  await taken;
-}
-
-async function step(label, session, fn) {
-  try {
-    const result = await fn();
-    ok(label);
-    return result;
-  } catch (error) {
-    fail(label, error);
-    await shot(session, `FAILED-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`, 'prop-');
-    throw new StopScenario();
-  }
-}
-
-async function cli(...args) {
-  const { stdout } = await run(CLI, ['--data-dir', DATA, ...args], { maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
-}
+const step = stepper({ prefix: 'prop-', screenshot: shot });
+const cli = (...args) => cliIn(DATA, ...args);
 
 async function pdfText(file) {
   const { stdout } = await run('pdftotext', ['-layout', file, '-'], { maxBuffer: 16 * 1024 * 1024 });
   return stdout;
-}
-
-async function click(session, element) {
-  await session.execute('arguments[0].scrollIntoView({ block: "center", inline: "nearest" });', [element]);
-  await element.click();
-}
-
-async function textContent(session, element) {
-  return (await session.execute('return arguments[0].textContent;', [element])).trim();
 }
 
 async function waitSaved(session) {
@@ -123,28 +86,16 @@ async function main() {
   if (SHOTS) await mkdir(SHOTS, { recursive: true });
   let visitId;
   try {
-    await step('import the schools and the example visit with preau-cli', null, async () => {
-      await cli('schools', 'import', SCHOOLS);
-      visitId = (await cli('visits', 'import', VISIT)).trim();
-      assert(visitId.length > 10, `visit id ${visitId}`);
+    visitId = await step('import the schools and the example visit with preau-cli', null, async () => {
       assert(SAVE_DIR, 'PREAU_SAVE_DIR is not set (run through tests/e2e/run.sh)');
+      return importExampleVisit(DATA);
     });
-    await waitForDriver();
-    ok('tauri-driver is reachable');
   } catch (error) {
     if (!(error instanceof StopScenario)) fail('set-up', error);
     return;
   }
-
-  const session = await step('start the app', null, () => newSession(APP));
-  if (process.env.PREAU_E2E_DEBUG) console.log(`  session ${session.id} at ${session.base}`);
-  try {
-    await scenario(session, visitId);
-  } catch (error) {
-    if (!(error instanceof StopScenario)) fail('unexpected error', error);
-  } finally {
-    await session.delete().catch(() => {});
-  }
+  if (!(await driverReachable())) return;
+  await withApp(step, 'start the app', (session) => scenario(session, visitId));
 }
 
 async function scenario(session, visitId) {
@@ -153,15 +104,8 @@ async function scenario(session, visitId) {
   let sha;
 
   await step('open the visit and its « Proposition » step', session, async () => {
-    await session.waitForElement($('nav-visits'), { timeout: 30_000 });
-    await (await session.find($('nav-visits'))).click();
-    await click(session, await session.waitForElement(`a[href="#/visites/${visitId}"]`));
-    await session.waitForElement($('visit-header'));
-    await (await session.waitForElement($('step-proposition'))).click();
-    await session.waitFor(
-      async () => (await session.execute(`return !document.querySelector('[data-step="proposition"]').hidden`)) === true,
-      { message: 'step proposition shown' },
-    );
+    await openVisit(session, visitId);
+    await gotoStep(session, 'proposition');
     const draft = await session.waitForElement($('proposal-draft'), { timeout: 15_000 });
     assert((await draft.attribute('data-revision')) === '1', 'the first draft is revision 1');
     const boxes = await session.findAll($('proposal-scenario'));

@@ -15,18 +15,28 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { newSession, waitForDriver } from './webdriver.mjs';
-import { assert, fail, finish, ok, shot as tapShot } from './tap.mjs';
+import {
+  $,
+  assert,
+  cliIn,
+  click,
+  driverReachable,
+  fail,
+  finish,
+  freshShot,
+  importExampleVisit,
+  openVisit,
+  sleep,
+  StopScenario,
+  stepper,
+  textContent,
+  withApp,
+} from './tap.mjs';
 
 const run = promisify(execFile);
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SCHOOLS = path.resolve(HERE, '../fixtures/annuaire-education-somme.csv');
-const VISIT = path.resolve(HERE, '../fixtures/visit-peronne-2-ecoles.json');
 
 const APP = process.env.PREAU_APP;
-const CLI = process.env.PREAU_CLI;
 const SERVER = process.env.PREAU_SERVER ?? (APP ? path.join(path.dirname(APP), 'preau-server') : undefined);
 const DATA = process.env.PREAU_DATA_DIR;
 const SAVE_DIR = process.env.PREAU_SAVE_DIR;
@@ -37,53 +47,9 @@ const NOTES_B = 'Notes saisies sur le poste B.';
 const NOTES_AUTO = 'Notes envoyées sans appuyer sur « Synchroniser ».';
 const LAPTOP_B_NAME = 'portable-b';
 
-const $ = (testid) => `[data-testid="${testid}"]`;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-class StopScenario extends Error {}
-
 /** A screenshot; the page is nudged so that WebKitWebDriver gets a fresh frame. */
-async function shot(session, name) {
-  if (!session || !SHOTS) return;
-  let done = false;
-  const taken = tapShot(session, name, 'sync-').finally(() => {
-    done = true;
-  });
-  for (let i = 0; i < 50 && !done; i += 1) {
-    await sleep(100);
-    if (done) break;
-    await session
-      .execute('document.body.style.outline = arguments[0] ? "1px solid transparent" : "";', [i % 2 === 0])
-      .catch(() => {});
-  }
-  await taken;
-}
-
-async function step(label, session, fn) {
-  try {
-    const result = await fn();
-    ok(label);
-    return result;
-  } catch (error) {
-    fail(label, error);
-    await shot(session, `FAILED-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`);
-    throw new StopScenario();
-  }
-}
-
-async function cliIn(dir, ...args) {
-  const { stdout } = await run(CLI, ['--data-dir', dir, ...args], { maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
-}
-
-async function textContent(session, element) {
-  return (await session.execute('return arguments[0].textContent;', [element])).trim();
-}
-
-async function click(session, element) {
-  await session.execute('arguments[0].scrollIntoView({ block: "center", inline: "nearest" });', [element]);
-  await element.click();
-}
+const shot = (session, name) => freshShot(session, name, 'sync-');
+const step = stepper({ screenshot: shot });
 
 /** The real server, on a port the system picks; answers its URL and a stop function. */
 async function startServer(dir, bind = '127.0.0.1:0') {
@@ -178,27 +144,23 @@ async function main() {
   try {
     try {
       srv.current = await step('start preau-server on 127.0.0.1, port 0', null, () => startServer(serverDir));
-      await step('import the schools and the example visit into the app with preau-cli', null, async () => {
-        await cliIn(DATA, 'schools', 'import', SCHOOLS);
-        visitId = (await cliIn(DATA, 'visits', 'import', VISIT)).trim();
-        assert(visitId.length > 10, `visit id ${visitId}`);
-      });
-      await waitForDriver();
-      ok('tauri-driver is reachable');
+      visitId = await step('import the schools and the example visit into the app with preau-cli', null, () =>
+        importExampleVisit(DATA),
+      );
     } catch (error) {
       if (!(error instanceof StopScenario)) fail('set-up', error);
       return;
     }
+    if (!(await driverReachable())) return;
 
-    const session = await step('start the app', null, () => newSession(APP));
-    try {
-      await scenario(session, { srv, serverDir, laptopB, visitId });
-    } catch (error) {
-      if (!(error instanceof StopScenario)) fail('unexpected error', error);
-      if (srv.current) console.log(`  server log:\n  ${srv.current.log().split('\n').slice(-15).join('\n  ')}`);
-    } finally {
-      await session.delete().catch(() => {});
-    }
+    await withApp(
+      step,
+      'start the app',
+      (session) => scenario(session, { srv, serverDir, laptopB, visitId }),
+      () => {
+        if (srv.current) console.log(`  server log:\n  ${srv.current.log().split('\n').slice(-15).join('\n  ')}`);
+      },
+    );
   } finally {
     await srv.current?.stop();
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
@@ -254,8 +216,7 @@ async function scenario(session, { srv, serverDir, laptopB, visitId }) {
 
   await step('the same notes edited in the app and on laptop B', session, async () => {
     // In the app: the visit's notes, autosaved.
-    await click(session, await session.find($('nav-visits')));
-    await click(session, await session.waitForElement(`a[href="#/visites/${visitId}"]`));
+    await openVisit(session, visitId);
     const notes = await session.waitForElement($('visit-notes'), { timeout: 20_000 });
     await notes.clear();
     await notes.click();
@@ -330,8 +291,7 @@ async function scenario(session, { srv, serverDir, laptopB, visitId }) {
   });
 
   await step('an edit in the app reaches laptop B by itself, without « Synchroniser »', session, async () => {
-    await click(session, await session.find($('nav-visits')));
-    await click(session, await session.waitForElement(`a[href="#/visites/${visitId}"]`));
+    await openVisit(session, visitId);
     const notes = await session.waitForElement($('visit-notes'), { timeout: 20_000 });
     await notes.clear();
     await notes.click();
@@ -408,8 +368,7 @@ async function scenario(session, { srv, serverDir, laptopB, visitId }) {
 
   await step('« Exporter la visite (JSON) » writes the bytes of preau-cli visits export', session, async () => {
     await rm(SAVE_DIR, { recursive: true, force: true });
-    await click(session, await session.find($('nav-visits')));
-    await click(session, await session.waitForElement(`a[href="#/visites/${visitId}"]`));
+    await openVisit(session, visitId);
     await click(session, await session.waitForElement($('visit-export'), { timeout: 20_000 }));
     const result = await session.waitForElement($('visit-export-result'), { timeout: 20_000 });
     const text = await textContent(session, result);

@@ -1,6 +1,11 @@
 // The small test harness the end-to-end files share: TAP-like "ok - …" / "not ok - …"
-// lines, screenshots on demand, and the closing "N passed, N failed" line.
+// lines, screenshots on demand, the closing "N passed, N failed" line, and the helpers the
+// scenarios share (below).
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { newSession, waitForDriver } from './webdriver.mjs';
 
 const SHOTS = process.env.PREAU_SCREENSHOTS || null;
 let passed = 0;
@@ -39,4 +44,134 @@ export async function shot(session, name, prefix = '') {
 export function finish() {
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed === 0 ? 0 : 1);
+}
+
+// What the scenarios share: selectors, steps that stop the scenario on failure, clicks and
+// texts as a user sees them, the CLI on a data dir, the example fixtures, the app session.
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const run = promisify(execFile);
+
+/** The example data the scenarios import with preau-cli. */
+export const FIXTURES = {
+  schools: path.resolve(HERE, '../fixtures/annuaire-education-somme.csv'),
+  visit: path.resolve(HERE, '../fixtures/visit-peronne-2-ecoles.json'),
+};
+
+/** The selector of a `data-testid`. */
+export const $ = (testid) => `[data-testid="${testid}"]`;
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Thrown by a failed step: the next steps depend on it, so the scenario stops. */
+export class StopScenario extends Error {}
+
+/**
+ * A screenshot that nudges the page until it comes. WebKitWebDriver answers one only after
+ * the page paints again; a page that has settled (e.g. right after a proposal is issued)
+ * may never repaint by itself.
+ */
+export async function freshShot(session, name, prefix = '') {
+  if (!session || !SHOTS) return;
+  let done = false;
+  const taken = shot(session, name, prefix).finally(() => {
+    done = true;
+  });
+  for (let i = 0; i < 50 && !done; i += 1) {
+    await sleep(100);
+    if (done) break;
+    await session
+      .execute('document.body.style.outline = arguments[0] ? "1px solid transparent" : "";', [i % 2 === 0])
+      .catch(() => {});
+  }
+  await taken;
+}
+
+/**
+ * A `step(label, session, fn)` function: runs `fn`, prints « ok », or prints « not ok »,
+ * takes a FAILED-… screenshot (with `screenshot`, named with `prefix`) and throws
+ * StopScenario.
+ */
+export function stepper({ prefix = '', screenshot = shot } = {}) {
+  return async function step(label, session, fn) {
+    try {
+      const result = await fn();
+      ok(label);
+      return result;
+    } catch (error) {
+      fail(label, error);
+      await screenshot(session, `FAILED-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`, prefix);
+      throw new StopScenario();
+    }
+  };
+}
+
+/** Runs preau-cli (PREAU_CLI) on the data dir `dir`; answers its standard output. */
+export async function cliIn(dir, ...args) {
+  const { stdout } = await run(process.env.PREAU_CLI, ['--data-dir', dir, ...args], { maxBuffer: 16 * 1024 * 1024 });
+  return stdout;
+}
+
+/** Imports the schools and the example visit into `dir` with preau-cli; answers the visit's id. */
+export async function importExampleVisit(dir) {
+  await cliIn(dir, 'schools', 'import', FIXTURES.schools);
+  const visitId = (await cliIn(dir, 'visits', 'import', FIXTURES.visit)).trim();
+  assert(visitId.length > 10, `visit id ${visitId}`);
+  return visitId;
+}
+
+/** Waits for tauri-driver; prints whether it is reachable and answers it. */
+export async function driverReachable() {
+  try {
+    await waitForDriver();
+    ok('tauri-driver is reachable');
+    return true;
+  } catch (error) {
+    fail('tauri-driver is reachable', error);
+    return false;
+  }
+}
+
+/**
+ * Starts the app (PREAU_APP) as the step `label`, runs `scenario(session)`, and always
+ * closes the session. An error other than a failed step is reported as unexpected, after
+ * which `onError` may print more.
+ */
+export async function withApp(step, label, scenario, onError = () => {}) {
+  const session = await step(label, null, () => newSession(process.env.PREAU_APP));
+  if (process.env.PREAU_E2E_DEBUG) console.log(`  session ${session.id} at ${session.base}`);
+  try {
+    return await scenario(session);
+  } catch (error) {
+    if (!(error instanceof StopScenario)) fail('unexpected error', error);
+    onError(error);
+  } finally {
+    await session.delete().catch(() => {});
+  }
+}
+
+/** Clicks like a user who first scrolls the element to the middle of the screen. */
+export async function click(session, element) {
+  await session.execute('arguments[0].scrollIntoView({ block: "center", inline: "nearest" });', [element]);
+  await element.click();
+}
+
+/** The exact text content (WebDriver's « text » turns no-break spaces into spaces). */
+export async function textContent(session, element) {
+  return (await session.execute('return arguments[0].textContent;', [element])).trim();
+}
+
+/** Opens the visit `visitId` from « Visites ». */
+export async function openVisit(session, visitId) {
+  await click(session, await session.waitForElement($('nav-visits'), { timeout: 30_000 }));
+  await click(session, await session.waitForElement(`a[href="#/visites/${visitId}"]`));
+  await session.waitForElement($('visit-header'), { timeout: 20_000 });
+}
+
+/** Shows the step `name` of the open visit. */
+export async function gotoStep(session, name) {
+  await (await session.waitForElement($(`step-${name}`))).click();
+  await session.waitFor(
+    async () => (await session.execute(`return !document.querySelector('[data-step="${name}"]').hidden`)) === true,
+    { message: `step ${name} shown` },
+  );
 }

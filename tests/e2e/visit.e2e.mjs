@@ -7,8 +7,8 @@
 // Env: PREAU_APP (path to the built binary), PREAU_SCREENSHOTS (optional directory).
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { newSession, waitForDriver } from './webdriver.mjs';
-import { assert, fail, finish, ok, shot } from './tap.mjs';
+import { newSession } from './webdriver.mjs';
+import { $, assert, driverReachable, fail, finish, shot, sleep, StopScenario, stepper } from './tap.mjs';
 
 const APP = process.env.PREAU_APP;
 const SHOTS = process.env.PREAU_SCREENSHOTS || null;
@@ -22,24 +22,8 @@ const PEOPLE = [
 ];
 const NOTES = 'Réunion en mairie : le conseil souhaite équiper les deux classes ; IEN à associer.';
 
-const $ = (testid) => `[data-testid="${testid}"]`;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-
 /** Runs one step; a failed step stops the scenario (the next ones depend on it). */
-async function step(label, session, fn) {
-  try {
-    const result = await fn();
-    ok(label);
-    return result;
-  } catch (error) {
-    fail(label, error);
-    await shot(session, `FAILED-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`);
-    throw new StopScenario();
-  }
-}
-
-class StopScenario extends Error {}
+const step = stepper();
 
 async function waitSaveState(session, expected, timeout = 10_000) {
   const status = await session.find($('save-status'));
@@ -239,13 +223,7 @@ async function main() {
     return;
   }
   if (SHOTS) await mkdir(SHOTS, { recursive: true });
-  try {
-    await waitForDriver();
-    ok('tauri-driver is reachable');
-  } catch (error) {
-    fail('tauri-driver is reachable', error);
-    return;
-  }
+  if (!(await driverReachable())) return;
   try {
     await firstRun();
     await secondRun();

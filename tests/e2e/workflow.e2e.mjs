@@ -8,21 +8,30 @@
 // Env: PREAU_APP (the built app), PREAU_CLI (the preau-cli binary), PREAU_DATA_DIR (the
 // fresh data dir tauri-driver gives the app), TAURI_DRIVER_URL, PREAU_SCREENSHOTS
 // (optional directory for screenshots).
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { newSession, waitForDriver } from './webdriver.mjs';
-import { assert, fail, finish, ok, shot } from './tap.mjs';
+import { newSession } from './webdriver.mjs';
+import {
+  $,
+  assert,
+  cliIn,
+  click,
+  driverReachable,
+  fail,
+  finish,
+  FIXTURES,
+  gotoStep,
+  openVisit,
+  shot,
+  sleep,
+  StopScenario,
+  stepper,
+  textContent,
+} from './tap.mjs';
 
-const run = promisify(execFile);
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const FIXTURE = path.resolve(HERE, '../fixtures/annuaire-education-somme.csv');
-// A visit exported by another laptop with an older catalogue: one line at an older price,
-// one line of an item the catalogue in use no longer has.
-const VISIT_FIXTURE = path.resolve(HERE, '../fixtures/visit-peronne-2-ecoles.json');
+// FIXTURES.visit, as if exported by another laptop with an older catalogue: one line at an
+// older price, one line of an item the catalogue in use no longer has.
 const OLD_CATALOGUE = 'demo-2025-ancien';
 const OLD_PRICE_CENTS = 199000;
 
@@ -60,9 +69,6 @@ const SCENARIOS = {
   ],
 };
 
-const $ = (testid) => `[data-testid="${testid}"]`;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 // French money exactly as the UI writes it (ui/src/lib/format.ts): U+202F between
 // thousands, a comma, U+00A0 before « € », U+2212 for a negative amount.
 function formatMoney(cents) {
@@ -72,26 +78,9 @@ function formatMoney(cents) {
   return `${negative ? '\u2212' : ''}${euros},${String(abs % 100).padStart(2, '0')}\u00a0€`;
 }
 
-
-class StopScenario extends Error {}
-
 /** Runs one step; a failed step stops the scenario (the next ones depend on it). */
-async function step(label, session, fn) {
-  try {
-    const result = await fn();
-    ok(label);
-    return result;
-  } catch (error) {
-    fail(label, error);
-    await shot(session, `FAILED-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`, 'wf-');
-    throw new StopScenario();
-  }
-}
-
-async function cli(...args) {
-  const { stdout } = await run(CLI, ['--data-dir', DATA, ...args], { maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
-}
+const step = stepper({ prefix: 'wf-' });
+const cli = (...args) => cliIn(DATA, ...args);
 
 async function waitSaved(session, timeout = 10_000) {
   const status = await session.find($('save-status'));
@@ -113,14 +102,6 @@ async function waitState(session, expected, timeout = 10_000) {
   });
 }
 
-async function gotoStep(session, name) {
-  await (await session.find($(`step-${name}`))).click();
-  await session.waitFor(
-    async () => (await session.execute(`return !document.querySelector('[data-step="${name}"]').hidden`)) === true,
-    { message: `step ${name} shown` },
-  );
-}
-
 const KEY = { enter: '\uE007', tab: '\uE004', backspace: '\uE003' };
 
 /** Presses keys on the keyboard (W3C actions), wherever the focus is. */
@@ -132,12 +113,6 @@ async function press(session, ...keys) {
 
 async function focusedTestid(session) {
   return session.execute('return document.activeElement && document.activeElement.dataset.testid || document.activeElement.id;');
-}
-
-/** Clicks like a user who first scrolls the element to the middle of the screen. */
-async function click(session, element) {
-  await session.execute('arguments[0].scrollIntoView({ block: "center", inline: "nearest" });', [element]);
-  await element.click();
 }
 
 /** The first element among `elements` whose text contains `text`. */
@@ -170,11 +145,6 @@ async function checkLayout(session, where) {
   assert(m.top !== null, `${where}: no totals panel`);
   assert(m.top >= 0 && m.bottom <= m.innerHeight + 1, `${where}: totals panel out of view (${m.top}–${m.bottom} in ${m.innerHeight})`);
   return m;
-}
-
-/** The exact text content (WebDriver's « text » turns no-break spaces into spaces). */
-async function textContent(session, element) {
-  return (await session.execute('return arguments[0].textContent;', [element])).trim();
 }
 
 async function readTotals(session) {
@@ -647,9 +617,7 @@ async function secondRun(visitId, displayed, imported) {
     await shot(session, 'after-restart', 'wf-');
 
     await step('a line at an older catalogue price says so and is repriced only when asked', session, async () => {
-      await (await session.find($('nav-visits'))).click();
-      await click(session, await session.waitForElement(`a[href="#/visites/${imported.id}"]`));
-      await session.waitForElement($('visit-header'));
+      await openVisit(session, imported.id);
       await gotoStep(session, 'equipements');
       await click(session, await session.waitForElement(`${$('scenario-tab')}[data-label="A"]`));
       const row = await session.waitForElement(`${$('line-row')}[data-id="${imported.reference}"]`);
@@ -719,7 +687,7 @@ async function main() {
   let imported = null;
   try {
     await step('import the schools fixture with preau-cli', null, async () => {
-      const out = await cli('schools', 'import', FIXTURE);
+      const out = await cli('schools', 'import', FIXTURES.schools);
       console.log(`  ${out.trim()}`);
       const list = await cli('schools', 'list', '80620');
       for (const line of list.trim().split('\n')) {
@@ -730,7 +698,7 @@ async function main() {
       assert(schools[SCHOOL_1] && schools[SCHOOL_2], `schools found: ${JSON.stringify(schools)}`);
     });
     imported = await step('import a visit priced with an older catalogue (preau-cli visits import)', null, async () => {
-      const doc = JSON.parse(await readFile(VISIT_FIXTURE, 'utf8'));
+      const doc = JSON.parse(await readFile(FIXTURES.visit, 'utf8'));
       const lines = doc.scenarios[0].lines;
       const older = lines.find((l) => l.reference === 'ENI65');
       older.catalogue_version = OLD_CATALOGUE;
@@ -749,13 +717,7 @@ async function main() {
     if (!(error instanceof StopScenario)) fail('unexpected error', error);
     return;
   }
-  try {
-    await waitForDriver();
-    ok('tauri-driver is reachable');
-  } catch (error) {
-    fail('tauri-driver is reachable', error);
-    return;
-  }
+  if (!(await driverReachable())) return;
   try {
     const { visitId, displayed } = await firstRun(schools);
     await compareWithCli(visitId, displayed);
