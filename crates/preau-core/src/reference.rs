@@ -90,10 +90,7 @@ pub(crate) fn ensure_loaded(conn: &mut Connection) -> Result<()> {
     let funding_version = fingerprint(&[FUNDING_JSON]);
     let loaded = loaded_version(&tx, "funding")?;
     if !is_from_server(loaded.as_deref()) && loaded.as_deref() != Some(&funding_version) {
-        serde_json::from_str::<crate::plan::FundingRules>(FUNDING_JSON)
-            .map_err(|e| Error::Reference(format!("funding rules: {e}")))?
-            .validate()
-            .map_err(|e| Error::Reference(format!("funding rules: {e}")))?;
+        parse_funding(FUNDING_JSON)?;
         record_version(
             &tx,
             &ReferenceVersion {
@@ -278,12 +275,19 @@ pub(crate) fn install_server_catalogue(
     )
 }
 
-/// Installs funding rules published by the syndicate's server, after validating them.
-pub(crate) fn install_server_funding(conn: &Connection, json: &str, version: i64) -> Result<()> {
-    serde_json::from_str::<crate::plan::FundingRules>(json)
-        .map_err(|e| Error::Reference(format!("funding rules: {e}")))?
+/// Funding rules from JSON, refused unless they pass `FundingRules::validate`.
+pub(crate) fn parse_funding(json: &str) -> Result<crate::plan::FundingRules> {
+    let rules: crate::plan::FundingRules =
+        serde_json::from_str(json).map_err(|e| Error::Reference(format!("funding rules: {e}")))?;
+    rules
         .validate()
         .map_err(|e| Error::Reference(format!("funding rules: {e}")))?;
+    Ok(rules)
+}
+
+/// Installs funding rules published by the syndicate's server, after validating them.
+pub(crate) fn install_server_funding(conn: &Connection, json: &str, version: i64) -> Result<()> {
+    parse_funding(json)?;
     record_version(
         conn,
         &ReferenceVersion {

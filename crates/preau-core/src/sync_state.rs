@@ -85,20 +85,9 @@ fn is_blob(table: &str, column: &str) -> bool {
 /// A JSON value for a column: hex text back to bytes for BLOB columns.
 fn to_sql_column(table: &str, column: &str, v: &Value) -> Result<SqlValue> {
     match v {
-        Value::String(hex) if is_blob(table, column) => {
-            if !hex.len().is_multiple_of(2) {
-                return Err(bad(format!("{table}.{column}: odd hex length")));
-            }
-            (0..hex.len())
-                .step_by(2)
-                .map(|i| {
-                    hex.get(i..i + 2)
-                        .and_then(|h| u8::from_str_radix(h, 16).ok())
-                        .ok_or_else(|| bad(format!("{table}.{column}: not hex")))
-                })
-                .collect::<Result<Vec<u8>>>()
-                .map(SqlValue::Blob)
-        }
+        Value::String(text) if is_blob(table, column) => hex::decode(text)
+            .map(SqlValue::Blob)
+            .map_err(|e| bad(format!("{table}.{column}: {e}"))),
         _ => Ok(to_sql(v)),
     }
 }
@@ -207,7 +196,7 @@ fn to_json(v: ValueRef<'_>) -> Value {
         ValueRef::Integer(i) => Value::from(i),
         ValueRef::Real(f) => Value::from(f),
         ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
-        ValueRef::Blob(b) => Value::String(b.iter().map(|x| format!("{x:02x}")).collect()),
+        ValueRef::Blob(b) => Value::String(hex::encode(b)),
     }
 }
 
@@ -967,12 +956,7 @@ pub fn check_catalogue_csv(text: &str) -> Result<usize> {
 
 /// Checks funding rules JSON; returns its programme count.
 pub fn check_funding_json(text: &str) -> Result<usize> {
-    let rules: crate::plan::FundingRules =
-        serde_json::from_str(text).map_err(|e| Error::Reference(format!("funding rules: {e}")))?;
-    rules
-        .validate()
-        .map_err(|e| Error::Reference(format!("funding rules: {e}")))?;
-    Ok(rules.programmes.len())
+    Ok(crate::reference::parse_funding(text)?.programmes.len())
 }
 
 /// Checks a schools CSV (national directory format) by importing it into a throwaway

@@ -58,10 +58,7 @@ fn summary_row(r: &Row<'_>, today: NaiveDate) -> rusqlite::Result<ProposalSummar
 
 /// SHA-256 of bytes, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 impl ProposalSnapshot {

@@ -105,6 +105,15 @@ impl Store {
             .optional()?)
     }
 
+    fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
     pub fn document_settings(&self) -> Result<DocumentSettings> {
         let mut s = match self.setting(KEY_DOCUMENTS)? {
             Some(json) => serde_json::from_str(&json).map_err(|e| Error::Corrupt {
@@ -113,7 +122,16 @@ impl Store {
             })?,
             None => DocumentSettings::default(),
         };
-        s.has_logo = self.logo_png()?.is_some();
+        // Asked of SQLite: no need to read and decode the logo itself.
+        let removed: Option<bool> = self
+            .conn
+            .query_row(
+                "SELECT value = '' FROM settings WHERE key = ?1",
+                [KEY_LOGO],
+                |r| r.get(0),
+            )
+            .optional()?;
+        s.has_logo = removed != Some(true);
         Ok(s)
     }
 
@@ -121,38 +139,21 @@ impl Store {
         let s = checked(s)?;
         let json =
             serde_json::to_string(&s).map_err(|e| Error::invalid("settings", e.to_string()))?;
-        self.conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [KEY_DOCUMENTS, &json],
-        )?;
+        self.set_setting(KEY_DOCUMENTS, &json)?;
         self.document_settings()
     }
 
     /// The letterhead logo (PNG), the demo one until another is set, `None` if removed.
     pub fn logo_png(&self) -> Result<Option<Vec<u8>>> {
-        let stored: Option<Option<Vec<u8>>> = self
-            .conn
-            .query_row(
-                "SELECT value FROM settings WHERE key = ?1",
-                [KEY_LOGO],
-                |r| {
-                    let hex: String = r.get(0)?;
-                    Ok(decode_hex(&hex))
-                },
-            )
-            .optional()?;
-        Ok(match stored {
+        Ok(match self.setting(KEY_LOGO)? {
             None => Some(DEMO_LOGO.to_vec()),
-            Some(Some(bytes)) if bytes.is_empty() => None,
-            Some(Some(bytes)) => Some(bytes),
-            Some(None) => None,
+            Some(text) => hex::decode(text).ok().filter(|bytes| !bytes.is_empty()),
         })
     }
 
     /// Sets the letterhead logo (a PNG file's bytes), or removes it with `None`.
     pub fn logo_set(&mut self, png: Option<&[u8]>) -> Result<()> {
-        let hex = match png {
+        let text = match png {
             None => String::new(),
             Some(bytes) => {
                 if bytes.len() > MAX_LOGO_BYTES {
@@ -164,43 +165,16 @@ impl Store {
                 if !bytes.starts_with(PNG_SIGNATURE) {
                     return Err(Error::invalid("logo", "Le logo doit être une image PNG."));
                 }
-                encode_hex(bytes)
+                hex::encode(bytes)
             }
         };
-        self.conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [KEY_LOGO, &hex],
-        )?;
-        Ok(())
+        self.set_setting(KEY_LOGO, &text)
     }
-}
-
-fn encode_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hex_round_trip() {
-        let bytes = [0u8, 1, 0x7f, 0x80, 0xff];
-        assert_eq!(decode_hex(&encode_hex(&bytes)), Some(bytes.to_vec()));
-        assert_eq!(decode_hex("abc"), None);
-        assert_eq!(decode_hex("zz"), None);
-    }
 
     #[test]
     fn the_demo_logo_is_a_png() {
