@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
 use preau_core::workflow::VisitExport;
 use preau_core::Store;
@@ -55,6 +55,8 @@ enum Command {
     Enroll(sync_cmd::EnrollArgs),
     /// Syncs with the syndicate's server
     Sync(sync_cmd::SyncArgs),
+    /// Checks the store without changing it (integrity, links, change log); exits 1 on a problem
+    Doctor,
 }
 
 #[derive(Subcommand)]
@@ -244,8 +246,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Settings { command } => proposals_cmd::settings(&dir, command)?,
         Command::Enroll(args) => sync_cmd::enroll(&dir, args)?,
         Command::Sync(args) => sync_cmd::sync(&dir, args)?,
+        Command::Doctor => doctor(&dir)?,
     }
     Ok(())
+}
+
+/// Prints what was checked and every problem; an error (exit 1) when there is one.
+fn doctor(dir: &Path) -> anyhow::Result<()> {
+    let path = dir.join(preau_core::DB_FILE);
+    if !path.exists() {
+        bail!("aucun fichier de données dans {}", dir.display());
+    }
+    let report = preau_core::doctor::check(&path).map_err(user)?;
+    for c in &report.checked {
+        println!("vérifié : {c}");
+    }
+    if report.problems.is_empty() {
+        println!("Aucun problème trouvé dans {}.", path.display());
+        return Ok(());
+    }
+    for p in &report.problems {
+        println!("problème : {p}");
+    }
+    bail!(
+        "{} problème(s) trouvé(s) dans {} : faites une copie du fichier et signalez-le au service informatique du syndicat.",
+        report.problems.len(),
+        path.display()
+    )
 }
 
 fn main() -> ExitCode {

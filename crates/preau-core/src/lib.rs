@@ -2,6 +2,7 @@
 //! shell, the CLI and the sync engine all stand on this crate.
 
 mod communes;
+pub mod doctor;
 mod error;
 pub mod format;
 pub mod model;

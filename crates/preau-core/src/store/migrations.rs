@@ -15,6 +15,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/003_proposals.sql"),
     include_str!("../../migrations/004_sync.sql"),
     include_str!("../../migrations/005_sync_proposals.sql"),
+    include_str!("../../migrations/006_sync_log_any_write.sql"),
 ];
 
 /// The schema version this build writes.

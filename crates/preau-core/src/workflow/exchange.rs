@@ -84,14 +84,29 @@ impl Store {
             let lines = self.lines_of(&s.id)?;
             scenarios.push(ExportScenario { scenario: s, lines });
         }
+        // Only what was recorded: the defaults shown for a school nobody described yet
+        // would, once imported, read as described (and the socle would be suggested from
+        // a situation nobody gave).
+        let mut pedagogy = Vec::new();
+        for p in w.pedagogy {
+            if self.pedagogy_recorded(visit_id, &p.school_id)? {
+                pedagogy.push(p);
+            }
+        }
+        let mut situations = Vec::new();
+        for s in w.situations {
+            if self.situation_recorded(visit_id, &s.school_id)? {
+                situations.push(s);
+            }
+        }
         Ok(VisitExport {
             format: EXPORT_FORMAT.to_string(),
             version: EXPORT_VERSION,
             visit: w.visit,
             schools: w.schools,
-            pedagogy: w.pedagogy,
+            pedagogy,
             classes: w.classes,
-            situations: w.situations,
+            situations,
             scenarios,
         })
     }

@@ -335,6 +335,18 @@ impl Store {
         })
     }
 
+    /// Whether the school's project was ever saved (else `pedagogy_of` gives defaults).
+    pub(super) fn pedagogy_recorded(&self, visit_id: &str, school_id: &str) -> Result<bool> {
+        Ok(self
+            .cached_row(
+                "SELECT 1 FROM pedagogy WHERE visit_id = ?1 AND school_id = ?2",
+                [visit_id, school_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     pub(super) fn situation_recorded(&self, visit_id: &str, school_id: &str) -> Result<bool> {
         Ok(self
             .cached_row(

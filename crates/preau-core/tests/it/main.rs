@@ -1,5 +1,6 @@
 //! preau-core against real SQLite files in temporary directories.
 
+mod change_log;
 mod durability;
 mod import;
 mod proposals;

@@ -3,6 +3,7 @@
 
 mod api;
 mod faults;
+mod store_model;
 mod support;
 mod sync;
 
