@@ -300,3 +300,80 @@ fn a_proposal_is_drafted_rendered_issued_once_and_reprinted_identically() {
     let number = reference.trim_end_matches(" rév. 1");
     assert!(list.contains(&format!("{number} rév. 2")), "{list}");
 }
+
+#[test]
+fn doctor_passes_a_sound_store_and_names_each_problem_of_a_broken_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = cli(dir.path(), &["doctor"]);
+    assert!(!out.status.success(), "no store yet: nothing to check");
+    assert!(
+        stderr(&out).contains("aucun fichier de données"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = cli(
+        dir.path(),
+        &["visits", "import", &fixture("visit-peronne-2-ecoles.json")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Edited twice before any sync: the store stays sound (issue 9).
+    let visit = stdout(&out).trim().to_string();
+    let db = dir.path().join("preau.db");
+    for notes in ["première", "deuxième"] {
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        conn.execute(
+            "UPDATE visits SET notes = ?1 WHERE id = ?2",
+            [notes, &visit],
+        )
+        .expect("edit");
+    }
+    let out = cli(dir.path(), &["doctor"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).contains("Aucun problème trouvé"),
+        "{}",
+        stdout(&out)
+    );
+
+    // The change log silenced, a field it does not know, a record it lost track of.
+    let before = std::fs::read(&db).expect("read");
+    {
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        conn.execute_batch(
+            "INSERT INTO sync_guard (on_) VALUES (1);
+             UPDATE visits SET notes = 'jamais envoyé';
+             INSERT INTO sync_log (tbl, record_id, field, seq)
+               SELECT 'participants', id, 'pointure', 1 FROM participants LIMIT 1;
+             DELETE FROM sync_log WHERE tbl = 'schools';",
+        )
+        .expect("damage");
+    }
+    let damaged = std::fs::read(&db).expect("read");
+    let out = cli(dir.path(), &["doctor"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("champ inconnu : « participants.pointure »"),
+        "{text}"
+    );
+    assert!(
+        text.contains("journal des modifications est suspendu"),
+        "{text}"
+    );
+    assert!(
+        text.contains("« schools »") && text.contains("n’a jamais été envoyé"),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("problème(s) trouvé(s)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_ne!(before, damaged);
+    assert_eq!(
+        std::fs::read(&db).expect("read"),
+        damaged,
+        "the doctor changes nothing"
+    );
+}
