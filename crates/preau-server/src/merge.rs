@@ -6,7 +6,8 @@
 //!   edit: the value already on the server stays in `fields`, the incoming one is kept in
 //!   `conflicts` (nothing is dropped) until a change based on a newer revision settles it.
 //! - A delete leaves a tombstone (the fields are kept); an edit arriving for a tombstone
-//!   is kept as a conflict on it.
+//!   from a laptop that had not seen the delete is kept as a conflict on it; a record made
+//!   again by a laptop that had seen it (same key: a school ticked again) starts over.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -64,8 +65,26 @@ pub fn apply(
         return (st, status);
     }
 
+    let delete_seen = st
+        .deleted_by
+        .map_or(st.revision, |d| d.rev)
+        .le(&change.base_revision);
+    if st.deleted && delete_seen {
+        // Made again by a laptop that had seen the delete: a school ticked again, an
+        // objective served again (records keyed by what they join come back with the
+        // same id). The record starts over from this change, which carries it whole.
+        st = RecordState {
+            revision: seq,
+            fields: change.fields.clone(),
+            meta: change.fields.keys().map(|f| (f.clone(), me)).collect(),
+            ..RecordState::default()
+        };
+        return (st, status);
+    }
+
     if st.deleted {
-        // An edit for a deleted record: the delete stands, the values are kept aside.
+        // An edit for a deleted record the laptop had not seen deleted: the delete stands,
+        // the values are kept aside.
         for (field, value) in &change.fields {
             if st.fields.get(field) != Some(value) {
                 st.conflicts.push(FieldConflict {
@@ -337,6 +356,27 @@ mod tests {
             Uuid::now_v7(),
             4,
         );
+        assert_eq!(s, AckStatus::Conflict);
+        assert!(st.deleted);
+    }
+
+    #[test]
+    fn a_record_made_again_after_its_delete_was_seen_starts_over() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let (st, _) = apply(None, &change(0, json!({"visit_id": "v", "n": 1})), a, 1);
+        let mut del = change(1, json!({}));
+        del.deleted = true;
+        let (st, _) = apply(Some(st), &del, a, 2);
+        // B pulled the tombstone (revision 2), then ticked the school again.
+        let (st, s) = apply(Some(st), &change(2, json!({"visit_id": "v", "n": 3})), b, 3);
+        assert_eq!(s, AckStatus::Applied);
+        assert!(!st.deleted);
+        assert_eq!(st.fields["n"], 3);
+        assert_eq!(st.meta["n"], FieldMeta { rev: 3, device: b });
+        assert!(st.conflicts.is_empty());
+        // An edit that had not seen the delete still does not bring it back.
+        let (st, _) = apply(Some(st), &del, a, 4);
+        let (st, s) = apply(Some(st), &change(3, json!({"n": 5})), b, 5);
         assert_eq!(s, AckStatus::Conflict);
         assert!(st.deleted);
     }
