@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod journal;
 mod save;
 mod state;
 mod sync_worker;
@@ -46,6 +47,7 @@ pub fn run() {
             let dir = data_dir(app)?;
             tracing::info!(data_dir = %dir.display(), "starting Préau");
             app.manage(state::AppState::open(&dir));
+            app.manage(journal::Journal::open(&dir));
             let worker = sync_worker::SyncWorker::new(&dir);
             worker.start(app.handle().clone());
             app.manage(worker);
@@ -102,6 +104,8 @@ pub fn run() {
             commands::sync::sync_now,
             commands::sync::sync_conflicts,
             commands::sync::sync_conflict_resolve,
+            commands::journal::journal_read,
+            commands::journal::journal_write,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

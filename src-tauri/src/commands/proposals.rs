@@ -11,6 +11,7 @@ use preau_core::proposals::{DocumentSettings, DraftPatch, ProposalSnapshot, Prop
 use tauri::State;
 
 use crate::error::{IpcError, IpcResult};
+use crate::journal::Journal;
 use crate::save::{save_target, write_atomically, SaveAs};
 use crate::state::AppState;
 
@@ -44,9 +45,20 @@ pub fn proposal_update(
     state.with_store(|s| s.proposal_update_draft(&id, &patch, today()))
 }
 
-/// Numbers the draft and freezes its content and PDF.
+/// Numbers the draft and freezes its content and PDF. Refused while an edit of the visit
+/// waits in the journal: the frozen document would hold the values before it (issue 9).
 #[tauri::command(async)]
-pub fn proposal_issue(state: State<'_, AppState>, id: String) -> IpcResult<ProposalSummary> {
+pub fn proposal_issue(
+    state: State<'_, AppState>,
+    journal: State<'_, Journal>,
+    id: String,
+) -> IpcResult<ProposalSummary> {
+    let visit_id = state.with_store(|s| Ok(s.proposal(&id, today())?.visit_id))?;
+    let waiting = journal.pending_for(&visit_id);
+    if waiting > 0 {
+        tracing::info!(visit_id, waiting, "issue refused: edits not saved");
+        return Err(IpcError::new("unsaved_edits", unsaved_message(waiting)));
+    }
     state.with_store(|s| {
         s.proposal_issue(&id, today(), |snap| {
             preau_pdf::render_proposal(snap).map_err(|e| e.to_string())
@@ -90,6 +102,19 @@ pub fn logo_set(state: State<'_, AppState>, bytes: Option<Vec<u8>>) -> IpcResult
         s.logo_set(bytes.as_deref())?;
         s.document_settings()
     })
+}
+
+/// Why a proposal is not issued while `waiting` edits of its visit are not saved.
+fn unsaved_message(waiting: usize) -> String {
+    let what = if waiting == 1 {
+        "une modification de cette visite n'est pas encore enregistrée".to_string()
+    } else {
+        format!("{waiting} modifications de cette visite ne sont pas encore enregistrées")
+    };
+    format!(
+        "La proposition n'est pas émise : {what}. Attendez « Tout est enregistré », \
+         ou abandonnez la modification."
+    )
 }
 
 /// Which PDF of a proposal.
@@ -317,6 +342,12 @@ pub fn proposal_print(state: State<'_, AppState>, id: String) -> IpcResult<Strin
 mod tests {
     use super::*;
     use preau_core::proposals::{Civility, ProposalStatus};
+
+    #[test]
+    fn the_refusal_counts_the_edits_waiting() {
+        assert!(unsaved_message(1).contains("une modification de cette visite n'est pas"));
+        assert!(unsaved_message(3).contains("3 modifications de cette visite ne sont pas"));
+    }
 
     fn summary(number: Option<&str>, revision: u32, issued: bool) -> ProposalSummary {
         ProposalSummary {

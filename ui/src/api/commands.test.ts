@@ -162,3 +162,61 @@ describe('sync command wrappers', () => {
     expect(invoke).toHaveBeenCalledWith(command, args);
   });
 });
+
+const entry = {
+  key: 'v1/notes',
+  visit_id: 'v1',
+  rev: 5,
+  call: { command: 'visit_update', visitId: 'v1', patch: { notes: 'n' } },
+  error: null,
+  since_ms: 1,
+};
+
+describe('journal command wrappers', () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    invoke.mockResolvedValue('ok');
+  });
+
+  it('journalRead and journalWrite name their commands and arguments', async () => {
+    await api.journalRead();
+    expect(invoke).toHaveBeenLastCalledWith('journal_read', undefined);
+    await api.journalWrite(7, [entry]);
+    expect(invoke).toHaveBeenLastCalledWith('journal_write', { generation: 7, entries: [entry] });
+  });
+});
+
+const { performSave, isSaveCall } = await import('../lib/saveCall');
+type SaveCall = import('../lib/saveCall').SaveCall;
+
+// A journaled edit is replayed through `performSave`: each kind must reach the same
+// command, with the same arguments, as the saver that journaled it.
+const participant = { id: 'p1', name: 'Marie Dupont', role: 'maire' as const, phone: null, email: null };
+const replayCases: [SaveCall, string, Record<string, unknown>][] = [
+  [{ command: 'visit_update', visitId: 'v1', patch: { notes: 'n' } }, 'visit_update', { id: 'v1', patch: { notes: 'n' } }],
+  [{ command: 'participant_save', visitId: 'v1', participant }, 'participant_save', { visitId: 'v1', participant }],
+  [{ command: 'pedagogy_save', visitId: 'v1', pedagogy }, 'pedagogy_save', { visitId: 'v1', pedagogy }],
+  [{ command: 'class_save', visitId: 'v1', class: cls }, 'class_save', { visitId: 'v1', class: cls }],
+  [{ command: 'school_situation_save', visitId: 'v1', situation }, 'school_situation_save', { visitId: 'v1', situation }],
+  [{ command: 'scenario_rename', visitId: 'v1', id: 'sc1', title: 'B' }, 'scenario_rename', { visitId: 'v1', id: 'sc1', title: 'B' }],
+  [{ command: 'line_save', visitId: 'v1', line }, 'line_save', { visitId: 'v1', line }],
+];
+
+describe('journaled saves', () => {
+  beforeEach(() => {
+    invoke.mockReset();
+    invoke.mockResolvedValue('ok');
+  });
+
+  it.each(replayCases)('%j is replayed as %s', async (saveCall, command, args) => {
+    expect(isSaveCall(JSON.parse(JSON.stringify(saveCall)))).toBe(true);
+    await performSave(saveCall);
+    expect(invoke).toHaveBeenCalledWith(command, args);
+  });
+
+  it('a journal entry of another shape is not taken for a save', () => {
+    expect(isSaveCall({ command: 'line_delete', visitId: 'v1', id: 'l1' })).toBe(false);
+    expect(isSaveCall({ command: 'line_save', line: {} })).toBe(false);
+    expect(isSaveCall(null)).toBe(false);
+  });
+});

@@ -111,6 +111,33 @@ export interface ExportedVisits {
   files: string[];
 }
 
+/**
+ * One edit the store has not acknowledged yet, as the shell keeps it in the journal file
+ * (`src-tauri/src/journal.rs`). `call` is what `lib/saveCall.ts` calls `SaveCall`: the
+ * shell keeps it as it is given.
+ */
+export interface JournalEntry<Call = unknown> {
+  /** The record and field it edits; one entry per key. */
+  key: string;
+  visit_id: string;
+  /** Orders the values of one key (greater is newer). */
+  rev: number;
+  call: Call;
+  /** The last refusal, in French, once a save of it failed. */
+  error: string | null;
+  /** When the value was first journaled (ms since 1970). */
+  since_ms: number;
+}
+
+/** The journal as the shell read it at start. */
+export interface JournalState<Call = unknown> {
+  /** The last write taken: the next write must carry a greater number. */
+  generation: number;
+  entries: JournalEntry<Call>[];
+  /** Set when the file could not be read (it was set aside). */
+  problem: string | null;
+}
+
 /** The error every command rejects with. */
 export interface IpcError {
   code: string;
@@ -261,6 +288,12 @@ export const api = {
   logoPng: () => call<number[] | null>('logo_png'),
   /** A PNG file's bytes, or null to remove the logo; answers the settings. */
   logoSet: (bytes: number[] | null) => call<DocumentSettings>('logo_set', { bytes }),
+
+  /** The journal of edits not yet acknowledged by the store, as written last. */
+  journalRead: () => call<JournalState>('journal_read'),
+  /** Replaces the journal (a file beside the store, written whole); `generation` orders writes. */
+  journalWrite: (generation: number, entries: JournalEntry[]) =>
+    call<void>('journal_write', { generation, entries }),
 
   /** Enrollment, changes waiting, conflicts, and what the background sync is doing. */
   syncStatus: () => call<SyncStatus>('sync_status'),

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ProposalSummary } from '../api';
+import type { FundingPlan, LineView, ProposalSummary, RuleStatus, ScenarioView } from '../api';
 import {
   canDecide,
   checkLogo,
   draftOf,
+  issueChecks,
   issuedOf,
   linesFromText,
   parseValidityDays,
@@ -139,5 +140,96 @@ describe('logo helpers', () => {
     const big = new Uint8Array(600 * 1024);
     big.set(png);
     expect(checkLogo(big)).toBe('Le logo est trop lourd (512 Ko au plus).');
+  });
+});
+
+describe('issueChecks', () => {
+  const plan = (aids: FundingPlan['aids'], fctvaStatus: RuleStatus, fctva: number): FundingPlan => ({
+    rules_version: 't',
+    total_ht_cents: 0,
+    vat: [],
+    total_vat_cents: 0,
+    total_ttc_cents: 0,
+    aids,
+    total_aid_cents: 0,
+    not_applicable: [],
+    capped: false,
+    fctva_base_ttc_cents: 0,
+    fctva_rate_ppm: 0,
+    fctva_status: fctvaStatus,
+    fctva_cents: fctva,
+    remaining_ht_cents: 0,
+    remaining_ttc_cents: 0,
+    yearly_running_ttc_cents: 0,
+    life_years: 5,
+    total_cost_over_life_cents: 0,
+    cost_per_pupil_per_year_cents: null,
+  });
+  const aid = (id: string, status: RuleStatus, amount: number) => ({
+    programme_id: id,
+    name: `Programme ${id}`,
+    status,
+    base: 'ht' as const,
+    base_cents: 0,
+    rate_ppm: 0,
+    amount_cents: amount,
+    explanation: '',
+  });
+  const line = (id: string, justified: boolean, quantity = 2): LineView => ({
+    line: {
+      id,
+      scenario_id: 's',
+      school_id: 'e',
+      class_id: null,
+      catalogue_version: 'demo',
+      reference: `REF-${id}`,
+      designation: `Article ${id}`,
+      category: 'c',
+      unit: 'u',
+      unit_price_cents: 100,
+      vat_rate_bp: 2000,
+      budget_section: 'investissement',
+      socle_strand: null,
+      quantity,
+      objective_ids: justified ? ['o'] : [],
+    },
+    total_ht_cents: 200,
+    justified,
+    yearly: false,
+    price_notice: null,
+    current_price_cents: null,
+  });
+  const view = (id: string, lines: LineView[], p: FundingPlan): ScenarioView => ({
+    scenario: { id, label: id.toUpperCase(), title: '' },
+    lines,
+    plan: p,
+    unjustified_lines: lines.filter((l) => !l.justified).length,
+  });
+  const views = [
+    view('a', [line('1', true), line('2', false, 7)], plan([aid('detr', 'to_check', 500), aid('feder', 'sourced', 900)], 'sourced', 10)),
+    view('b', [line('3', false)], plan([aid('detr', 'to_check', 300), aid('socle', 'to_check', 0)], 'to_check', 10)),
+  ];
+  const name = (v: ScenarioView) => `Scénario ${v.scenario.label}`;
+
+  it('lists the unjustified lines and the rules to check of the proposed scenarios only', () => {
+    const checks = issueChecks(views, ['a'], name);
+    expect(checks.unjustified).toEqual([{ scenario: 'Scénario A', designation: 'Article 2', reference: 'REF-2', quantity: 7 }]);
+    expect(checks.rules).toEqual([{ name: 'Programme detr', status: 'to_check', scenarios: ['Scénario A'] }]);
+  });
+
+  it('names a rule once with every scenario it funds; a rule bringing nothing is left out', () => {
+    const checks = issueChecks(views, ['a', 'b'], name);
+    expect(checks.unjustified.map((l) => l.reference)).toEqual(['REF-2', 'REF-3']);
+    expect(checks.rules).toEqual([
+      { name: 'Programme detr', status: 'to_check', scenarios: ['Scénario A', 'Scénario B'] },
+      { name: 'FCTVA', status: 'to_check', scenarios: ['Scénario B'] },
+    ]);
+  });
+
+  it('says nothing when everything is justified and sourced', () => {
+    expect(issueChecks([view('c', [line('4', true)], plan([aid('feder', 'sourced', 1)], 'sourced', 1))], ['c'], name)).toEqual({
+      unjustified: [],
+      rules: [],
+    });
   });
 });

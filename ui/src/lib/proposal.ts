@@ -1,7 +1,7 @@
 // Pure helpers of the « Proposition » step: which scenarios a draft proposes, the validity
 // field, how an issued proposal is named and labelled. No state, no IPC: unit-tested in
 // proposal.test.ts.
-import type { Civility, ProposalStatus, ProposalSummary } from '../api';
+import type { Civility, ProposalStatus, ProposalSummary, RuleStatus, ScenarioView } from '../api';
 import { NBSP } from './format';
 
 export const CIVILITIES: { value: Civility; label: string }[] = [
@@ -127,4 +127,53 @@ export function checkLogo(bytes: Uint8Array): string | null {
   if (bytes.length < 8 || signature.some((b, i) => bytes[i] !== b)) return 'Le logo doit être une image PNG.';
   if (bytes.length > 512 * 1024) return 'Le logo est trop lourd (512 Ko au plus).';
   return null;
+}
+
+/** A line serving no objective, as the issue confirmation lists it. */
+export interface UnjustifiedLine {
+  scenario: string;
+  designation: string;
+  reference: string;
+  quantity: number;
+}
+
+/** A funding rule whose figures are not sourced yet, and the scenarios it funds. */
+export interface UncheckedRule {
+  name: string;
+  status: RuleStatus;
+  scenarios: string[];
+}
+
+export interface IssueChecks {
+  unjustified: UnjustifiedLine[];
+  rules: UncheckedRule[];
+}
+
+/**
+ * What the adviser must have seen before a proposal is frozen, over the scenarios it
+ * proposes: the lines serving no objective, and the funding rules « à vérifier » (or
+ * « estimé ») that bring money to it, FCTVA included.
+ */
+export function issueChecks(views: ScenarioView[], proposed: string[], name: (view: ScenarioView) => string): IssueChecks {
+  const unjustified: UnjustifiedLine[] = [];
+  const rules = new Map<string, UncheckedRule>();
+  const flag = (key: string, ruleName: string, status: RuleStatus, scenario: string) => {
+    const rule = rules.get(key) ?? { name: ruleName, status, scenarios: [] };
+    if (!rule.scenarios.includes(scenario)) rule.scenarios.push(scenario);
+    rules.set(key, rule);
+  };
+  for (const view of views) {
+    if (!proposed.includes(view.scenario.id)) continue;
+    const scenario = name(view);
+    for (const l of view.lines) {
+      if (!l.justified) {
+        unjustified.push({ scenario, designation: l.line.designation, reference: l.line.reference, quantity: l.line.quantity });
+      }
+    }
+    for (const aid of view.plan.aids) {
+      if (aid.amount_cents > 0 && aid.status !== 'sourced') flag(aid.programme_id, aid.name, aid.status, scenario);
+    }
+    if (view.plan.fctva_cents > 0 && view.plan.fctva_status !== 'sourced') flag('fctva', 'FCTVA', view.plan.fctva_status, scenario);
+  }
+  return { unjustified, rules: [...rules.values()] };
 }

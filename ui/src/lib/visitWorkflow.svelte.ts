@@ -26,9 +26,11 @@ import {
   type WorkflowOptions,
 } from '../api';
 import { SerialSaver, type SaveState, type SaverHooks } from './autosave';
+import type { Edit } from './journal.svelte';
 import { SerialQueue } from './queue';
 import type { SaveTracker } from './saveTracker.svelte';
 import { refreshSyncSoon } from './sync.svelte';
+import { retryMessage, visitSaverOptions } from './visitSaving';
 import { fold, keptObjectives, parseCount, suggestionKey } from './workflow';
 
 const DEBOUNCE_MS = 400;
@@ -196,7 +198,8 @@ export class VisitWorkflow {
 
   // ---------- Loading ----------
 
-  async load(): Promise<void> {
+  /** Reads the visit; `waiting` are its edits the store has not acknowledged yet. */
+  async load(waiting: Edit[] = []): Promise<void> {
     try {
       const [wf, options, catalogue] = await Promise.all([
         this.#queue.run(() => api.workflow(this.visitId)),
@@ -206,9 +209,64 @@ export class VisitWorkflow {
       this.options = options;
       this.catalogue = catalogue;
       this.#take(wf);
+      this.#resume(waiting);
       this.loaded = true;
     } catch (e) {
       this.loadError = toApiError(e).message;
+    }
+  }
+
+  /**
+   * Edits left by a previous run or still failing: shown in their fields and saved again
+   * from here, where a refusal can be shown. One whose record is gone (a line of a deleted
+   * scenario) stays in the journal, listed with the edits not saved.
+   */
+  #resume(waiting: Edit[]): void {
+    for (const { call } of waiting) {
+      switch (call.command) {
+        case 'pedagogy_save': {
+          const p = call.pedagogy;
+          if (!this.pedagogy[p.school_id]) break;
+          this.pedagogy[p.school_id] = pedagogyDraft(p);
+          this.pedagogyChanged(p.school_id, true);
+          break;
+        }
+        case 'class_save': {
+          const c = call.class;
+          const index = this.classes.findIndex((d) => d.id === c.id);
+          const draft = { ...classDraft(c), persisted: index !== -1 };
+          if (index === -1) this.classes.push(draft);
+          else this.classes[index] = draft;
+          const d = this.classes.find((x) => x.id === c.id);
+          if (d) this.classChanged(d, true);
+          break;
+        }
+        case 'school_situation_save': {
+          const sit = call.situation;
+          if (!this.situations[sit.school_id]) break;
+          this.situations[sit.school_id] = situationDraft(sit);
+          this.situationChanged(sit.school_id, true);
+          break;
+        }
+        case 'scenario_rename':
+          if (this.titles[call.id] === undefined) break;
+          this.titles[call.id] = call.title;
+          this.titleChanged(call.id, true);
+          break;
+        case 'line_save': {
+          const l = call.line;
+          const d = this.lines[l.id];
+          if (!d) break;
+          d.class_id = l.class_id ?? '';
+          d.school_id = l.school_id;
+          d.quantity = l.quantity;
+          d.objective_ids = [...l.objective_ids];
+          this.lineChanged(d, true);
+          break;
+        }
+        default:
+          break;
+      }
     }
   }
 
@@ -327,6 +385,7 @@ export class VisitWorkflow {
       onState: (state: SaveState, error?: unknown) => {
         this.tracker.update(key, state, error);
         if (state === 'error') setError(errorOf(error));
+        if (state === 'retrying') setError({ field: null, message: retryMessage(error) });
         if (state === 'saved') {
           setError(null);
           refreshSyncSoon();
@@ -375,7 +434,12 @@ export class VisitWorkflow {
           },
           (_sent, saved) => this.#objectivesSaved(schoolId, saved),
         ),
-        DEBOUNCE_MS,
+        visitSaverOptions(
+          this.visitId,
+          `pedagogy:${schoolId}`,
+          (pedagogy) => ({ command: 'pedagogy_save', visitId: this.visitId, pedagogy }),
+          DEBOUNCE_MS,
+        ),
       );
       this.#pedagogySavers.set(schoolId, saver);
     }
@@ -470,7 +534,12 @@ export class VisitWorkflow {
             this.refreshScenariosSoon();
           },
         ),
-        DEBOUNCE_MS,
+        visitSaverOptions(
+          this.visitId,
+          `class:${id}`,
+          (cls) => ({ command: 'class_save', visitId: this.visitId, class: cls }),
+          DEBOUNCE_MS,
+        ),
       );
       this.#classSavers.set(id, saver);
     }
@@ -573,7 +642,12 @@ export class VisitWorkflow {
           const d = this.situations[schoolId];
           if (d) d.error = e;
         }),
-        DEBOUNCE_MS,
+        visitSaverOptions(
+          this.visitId,
+          `situation:${schoolId}`,
+          (situation) => ({ command: 'school_situation_save', visitId: this.visitId, situation }),
+          DEBOUNCE_MS,
+        ),
       );
       this.#situationSavers.set(schoolId, saver);
     }
@@ -642,7 +716,12 @@ export class VisitWorkflow {
           const view = this.scenarios.find((s) => s.scenario.id === id);
           if (view) view.scenario.title = title.trim();
         }),
-        DEBOUNCE_MS,
+        visitSaverOptions(
+          this.visitId,
+          `scenario:${id}`,
+          (title) => ({ command: 'scenario_rename', visitId: this.visitId, id, title }),
+          DEBOUNCE_MS,
+        ),
       );
       this.#titleSavers.set(id, saver);
     }
@@ -728,7 +807,12 @@ export class VisitWorkflow {
           },
           (_input, view) => this.#applyView(view),
         ),
-        LINE_DEBOUNCE_MS,
+        visitSaverOptions(
+          this.visitId,
+          `line:${id}`,
+          (line) => ({ command: 'line_save', visitId: this.visitId, line }),
+          LINE_DEBOUNCE_MS,
+        ),
       );
       this.#lineSavers.set(id, saver);
     }
