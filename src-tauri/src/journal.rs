@@ -9,12 +9,12 @@
 //! window's business (`call` is kept as given), the shell only needs to know which visit an
 //! edit belongs to, to refuse issuing a proposal of a visit with an unsaved edit.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
+
+use crate::save::write_durably;
 
 /// The journal's file name in the data directory.
 pub const JOURNAL_FILE: &str = "modifications-en-attente.json";
@@ -170,36 +170,6 @@ fn set_aside(path: &Path) -> String {
             )
         }
     }
-}
-
-/// Writes `bytes` to a temporary file beside `path`, flushes it to the disk, then renames it
-/// over `path` (`rename` replaces the file on Windows too), so that a crash or a power cut
-/// leaves either the old journal or the new one, never a mix.
-fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".part");
-    let tmp = PathBuf::from(tmp);
-    let written = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()
-    })();
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    // The rename itself is durable once the directory is flushed (Unix; Windows has no
-    // directory handle to flush and commits the rename with the file system's journal).
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -103,7 +103,7 @@ pub fn with_extension(path: PathBuf, extension: &str) -> PathBuf {
 
 /// Writes `bytes` beside `path` then renames: a reader never sees half a file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> IpcResult<()> {
-    let fail = |e: std::io::Error| {
+    write_durably(path, bytes).map_err(|e| {
         tracing::error!(path = %path.display(), error = %e, "writing a file failed");
         IpcError::new(
             "write_failed",
@@ -113,18 +113,37 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> IpcResult<()> {
                 io_reason(&e)
             ),
         )
-    };
+    })
+}
+
+/// Writes `bytes` beside `path`, flushes them to the disk, then renames: a reader never
+/// sees half a file, and a power cut leaves the old file or the new one.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
+        std::fs::create_dir_all(dir)?;
     }
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".part");
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
+    let written = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
         let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })
+        return Err(e);
+    }
+    // The rename itself is durable once the directory is flushed (Unix; Windows has no
+    // directory handle to flush and commits the rename with the file system's journal).
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
 }
 
 fn io_reason(e: &std::io::Error) -> &'static str {
