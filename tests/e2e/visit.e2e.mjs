@@ -66,6 +66,12 @@ async function addParticipant(session, { name, role, email }, expectedRows) {
 async function firstRun() {
   const session = await step('start the app (first session)', null, () => newSession(APP));
   try {
+    // A new install: the welcome first (tests/e2e/welcome.e2e.mjs tests it).
+    await step('the welcome: start offline, no directory, demo letterhead for now', session, async () => {
+      await (await session.waitForElement($('welcome-offline'), { timeout: 30_000 })).click();
+      await (await session.waitForElement($('welcome-next'))).click();
+      await (await session.waitForElement($('welcome-skip-letterhead'))).click();
+    });
     await step('the app opens on its main screen', session, async () => {
       await session.waitForElement($('nav-communes'), { timeout: 30_000 });
     });

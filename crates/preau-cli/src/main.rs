@@ -158,13 +158,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let bytes = std::fs::read(&file)
                 .with_context(|| format!("impossible de lire {}", file.display()))?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| anyhow!("{} n'est pas encodé en UTF-8", file.display()))?;
             let mut store = open(&dir)?;
-            let report = store.schools_import(&text).map_err(user)?;
+            let report = store.schools_import(&bytes).map_err(user)?;
             println!(
-                "{} école(s) ajoutée(s), {} mise(s) à jour, {} ligne(s) ignorée(s) (hors département ou hors écoles)",
-                report.added, report.updated, report.skipped
+                "{} école(s) ajoutée(s), {} mise(s) à jour, {} ligne(s) ignorée(s) (hors département ou hors écoles), {} ligne(s) d'établissements multi-sites comptée(s) une fois",
+                report.added, report.updated, report.skipped, report.merged
             );
         }
         Command::Schools {

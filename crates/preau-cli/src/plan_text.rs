@@ -61,6 +61,15 @@ pub fn render(plans: &[(Scenario, FundingPlan)]) -> String {
         for a in p.aids.iter().chain(&p.not_applicable) {
             let _ = writeln!(out, "  · {} : {}", a.name, a.explanation);
         }
+        for u in &p.not_computed {
+            let _ = writeln!(
+                out,
+                "  · {}{} : non chiffré. {}",
+                u.name,
+                status(u.status),
+                u.reason
+            );
+        }
         out.push('\n');
     }
     out

@@ -55,7 +55,7 @@ fn import_then_plan_and_list_visits() {
         &[
             "schools",
             "import",
-            &fixture("annuaire-education-somme.csv"),
+            &fixture("annuaire-education-2024-somme.csv"),
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -251,7 +251,7 @@ fn a_proposal_is_drafted_rendered_issued_once_and_reprinted_identically() {
     ok(&[
         "schools",
         "import",
-        &fixture("annuaire-education-somme.csv"),
+        &fixture("annuaire-education-2024-somme.csv"),
     ]);
     let visit = ok(&["visits", "import", &fixture("visit-peronne-2-ecoles.json")]);
     let draft = ok(&["proposals", "draft", &visit, "--civility", "monsieur"]);

@@ -2,8 +2,11 @@
 //! shell, the CLI and the sync engine all stand on this crate.
 
 mod communes;
+mod csv_text;
+mod directory;
 pub mod doctor;
 mod error;
+pub mod first_start;
 pub mod format;
 pub mod model;
 pub mod money;

@@ -1,6 +1,6 @@
 //! Domain types shared by the store, the CLI and (through generated TypeScript) the UI.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -105,6 +105,47 @@ pub struct School {
     pub classes: Option<u32>,
     pub pupils: Option<u32>,
     pub source: SchoolSource,
+    /// Its state in the national directory; open for a school typed by hand (and in
+    /// visit files written before schema 7).
+    #[serde(default)]
+    pub status: SchoolStatus,
+}
+
+/// A school's state in the national directory (its `etat` column). A school to close or
+/// closed is not offered for a new visit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SchoolStatus {
+    #[default]
+    Open,
+    /// `A FERMER`: still open, closing at the end of the school year.
+    Closing,
+    Closed,
+}
+
+impl SchoolStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchoolStatus::Open => "open",
+            SchoolStatus::Closing => "closing",
+            SchoolStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(SchoolStatus::Open),
+            "closing" => Some(SchoolStatus::Closing),
+            "closed" => Some(SchoolStatus::Closed),
+            _ => None,
+        }
+    }
+
+    /// Whether a visit may take it on now.
+    pub fn offered_for_visits(self) -> bool {
+        self == SchoolStatus::Open
+    }
 }
 
 /// What the adviser types to add or edit a school. `id` is `None` to add one.
@@ -280,6 +321,48 @@ pub struct CatalogueItem {
     pub socle_strand: Option<String>,
     /// "estimé", "sourcé"…, as given by the catalogue's source.
     pub price_status: String,
+    /// A yearly cost (licence, subscription, maintenance): a running cost, its unit ends in
+    /// "/an"; otherwise a one-off purchase.
+    pub yearly: bool,
+    pub supplier: Option<String>,
+    /// The supplier's own reference for the item.
+    pub supplier_reference: Option<String>,
+    /// The group-purchase market the price comes from; `None` in the demo catalogue.
+    pub market: Option<Market>,
+    /// The market's lot ("2"), and its title.
+    pub lot: Option<String>,
+    pub lot_label: Option<String>,
+    /// Days the price may be used for a new line (the last one is never after the market's
+    /// end); `None` = no limit (demo catalogue).
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    /// Whether it can go on a new line on the day the catalogue was read.
+    pub availability: Availability,
+}
+
+/// A group-purchase market ("marché") of the syndicate's catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Market {
+    /// "SN-2024-07".
+    pub reference: String,
+    pub label: Option<String>,
+    /// The market's last day: nothing is ordered under it afterwards.
+    pub ends_on: NaiveDate,
+}
+
+/// Whether a catalogue item may be chosen for a new line on a given day. Lines already
+/// chosen keep their price whatever it says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Availability {
+    #[default]
+    Offered,
+    /// Its validity starts later.
+    NotYet,
+    /// Its validity (or its market) has ended.
+    Expired,
 }
 
 /// A version of a reference data set (catalogue, funding rules, communes).
@@ -299,6 +382,12 @@ pub struct ReferenceVersion {
 pub struct Catalogue {
     pub version: ReferenceVersion,
     pub items: Vec<CatalogueItem>,
+    /// The shipped demo catalogue: no market, no validity (« démonstration »).
+    pub demo: bool,
+    /// The markets of the items, by reference (empty for the demo catalogue).
+    pub markets: Vec<Market>,
+    /// The day `availability` was computed for.
+    pub as_of: NaiveDate,
 }
 
 /// The outcome of a school directory import.
@@ -309,6 +398,8 @@ pub struct ImportReport {
     pub updated: u32,
     /// Rows outside the département or that are not schools.
     pub skipped: u32,
+    /// Lines repeating the UAI of a multi-site establishment, counted once.
+    pub merged: u32,
 }
 
 /// One refused row of an import, with its line number in the file (header = line 1).

@@ -78,6 +78,26 @@ pub struct Programme {
     pub min_expense_cents: Option<i64>,
     pub max_population: Option<u32>,
     pub note: Option<String>,
+    /// The programme's id in `data/reference/financements_reference.json` (the research
+    /// file the rules are normalised from).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// A programme the rules know of but cannot compute an amount for (granted case by case,
+/// no published rate, reserved to other départements…). Every plan lists it with its
+/// reason, so that no programme is silently absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct UncomputedProgramme {
+    pub id: String,
+    pub name: String,
+    pub status: RuleStatus,
+    /// Why no amount is computed, in French: "sur dossier, montant non calculable".
+    pub reason: String,
+    /// Its id in `financements_reference.json`.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -90,6 +110,9 @@ pub struct FundingRules {
     /// The commune's minimum own share of the project (200 000 ppm = 20 %, CGCT L1111-10).
     pub min_own_share_ppm: u32,
     pub programmes: Vec<Programme>,
+    /// Programmes shown in every plan with the reason they are not computed.
+    #[serde(default)]
+    pub not_computed: Vec<UncomputedProgramme>,
 }
 
 impl FundingRules {
@@ -136,6 +159,27 @@ impl FundingRules {
             if p.sections.is_empty() {
                 return Err(format!(
                     "Programme « {name} » : aucune section budgétaire éligible."
+                ));
+            }
+        }
+        for p in &self.not_computed {
+            let name = if p.name.trim().is_empty() {
+                p.id.as_str()
+            } else {
+                p.name.as_str()
+            };
+            if p.id.trim().is_empty() || p.name.trim().is_empty() {
+                return Err(format!(
+                    "Programme « {name} » : identifiant et nom obligatoires."
+                ));
+            }
+            if seen.contains(&p.id.as_str()) {
+                return Err(format!("Programme « {name} » : identifiant en double."));
+            }
+            seen.push(p.id.as_str());
+            if p.reason.trim().is_empty() {
+                return Err(format!(
+                    "Programme « {name} » : non chiffré sans raison donnée."
                 ));
             }
         }
@@ -207,6 +251,8 @@ pub struct FundingPlan {
     pub total_aid_cents: i64,
     /// Programmes that do not apply, with the reason (population, no eligible line…).
     pub not_applicable: Vec<AidLine>,
+    /// Programmes whose amount cannot be computed, with the reason (every plan lists them).
+    pub not_computed: Vec<UncomputedProgramme>,
     /// True when the own-share cap reduced the aids.
     pub capped: bool,
     pub fctva_base_ttc_cents: i64,
@@ -397,6 +443,7 @@ pub fn compute(lines: &[PricedLine], rules: &FundingRules, ctx: PlanContext) -> 
         aids,
         total_aid_cents: total_aid,
         not_applicable,
+        not_computed: rules.not_computed.clone(),
         capped,
         fctva_base_ttc_cents: fctva_base,
         fctva_rate_ppm: rules.fctva_rate_ppm,
@@ -442,6 +489,7 @@ mod tests {
             min_expense_cents: None,
             max_population: None,
             note: None,
+            source: None,
         }
     }
 
@@ -452,6 +500,7 @@ mod tests {
             fctva_status: RuleStatus::ToCheck,
             min_own_share_ppm: 200_000,
             programmes,
+            not_computed: Vec::new(),
         }
     }
 
@@ -713,6 +762,91 @@ mod tests {
         assert_eq!(plan.cost_per_pupil_per_year_cents, Some(1_687));
         let no_pupils = compute(&lines, &rules(vec![]), PlanContext { pupils: 0, ..CTX });
         assert_eq!(no_pupils.cost_per_pupil_per_year_cents, None);
+    }
+
+    #[test]
+    fn every_programme_of_the_reference_file_is_in_every_plan() {
+        let research: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../data/reference/financements_reference.json"
+        ))
+        .expect("research file");
+        let rules: FundingRules =
+            serde_json::from_str(include_str!("../../../data/reference/funding_rules.json"))
+                .expect("rules");
+        assert_eq!(rules.validate(), Ok(()));
+        let ids: Vec<&str> = research["dispositifs"]
+            .as_array()
+            .expect("dispositifs")
+            .iter()
+            .map(|d| d["id"].as_str().expect("id"))
+            .collect();
+        assert!(ids.contains(&"FEDER_HDF_2021_2027") && ids.contains(&"DSIL"));
+        let sources: Vec<Option<&str>> = rules
+            .programmes
+            .iter()
+            .map(|p| p.source.as_deref())
+            .chain(rules.not_computed.iter().map(|p| p.source.as_deref()))
+            .collect();
+        assert!(
+            sources.iter().all(|s| s.is_some_and(|s| ids.contains(&s))),
+            "every rule names its programme in the research file: {sources:?}"
+        );
+        let source_of = |id: &str| -> Option<&str> {
+            rules
+                .programmes
+                .iter()
+                .find(|p| p.id == id)
+                .and_then(|p| p.source.as_deref())
+        };
+        let eni = line(3, 220_000, Investissement, Some("équipement classe"));
+        let ent = line(60, 300, Fonctionnement, Some("services et ressources"));
+        let scenarios = [vec![], vec![eni.clone()], vec![eni, ent.clone()], vec![ent]];
+        for lines in &scenarios {
+            for population in [278, 2_500] {
+                let plan = compute(
+                    lines,
+                    &rules,
+                    PlanContext {
+                        commune_population: population,
+                        ..CTX
+                    },
+                );
+                let mut listed: Vec<&str> = plan
+                    .aids
+                    .iter()
+                    .chain(&plan.not_applicable)
+                    .filter_map(|a| source_of(&a.programme_id))
+                    .collect();
+                listed.extend(plan.not_computed.iter().filter_map(|p| p.source.as_deref()));
+                for id in &ids {
+                    assert!(
+                        listed.contains(id),
+                        "{id} missing from a plan of {} lines, population {population}",
+                        lines.len()
+                    );
+                }
+                for p in &plan.not_computed {
+                    assert!(!p.reason.trim().is_empty(), "{}", p.id);
+                    if ["DSIL", "FEDER_HDF_2021_2027"].contains(&p.id.as_str()) {
+                        assert!(
+                            p.reason.contains("Sur dossier, montant non calculable"),
+                            "{}",
+                            p.reason
+                        );
+                    }
+                }
+            }
+        }
+        // A programme left without a reason is refused.
+        let mut bad = rules.clone();
+        bad.not_computed[0].reason = " ".into();
+        assert!(bad
+            .validate()
+            .expect_err("no reason")
+            .contains("sans raison"));
+        let mut twice = rules;
+        twice.not_computed[0].id = "DETR".into();
+        assert!(twice.validate().expect_err("twice").contains("en double"));
     }
 
     #[test]

@@ -5,14 +5,23 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 
+mod catalogue;
+
+use chrono::NaiveDate;
+
+pub(crate) use catalogue::CatalogueKind;
+
 use crate::error::{Error, Result};
-use crate::model::{BudgetSection, Catalogue, CatalogueItem, ReferenceVersion};
-use crate::money::parse_euros;
+use crate::model::{BudgetSection, Catalogue, CatalogueItem, Market, ReferenceVersion};
 use crate::store::{now_utc, Store};
 
 const COMMUNES_CSV: &str = include_str!("../../../data/reference/somme_communes.csv");
 const EPCI_CSV: &str = include_str!("../../../data/reference/somme_epci.csv");
 const CATALOGUE_CSV: &str = include_str!("../../../data/reference/catalogue_equipement_ecole.csv");
+/// Bumped when the catalogue parser reads the same file differently, so stores reload it.
+const CATALOGUE_FORMAT: &str = "catalogue-csv-2";
+/// Versions of the shipped demo catalogue start with this.
+const DEMO_VERSION_PREFIX: &str = "demo-";
 /// Normalised from `financements_reference.json` (kept beside it as the source).
 const FUNDING_JSON: &str = include_str!("../../../data/reference/funding_rules.json");
 
@@ -69,10 +78,14 @@ pub(crate) fn ensure_loaded(conn: &mut Connection) -> Result<()> {
             None,
         )?;
     }
-    let catalogue_version = format!("demo-{}", fingerprint(&[CATALOGUE_CSV]));
+    let catalogue_version = format!(
+        "{DEMO_VERSION_PREFIX}{}",
+        fingerprint(&[CATALOGUE_CSV, CATALOGUE_FORMAT])
+    );
     let loaded = loaded_version(&tx, "catalogue")?;
     if !is_from_server(loaded.as_deref()) && loaded.as_deref() != Some(&catalogue_version) {
-        load_catalogue(&tx, CATALOGUE_CSV, &catalogue_version)?;
+        let items = parse_catalogue(CATALOGUE_CSV, CatalogueKind::Demo)?;
+        load_catalogue(&tx, &items, &catalogue_version)?;
         record_version(
             &tx,
             &ReferenceVersion {
@@ -181,66 +194,9 @@ fn load_communes(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct CatalogueRow {
-    id: String,
-    categorie: String,
-    designation: String,
-    unite: String,
-    prix_ht_min: String,
-    prix_ht_max: String,
-    tva_pct: String,
-    duree_vie_ans: String,
-    section_budgetaire: String,
-    volet_socle_snee: String,
-    statut_prix: String,
-}
-
-/// Parses the demo catalogue. Its unit price is the middle of the estimated range,
-/// rounded down to the euro: indicative only, and labelled so wherever it shows.
-pub(crate) fn parse_catalogue(csv_text: &str) -> Result<Vec<CatalogueItem>> {
-    let mut items = Vec::new();
-    for (i, row) in csv::Reader::from_reader(csv_text.as_bytes())
-        .deserialize()
-        .enumerate()
-    {
-        let line = i + 2;
-        let row: CatalogueRow =
-            row.map_err(|e| Error::Reference(format!("catalogue line {line}: {e}")))?;
-        let price = |s: &str| {
-            parse_euros(s)
-                .ok_or_else(|| Error::Reference(format!("catalogue line {line}: bad price {s:?}")))
-        };
-        let (min, max) = (price(&row.prix_ht_min)?, price(&row.prix_ht_max)?);
-        let vat_bp = parse_euros(&row.tva_pct)
-            .and_then(|c| u32::try_from(c).ok())
-            .filter(|bp| *bp <= 10_000)
-            .ok_or_else(|| Error::Reference(format!("catalogue line {line}: bad VAT")))?;
-        let budget_section = match row.section_budgetaire.as_str() {
-            "investissement" => BudgetSection::Investissement,
-            "fonctionnement" => BudgetSection::Fonctionnement,
-            other => {
-                return Err(Error::Reference(format!(
-                    "catalogue line {line}: unknown budget section {other:?}"
-                )))
-            }
-        };
-        items.push(CatalogueItem {
-            reference: row.id,
-            category: row.categorie,
-            designation: row.designation,
-            unit: row.unite,
-            unit_price_cents: (min + max) / 2 / 100 * 100,
-            price_min_cents: min,
-            price_max_cents: max,
-            vat_rate_bp: vat_bp,
-            lifetime_years: non_empty(row.duree_vie_ans).filter(|s| s != "-"),
-            budget_section,
-            socle_strand: non_empty(row.volet_socle_snee),
-            price_status: row.statut_prix,
-        });
-    }
-    Ok(items)
+/// Parses the demo catalogue, or the syndicate's (`kind`): see `catalogue::parse`.
+pub(crate) fn parse_catalogue(csv_text: &str, kind: CatalogueKind) -> Result<Vec<CatalogueItem>> {
+    catalogue::parse(csv_text, kind)
 }
 
 /// Versions published by the syndicate's server start with this; the shipped demo data
@@ -258,10 +214,10 @@ pub(crate) fn install_server_catalogue(
     csv_text: &str,
     version: i64,
 ) -> Result<()> {
-    let items = parse_catalogue(csv_text)?;
+    let items = parse_catalogue(csv_text, CatalogueKind::Syndicate)?;
     let indicative = items.iter().any(|i| i.price_min_cents != i.price_max_cents);
     let v = format!("{SERVER_VERSION_PREFIX}{version}");
-    load_catalogue(conn, csv_text, &v)?;
+    load_catalogue(conn, &items, &v)?;
     record_version(
         conn,
         &ReferenceVersion {
@@ -301,13 +257,15 @@ pub(crate) fn install_server_funding(conn: &Connection, json: &str, version: i64
     )
 }
 
-fn load_catalogue(conn: &Connection, csv_text: &str, version: &str) -> Result<()> {
-    let items = parse_catalogue(csv_text)?;
+fn load_catalogue(conn: &Connection, items: &[CatalogueItem], version: &str) -> Result<()> {
     let mut insert = conn.prepare(
         "INSERT OR REPLACE INTO catalogue_items (version, reference, category, designation, unit,
            unit_price_cents, price_min_cents, price_max_cents, vat_rate_bp, lifetime_years,
-           budget_section, socle_strand, price_status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+           budget_section, socle_strand, price_status, supplier, supplier_reference,
+           market_reference, market_label, market_ends_on, lot, lot_label, valid_from,
+           valid_until)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+           ?18, ?19, ?20, ?21, ?22)",
     )?;
     for it in items {
         insert.execute(params![
@@ -327,9 +285,69 @@ fn load_catalogue(conn: &Connection, csv_text: &str, version: &str) -> Result<()
             },
             it.socle_strand,
             it.price_status,
+            it.supplier,
+            it.supplier_reference,
+            it.market.as_ref().map(|m| &m.reference),
+            it.market.as_ref().and_then(|m| m.label.as_ref()),
+            it.market.as_ref().map(|m| m.ends_on),
+            it.lot,
+            it.lot_label,
+            it.valid_from,
+            it.valid_until,
         ])?;
     }
     Ok(())
+}
+
+const ITEM_COLUMNS: &str = "reference, category, designation, unit, unit_price_cents,
+    price_min_cents, price_max_cents, vat_rate_bp, lifetime_years, budget_section,
+    socle_strand, price_status, supplier, supplier_reference, market_reference, market_label,
+    market_ends_on, lot, lot_label, valid_from, valid_until";
+
+fn item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CatalogueItem> {
+    let section: String = r.get(9)?;
+    let unit: String = r.get(3)?;
+    let market_reference: Option<String> = r.get(14)?;
+    let market_ends_on: Option<NaiveDate> = r.get(16)?;
+    Ok(CatalogueItem {
+        reference: r.get(0)?,
+        category: r.get(1)?,
+        designation: r.get(2)?,
+        yearly: unit.contains("/an"),
+        unit,
+        unit_price_cents: r.get(4)?,
+        price_min_cents: r.get(5)?,
+        price_max_cents: r.get(6)?,
+        vat_rate_bp: r.get(7)?,
+        lifetime_years: r.get(8)?,
+        budget_section: if section == "fonctionnement" {
+            BudgetSection::Fonctionnement
+        } else {
+            BudgetSection::Investissement
+        },
+        socle_strand: r.get(10)?,
+        price_status: r.get(11)?,
+        supplier: r.get(12)?,
+        supplier_reference: r.get(13)?,
+        market: match (market_reference, market_ends_on) {
+            (Some(reference), Some(ends_on)) => Some(Market {
+                reference,
+                label: r.get(15)?,
+                ends_on,
+            }),
+            _ => None,
+        },
+        lot: r.get(17)?,
+        lot_label: r.get(18)?,
+        valid_from: r.get(19)?,
+        valid_until: r.get(20)?,
+        availability: crate::model::Availability::Offered,
+    })
+}
+
+/// Today on this laptop: what catalogue validity is checked against.
+fn local_today() -> NaiveDate {
+    chrono::Local::now().date_naive()
 }
 
 impl Store {
@@ -355,40 +373,64 @@ impl Store {
         })
     }
 
-    /// The catalogue version currently in use, with its items by category.
+    /// The catalogue version currently in use, with its items by category, each item's
+    /// availability as of today.
     pub fn catalogue(&self) -> Result<Catalogue> {
-        let version = self.reference_version("catalogue")?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT reference, category, designation, unit, unit_price_cents, price_min_cents,
-               price_max_cents, vat_rate_bp, lifetime_years, budget_section, socle_strand,
-               price_status
-             FROM catalogue_items WHERE version = ?1 ORDER BY category, designation",
-        )?;
-        let items = stmt
-            .query_map([&version.version], |r| {
-                let section: String = r.get(9)?;
-                Ok(CatalogueItem {
-                    reference: r.get(0)?,
-                    category: r.get(1)?,
-                    designation: r.get(2)?,
-                    unit: r.get(3)?,
-                    unit_price_cents: r.get(4)?,
-                    price_min_cents: r.get(5)?,
-                    price_max_cents: r.get(6)?,
-                    vat_rate_bp: r.get(7)?,
-                    lifetime_years: r.get(8)?,
-                    budget_section: if section == "fonctionnement" {
-                        BudgetSection::Fonctionnement
-                    } else {
-                        BudgetSection::Investissement
-                    },
-                    socle_strand: r.get(10)?,
-                    price_status: r.get(11)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(Catalogue { version, items })
+        self.catalogue_on(local_today())
     }
+
+    /// `catalogue`, with availability as of `today`.
+    pub fn catalogue_on(&self, today: NaiveDate) -> Result<Catalogue> {
+        let version = self.reference_version("catalogue")?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ITEM_COLUMNS} FROM catalogue_items WHERE version = ?1
+             ORDER BY category, designation"
+        ))?;
+        let mut items = stmt
+            .query_map([&version.version], item_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut markets: Vec<Market> = Vec::new();
+        for it in &mut items {
+            it.availability = catalogue::availability_on(it, today);
+            if let Some(m) = &it.market {
+                if !markets.contains(m) {
+                    markets.push(m.clone());
+                }
+            }
+        }
+        markets.sort();
+        Ok(Catalogue {
+            demo: version.version.starts_with(DEMO_VERSION_PREFIX),
+            version,
+            items,
+            markets,
+            as_of: today,
+        })
+    }
+
+    /// An item as it was in catalogue `version` (lines keep the version they were chosen
+    /// from); `None` when that version is not on this laptop.
+    pub fn catalogue_item_in(
+        &self,
+        version: &str,
+        reference: &str,
+    ) -> Result<Option<CatalogueItem>> {
+        Ok(self
+            .cached_row(
+                &format!(
+                    "SELECT {ITEM_COLUMNS} FROM catalogue_items
+                     WHERE version = ?1 AND reference = ?2"
+                ),
+                [version, reference],
+                item_from_row,
+            )
+            .optional()?)
+    }
+}
+
+/// Whether `version` is one of the shipped demo catalogue's.
+pub fn is_demo_catalogue(version: &str) -> bool {
+    version.starts_with(DEMO_VERSION_PREFIX)
 }
 
 #[cfg(test)]
@@ -397,7 +439,8 @@ mod tests {
 
     #[test]
     fn shipped_catalogue_parses_with_indicative_midpoint_prices() {
-        let items = parse_catalogue(CATALOGUE_CSV).expect("shipped catalogue parses");
+        let items =
+            parse_catalogue(CATALOGUE_CSV, CatalogueKind::Demo).expect("shipped catalogue parses");
         assert_eq!(items.len(), 32);
         let eni = items
             .iter()
@@ -405,9 +448,43 @@ mod tests {
             .expect("ENI65");
         assert_eq!(eni.unit_price_cents, 220_000);
         assert_eq!(eni.vat_rate_bp, 2_000);
+        assert!(items.iter().all(|i| i.price_min_cents <= i.unit_price_cents
+            && i.unit_price_cents <= i.price_max_cents
+            && i.market.is_none()
+            && i.valid_until.is_none()));
+        // Running costs are the yearly items, and only they.
+        let yearly: Vec<&str> = items
+            .iter()
+            .filter(|i| i.yearly)
+            .map(|i| i.reference.as_str())
+            .collect();
+        assert_eq!(yearly, ["MDM", "MAINT", "ENT", "RESS"]);
+        let form = items.iter().find(|i| i.reference == "FORM").expect("FORM");
+        assert!(!form.yearly && form.budget_section == BudgetSection::Fonctionnement);
+    }
+
+    #[test]
+    fn the_example_syndicate_catalogue_parses_with_two_markets() {
+        let text = include_str!("../../../data/reference/catalogue-syndicat-exemple.csv");
+        let items = parse_catalogue(text, CatalogueKind::Syndicate).expect("example parses");
+        let mut markets: Vec<&str> = items
+            .iter()
+            .filter_map(|i| i.market.as_ref().map(|m| m.reference.as_str()))
+            .collect();
+        markets.sort_unstable();
+        markets.dedup();
+        assert_eq!(markets.len(), 2, "{markets:?}");
         assert!(items
             .iter()
-            .all(|i| i.price_min_cents <= i.unit_price_cents
-                && i.unit_price_cents <= i.price_max_cents));
+            .all(|i| i.lot.is_some() && i.valid_until.is_some()));
+        // The references the "socle numérique" suggestions use are all there.
+        for reference in [
+            "ENI65", "PCENS", "TABL", "CHAR16", "COQUE", "MDM", "WIFI", "ENT",
+        ] {
+            assert!(
+                items.iter().any(|i| i.reference == reference),
+                "{reference} missing"
+            );
+        }
     }
 }

@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::error::{Error, Result};
-use crate::model::{Home, Participant, Role, SyncState, Visit, VisitPatch, VisitSummary};
+use crate::model::{
+    Home, Participant, Role, SchoolStatus, SyncState, Visit, VisitPatch, VisitSummary,
+};
 use crate::store::{new_id, now_utc, Store};
 use crate::validate;
 
@@ -134,15 +136,30 @@ impl Store {
             }
         }
         if let Some(ids) = &patch.school_ids {
-            let of_commune: Vec<String> = self
-                .schools_of(&visit.commune_insee)?
-                .into_iter()
-                .map(|s| s.id)
-                .collect();
-            if ids.iter().any(|i| !of_commune.contains(i)) {
+            let of_commune = self.schools_of(&visit.commune_insee)?;
+            if ids.iter().any(|i| !of_commune.iter().any(|s| &s.id == i)) {
                 return Err(Error::invalid(
                     "school_ids",
                     "Une école choisie n'appartient pas à cette commune.",
+                ));
+            }
+            // A school the directory says is closing or closed is not taken on any more;
+            // a visit it is already part of keeps it.
+            if let Some(closing) = of_commune.iter().find(|s| {
+                !s.status.offered_for_visits()
+                    && ids.contains(&s.id)
+                    && !visit.school_ids.contains(&s.id)
+            }) {
+                let state = match closing.status {
+                    SchoolStatus::Closed => "fermée",
+                    _ => "à fermer",
+                };
+                return Err(Error::invalid(
+                    "school_ids",
+                    format!(
+                        "L'école « {} » est {state} selon l'annuaire de l'éducation : elle ne peut plus être ajoutée à une visite.",
+                        closing.name
+                    ),
                 ));
             }
             // Unticking a school would leave its lines priced in the plans, out of sight.

@@ -567,6 +567,20 @@ fn funding(c: &mut Canvas, s: &ProposalSnapshot) {
             );
             i += 1;
         }
+        for u in &p.not_computed {
+            c.table_row(
+                &cols,
+                &[
+                    (u.name.clone(), CELL),
+                    ("—".to_string(), CELL),
+                    ("—".to_string(), CELL),
+                    ("non chiffré".to_string(), CELL),
+                    (u.status.label().to_string(), status_style(u.status)),
+                ],
+                i % 2 == 1,
+            );
+            i += 1;
+        }
         c.table_row(
             &cols,
             &[
@@ -634,6 +648,9 @@ fn funding(c: &mut Canvas, s: &ProposalSnapshot) {
         for aid in &p.not_applicable {
             notes.push(format!("{} non retenu : {}", aid.name, aid.explanation));
         }
+        for u in &p.not_computed {
+            notes.push(format!("{} non chiffré : {}", u.name, u.reason));
+        }
         if !notes.is_empty() {
             c.space(4.0);
             for n in notes {
@@ -666,12 +683,18 @@ fn catalogue(c: &mut Canvas, s: &ProposalSnapshot) {
         );
     }
     c.paragraph(MARGIN_X, BODY_W, BODY, &text);
-    let market = match (&cat.market, cat.market_end) {
-        (Some(m), Some(end)) => format!("{m}, jusqu'au {}", date(end)),
-        (Some(m), None) => m.clone(),
-        (None, _) => "non renseigné par ce catalogue".to_string(),
-    };
-    c.labelled("Marché du groupement d'achat :", &market, 9.5);
+    c.space(2.0);
+    let (title, values, warnings) = market_lines(s);
+    match values.as_slice() {
+        [one] => c.labelled(title, one, 9.5),
+        _ => {
+            c.paragraph(MARGIN_X, BODY_W, Style::new(Face::Bold, 9.5), title);
+            c.bullets(&values, BODY);
+        }
+    }
+    for w in warnings {
+        c.labelled("Attention :", &w, 9.5);
+    }
     c.labelled(
         "Règles de financement :",
         &format!("version {}", s.funding_version),
@@ -683,6 +706,82 @@ fn catalogue(c: &mut Canvas, s: &ProposalSnapshot) {
          date de validité.",
         9.5,
     );
+}
+
+/// "Marché du groupement d'achat :" and what it says: each market of the proposed lines
+/// with its end and the lots used (and their references), « démonstration » for lines of
+/// the demo catalogue, and a warning when a market ends before the proposal does.
+fn market_lines(s: &ProposalSnapshot) -> (&'static str, Vec<String>, Vec<String>) {
+    let cat = &s.catalogue;
+    let title = if cat.markets.len() > 1 {
+        "Marchés du groupement d'achat :"
+    } else {
+        "Marché du groupement d'achat :"
+    };
+    let mut values: Vec<String> = cat
+        .markets
+        .iter()
+        .map(|m| {
+            let name = match &m.label {
+                Some(l) => format!("{} « {l} »", m.reference),
+                None => m.reference.clone(),
+            };
+            let lots: Vec<String> = m
+                .lots
+                .iter()
+                .map(|l| {
+                    let label = l
+                        .label
+                        .as_ref()
+                        .map(|x| format!(" {x}"))
+                        .unwrap_or_default();
+                    format!("lot {}{label} ({})", l.lot, l.references.join(", "))
+                })
+                .collect();
+            format!(
+                "{name}, jusqu'au {} ; {}.",
+                date(m.ends_on),
+                lots.join(" ; ")
+            )
+        })
+        .collect();
+    let demo = &cat.demo_references;
+    if !demo.is_empty() && values.is_empty() && cat.references_without_market.is_empty() {
+        values.push(
+            "démonstration (le catalogue de démonstration n'est rattaché à aucun marché)."
+                .to_string(),
+        );
+    } else if !demo.is_empty() {
+        values.push(format!(
+            "démonstration pour {} : prix du catalogue de démonstration, sans marché.",
+            demo.join(", ")
+        ));
+    } else if cat.demo && values.is_empty() && cat.references_without_market.is_empty() {
+        values.push("démonstration (catalogue de démonstration).".to_string());
+    }
+    if !cat.references_without_market.is_empty() {
+        values.push(format!(
+            "non renseigné pour {} (version du catalogue sans marché).",
+            cat.references_without_market.join(", ")
+        ));
+    }
+    if values.is_empty() {
+        values.push("non renseigné.".to_string());
+    }
+    let warnings = cat
+        .markets
+        .iter()
+        .filter(|m| m.ends_on < s.valid_until)
+        .map(|m| {
+            format!(
+                "le marché {} prend fin le {}, avant la fin de validité de cette proposition : \
+                 la commande doit être passée avant cette date.",
+                m.reference,
+                date(m.ends_on)
+            )
+        })
+        .collect();
+    (title, values, warnings)
 }
 
 fn next_steps(c: &mut Canvas, s: &ProposalSnapshot) {

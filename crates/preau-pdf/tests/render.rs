@@ -315,3 +315,61 @@ fn the_longest_allowed_texts_stay_inside_the_margins() {
         .collect();
     assert!(outside.is_empty(), "words outside the margins: {outside:?}");
 }
+
+#[test]
+fn the_proposal_names_its_markets_and_every_funding_programme() {
+    use preau_core::proposals::{LotUse, MarketUse};
+    let (dir, mut store) = store();
+    let (_visit, draft) = example(&mut store);
+    let mut snap = store.proposal_snapshot(&draft, today()).expect("snap");
+    // The example visit is priced from the demo catalogue: « démonstration ».
+    let text = plain(
+        &pages(
+            dir.path(),
+            &preau_pdf::render_proposal(&snap).expect("render"),
+        )
+        .join("\n"),
+    );
+    assert!(
+        text.contains("Marché du groupement d'achat : démonstration"),
+        "{text}"
+    );
+    assert!(!text.contains("non renseigné par ce catalogue"));
+    for programme in [
+        "DSIL",
+        "FEDER Hauts-de-France",
+        "Territoires numériques éducatifs",
+    ] {
+        assert!(text.contains(programme), "{programme} missing");
+    }
+    assert!(text.contains("Sur dossier, montant non calculable"));
+    // Lines of the syndicate's catalogue, under a market that ends before the proposal.
+    snap.catalogue.demo = false;
+    snap.catalogue.demo_references = vec!["BEEPACK".into()];
+    snap.catalogue.markets = vec![MarketUse {
+        reference: "SN-2024-07".into(),
+        label: Some("Équipements numériques des écoles".into()),
+        ends_on: snap.valid_until - chrono::Days::new(10),
+        lots: vec![LotUse {
+            lot: "2".into(),
+            label: Some("Postes, tablettes et mobilité".into()),
+            references: vec!["TABL".into(), "CHAR16".into()],
+        }],
+    }];
+    let text = plain(
+        &pages(
+            dir.path(),
+            &preau_pdf::render_proposal(&snap).expect("render"),
+        )
+        .join("\n"),
+    );
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for want in [
+        "Marché du groupement d'achat : • SN-2024-07 « Équipements numériques des écoles »",
+        "lot 2 Postes, tablettes et mobilité (TABL, CHAR16)",
+        "démonstration pour BEEPACK",
+        "Attention : le marché SN-2024-07 prend fin le",
+    ] {
+        assert!(flat.contains(want), "{want:?} missing in {flat}");
+    }
+}

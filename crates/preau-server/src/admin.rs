@@ -50,8 +50,8 @@ pub struct Published {
 /// Checks a reference file with the same parsers the laptops use, then publishes it as a
 /// new version of `kind` (`catalogue`, `funding`, `schools`).
 pub async fn import_reference(storage: &dyn Storage, kind: &str, path: &Path) -> Result<Published> {
-    let content = std::fs::read_to_string(path)?;
-    let entries = check_reference(kind, &content)?;
+    let file = std::fs::read(path)?;
+    let (content, entries) = prepare_reference(kind, &file)?;
     let version = storage.publish_reference(kind, &content).await?;
     tracing::info!(kind, version, entries, "reference data published");
     Ok(Published {
@@ -61,17 +61,82 @@ pub async fn import_reference(storage: &dyn Storage, kind: &str, path: &Path) ->
     })
 }
 
-/// Validates reference content; returns how many entries it holds.
-pub fn check_reference(kind: &str, content: &str) -> Result<usize> {
+/// Validates a reference file; returns what laptops receive and how many entries it holds.
+/// The national school directory (any of its real forms, up to 40 MB) is cut down to the
+/// département's écoles, in UTF-8.
+pub fn prepare_reference(kind: &str, file: &[u8]) -> Result<(String, usize)> {
+    let text = || {
+        std::str::from_utf8(file)
+            .map(str::to_string)
+            .map_err(|_| Error::Reference(format!("the {kind} file is not UTF-8")))
+    };
     let checked = match kind {
-        "catalogue" => preau_core::sync_state::check_catalogue_csv(content),
-        "funding" => preau_core::sync_state::check_funding_json(content),
-        "schools" => preau_core::sync_state::check_schools_csv(content),
+        "schools" => preau_core::sync_state::prepare_schools_csv(file),
+        "catalogue" => {
+            let content = text()?;
+            preau_core::sync_state::check_catalogue_csv(&content).map(|n| (content, n))
+        }
+        "funding" => {
+            let content = text()?;
+            preau_core::sync_state::check_funding_json(&content).map(|n| (content, n))
+        }
         other => {
             return Err(Error::Reference(format!(
                 "unknown reference kind {other:?} (catalogue, funding, schools)"
             )))
         }
     };
-    checked.map_err(|e| Error::Reference(e.to_string()))
+    checked.map_err(|e| match e {
+        // The IT person needs the lines to fix, not a count.
+        preau_core::Error::ImportRejected(rows) => Error::Reference(
+            rows.iter()
+                .take(20)
+                .map(|r| format!("line {}: {}", r.line, r.reason))
+                .chain((rows.len() > 20).then(|| format!("… and {} more", rows.len() - 20)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        // The parsers' own French sentence (line and column), without an English prefix.
+        e @ preau_core::Error::Invalid { .. } => Error::Reference(e.user_message()),
+        e => Error::Reference(e.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures")
+            .join(name);
+        std::fs::read(path).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_directory_is_published_as_the_departements_ecoles_in_utf8() {
+        // The 2026 export re-saved by Excel: Windows-1252 (its characters are all Latin-1).
+        let utf8 = fixture("annuaire-education-2026-somme.csv");
+        let text = String::from_utf8_lossy(&utf8);
+        let latin1: Vec<u8> = text
+            .trim_start_matches('\u{feff}')
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+            .collect();
+        let (content, schools) = prepare_reference("schools", &latin1).expect("published");
+        assert_eq!(schools, 10);
+        assert!(content.contains("École maternelle des Peupliers;Ecole;Public;80620;1;0;;A FERMER"));
+        assert!(!content.contains("Compiègne"), "the Oise is left out");
+        assert_eq!(content.lines().count(), 11, "header + one line per école");
+    }
+
+    #[test]
+    fn a_refused_directory_names_its_lines() {
+        let err = prepare_reference("schools", &fixture("annuaire-education-erreurs.csv"))
+            .expect_err("refused");
+        let text = err.to_string();
+        for line in ["line 3:", "line 4:", "line 6:", "line 7:"] {
+            assert!(text.contains(line), "{text}");
+        }
+    }
 }

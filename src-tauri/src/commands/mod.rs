@@ -5,6 +5,7 @@ pub mod app;
 pub mod catalogue;
 pub mod communes;
 pub mod export;
+pub mod first_start;
 pub mod journal;
 pub mod proposals;
 pub mod schools;

@@ -22,11 +22,17 @@ fn sync_error(e: preau_sync::Error) -> IpcError {
                 preau_sync::Error::Revoked => "revoked",
                 preau_sync::Error::NotEnrolled => "not_enrolled",
                 preau_sync::Error::Network(_) => "offline",
+                preau_sync::Error::Refused {
+                    code: preau_protocol::ErrorCode::InvalidEnrollmentCode,
+                    ..
+                } => "invalid_enrollment_code",
                 _ => "sync_refused",
             };
             let mut error = IpcError::new(code, other.user_message());
-            if code == "invalid_input" {
-                error.field = Some("url");
+            match code {
+                "invalid_input" => error.field = Some("url"),
+                "invalid_enrollment_code" => error.field = Some("code"),
+                _ => {}
             }
             error
         }
@@ -80,13 +86,7 @@ pub async fn sync_enroll(
     let base = preau_sync::check_url(url, false).map_err(sync_error)?;
     let client = Client::new(&base, None, SyncOptions::default()).map_err(sync_error)?;
     let name = host_name();
-    let resp = client.enroll(&code, &name).await.map_err(|e| {
-        let mut error = sync_error(e);
-        if error.code == "sync_refused" && error.message.contains("Code") {
-            error.field = Some("code");
-        }
-        error
-    })?;
+    let resp = client.enroll(&code, &name).await.map_err(sync_error)?;
     state.with_store(|s| {
         s.sync_enroll(
             &base,

@@ -1,6 +1,6 @@
 // The only module that talks to the Rust core. One typed wrapper per Tauri command;
 // argument names are camelCase here, Tauri turns them into the commands' snake_case params.
-import { invoke } from '@tauri-apps/api/core';
+import { invoke, type InvokeArgs } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { getCurrentWindow } from '@tauri-apps/api/window';
 
@@ -38,6 +38,8 @@ import type { ProposalSummary } from './types/ProposalSummary';
 import type { SyncConflict } from './types/SyncConflict';
 import type { SyncPhase } from './types/SyncPhase';
 import type { SyncStatus } from './types/SyncStatus';
+import type { FirstStart } from './types/FirstStart';
+import type { WelcomePath } from './types/WelcomePath';
 
 export type {
   AppStatus,
@@ -59,6 +61,9 @@ export type {
 };
 export type { BackupInfo } from './types/BackupInfo';
 export type { CatalogueItem } from './types/CatalogueItem';
+export type { Availability } from './types/Availability';
+export type { Market } from './types/Market';
+export type { UncomputedProgramme } from './types/UncomputedProgramme';
 export type { Commune } from './types/Commune';
 export type { RoleOption } from './types/RoleOption';
 export type { SchoolKindOption } from './types/SchoolKindOption';
@@ -94,6 +99,8 @@ export type {
 };
 export type { Civility, DocumentSettings, DraftPatch, ProposalStatus, ProposalSummary };
 export type { SyncConflict, SyncPhase, SyncStatus };
+export type { FirstStart, WelcomePath };
+export type { ReceivedReference } from './types/ReceivedReference';
 
 /** The payload of `sync://progress`, sent while a sync runs. */
 export interface SyncProgress {
@@ -183,7 +190,7 @@ export function toApiError(raw: unknown): ApiError {
   });
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (raw) {
@@ -202,12 +209,20 @@ export const api = {
 
   home: () => call<Home>('home'),
 
+  /** Whether this start shows the welcome of a new install, and what it shows. */
+  firstStart: () => call<FirstStart>('first_start'),
+  /** Records the path chosen in the welcome (it resumes there after a restart). */
+  welcomeChoose: (path: WelcomePath) => call<FirstStart>('welcome_choose', { path }),
+  /** Ends the welcome: the next starts open on the home screen. */
+  welcomeDone: () => call<FirstStart>('welcome_done'),
+
   communesSearch: (query: string, limit: number) =>
     call<CommuneHit[]>('communes_search', { query, limit }),
   communeSheet: (insee: string) => call<CommuneSheet>('commune_sheet', { insee }),
 
   schoolSave: (input: SchoolInput) => call<School>('school_save', { input }),
-  schoolsImport: (csv: string) => call<ImportReport>('schools_import', { csv }),
+  /** The directory file's bytes, sent raw (the core detects the encoding). */
+  schoolsImport: (file: ArrayBuffer) => call<ImportReport>('schools_import', file),
 
   /** `scheduledAt`: "YYYY-MM-DDTHH:MM", local time. */
   visitCreate: (communeInsee: string, scheduledAt: string) =>

@@ -153,6 +153,7 @@ describe('issueChecks', () => {
     aids,
     total_aid_cents: 0,
     not_applicable: [],
+    not_computed: [],
     capped: false,
     fctva_base_ttc_cents: 0,
     fctva_rate_ppm: 0,

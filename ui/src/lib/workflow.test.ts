@@ -32,6 +32,15 @@ function item(reference: string, category: string, designation: string): Catalog
     budget_section: 'investissement',
     socle_strand: null,
     price_status: 'estimé',
+    yearly: false,
+    supplier: null,
+    supplier_reference: null,
+    market: null,
+    lot: null,
+    lot_label: null,
+    valid_from: null,
+    valid_until: null,
+    availability: 'offered',
   };
 }
 
@@ -134,6 +143,7 @@ function plan(aids: AidLine[], fctvaStatus: RuleStatus, fctva: number): FundingP
     aids,
     total_aid_cents: aids.reduce((s, a) => s + a.amount_cents, 0),
     not_applicable: [],
+    not_computed: [],
     capped: false,
     fctva_base_ttc_cents: 120000,
     fctva_rate_ppm: 164040,

@@ -96,7 +96,7 @@ fn checked(s: &DocumentSettings) -> Result<DocumentSettings> {
 }
 
 impl Store {
-    fn setting(&self, key: &str) -> Result<Option<String>> {
+    pub(crate) fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn
             .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
@@ -105,13 +105,23 @@ impl Store {
             .optional()?)
     }
 
-    fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+    pub(crate) fn set_setting(&self, key: &str, value: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [key, value],
         )?;
         Ok(())
+    }
+
+    /// Whether a letterhead was ever saved on this laptop (else the demo one is printed).
+    pub(crate) fn letterhead_saved(&self) -> Result<bool> {
+        Ok(self.setting(KEY_DOCUMENTS)?.is_some())
+    }
+
+    /// Whether the letterhead logo is still the demo one shipped with Préau.
+    pub(crate) fn logo_is_demo(&self) -> Result<bool> {
+        Ok(self.setting(KEY_LOGO)?.is_none())
     }
 
     pub fn document_settings(&self) -> Result<DocumentSettings> {

@@ -53,6 +53,20 @@ fn school_project(
     }
 }
 
+/// The scenarios a proposal shows: those chosen, or every scenario that has lines.
+fn proposed<'a>(
+    wf: &'a Workflow,
+    chosen: &'a [String],
+) -> impl Iterator<Item = &'a crate::workflow::ScenarioView> + 'a {
+    wf.scenarios.iter().filter(move |s| {
+        if chosen.is_empty() {
+            !s.lines.is_empty()
+        } else {
+            chosen.contains(&s.scenario.id)
+        }
+    })
+}
+
 fn scenarios(wf: &Workflow, chosen: &[String]) -> Vec<ScenarioSnapshot> {
     let objective_label = |id: &str| -> Option<String> {
         wf.pedagogy
@@ -67,15 +81,7 @@ fn scenarios(wf: &Workflow, chosen: &[String]) -> Vec<ScenarioSnapshot> {
             .find(|c| c.id == id)
             .map(|c| c.name.clone())
     };
-    wf.scenarios
-        .iter()
-        .filter(|s| {
-            if chosen.is_empty() {
-                !s.lines.is_empty()
-            } else {
-                chosen.contains(&s.scenario.id)
-            }
-        })
+    proposed(wf, chosen)
         .map(|s| {
             let schools = wf
                 .schools
@@ -125,6 +131,74 @@ fn scenarios(wf: &Workflow, chosen: &[String]) -> Vec<ScenarioSnapshot> {
 }
 
 impl Store {
+    /// The catalogue facts of a proposal: the catalogue in use, and the markets and lots
+    /// of the proposed lines, each looked up in the catalogue version it was priced from.
+    fn catalogue_facts(&self, wf: &Workflow, chosen: &[String]) -> Result<CatalogueFacts> {
+        let catalogue = self.reference_version("catalogue")?;
+        let mut facts = CatalogueFacts {
+            demo: crate::reference::is_demo_catalogue(&catalogue.version),
+            version: catalogue.version,
+            label: catalogue.label,
+            source: catalogue.source,
+            indicative: catalogue.indicative,
+            markets: Vec::new(),
+            demo_references: Vec::new(),
+            references_without_market: Vec::new(),
+        };
+        for view in proposed(wf, chosen).flat_map(|s| &s.lines) {
+            let line = &view.line;
+            if crate::reference::is_demo_catalogue(&line.catalogue_version) {
+                if !facts.demo_references.contains(&line.reference) {
+                    facts.demo_references.push(line.reference.clone());
+                }
+                continue;
+            }
+            let item = self.catalogue_item_in(&line.catalogue_version, &line.reference)?;
+            let Some((market, lot)) = item.and_then(|i| Some((i.market?, (i.lot?, i.lot_label))))
+            else {
+                if !facts.references_without_market.contains(&line.reference) {
+                    facts.references_without_market.push(line.reference.clone());
+                }
+                continue;
+            };
+            let m = match facts
+                .markets
+                .iter_mut()
+                .position(|m| m.reference == market.reference)
+            {
+                Some(i) => &mut facts.markets[i],
+                None => {
+                    facts.markets.push(MarketUse {
+                        reference: market.reference,
+                        label: market.label,
+                        ends_on: market.ends_on,
+                        lots: Vec::new(),
+                    });
+                    let last = facts.markets.len() - 1;
+                    &mut facts.markets[last]
+                }
+            };
+            let (lot, lot_label) = lot;
+            match m.lots.iter_mut().find(|l| l.lot == lot) {
+                Some(l) => {
+                    if !l.references.contains(&line.reference) {
+                        l.references.push(line.reference.clone());
+                    }
+                }
+                None => m.lots.push(LotUse {
+                    lot,
+                    label: lot_label,
+                    references: vec![line.reference.clone()],
+                }),
+            }
+        }
+        facts.markets.sort_by(|a, b| a.reference.cmp(&b.reference));
+        for m in &mut facts.markets {
+            m.lots.sort_by_key(|l| natural(&l.lot));
+        }
+        Ok(facts)
+    }
+
     /// The snapshot of a proposal from the visit as it is now, dated `today`. Drafts are
     /// marked as such; `proposal_issue` sets the number and clears the mark.
     pub(super) fn build_snapshot(
@@ -135,7 +209,6 @@ impl Store {
         let wf = self.workflow(&p.visit_id)?;
         let commune = self.commune(&wf.visit.commune_insee)?;
         let settings = self.document_settings()?;
-        let catalogue = self.reference_version("catalogue")?;
         let options = crate::workflow::options();
         let mayor = wf
             .visit
@@ -207,14 +280,7 @@ impl Store {
                 })
                 .collect(),
             scenarios: scenarios(&wf, &p.scenario_ids),
-            catalogue: CatalogueFacts {
-                version: catalogue.version.clone(),
-                label: catalogue.label.clone(),
-                source: catalogue.source.clone(),
-                indicative: catalogue.indicative,
-                market: None,
-                market_end: None,
-            },
+            catalogue: self.catalogue_facts(&wf, &p.scenario_ids)?,
             funding_version: wf.funding.version.clone(),
             adviser: Signatory {
                 name: settings.adviser_name.clone(),
@@ -224,4 +290,10 @@ impl Store {
             },
         })
     }
+}
+
+/// Lots "2" before "10": numbers by value, then the rest as text.
+fn natural(lot: &str) -> (u64, String) {
+    let digits: String = lot.chars().take_while(char::is_ascii_digit).collect();
+    (digits.parse().unwrap_or(u64::MAX), lot.to_string())
 }

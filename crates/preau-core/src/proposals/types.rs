@@ -261,9 +261,36 @@ pub struct CatalogueFacts {
     pub source: String,
     /// Demo catalogue: "prix indicatifs".
     pub indicative: bool,
-    /// The group-purchase market the prices come from, when the catalogue says.
-    pub market: Option<String>,
-    pub market_end: Option<NaiveDate>,
+    /// The catalogue in use is the shipped demo one (no market: « démonstration »).
+    #[serde(default)]
+    pub demo: bool,
+    /// The group-purchase markets the proposed lines were priced under, with their lots.
+    #[serde(default)]
+    pub markets: Vec<MarketUse>,
+    /// References of the proposed lines priced from the demo catalogue (no market).
+    #[serde(default)]
+    pub demo_references: Vec<String>,
+    /// References of the proposed lines whose catalogue version is not on this laptop, or
+    /// says no market.
+    #[serde(default)]
+    pub references_without_market: Vec<String>,
+}
+
+/// A market the proposal's lines come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketUse {
+    pub reference: String,
+    pub label: Option<String>,
+    pub ends_on: NaiveDate,
+    pub lots: Vec<LotUse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotUse {
+    pub lot: String,
+    pub label: Option<String>,
+    /// Catalogue references of the proposed lines in this lot.
+    pub references: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

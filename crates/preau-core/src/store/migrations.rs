@@ -16,6 +16,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/004_sync.sql"),
     include_str!("../../migrations/005_sync_proposals.sql"),
     include_str!("../../migrations/006_sync_log_any_write.sql"),
+    include_str!("../../migrations/007_school_status.sql"),
+    include_str!("../../migrations/008_catalogue_market.sql"),
 ];
 
 /// The schema version this build writes.

@@ -6,7 +6,7 @@ use rusqlite::{params, OptionalExtension, Row};
 use super::project::enum_key;
 use super::types::*;
 use crate::error::{Error, Result};
-use crate::model::{BudgetSection, Catalogue, CatalogueItem};
+use crate::model::{Availability, BudgetSection, Catalogue, CatalogueItem};
 use crate::store::Store;
 use crate::validate;
 
@@ -94,6 +94,46 @@ pub(super) fn view(line: EquipmentLine, catalogue: &Catalogue) -> LineView {
         price_notice,
         current_price_cents,
         line,
+    }
+}
+
+/// A new line, or a line re-priced, takes an item only within its validity (and its
+/// market's); lines already chosen keep their price whatever the dates say.
+fn require_offered(item: &CatalogueItem) -> Result<()> {
+    let date = crate::format::date;
+    match item.availability {
+        Availability::Offered => Ok(()),
+        Availability::NotYet => Err(Error::invalid(
+            "reference",
+            match item.valid_from {
+                Some(from) => format!(
+                    "L'article « {} » n'est pas encore valable au catalogue : son prix s'applique à partir du {}.",
+                    item.reference,
+                    date(from)
+                ),
+                None => format!("L'article « {} » n'est pas encore valable au catalogue.", item.reference),
+            },
+        )),
+        Availability::Expired => {
+            let end = [item.valid_until, item.market.as_ref().map(|m| m.ends_on)]
+                .into_iter()
+                .flatten()
+                .min();
+            Err(Error::invalid(
+                "reference",
+                match end {
+                    Some(end) => format!(
+                        "L'article « {} » n'est plus valable au catalogue depuis le {} : choisissez un article en vigueur.",
+                        item.reference,
+                        date(end)
+                    ),
+                    None => format!(
+                        "L'article « {} » n'est plus valable au catalogue : choisissez un article en vigueur.",
+                        item.reference
+                    ),
+                },
+            ))
+        }
     }
 }
 
@@ -233,6 +273,7 @@ impl Store {
                             ),
                         )
                     })?;
+                require_offered(item)?;
                 let mut line = EquipmentLine {
                     id: id.clone(),
                     scenario_id: input.scenario_id.clone(),
@@ -339,6 +380,7 @@ impl Store {
                     "Cet article n'est plus au catalogue : choisissez-en un autre.",
                 )
             })?;
+        require_offered(item)?;
         apply_item(&mut line, item, &catalogue.version.version);
         self.write_line(visit_id, &line)?;
         Ok(view(line, &catalogue))

@@ -1,6 +1,7 @@
 //! preau-core against real SQLite files in temporary directories.
 
 mod change_log;
+mod directory_prop;
 mod durability;
 mod import;
 mod proposals;

@@ -14,7 +14,7 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 fn example(store: &mut Store) -> String {
     store
-        .schools_import(&read_fixture("annuaire-education-somme.csv"))
+        .schools_import(read_fixture("annuaire-education-2024-somme.csv"))
         .expect("schools");
     let doc = VisitExport::parse(&read_fixture("visit-peronne-2-ecoles.json")).expect("fixture");
     store.visit_import(&doc).expect("import")

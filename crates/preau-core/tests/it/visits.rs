@@ -17,7 +17,7 @@ fn participant(name: &str, role: Role) -> Participant {
 fn a_visit_is_planned_edited_and_listed() {
     let (_dir, mut store) = new_store();
     store
-        .schools_import(&crate::read_fixture("annuaire-education-somme.csv"))
+        .schools_import(crate::read_fixture("annuaire-education-2024-somme.csv"))
         .expect("schools");
     let visit = store
         .visit_create("80620", "2026-12-03T18:00")

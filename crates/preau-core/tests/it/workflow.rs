@@ -15,7 +15,7 @@ pub const FIXTURE: &str = "visit-peronne-2-ecoles.json";
 /// same calls as the app.
 fn build_example(store: &mut Store) -> String {
     store
-        .schools_import(&read_fixture("annuaire-education-somme.csv"))
+        .schools_import(read_fixture("annuaire-education-2024-somme.csv"))
         .expect("schools");
     let schools = store.schools_of("80620").expect("schools");
     let (elem, mat) = (&schools[0], &schools[1]);
@@ -374,7 +374,7 @@ fn socle_suggestions_follow_the_facts() {
 fn a_visit_from_a_laptop_that_imported_the_same_directory_maps_schools_by_uai() {
     let (_dir, mut store) = new_store();
     store
-        .schools_import(&read_fixture("annuaire-education-somme.csv"))
+        .schools_import(read_fixture("annuaire-education-2024-somme.csv"))
         .expect("schools");
     let doc = VisitExport::parse(&read_fixture(FIXTURE)).expect("fixture");
     let id = store

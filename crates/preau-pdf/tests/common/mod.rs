@@ -26,7 +26,7 @@ pub fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = Store::open_in(dir.path()).expect("store");
     store
-        .schools_import(&read("annuaire-education-somme.csv"))
+        .schools_import(read("annuaire-education-2024-somme.csv"))
         .expect("schools");
     (dir, store)
 }

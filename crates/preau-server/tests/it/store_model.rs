@@ -723,8 +723,10 @@ fn templates() -> &'static Templates {
         drop(Store::open_in(&bare).expect("bare store"));
         let with_schools = dir.path().join("schools");
         let mut store = Store::open_in(&with_schools).expect("template store");
-        let csv = std::fs::read_to_string(repo_file("tests/fixtures/annuaire-education-somme.csv"))
-            .expect("directory fixture");
+        let csv = std::fs::read_to_string(repo_file(
+            "tests/fixtures/annuaire-education-2024-somme.csv",
+        ))
+        .expect("directory fixture");
         store.schools_import(&csv).expect("directory import");
         let directory: Vec<School> = Model::read(&store)
             .expect("read template")
@@ -1775,7 +1777,7 @@ fn apply(lap: &mut Lap, op: &Op) -> Result<Outcome, TestCaseError> {
             let name = if *bad {
                 "tests/fixtures/annuaire-education-erreurs.csv"
             } else {
-                "tests/fixtures/annuaire-education-somme.csv"
+                "tests/fixtures/annuaire-education-2024-somme.csv"
             };
             let csv = std::fs::read_to_string(repo_file(name)).expect("fixture");
             let (r, _) = done(lap.store().schools_import(&csv));

@@ -225,7 +225,7 @@ pub fn reference_data_comes_down(backend: &Backend) {
     let server = TestServer::start(&backend.url("reference"));
     let dir = tempfile::tempdir().expect("dir");
     let schools = dir.path().join("schools.csv");
-    std::fs::write(&schools, fixture("annuaire-education-somme.csv")).expect("write");
+    std::fs::write(&schools, fixture("annuaire-education-2024-somme.csv")).expect("write");
     let storage = std::sync::Arc::clone(&server.storage);
     let published = server.block_on(async move {
         preau_server::admin::import_reference(storage.as_ref(), "schools", &schools).await
@@ -233,13 +233,35 @@ pub fn reference_data_comes_down(backend: &Backend) {
     let published = published.expect("publish schools");
     assert_eq!(published.version, 1);
     assert!(published.entries > 0);
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/reference/catalogue-syndicat-exemple.csv"),
+    )
+    .expect("example catalogue");
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "not,a,catalogue\n1,2,3\n").expect("write");
-    let storage = std::sync::Arc::clone(&server.storage);
-    let refused = server.block_on(async move {
-        preau_server::admin::import_reference(storage.as_ref(), "catalogue", &bad).await
-    });
-    assert!(refused.is_err(), "a bad catalogue is not published");
+    // The example with a VAT rate that does not exist on its third article (line 4).
+    let bad_vat = dir.path().join("bad-vat.csv");
+    let mut lines: Vec<String> = example.lines().map(str::to_string).collect();
+    lines[3] = lines[3].replacen(";20;ponctuel;", ";19,6;ponctuel;", 1);
+    std::fs::write(&bad_vat, lines.join("\n")).expect("write");
+    for (path, want) in [
+        (
+            bad,
+            "Catalogue, ligne 1, colonne « not » : colonne inconnue",
+        ),
+        (
+            bad_vat,
+            "Catalogue, ligne 4, colonne « tva » : taux de TVA « 19,6 » inconnu",
+        ),
+    ] {
+        let storage = std::sync::Arc::clone(&server.storage);
+        let refused = server.block_on(async move {
+            preau_server::admin::import_reference(storage.as_ref(), "catalogue", &path).await
+        });
+        let err = refused.expect_err("a bad catalogue is not published");
+        assert!(err.to_string().contains(want), "{err}");
+    }
     let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
     let report = a.sync();
     assert_eq!(report.reference_updated, vec!["schools".to_string()]);
@@ -250,27 +272,12 @@ pub fn reference_data_comes_down(backend: &Backend) {
         "a version is fetched once"
     );
 
-    // The syndicate publishes a catalogue (ENI65 at a firm 2 100 € HT) and funding rules:
-    // the laptop prices new lines with them; lines already chosen keep their price.
+    // The syndicate publishes its catalogue (the README's example: two markets, ENI65 at
+    // 1 890 € HT under market SN-2024-07, lot 1) and funding rules: the laptop prices new
+    // lines with them; lines already chosen keep their price.
     let visit = example_visit(&mut a);
-    let shipped = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/reference/catalogue_equipement_ecole.csv"),
-    )
-    .expect("catalogue");
-    let catalogue: String = shipped
-        .lines()
-        .map(|l| {
-            if l.starts_with("ENI65,") {
-                l.replacen(",1600,2800,", ",2100,2100,", 1)
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
     let cat_path = dir.path().join("catalogue.csv");
-    std::fs::write(&cat_path, catalogue).expect("write");
+    std::fs::write(&cat_path, &example).expect("write");
     let funding_path = dir.path().join("funding.json");
     std::fs::write(
         &funding_path,
@@ -309,7 +316,30 @@ pub fn reference_data_comes_down(backend: &Backend) {
         .iter()
         .find(|i| i.reference == "ENI65")
         .expect("ENI65");
-    assert_eq!(eni.unit_price_cents, 210_000);
+    assert_eq!(eni.unit_price_cents, 189_000);
+    let market = eni.market.as_ref().expect("market");
+    assert_eq!(
+        (market.reference.as_str(), market.ends_on.to_string()),
+        ("SN-2024-07", "2027-08-31".to_string())
+    );
+    assert_eq!(eni.lot.as_deref(), Some("1"));
+    assert_eq!(eni.supplier_reference.as_deref(), Some("EDN-IFP65-4K"));
+    assert_eq!(
+        (
+            eni.valid_from.map(|d| d.to_string()),
+            eni.valid_until.map(|d| d.to_string())
+        ),
+        (Some("2026-09-01".into()), Some("2027-08-31".into()))
+    );
+    assert!(!cat.demo);
+    assert_eq!(cat.markets.len(), 2, "{:?}", cat.markets);
+    // The old tablet's price ended on 31/08/2026: shown, never offered for a new line.
+    let old = cat
+        .items
+        .iter()
+        .find(|i| i.reference == "TABL-G9")
+        .expect("TABL-G9");
+    assert_eq!(old.availability, preau_core::model::Availability::Expired);
     assert!(a
         .store
         .funding_rules()
@@ -326,6 +356,48 @@ pub fn reference_data_comes_down(backend: &Backend) {
     assert_eq!(
         before.scenarios[0].plan.total_ht_cents, after.scenarios[0].plan.total_ht_cents,
         "lines chosen before keep their price"
+    );
+    // A line of the syndicate's catalogue: the proposal names its market and lot; an
+    // article past its validity is refused for a new line.
+    let wf = a.store.workflow(&visit).expect("workflow");
+    let input = |reference: &str| preau_core::workflow::LineInput {
+        id: uuid::Uuid::now_v7().to_string(),
+        scenario_id: wf.scenarios[0].scenario.id.clone(),
+        school_id: wf.schools[0].id.clone(),
+        class_id: None,
+        reference: reference.to_string(),
+        quantity: "2".to_string(),
+        objective_ids: Vec::new(),
+    };
+    a.store.line_save(&visit, &input("ENI65")).expect("line");
+    let refused = a
+        .store
+        .line_save(&visit, &input("TABL-G9"))
+        .expect_err("expired");
+    assert!(
+        refused
+            .user_message()
+            .contains("n'est plus valable au catalogue depuis le 31 août 2026"),
+        "{}",
+        refused.user_message()
+    );
+    let today = chrono::Local::now().date_naive();
+    let draft = a.store.proposal_draft(&visit, today).expect("draft");
+    let snap = a
+        .store
+        .proposal_snapshot(&draft.id, today)
+        .expect("snapshot");
+    assert_eq!(snap.catalogue.markets.len(), 1, "{:?}", snap.catalogue);
+    let m = &snap.catalogue.markets[0];
+    assert_eq!(m.reference, "SN-2024-07");
+    assert_eq!(m.lots.len(), 1);
+    assert_eq!(
+        (m.lots[0].lot.as_str(), m.lots[0].references.clone()),
+        ("1", vec!["ENI65".to_string()])
+    );
+    assert!(
+        snap.catalogue.demo_references.contains(&"TABL".to_string()),
+        "the example visit's other lines are from the demo catalogue"
     );
     // Reopening the store (a new build with other demo data) keeps the server's data.
     let path = a.store.path().to_path_buf();

@@ -7,4 +7,8 @@ export type ImportReport = { added: number, updated: number,
 /**
  * Rows outside the département or that are not schools.
  */
-skipped: number, };
+skipped: number, 
+/**
+ * Lines repeating the UAI of a multi-site establishment, counted once.
+ */
+merged: number, };

@@ -18,4 +18,9 @@ strands: Array<string> | null, ceiling_per_class_cents: number | null, ceiling_p
 /**
  * Below this eligible expense the programme does not apply.
  */
-min_expense_cents: number | null, max_population: number | null, note: string | null, };
+min_expense_cents: number | null, max_population: number | null, note: string | null, 
+/**
+ * The programme's id in `data/reference/financements_reference.json` (the research
+ * file the rules are normalised from).
+ */
+source: string | null, };
