@@ -14,18 +14,27 @@ inner() {
   for test in "${tests[@]}"; do
     local data port driver_log
     data=$(mktemp -d)
-    read -r port native < <(python3 -c 'import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])')
     driver_log=$(mktemp)
     # « Enregistrer sous… » writes here instead of opening the native dialog.
     local save_dir=$data/enregistres
-    PREAU_DATA_DIR=$data PREAU_SAVE_DIR=$save_dir tauri-driver --port "$port" --native-port "$native" >"$driver_log" 2>&1 &
-    local driver=$!
-    for _ in $(seq 50); do
-      (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
-      sleep 0.1
+    # Free ports are picked, then bound by tauri-driver: another process may take one in
+    # between (« can not listen to address »). Start again on new ports, a few times.
+    local driver="" attempt
+    for attempt in 1 2 3 4 5; do
+      read -r port native < <(python3 -c 'import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
+      PREAU_DATA_DIR=$data PREAU_SAVE_DIR=$save_dir tauri-driver --port "$port" --native-port "$native" >"$driver_log" 2>&1 &
+      driver=$!
+      for _ in $(seq 300); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+        kill -0 "$driver" 2>/dev/null || break
+        sleep 0.1
+      done
+      if kill -0 "$driver" 2>/dev/null; then break; fi
+      echo "(tauri-driver did not start on port $port, attempt $attempt: $(tail -1 "$driver_log"))"
+      wait "$driver" 2>/dev/null || true
     done
     echo "--- $(basename "$test")"
     PREAU_APP=$APP PREAU_CLI=$(dirname "$APP")/preau-cli PREAU_SERVER=$(dirname "$APP")/preau-server PREAU_DATA_DIR=$data PREAU_SAVE_DIR=$save_dir TAURI_DRIVER_URL="http://127.0.0.1:$port" \
