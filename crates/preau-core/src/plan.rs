@@ -128,22 +128,27 @@ impl FundingRules {
         };
         rate("FCTVA", self.fctva_rate_ppm)?;
         rate("Part minimale de la commune", self.min_own_share_ppm)?;
-        let mut seen = Vec::new();
-        for p in &self.programmes {
-            let name = if p.name.trim().is_empty() {
-                p.id.as_str()
-            } else {
-                p.name.as_str()
-            };
-            if p.id.trim().is_empty() || p.name.trim().is_empty() {
+        // Every programme, computed or not, has an id of its own and a name.
+        fn identity<'a>(
+            seen: &mut Vec<&'a str>,
+            id: &'a str,
+            name: &'a str,
+        ) -> Result<&'a str, String> {
+            let shown = if name.trim().is_empty() { id } else { name };
+            if id.trim().is_empty() || name.trim().is_empty() {
                 return Err(format!(
-                    "Programme « {name} » : identifiant et nom obligatoires."
+                    "Programme « {shown} » : identifiant et nom obligatoires."
                 ));
             }
-            if seen.contains(&p.id.as_str()) {
-                return Err(format!("Programme « {name} » : identifiant en double."));
+            if seen.contains(&id) {
+                return Err(format!("Programme « {shown} » : identifiant en double."));
             }
-            seen.push(p.id.as_str());
+            seen.push(id);
+            Ok(shown)
+        }
+        let mut seen = Vec::new();
+        for p in &self.programmes {
+            let name = identity(&mut seen, &p.id, &p.name)?;
             rate(name, p.rate_ppm)?;
             let ceilings = [
                 p.ceiling_per_class_cents,
@@ -163,20 +168,7 @@ impl FundingRules {
             }
         }
         for p in &self.not_computed {
-            let name = if p.name.trim().is_empty() {
-                p.id.as_str()
-            } else {
-                p.name.as_str()
-            };
-            if p.id.trim().is_empty() || p.name.trim().is_empty() {
-                return Err(format!(
-                    "Programme « {name} » : identifiant et nom obligatoires."
-                ));
-            }
-            if seen.contains(&p.id.as_str()) {
-                return Err(format!("Programme « {name} » : identifiant en double."));
-            }
-            seen.push(p.id.as_str());
+            let name = identity(&mut seen, &p.id, &p.name)?;
             if p.reason.trim().is_empty() {
                 return Err(format!(
                     "Programme « {name} » : non chiffré sans raison donnée."
