@@ -19,8 +19,9 @@ as_root() {
 # Build and run dependencies of a Tauri 2 app on Debian 12 (WebKitGTK 4.1).
 APT_BUILD=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   librsvg2-dev pkg-config dbus xvfb xauth)
-# End-to-end tests in the real window, and PDF checks for later issues.
-APT_TEST=(webkit2gtk-driver poppler-utils qpdf postgresql)
+# End-to-end tests in the real window, and PDF checks for later issues; the package test
+# (tests/package/run.sh) checks the desktop entry with desktop-file-validate.
+APT_TEST=(webkit2gtk-driver poppler-utils qpdf postgresql desktop-file-utils)
 
 apt_install() {
   local missing=()

@@ -52,6 +52,7 @@ if [[ " ${failures[*]} " == *"construction"* ]]; then
 else
   step "bout en bout dans la vraie fenêtre" tests/e2e/run.sh "$CARGO_TARGET_DIR/debug/preau"
 fi
+step "paquets Debian : construction, installation, démarrage, retrait" tests/package/run.sh
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then

@@ -1,18 +1,33 @@
 //! `preau-server`: the syndicate's central server and its admin subcommands.
+//!
+//! Settings come from the command line, else from the configuration file (TOML, keys
+//! `bind`, `data_dir`, `database_url`: `--config FILE`, by default
+//! `/etc/preau-server/preau-server.toml` when it exists, which the Debian package
+//! installs), else from the built-in defaults. `serve` and the admin commands read the
+//! same file, so they work on the same database.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use uuid::Uuid;
 
+/// Read when `--config` is not given and the file exists.
+const DEFAULT_CONFIG: &str = "/etc/preau-server/preau-server.toml";
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
 #[derive(Parser)]
 #[command(name = "preau-server", version, about = "Serveur central de Préau")]
 struct Cli {
-    /// Data directory of the embedded SQLite database (default: current directory).
-    #[arg(long, global = true, default_value = ".")]
-    data_dir: PathBuf,
+    /// Configuration file (TOML: bind, data_dir, database_url); default:
+    /// /etc/preau-server/preau-server.toml when it exists. Options given here win.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Data directory of the embedded SQLite database (default: data_dir of the
+    /// configuration file, else the current directory).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
     /// `postgres://…` for PostgreSQL (or `sqlite://FILE`); default: SQLite in --data-dir.
     #[arg(long, global = true)]
     database_url: Option<String>,
@@ -20,12 +35,105 @@ struct Cli {
     command: Command,
 }
 
+/// The configuration file. Every key is optional; unknown keys are refused (a typo
+/// must not silently fall back to a default).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    bind: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+}
+
+/// Reads `--config`, or the default file when it exists (a missing `--config` file is
+/// an error; a missing default file is no configuration).
+fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
+    let (path, required) = match explicit {
+        Some(p) => (p, true),
+        None => (Path::new(DEFAULT_CONFIG), false),
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Config::default())
+        }
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("lecture de la configuration {}", path.display()))
+        }
+    };
+    parse_config(&text).with_context(|| format!("configuration {}", path.display()))
+}
+
+fn parse_config(text: &str) -> anyhow::Result<Config> {
+    toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.message()))
+}
+
+/// What the server runs with: each setting from the command line, else the file, else
+/// the default.
+#[derive(Debug, PartialEq)]
+struct Settings {
+    data_dir: PathBuf,
+    database_url: Option<String>,
+}
+
+fn settings(cli_data_dir: Option<PathBuf>, cli_url: Option<String>, file: &Config) -> Settings {
+    Settings {
+        data_dir: cli_data_dir
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(".")),
+        database_url: cli_url.or_else(|| file.database_url.clone()),
+    }
+}
+
+/// Run as root on an SQLite database whose directory belongs to another user (the
+/// service's), a command would leave files there that the service cannot write: refused,
+/// with the command to use instead.
+fn refuse_root_on_foreign_data(settings: &Settings) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = match settings.database_url.as_deref() {
+        None => settings.data_dir.clone(),
+        Some(url) if url.starts_with("sqlite://") => {
+            let file = Path::new(url.trim_start_matches("sqlite://"));
+            match file.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            }
+        }
+        Some(_) => return Ok(()),
+    };
+    // The owner of /proc/self is this process's effective user.
+    let (Ok(me), Ok(data)) = (std::fs::metadata("/proc/self"), std::fs::metadata(&dir)) else {
+        return Ok(());
+    };
+    if me.uid() != 0 || data.uid() == 0 {
+        return Ok(());
+    }
+    let owner = user_name(data.uid()).unwrap_or_else(|| data.uid().to_string());
+    anyhow::bail!(
+        "les données ({}) appartiennent à l'utilisateur {owner} : lancez la commande en son nom \
+         (sudo -u {owner} preau-server …) pour ne pas y laisser de fichiers de root",
+        dir.display()
+    )
+}
+
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        (f.nth(1)? == uid.to_string()).then(|| name.to_string())
+    })
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API.
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        bind: SocketAddr,
+        /// Address to listen on (default: bind of the configuration file, else
+        /// 127.0.0.1:8080).
+        #[arg(long)]
+        bind: Option<SocketAddr>,
     },
     /// Create a one-time enrollment code for an adviser's laptop.
     Enroll {
@@ -84,19 +192,33 @@ fn run() -> anyhow::Result<()> {
 }
 
 async fn async_main(cli: Cli) -> anyhow::Result<()> {
-    let storage = preau_server::storage::open(cli.database_url.as_deref(), &cli.data_dir)
+    let file = load_config(cli.config.as_deref())?;
+    let settings = settings(cli.data_dir, cli.database_url, &file);
+    refuse_root_on_foreign_data(&settings)?;
+    let storage = preau_server::storage::open(settings.database_url.as_deref(), &settings.data_dir)
         .await
         .context("ouverture de la base de données")?;
     match cli.command {
         Command::Serve { bind } => {
+            let bind = match bind.or(file.bind) {
+                Some(bind) => bind,
+                None => DEFAULT_BIND.parse()?,
+            };
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
                 .with_context(|| format!("écoute sur {bind}"))?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, "serving");
             println!("preau-server écoute sur http://{addr}");
-            let shutdown = async {
-                let _ = tokio::signal::ctrl_c().await;
+            // Ctrl-C, or SIGTERM from systemd: stop accepting, finish what is in flight.
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .context("attente de SIGTERM")?;
+            let shutdown = async move {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
                 tracing::info!("shutting down");
             };
             preau_server::serve(listener, storage, shutdown).await?;
@@ -154,4 +276,50 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_file_keys_and_command_line_precedence() {
+        let file = parse_config(
+            "# commentaire\nbind = \"0.0.0.0:8443\"\ndata_dir = \"/var/lib/preau-server\"\n",
+        )
+        .expect("valid config");
+        assert_eq!(file.bind, Some("0.0.0.0:8443".parse().expect("addr")));
+        assert_eq!(
+            settings(None, None, &file),
+            Settings {
+                data_dir: "/var/lib/preau-server".into(),
+                database_url: None
+            }
+        );
+        let cli = settings(Some("/tmp/x".into()), Some("postgres://h/db".into()), &file);
+        assert_eq!(cli.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(cli.database_url.as_deref(), Some("postgres://h/db"));
+        let none = settings(None, None, &Config::default());
+        assert_eq!(none.data_dir, PathBuf::from("."));
+    }
+
+    #[test]
+    fn bad_config_is_refused_with_its_reason() {
+        let typo = parse_config("data-dir = \"/srv\"\n").expect_err("unknown key");
+        assert!(typo.to_string().contains("data-dir"), "{typo}");
+        let addr = parse_config("bind = \"localhost\"\n").expect_err("bad address");
+        assert!(!addr.to_string().is_empty());
+    }
+
+    #[test]
+    fn explicit_config_must_exist_the_default_need_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("absent.toml");
+        let err = load_config(Some(&missing)).expect_err("missing --config");
+        assert!(format!("{err:#}").contains("absent.toml"), "{err:#}");
+        let file = dir.path().join("preau-server.toml");
+        std::fs::write(&file, "database_url = \"sqlite:///srv/p.db\"\n").expect("write");
+        let c = load_config(Some(&file)).expect("config");
+        assert_eq!(c.database_url.as_deref(), Some("sqlite:///srv/p.db"));
+    }
 }
