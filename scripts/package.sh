@@ -10,6 +10,10 @@
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 
+# Stdout carries the two paths only: everything the tools print (npm, cargo, the bundler)
+# goes to stderr, the paths to the saved stdout (fd 3).
+exec 3>&1 1>&2
+
 apt_install "${APT_BUILD[@]}"
 need_toolchains
 ui_deps
@@ -103,5 +107,5 @@ build_deb "$tree" "$server_deb"
 for deb in "$app_deb" "$server_deb"; do
   say "$(basename "$deb") : $(du -h "$deb" | cut -f1)"
 done
-echo "$app_deb"
-echo "$server_deb"
+echo "$app_deb" >&3
+echo "$server_deb" >&3
