@@ -139,7 +139,8 @@ fn rejected_at(line: u64, reason: String) -> Error {
 
 /// Column positions of one file.
 struct Columns {
-    at: HashMap<u8, usize>,
+    /// By `Column as usize`.
+    at: [Option<usize>; Column::ALL.len()],
 }
 
 impl Columns {
@@ -149,15 +150,15 @@ impl Columns {
             // The first of two same-named columns wins.
             keys.entry(header_key(h)).or_insert(i);
         }
-        let mut at = HashMap::new();
+        let mut at = [None; Column::ALL.len()];
         for column in Column::ALL {
             if let Some(&i) = column.names().iter().find_map(|n| keys.get(*n)) {
-                at.insert(column as u8, i);
+                at[column as usize] = Some(i);
             }
         }
         let missing: Vec<&str> = Column::REQUIRED
             .into_iter()
-            .filter(|c| !at.contains_key(&(*c as u8)))
+            .filter(|c| at[*c as usize].is_none())
             .map(Column::label)
             .collect();
         if !missing.is_empty() {
@@ -173,13 +174,12 @@ impl Columns {
     }
 
     fn has(&self, column: Column) -> bool {
-        self.at.contains_key(&(column as u8))
+        self.at[column as usize].is_some()
     }
 
     fn get<'r>(&self, rec: &'r csv::StringRecord, column: Column) -> &'r str {
-        self.at
-            .get(&(column as u8))
-            .and_then(|&i| rec.get(i))
+        self.at[column as usize]
+            .and_then(|i| rec.get(i))
             .map_or("", str::trim)
     }
 }
