@@ -48,9 +48,7 @@ pub fn run() {
             tracing::info!(data_dir = %dir.display(), "starting Préau");
             app.manage(state::AppState::open(&dir));
             app.manage(journal::Journal::open(&dir));
-            let worker = sync_worker::SyncWorker::new(&dir);
-            worker.start(app.handle().clone());
-            app.manage(worker);
+            app.manage(sync_worker::start(app.handle(), &dir));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

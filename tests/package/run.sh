@@ -204,7 +204,7 @@ check "il a créé sa base dans le data_dir de la configuration, à son nom" \
 code=$(as_server /usr/bin/preau-server enroll --adviser "Claire Martin" 2>"$STATE/enroll.log" | awk '{print $NF}')
 check "preau-server enroll (configuration par défaut) donne un code" test -n "$code"
 check "preau-cli installé s'enrôle auprès du serveur installé" \
-  bash -c "/usr/bin/preau-cli --data-dir '$cli_data' enroll '$url' '$code' --name poste-paquet | grep -q 'Poste enrôlé pour Claire Martin'"
+  bash -c "/usr/bin/preau-cli --data-dir '$cli_data' enroll '$url' '$code' --name poste-paquet | grep -q 'Poste « poste-paquet » enrôlé pour Claire Martin'"
 check "preau-cli sync" /usr/bin/preau-cli --data-dir "$cli_data" sync
 check "preau-server devices list montre le poste" \
   bash -c "runuser -u $SERVER_USER -- /usr/bin/preau-server devices list | grep -P 'Claire Martin\tposte-paquet\t.*actif'"

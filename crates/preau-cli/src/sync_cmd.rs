@@ -38,30 +38,21 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .map_err(|e| anyhow!("impossible de démarrer la synchronisation : {e}"))
 }
 
-fn host_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .unwrap_or_else(|| "poste Préau".into())
-}
-
 pub fn enroll(dir: &Path, args: EnrollArgs) -> anyhow::Result<()> {
     let mut store = crate::open(dir)?;
     let opts = SyncOptions {
         allow_plain_http: args.allow_http,
         ..SyncOptions::default()
     };
-    let name = args.name.unwrap_or_else(host_name);
-    let resp = runtime()?
+    let name = args.name.unwrap_or_else(preau_sync::host_name);
+    let enrolled = runtime()?
         .block_on(preau_sync::enroll(
             &mut store, &args.url, &args.code, &name, opts,
         ))
         .map_err(|e| anyhow!(e.user_message()))?;
     println!(
-        "Poste enrôlé pour {} (appareil {}).",
-        resp.adviser, resp.device_id
+        "Poste « {} » enrôlé pour {} (appareil {}, code {} dans les numéros de proposition).",
+        enrolled.device_name, enrolled.adviser, enrolled.device_id, enrolled.device_code
     );
     Ok(())
 }
@@ -96,7 +87,8 @@ pub fn sync(dir: &Path, args: SyncArgs) -> anyhow::Result<()> {
     let mut progress = |p: Progress| {
         let line = match p {
             Progress::Pushing { done, total } => format!("Envoi : {done} / {total}"),
-            Progress::Pulling { received } => format!("Réception : {received}"),
+            Progress::Pulling { received, total: 0 } => format!("Réception : {received}"),
+            Progress::Pulling { received, total } => format!("Réception : {received} / {total}"),
             Progress::Reference => "Données de référence reçues".into(),
             Progress::Applying => "Application des changements reçus".into(),
             Progress::Retrying { attempt } => {

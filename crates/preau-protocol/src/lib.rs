@@ -108,6 +108,10 @@ pub struct EnrollResponse {
     pub adviser: String,
     /// The bearer token for every later call. Shown once; the server keeps only its hash.
     pub token: String,
+    /// The code this device's proposal numbers carry, unique on this server (a laptop
+    /// that already numbered proposals keeps its own). Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_code: Option<String>,
 }
 
 /// One change made on a laptop to one record.
@@ -227,6 +231,9 @@ pub struct PullResponse {
     pub next_cursor: i64,
     /// More records wait after `next_cursor`.
     pub more: bool,
+    /// How many records wait after `next_cursor` (for a progress bar; 0 from older servers).
+    #[serde(default)]
+    pub remaining: u64,
     /// The reference data versions published on the server.
     pub reference: Vec<ReferenceVersion>,
 }
@@ -273,9 +280,45 @@ pub fn is_valid_record_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'/')
 }
 
+/// The alphabet of device codes (Crockford's base 32: no I, L, O, U to misread).
+pub const DEVICE_CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// The code a server hands out to its `n`-th enrolled device: four characters (more past
+/// 32⁴ − 1 devices). A laptop that made its own code before enrollments handed them out
+/// has five random ones, so the two kinds never meet in a proposal number.
+pub fn device_code(n: u64) -> String {
+    let mut chars = Vec::new();
+    let mut rest = n;
+    while rest > 0 || chars.len() < 4 {
+        chars.push(DEVICE_CODE_ALPHABET[(rest % 32) as usize]);
+        rest /= 32;
+    }
+    chars.iter().rev().map(|&b| char::from(b)).collect()
+}
+
+/// A device code as it may appear in a proposal number: 4 to 8 characters of
+/// [`DEVICE_CODE_ALPHABET`].
+pub fn is_valid_device_code(code: &str) -> bool {
+    (4..=8).contains(&code.len()) && code.bytes().all(|b| DEVICE_CODE_ALPHABET.contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn device_codes_are_four_characters_distinct_and_valid() {
+        assert_eq!(device_code(1), "0001");
+        assert_eq!(device_code(32), "0010");
+        assert_eq!(device_code(32 * 32 * 32 * 32 - 1), "ZZZZ");
+        assert_eq!(device_code(32 * 32 * 32 * 32), "10000");
+        let codes: std::collections::HashSet<String> = (1..5_000).map(device_code).collect();
+        assert_eq!(codes.len(), 4_999);
+        assert!(codes.iter().all(|c| is_valid_device_code(c)));
+        for bad in ["", "ABC", "ABCDEFGHJ", "abcd", "AB-D", "OOOO", "ILUU"] {
+            assert!(!is_valid_device_code(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn error_codes_serialise_as_their_str() {

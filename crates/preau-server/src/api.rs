@@ -153,7 +153,7 @@ pub async fn enroll(
         enrolled_at: Utc::now(),
         revoked_at: None,
     };
-    let adviser = state
+    let enrolled = state
         .storage
         .enroll(
             &code_hash(&req.code),
@@ -168,12 +168,14 @@ pub async fn enroll(
                 "unknown, used or expired enrollment code",
             )
         })?;
-    tracing::info!(device = %device.id, %adviser, "device enrolled");
+    tracing::info!(device = %device.id, adviser = %enrolled.adviser,
+        device_code = %enrolled.device_code, "device enrolled");
     Ok(Json(EnrollResponse {
         protocol: PROTOCOL_VERSION,
         device_id: device.id,
-        adviser,
+        adviser: enrolled.adviser,
         token,
+        device_code: Some(enrolled.device_code),
     }))
 }
 
@@ -234,6 +236,7 @@ pub struct PullPage {
     pub records: Vec<crate::merge::PulledRecord>,
     pub next_cursor: i64,
     pub more: bool,
+    pub remaining: u64,
     pub reference: Vec<preau_protocol::ReferenceVersion>,
 }
 
@@ -260,6 +263,7 @@ pub async fn pull(
         records: page.records,
         next_cursor: page.next_cursor,
         more: page.more,
+        remaining: page.remaining,
         reference,
     }))
 }

@@ -4,39 +4,38 @@
 
 use std::sync::Arc;
 
-use preau_core::sync_resolve::{SyncConflict, SyncStatus, KEY_DEVICE_NAME};
-use preau_sync::{Client, SyncOptions};
+use preau_core::sync_resolve::{SyncConflict, SyncStatus};
+use preau_sync::SyncOptions;
 use tauri::State;
 
 use crate::error::{IpcError, IpcResult};
 use crate::state::AppState;
-use crate::sync_worker::{host_name, SyncWorker};
+use crate::sync_worker::SyncWorker;
 
+/// The engine's refusal as the window shows it.
 fn sync_error(e: preau_sync::Error) -> IpcError {
-    match e {
-        preau_sync::Error::Store(e) => e.into(),
-        other => {
-            tracing::warn!(error = %other, "sync command refused");
-            let code = match other {
-                preau_sync::Error::InsecureUrl(_) | preau_sync::Error::BadUrl(_) => "invalid_input",
-                preau_sync::Error::Revoked => "revoked",
-                preau_sync::Error::NotEnrolled => "not_enrolled",
-                preau_sync::Error::Network(_) => "offline",
-                preau_sync::Error::Refused {
-                    code: preau_protocol::ErrorCode::InvalidEnrollmentCode,
-                    ..
-                } => "invalid_enrollment_code",
-                _ => "sync_refused",
-            };
-            let mut error = IpcError::new(code, other.user_message());
-            match code {
-                "invalid_input" => error.field = Some("url"),
-                "invalid_enrollment_code" => error.field = Some("code"),
-                _ => {}
-            }
-            error
-        }
+    if let preau_sync::Error::Store(e) = e {
+        return e.into();
     }
+    tracing::warn!(error = %e, "sync command refused");
+    let code = match &e {
+        preau_sync::Error::MissingUrl
+        | preau_sync::Error::MissingCode
+        | preau_sync::Error::InsecureUrl(_)
+        | preau_sync::Error::BadUrl(_) => "invalid_input",
+        preau_sync::Error::Busy => "busy",
+        preau_sync::Error::Revoked => "revoked",
+        preau_sync::Error::NotEnrolled => "not_enrolled",
+        preau_sync::Error::Network(_) => "offline",
+        preau_sync::Error::Refused {
+            code: preau_protocol::ErrorCode::InvalidEnrollmentCode,
+            ..
+        } => "invalid_enrollment_code",
+        _ => "sync_refused",
+    };
+    let mut error = IpcError::new(code, e.user_message());
+    error.field = e.field();
+    error
 }
 
 fn status(state: &AppState, worker: &SyncWorker) -> IpcResult<SyncStatus> {
@@ -52,7 +51,9 @@ pub fn sync_status(
     status(&state, &worker)
 }
 
-/// Enrolls this laptop with the server's address and a one-time code, then syncs.
+/// Enrolls this laptop with the server's address and a one-time code (the same
+/// `preau_sync::enroll` as `preau-cli enroll`, on a connection of its own so the window's
+/// store is not held during the network call), then syncs.
 #[tauri::command]
 pub async fn sync_enroll(
     state: State<'_, AppState>,
@@ -60,44 +61,31 @@ pub async fn sync_enroll(
     url: String,
     code: String,
 ) -> IpcResult<SyncStatus> {
-    let url = url.trim();
-    if url.is_empty() {
-        let mut e = IpcError::new(
-            "invalid_input",
-            "Saisissez l'adresse du serveur du syndicat.",
-        );
-        e.field = Some("url");
-        return Err(e);
-    }
-    if code.trim().is_empty() {
-        let mut e = IpcError::new(
-            "invalid_input",
-            "Saisissez le code d'enrôlement remis par le syndicat.",
-        );
-        e.field = Some("code");
-        return Err(e);
-    }
     if worker.is_running() {
-        return Err(IpcError::new(
-            "busy",
-            "Une synchronisation est en cours : réessayez dans un instant.",
-        ));
+        return Err(sync_error(preau_sync::Error::Busy));
     }
-    let base = preau_sync::check_url(url, false).map_err(sync_error)?;
-    let client = Client::new(&base, None, SyncOptions::default()).map_err(sync_error)?;
-    let name = host_name();
-    let resp = client.enroll(&code, &name).await.map_err(sync_error)?;
-    state.with_store(|s| {
-        s.sync_enroll(
-            &base,
-            &resp.device_id.to_string(),
-            &resp.adviser,
-            &resp.token,
-        )?;
-        s.sync_set(KEY_DEVICE_NAME, &name)?;
-        s.sync_set_revoked(false)
-    })?;
-    tracing::info!(device = %resp.device_id, "enrolled");
+    let dir = state.data_dir().to_path_buf();
+    let enrolled = tauri::async_runtime::spawn_blocking(move || {
+        let mut store = preau_core::Store::open_in(&dir)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| preau_sync::Error::Network(e.to_string()))?;
+        runtime.block_on(preau_sync::enroll(
+            &mut store,
+            &url,
+            &code,
+            &preau_sync::host_name(),
+            SyncOptions::default(),
+        ))
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "enrollment task failed");
+        IpcError::new("internal", "L'enrôlement s'est interrompu : réessayez.")
+    })?
+    .map_err(sync_error)?;
+    tracing::info!(device = %enrolled.device_id, "enrolled");
     worker.enrolled();
     status(&state, &worker)
 }

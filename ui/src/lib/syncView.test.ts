@@ -47,6 +47,12 @@ describe('syncIndicator', () => {
       label: 'Synchronisation…',
       detail: `Réception${NBSP}: 120${NBSP}éléments`,
     });
+    // A server that says how many records wait: n / total while they arrive.
+    expect(syncIndicator({ ...running, phase: 'pulling', done: 120, total: 450 })).toEqual({
+      tone: 'busy',
+      label: `Synchronisation 120${NBSP}/${NBSP}450`,
+      detail: `Réception${NBSP}: 120${NBSP}éléments`,
+    });
   });
 
   it('says « Hors ligne » and keeps the count of changes waiting', () => {

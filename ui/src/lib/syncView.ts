@@ -1,7 +1,7 @@
 // What the sync state looks like to the adviser: the compact indicator of the rail, the
 // phase of a running sync, progress events merged into the state. Pure functions.
 import type { SyncPhase, SyncProgress, SyncStatus } from '../api';
-import { formatDateTime, plural } from './format';
+import { formatDateTime, formatInteger, plural } from './format';
 
 export type SyncTone = 'ok' | 'pending' | 'busy' | 'offline' | 'error' | 'off';
 
@@ -43,10 +43,11 @@ export function phaseText(phase: SyncPhase, done: number): string {
   }
 }
 
-/** « Synchronisation 12 / 40 » while changes are sent, else « Synchronisation… ». */
+/** « Synchronisation 12 / 40 » while changes are sent or received (when the server says
+ * how many), else « Synchronisation… ». */
 export function progressLabel(status: Pick<SyncStatus, 'phase' | 'done' | 'total'>): string {
-  if (status.phase === 'pushing' && status.total > 0) {
-    return `Synchronisation ${status.done}${NBSP}/${NBSP}${status.total}`;
+  if ((status.phase === 'pushing' || status.phase === 'pulling') && status.total > 0) {
+    return `Synchronisation ${formatInteger(status.done)}${NBSP}/${NBSP}${formatInteger(status.total)}`;
   }
   return 'Synchronisation…';
 }

@@ -116,6 +116,24 @@ impl Store {
         )?)
     }
 
+    /// Takes the code the server handed out at enrollment (4 to 8 characters of Crockford's
+    /// base 32), unless this laptop already has one: it may have numbered proposals with
+    /// it, and a number never changes. Returns whether it was taken.
+    pub fn device_code_adopt(&self, code: &str) -> Result<bool> {
+        if !(4..=8).contains(&code.len()) || !code.bytes().all(|b| CROCKFORD.contains(&b)) {
+            return Err(Error::Invalid {
+                field: "device_code",
+                message: format!("Code de poste invalide reçu du serveur : {code}"),
+            });
+        }
+        let taken = self.conn.execute(
+            "INSERT INTO meta (key, value) SELECT 'device_code', ?1
+             WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'device_code')",
+            [code],
+        )?;
+        Ok(taken == 1)
+    }
+
     pub fn proposals_of(&self, visit_id: &str, today: NaiveDate) -> Result<Vec<ProposalSummary>> {
         self.visit(visit_id)?;
         let sql = format!(

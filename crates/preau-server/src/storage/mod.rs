@@ -35,6 +35,16 @@ pub struct Page {
     pub records: Vec<crate::merge::PulledRecord>,
     pub next_cursor: i64,
     pub more: bool,
+    /// Records after `next_cursor` (for the laptop's progress: n / total).
+    pub remaining: u64,
+}
+
+/// What an enrollment gave the new device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolled {
+    pub adviser: String,
+    /// Its code in proposal numbers (`preau_protocol::device_code` of a server counter).
+    pub device_code: String,
 }
 
 pub trait Storage: Send + Sync + 'static {
@@ -46,14 +56,15 @@ pub trait Storage: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
     ) -> Fut<'a, ()>;
 
-    /// Consumes an unexpired, unused code and creates the device. `None`: no such code.
+    /// Consumes an unexpired, unused code, creates the device and hands it the next
+    /// device code. `None`: no such code.
     fn enroll<'a>(
         &'a self,
         code_hash: &'a str,
         device: &'a Device,
         token_hash: &'a str,
         now: DateTime<Utc>,
-    ) -> Fut<'a, Option<String>>;
+    ) -> Fut<'a, Option<Enrolled>>;
 
     fn device_by_token<'a>(&'a self, token_hash: &'a str) -> Fut<'a, Option<Device>>;
     fn devices(&self) -> Fut<'_, Vec<Device>>;

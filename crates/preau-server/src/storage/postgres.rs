@@ -10,13 +10,14 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{Client, NoTls};
 use uuid::Uuid;
 
-use super::{parse_ts, ts, Device, Fut, Page, Storage};
+use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage};
 use crate::error::{Error, Result};
 use crate::merge::{self, state_from_columns, status_str};
 
 const POOL_SIZE: usize = 8;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE devices (
     id          TEXT PRIMARY KEY,
     adviser     TEXT NOT NULL,
@@ -61,7 +62,13 @@ CREATE TABLE reference_data (
     published_at TEXT NOT NULL,
     PRIMARY KEY (kind, version)
 );
-"#];
+"#,
+    // Device codes for proposal numbers, handed out at enrollment (issue 11).
+    r#"
+ALTER TABLE devices ADD COLUMN device_code TEXT UNIQUE;
+INSERT INTO counters (name, value) VALUES ('device_code', 0);
+"#,
+];
 
 pub struct PgStorage {
     url: String,
@@ -317,7 +324,7 @@ impl Storage for PgStorage {
         device: &'a Device,
         token_hash: &'a str,
         now: DateTime<Utc>,
-    ) -> Fut<'a, Option<String>> {
+    ) -> Fut<'a, Option<Enrolled>> {
         Box::pin(async move {
             let mut p = self.client().await?;
             let tx = p.get()?.transaction().await?;
@@ -342,20 +349,34 @@ impl Storage for PgStorage {
                 &[&code_hash, &ts(now), &id],
             )
             .await?;
+            // The counter's row lock orders concurrent enrollments.
+            let n: i64 = tx
+                .query_one(
+                    "UPDATE counters SET value = value + 1 WHERE name = 'device_code'
+                     RETURNING value",
+                    &[],
+                )
+                .await?
+                .try_get(0)?;
+            let device_code = preau_protocol::device_code(u64::try_from(n).unwrap_or(0));
             tx.execute(
-                "INSERT INTO devices (id, adviser, name, token_hash, enrolled_at)
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO devices (id, adviser, name, token_hash, enrolled_at, device_code)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
                 &[
                     &id,
                     &adviser,
                     &device.name,
                     &token_hash,
                     &ts(device.enrolled_at),
+                    &device_code,
                 ],
             )
             .await?;
             tx.commit().await?;
-            Ok(Some(adviser))
+            Ok(Some(Enrolled {
+                adviser,
+                device_code,
+            }))
         })
     }
 
@@ -442,10 +463,24 @@ impl Storage for PgStorage {
                 )?);
             }
             let next_cursor = records.last().map_or(cursor, |r| r.revision);
+            let remaining = if more {
+                let n: i64 = p
+                    .get()?
+                    .query_one(
+                        "SELECT count(*) FROM records WHERE revision > $1",
+                        &[&next_cursor],
+                    )
+                    .await?
+                    .try_get(0)?;
+                u64::try_from(n).unwrap_or(0)
+            } else {
+                0
+            };
             Ok(Page {
                 records,
                 next_cursor,
                 more,
+                remaining,
             })
         })
     }

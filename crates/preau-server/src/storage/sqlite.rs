@@ -18,14 +18,15 @@ use preau_protocol::{Ack, Change, ReferenceVersion};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use super::{parse_ts, ts, Device, Fut, Page, Storage};
+use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage};
 use crate::error::{Error, Result};
 use crate::merge::{self, state_from_columns, status_str};
 
 pub const DB_FILE: &str = "preau-server.db";
 const READERS: usize = 4;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE devices (
     id          TEXT PRIMARY KEY,
     adviser     TEXT NOT NULL,
@@ -70,7 +71,14 @@ CREATE TABLE reference_data (
     published_at TEXT NOT NULL,
     PRIMARY KEY (kind, version)
 ) STRICT;
-"#];
+"#,
+    // Device codes for proposal numbers, handed out at enrollment (issue 11).
+    r#"
+ALTER TABLE devices ADD COLUMN device_code TEXT;
+CREATE UNIQUE INDEX devices_device_code ON devices (device_code);
+INSERT INTO counters (name, value) VALUES ('device_code', 0);
+"#,
+];
 
 /// Most pushes, and most changes, committed together by the writer.
 const GROUP_PUSHES: usize = 128;
@@ -417,10 +425,19 @@ fn pull_read(conn: &Connection, cursor: i64, limit: u32) -> Result<Page> {
         )?);
     }
     let next_cursor = records.last().map_or(cursor, |r| r.revision);
+    let remaining = if more {
+        let n: i64 = conn
+            .prepare_cached("SELECT count(*) FROM records WHERE revision > ?1")?
+            .query_row([next_cursor], |r| r.get(0))?;
+        u64::try_from(n).unwrap_or(0)
+    } else {
+        0
+    };
     Ok(Page {
         records,
         next_cursor,
         more,
+        remaining,
     })
 }
 
@@ -447,7 +464,7 @@ impl Storage for SqliteStorage {
         device: &'a Device,
         token_hash: &'a str,
         now: DateTime<Utc>,
-    ) -> Fut<'a, Option<String>> {
+    ) -> Fut<'a, Option<Enrolled>> {
         let (code_hash, device, token_hash) = (
             code_hash.to_string(),
             device.clone(),
@@ -473,19 +490,29 @@ impl Storage for SqliteStorage {
                 "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
                 params![code_hash, ts(now), device.id.to_string()],
             )?;
+            let n: i64 = tx.query_row(
+                "UPDATE counters SET value = value + 1 WHERE name = 'device_code' RETURNING value",
+                [],
+                |r| r.get(0),
+            )?;
+            let device_code = preau_protocol::device_code(u64::try_from(n).unwrap_or(0));
             tx.execute(
-                "INSERT INTO devices (id, adviser, name, token_hash, enrolled_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO devices (id, adviser, name, token_hash, enrolled_at, device_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     device.id.to_string(),
                     adviser,
                     device.name,
                     token_hash,
-                    ts(device.enrolled_at)
+                    ts(device.enrolled_at),
+                    device_code
                 ],
             )?;
             tx.commit()?;
-            Ok(Some(adviser))
+            Ok(Some(Enrolled {
+                adviser,
+                device_code,
+            }))
         })
     }
 

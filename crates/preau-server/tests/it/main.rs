@@ -1,6 +1,7 @@
 //! preau-server over real HTTP on 127.0.0.1, against SQLite and a throwaway PostgreSQL
 //! cluster: the same suite for both.
 
+mod account;
 mod api;
 mod faults;
 mod store_model;
@@ -15,6 +16,10 @@ fn suite(backend: &Backend) {
     eprintln!("[{}] enrollment", backend.label());
     api::enrollment_is_one_time(backend);
     api::openapi_is_served(backend);
+    eprintln!("[{}] account", backend.label());
+    account::revocation_is_recorded_and_re_enrollment_clears_it(backend);
+    account::device_codes_are_handed_out_at_enrollment(backend);
+    account::pull_progress_counts_to_the_total(backend);
     eprintln!("[{}] replay", backend.label());
     sync::replay_changes_nothing(backend);
     eprintln!("[{}] convergence", backend.label());

@@ -1,0 +1,250 @@
+//! The HTTP side: one server, one token; every request retried with backoff on transport
+//! errors and 5xx. HTTPS through rustls (system roots), or plain HTTP to loopback only.
+
+use std::time::Duration;
+
+use preau_protocol::{
+    Change, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PullRequest, PullResponse,
+    PushRequest, PushResponse, ReferenceRequest, ReferenceResponse, API_PREFIX, MAX_BODY_BYTES,
+    PROTOCOL_VERSION,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::{Error, Progress, Result, SyncOptions};
+
+/// How long the health check waits for the server.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Checks the server URL: HTTPS, or HTTP to loopback (or anywhere if allowed).
+pub fn check_url(url: &str, allow_plain_http: bool) -> Result<String> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| Error::BadUrl(url.to_string()))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" => {
+            let host = parsed.host_str().unwrap_or("");
+            let loopback = host == "localhost"
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !loopback && !allow_plain_http {
+                return Err(Error::InsecureUrl(url.to_string()));
+            }
+        }
+        _ => return Err(Error::BadUrl(url.to_string())),
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// The HTTP side: one server, one token.
+pub struct Client {
+    http: reqwest::Client,
+    pub(crate) base: String,
+    token: Option<String>,
+    opts: SyncOptions,
+}
+
+pub(crate) fn install_crypto_provider() {
+    // Err: a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The TLS configuration (system roots through the platform verifier), built once per
+/// process: loading the system's certificates costs milliseconds each time.
+fn tls_config() -> Result<rustls::ClientConfig> {
+    use rustls_platform_verifier::ConfigVerifierExt;
+    static CONFIG: std::sync::OnceLock<std::result::Result<rustls::ClientConfig, String>> =
+        std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| rustls::ClientConfig::with_platform_verifier().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(Error::Network)
+}
+
+impl Client {
+    pub fn new(server_url: &str, token: Option<String>, opts: SyncOptions) -> Result<Client> {
+        install_crypto_provider();
+        let base = check_url(server_url, opts.allow_plain_http)?;
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls_config()?)
+            .timeout(opts.request_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("preau/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Network(e.to_string()))?;
+        Ok(Client {
+            http,
+            base,
+            token,
+            opts,
+        })
+    }
+
+    async fn post_once<R: DeserializeOwned>(&self, path: &str, body: &[u8]) -> Result<R> {
+        let mut req = self
+            .http
+            .post(format!("{}{API_PREFIX}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec());
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| Error::Network(e.to_string()))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Network(e.to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(e.to_string()));
+        }
+        let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+        let (code, message) = match body {
+            Some(b) => (b.code, b.message),
+            None => (ErrorCode::Unknown, format!("HTTP {status}")),
+        };
+        if code == ErrorCode::RevokedToken {
+            return Err(Error::Revoked);
+        }
+        Err(Error::Refused {
+            status: status.as_u16(),
+            code,
+            message,
+        })
+    }
+
+    /// Posts with retries and exponential backoff on transport errors and 5xx.
+    async fn post<B: Serialize, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<R> {
+        let body = serde_json::to_vec(body).map_err(|e| Error::Protocol(e.to_string()))?;
+        self.post_bytes(path, &body, progress).await
+    }
+
+    /// Posts a serialised body (the same bytes at every attempt).
+    async fn post_bytes<R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &[u8],
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<R> {
+        let mut attempt = 1;
+        let mut delay = self.opts.base_delay;
+        loop {
+            match self.post_once(path, body).await {
+                Err(e) if e.retryable() && attempt < self.opts.max_attempts => {
+                    tracing::warn!(path, attempt, error = %e, "request failed, retrying");
+                    progress(Progress::Retrying { attempt });
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.opts.max_delay);
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    pub async fn enroll(&self, code: &str, device_name: &str) -> Result<EnrollResponse> {
+        let req = EnrollRequest {
+            protocol: PROTOCOL_VERSION,
+            code: code.trim().to_string(),
+            device_name: device_name.to_string(),
+        };
+        self.post("/enroll", &req, &mut |_| {}).await
+    }
+
+    pub async fn push(
+        &self,
+        changes: Vec<Change>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<PushResponse> {
+        let req = PushRequest {
+            protocol: PROTOCOL_VERSION,
+            changes,
+        };
+        self.post("/push", &req, progress).await
+    }
+
+    /// Pushes the longest prefix of `changes` whose request fits in the server's body
+    /// limit (at least one change); the acks say how many were sent.
+    pub async fn push_prefix(
+        &self,
+        mut changes: Vec<Change>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<PushResponse> {
+        loop {
+            let req = PushRequest {
+                protocol: PROTOCOL_VERSION,
+                changes,
+            };
+            let body = serde_json::to_vec(&req).map_err(|e| Error::Protocol(e.to_string()))?;
+            changes = req.changes;
+            if body.len() <= MAX_BODY_BYTES || changes.len() <= 1 {
+                return self.post_bytes("/push", &body, progress).await;
+            }
+            // Too large (long notes): send the first half now, the rest next time.
+            changes.truncate(changes.len().div_ceil(2));
+        }
+    }
+
+    pub async fn pull(
+        &self,
+        cursor: i64,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<PullResponse> {
+        let req = PullRequest {
+            protocol: PROTOCOL_VERSION,
+            cursor,
+            limit: Some(self.opts.page_size),
+        };
+        self.post("/pull", &req, progress).await
+    }
+
+    pub async fn reference(
+        &self,
+        kind: &str,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<ReferenceResponse> {
+        let req = ReferenceRequest {
+            protocol: PROTOCOL_VERSION,
+            kind: kind.to_string(),
+        };
+        self.post("/reference", &req, progress).await
+    }
+}
+
+/// Whether the server answers `GET /api/v1/health` (no token needed): the worker asks it
+/// before a sync it was not asked for.
+pub async fn health(base: &str) -> bool {
+    install_crypto_provider();
+    let client = match tls_config().and_then(|tls| {
+        reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .timeout(HEALTH_TIMEOUT)
+            .connect_timeout(HEALTH_TIMEOUT)
+            .build()
+            .map_err(|e| Error::Network(e.to_string()))
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "no HTTP client for the health check");
+            return false;
+        }
+    };
+    let url = format!("{base}{API_PREFIX}/health");
+    match client.get(&url).send().await {
+        Ok(resp) => resp.status().is_success(),
+        Err(e) => {
+            tracing::debug!(error = %e, "health check failed");
+            false
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The engine's one error type: English `Display` for logs, `user_message()` in French,
+//! `field()` for the form field a refusal is about.
+
+use preau_protocol::ErrorCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no server URL given")]
+    MissingUrl,
+    #[error("no enrollment code given")]
+    MissingCode,
+    #[error("a sync is already running")]
+    Busy,
+    #[error("this laptop is not enrolled")]
+    NotEnrolled,
+    #[error("refusing plain HTTP to a non-loopback server: {0}")]
+    InsecureUrl(String),
+    #[error("bad server URL {0}")]
+    BadUrl(String),
+    #[error("device revoked")]
+    Revoked,
+    #[error("server refused: {status} {code:?}: {message}")]
+    Refused {
+        status: u16,
+        code: ErrorCode,
+        message: String,
+    },
+    #[error("network: {0}")]
+    Network(String),
+    #[error("unexpected answer: {0}")]
+    Protocol(String),
+    #[error("store: {0}")]
+    Store(#[from] preau_core::Error),
+}
+
+impl Error {
+    /// A French message for the user.
+    pub fn user_message(&self) -> String {
+        match self {
+            Error::MissingUrl => "Saisissez l'adresse du serveur du syndicat.".into(),
+            Error::MissingCode => "Saisissez le code d'enrôlement remis par le syndicat.".into(),
+            Error::Busy => "Une synchronisation est en cours : réessayez dans un instant.".into(),
+            Error::NotEnrolled => {
+                "Ce poste n'est pas enrôlé : saisissez l'adresse du serveur et le code \
+                 d'enrôlement (preau-cli enroll URL CODE)."
+                    .into()
+            }
+            Error::InsecureUrl(url) => format!(
+                "Adresse refusée : {url} n'est pas en HTTPS (HTTP n'est permis que vers ce poste)."
+            ),
+            Error::BadUrl(url) => format!("Adresse de serveur invalide : {url}"),
+            Error::Revoked => "Ce poste a été révoqué par le syndicat : il ne peut plus se \
+                               synchroniser. Vos données locales restent disponibles et \
+                               exportables."
+                .into(),
+            Error::Refused { code, .. } => match code {
+                ErrorCode::InvalidEnrollmentCode => {
+                    "Code d'enrôlement inconnu, déjà utilisé ou expiré.".into()
+                }
+                ErrorCode::InvalidToken | ErrorCode::MissingToken => {
+                    "Le serveur ne reconnaît pas ce poste : enrôlez-le à nouveau.".into()
+                }
+                ErrorCode::UnsupportedProtocol => {
+                    "Le serveur et Préau n'ont pas la même version : mettez Préau à jour.".into()
+                }
+                _ => format!(
+                    "Le serveur a refusé la synchronisation ({}).",
+                    code.as_str()
+                ),
+            },
+            Error::Network(_) => "Serveur injoignable : la synchronisation reprendra plus tard, \
+                                  là où elle s'est arrêtée."
+                .into(),
+            Error::Protocol(_) => "Réponse inattendue du serveur.".into(),
+            Error::Store(e) => e.user_message(),
+        }
+    }
+
+    /// The form field a refusal is about (the address or the enrollment code).
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::MissingUrl | Error::InsecureUrl(_) | Error::BadUrl(_) => Some("url"),
+            Error::MissingCode
+            | Error::Refused {
+                code: ErrorCode::InvalidEnrollmentCode,
+                ..
+            } => Some("code"),
+            _ => None,
+        }
+    }
+
+    /// Worth retrying: the network or the server failed, not the request.
+    pub(crate) fn retryable(&self) -> bool {
+        match self {
+            Error::Network(_) | Error::Protocol(_) => true,
+            Error::Refused { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
