@@ -6,6 +6,7 @@ mod csv_text;
 mod directory;
 pub mod doctor;
 mod error;
+mod error_code;
 pub mod first_start;
 pub mod format;
 pub mod model;
@@ -25,6 +26,7 @@ mod visits;
 pub mod workflow;
 
 pub use error::{Error, Result};
+pub use error_code::ErrorCode;
 pub use store::{
     list_backups, make_id, open_with_status, restore_backup, BackupInfo, Store, DB_FILE,
     SCHEMA_VERSION,
