@@ -291,11 +291,10 @@ impl Store {
                 self.participant_delete(id, &p.id)?;
             }
         }
-        let here = self.visit(id)?;
-        for school in &here.school_ids {
-            if !doc.pedagogy.iter().any(|p| &p.school_id == school)
-                && self.pedagogy_recorded(id, school)?
-            {
+        // Projects and situations kept here for any school, ticked or not (what was kept of
+        // a school since unticked is not in the file either).
+        for school in self.school_ids_in(id, "pedagogy")? {
+            if !doc.pedagogy.iter().any(|p| p.school_id == school) {
                 self.conn.execute(
                     "DELETE FROM objectives WHERE visit_id = ?1 AND school_id = ?2",
                     [id, school.as_str()],
@@ -305,9 +304,9 @@ impl Store {
                     [id, school.as_str()],
                 )?;
             }
-            if !doc.situations.iter().any(|s| &s.school_id == school)
-                && self.situation_recorded(id, school)?
-            {
+        }
+        for school in self.school_ids_in(id, "school_situations")? {
+            if !doc.situations.iter().any(|s| s.school_id == school) {
                 self.conn.execute(
                     "DELETE FROM school_situations WHERE visit_id = ?1 AND school_id = ?2",
                     [id, school.as_str()],
@@ -346,6 +345,15 @@ impl Store {
             self.renumber("equipment_lines", &here, &lines)?;
         }
         Ok(())
+    }
+
+    /// The schools `table` (pedagogy or school_situations) holds a row of for the visit.
+    fn school_ids_in(&self, visit_id: &str, table: &'static str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT school_id FROM {table} WHERE visit_id = ?1"))?;
+        let rows = stmt.query_map([visit_id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn renumber(&mut self, table: &'static str, here: &[String], wanted: &[&str]) -> Result<()> {

@@ -2137,6 +2137,36 @@ fn regression_quantity_retyped_and_ticks_toggled() {
     }
 }
 
+/// Found when a re-import started editing the visit in place (issue 11): a situation kept
+/// for a school since unticked is not in the file, so the import drops it.
+#[test]
+fn regression_reimport_drops_the_situation_of_an_unticked_school() {
+    let ops = [
+        Op::CreateVisit {
+            commune: 0,
+            hour: 18,
+            bad: false,
+        },
+        Op::TickSchool { v: 0, s: 0 },
+        Op::SaveSituation {
+            v: 0,
+            s: 0,
+            devices: 0,
+            wifi: 0,
+            internet: 0,
+            ent: None,
+        },
+        Op::UntickSchool { v: 0, s: 0 },
+        Op::ExportImport {
+            v: 0,
+            corrupt: false,
+        },
+    ];
+    if let Err(e) = run_local(&ops) {
+        panic!("{e}");
+    }
+}
+
 /// Found by `laptops_and_server_converge`: two laptops each add scenario « A » to the same
 /// visit before syncing. The server keeps both records; each laptop refuses the other's
 /// (UNIQUE (visit_id, label)) and keeps it staged, so the laptops never converge. Needs a
