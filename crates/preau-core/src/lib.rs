@@ -10,7 +10,6 @@ pub mod first_start;
 pub mod format;
 pub mod model;
 pub mod money;
-mod outbox;
 pub mod plan;
 pub mod proposals;
 mod reference;

@@ -113,7 +113,6 @@ impl Store {
                 now_utc()
             ],
         )?;
-        crate::outbox::mark(&tx, "school", &id)?;
         tx.commit()?;
         self.school(&id)
     }
@@ -139,7 +138,7 @@ impl Store {
                     r.get(0)
                 })
                 .optional()?;
-            let id = match existing {
+            match existing {
                 Some(id) => {
                     tx.execute(
                         "UPDATE schools SET name = ?2, kind = ?3, public = COALESCE(?4, public),
@@ -158,7 +157,6 @@ impl Store {
                         ],
                     )?;
                     report.updated += 1;
-                    id
                 }
                 None => {
                     let id = new_id();
@@ -181,10 +179,8 @@ impl Store {
                         ],
                     )?;
                     report.added += 1;
-                    id
                 }
-            };
-            crate::outbox::mark(&tx, "school", &id)?;
+            }
         }
         tx.commit()?;
         tracing::info!(?report, "school directory imported");

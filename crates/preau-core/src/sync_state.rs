@@ -170,6 +170,18 @@ pub const KEY_ADVISER: &str = "adviser";
 pub const KEY_CURSOR: &str = "cursor";
 pub const KEY_LAST_SYNC: &str = "last_sync";
 
+/// Records changed locally and not yet acknowledged by the server: the distinct records
+/// of the change log and of the changes made from it and still waiting for their ack (a
+/// record in both counts once). What the home screen and the sync screen call "pending".
+pub(crate) fn pending_records(conn: &Connection) -> Result<u32> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM (SELECT tbl, record_id FROM sync_log
+                                   UNION SELECT tbl, record_id FROM sync_outgoing)",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
 fn bad(message: impl Into<String>) -> Error {
     Error::invalid("sync", message)
 }
@@ -922,12 +934,7 @@ impl Store {
     }
 
     pub fn sync_overview(&self) -> Result<SyncOverview> {
-        let pending: u32 = self.conn.query_row(
-            "SELECT (SELECT count(*) FROM (SELECT DISTINCT tbl, record_id FROM sync_log))
-                  + (SELECT count(*) FROM sync_outgoing)",
-            [],
-            |r| r.get(0),
-        )?;
+        let pending = pending_records(&self.conn)?;
         let waiting: u32 = self
             .conn
             .query_row("SELECT count(*) FROM sync_inbox", [], |r| r.get(0))?;

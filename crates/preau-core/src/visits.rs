@@ -53,13 +53,13 @@ fn participant_from_row(r: &Row<'_>) -> rusqlite::Result<Participant> {
     })
 }
 
-/// Marks the visit changed for sync and bumps its modification time.
+/// Bumps the visit's modification time (the sync triggers log the change itself).
 pub(crate) fn touch(tx: &rusqlite::Connection, visit_id: &str) -> Result<()> {
     tx.execute(
         "UPDATE visits SET updated_at = ?2 WHERE id = ?1",
         params![visit_id, now_utc()],
     )?;
-    crate::outbox::mark(tx, "visit", visit_id)
+    Ok(())
 }
 
 impl Store {
@@ -76,7 +76,6 @@ impl Store {
              VALUES (?1, ?2, ?3, '', ?4, ?4)",
             params![id, commune.insee, when.format(DATE_FORMAT).to_string(), now],
         )?;
-        crate::outbox::mark(&tx, "visit", &id)?;
         tx.commit()?;
         self.visit(&id)
     }
@@ -301,7 +300,7 @@ impl Store {
             recent: query("WHERE v.scheduled_at < ?1 ORDER BY v.scheduled_at DESC LIMIT ?2")?,
             sync: SyncState {
                 last_sync: None,
-                pending_changes: crate::outbox::pending(&self.conn)?,
+                pending_changes: crate::sync_state::pending_records(&self.conn)?,
             },
         })
     }

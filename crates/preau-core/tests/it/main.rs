@@ -8,6 +8,7 @@ mod proposals;
 mod search;
 mod store;
 mod sync_resolve;
+mod sync_state;
 mod visits;
 mod workflow;
 
