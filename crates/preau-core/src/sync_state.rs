@@ -16,63 +16,61 @@ use crate::error::{Error, Result};
 use crate::store::{now_utc, Store};
 
 /// A synced table and its key columns (a record id is the key values joined by `/`).
+///
+/// The triggers that log changes are hand-written SQL (migrations 004 to 007), one line
+/// per column. Every column is either logged when it changes or listed here as not
+/// logged, and `tests/it/sync_columns.rs` checks each one against the schema
+/// (`pragma_table_info`) by changing it in a real row: a column added without its trigger
+/// line fails that test instead of silently never reaching the server.
 #[derive(Debug, Clone, Copy)]
 pub struct SyncTable {
     pub name: &'static str,
     pub key: &'static [&'static str],
+    /// Columns that never leave this laptop: not logged, not sent with a new record, not
+    /// written from a pulled one.
+    pub local: &'static [&'static str],
+    /// Bookkeeping columns: sent with a new record, never logged as an edit (else every
+    /// two concurrent edits of one record would clash on them).
+    pub bookkeeping: &'static [&'static str],
+}
+
+impl SyncTable {
+    const fn new(name: &'static str, key: &'static [&'static str]) -> SyncTable {
+        SyncTable {
+            name,
+            key,
+            local: &[],
+            bookkeeping: &[],
+        }
+    }
+
+    fn is_local(&self, column: &str) -> bool {
+        self.local.contains(&column)
+    }
 }
 
 /// Synced tables, parents before children (the order remote records are applied in).
 pub const SYNC_TABLES: &[SyncTable] = &[
     SyncTable {
-        name: "schools",
-        key: &["id"],
+        bookkeeping: &["updated_at"],
+        ..SyncTable::new("schools", &["id"])
     },
     SyncTable {
-        name: "visits",
-        key: &["id"],
+        bookkeeping: &["created_at", "updated_at"],
+        ..SyncTable::new("visits", &["id"])
     },
-    SyncTable {
-        name: "visit_schools",
-        key: &["visit_id", "school_id"],
-    },
-    SyncTable {
-        name: "participants",
-        key: &["id"],
-    },
-    SyncTable {
-        name: "pedagogy",
-        key: &["visit_id", "school_id"],
-    },
-    SyncTable {
-        name: "objectives",
-        key: &["id"],
-    },
-    SyncTable {
-        name: "class_situations",
-        key: &["id"],
-    },
-    SyncTable {
-        name: "school_situations",
-        key: &["visit_id", "school_id"],
-    },
-    SyncTable {
-        name: "scenarios",
-        key: &["id"],
-    },
-    SyncTable {
-        name: "equipment_lines",
-        key: &["id"],
-    },
-    SyncTable {
-        name: "line_objectives",
-        key: &["line_id", "objective_id"],
-    },
-    // Issued proposals only (see migrations/005_sync_proposals.sql): append-only.
-    SyncTable {
-        name: "proposals",
-        key: &["id"],
-    },
+    SyncTable::new("visit_schools", &["visit_id", "school_id"]),
+    SyncTable::new("participants", &["id"]),
+    SyncTable::new("pedagogy", &["visit_id", "school_id"]),
+    SyncTable::new("objectives", &["id"]),
+    SyncTable::new("class_situations", &["id"]),
+    SyncTable::new("school_situations", &["visit_id", "school_id"]),
+    SyncTable::new("scenarios", &["id"]),
+    SyncTable::new("equipment_lines", &["id"]),
+    SyncTable::new("line_objectives", &["line_id", "objective_id"]),
+    // Issued proposals only (see migrations/005_sync_proposals.sql): append-only. Their
+    // columns but the answer are frozen by the schema once issued, so never change.
+    SyncTable::new("proposals", &["id"]),
 ];
 
 /// BLOB columns of synced tables: sent as hex text, written back as bytes.
@@ -288,7 +286,9 @@ fn write_record(
     let fields: Vec<(&String, &Value)> = rec
         .fields
         .iter()
-        .filter(|(f, _)| cols.contains(f) && !skip.contains(*f) && !t.key.contains(&f.as_str()))
+        .filter(|(f, _)| {
+            cols.contains(f) && !skip.contains(*f) && !t.key.contains(&f.as_str()) && !t.is_local(f)
+        })
         .collect();
     let exists = tx
         .prepare_cached(&format!("SELECT 1 FROM {} WHERE {}", t.name, key_where(t)))?
@@ -633,7 +633,10 @@ impl Store {
             let Some((_, t)) = table(&tbl) else {
                 continue;
             };
-            let row = read_row(&tx, t, &record_id)?;
+            let row = read_row(&tx, t, &record_id)?.map(|mut row| {
+                row.retain(|k, _| !t.is_local(k));
+                row
+            });
             let (fields, deleted) = match row {
                 None => (Map::new(), true),
                 Some(row) if fields_logged.iter().any(|f| f == "*") => (row, false),

@@ -7,6 +7,7 @@ mod import;
 mod proposals;
 mod search;
 mod store;
+mod sync_columns;
 mod sync_resolve;
 mod sync_state;
 mod visits;
