@@ -17,6 +17,7 @@ mod schools;
 pub mod search;
 mod store;
 pub mod sync_resolve;
+mod sync_rules;
 pub mod sync_state;
 pub mod text;
 mod validate;

@@ -143,13 +143,6 @@ fn read_field(
         .optional()?)
 }
 
-fn json_to_sql_text(text: &str) -> SqlValue {
-    match serde_json::from_str::<Value>(text) {
-        Ok(v) => crate::sync_state::to_sql(&v),
-        Err(_) => SqlValue::Text(text.to_string()),
-    }
-}
-
 /// Columns holding yes / no as 0 / 1.
 const FLAGS: &[&str] = &[
     "public",
@@ -407,8 +400,8 @@ impl Store {
         if !cols.iter().any(|c| c == field) || t.key.contains(&field) {
             return Err(unknown_conflict());
         }
-        let sp = self.conn.savepoint()?;
-        let other: Option<String> = sp
+        let other: Option<String> = self
+            .conn
             .prepare_cached(
                 "SELECT value FROM sync_conflicts
                  WHERE tbl = ?1 AND record_id = ?2 AND field = ?3 AND revision = ?4",
@@ -416,11 +409,24 @@ impl Store {
             .query_row(params![table, record_id, field, revision], |r| r.get(0))
             .optional()?;
         let other = other.ok_or_else(unknown_conflict)?;
-        let exists = sp
+        let exists = self
+            .conn
             .prepare_cached(&format!("SELECT 1 FROM {} WHERE {}", t.name, key_where(t)))?
             .exists(rusqlite::params_from_iter(keys.iter()))?;
+        // The value set aside goes through the checks a typed one does, before anything
+        // is written: refused, the conflict stays as it was.
+        let chosen = match (exists, keep_remote) {
+            (true, true) => Some(self.check_chosen_value(
+                t.name,
+                record_id,
+                field,
+                &serde_json::from_str::<Value>(&other).unwrap_or(Value::String(other.clone())),
+            )?),
+            _ => None,
+        };
+        let sp = self.conn.savepoint()?;
         if exists {
-            if keep_remote {
+            if let Some(chosen) = chosen {
                 let sql = format!(
                     "UPDATE {} SET {field} = ?{} WHERE {}",
                     t.name,
@@ -429,7 +435,7 @@ impl Store {
                 );
                 let mut values: Vec<SqlValue> =
                     keys.iter().map(|k| SqlValue::Text(k.to_string())).collect();
-                values.push(json_to_sql_text(&other));
+                values.push(chosen);
                 sp.prepare_cached(&sql)?
                     .execute(rusqlite::params_from_iter(values))?;
             }

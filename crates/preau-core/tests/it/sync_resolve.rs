@@ -413,3 +413,91 @@ fn a_pulled_tombstone_clears_the_conflicts_of_the_record_and_of_its_cascade() {
     );
     assert_eq!(store.sync_status().expect("status").pending, 0);
 }
+
+#[test]
+fn a_value_chosen_in_a_conflict_goes_through_the_checks_of_a_typed_one() {
+    let (_dir, mut store, _visit, _scenario, line) = laptop_with_line();
+    let school = store.schools_of("80620").expect("schools")[0].clone();
+    let too_long = "É".repeat(201);
+    let pulled = [
+        conflicting(
+            "equipment_lines",
+            &line,
+            50,
+            "quantity",
+            json!(1),
+            json!(-3),
+        ),
+        conflicting(
+            "schools",
+            &school.id,
+            52,
+            "name",
+            json!(school.name),
+            json!(too_long),
+        ),
+    ];
+    store.sync_receive(&pulled, 53).expect("received");
+    assert_eq!(store.sync_status().expect("status").conflicts, 2);
+
+    for (table, id, field, revision, says) in [
+        ("schools", &school.id, "name", 53, "trop long"),
+        ("equipment_lines", &line, "quantity", 51, "au moins 1"),
+    ] {
+        let err = store
+            .sync_conflict_resolve(table, id, field, revision, true)
+            .expect_err("a value no form accepts is refused");
+        assert_eq!(err.code(), "invalid_input", "{table}.{field}");
+        assert_eq!(err.field(), Some(field), "{table}.{field}");
+        assert!(err.user_message().contains(says), "{}", err.user_message());
+    }
+    // Nothing written, nothing to push, both conflicts still there to settle.
+    let status = store.sync_status().expect("status");
+    assert_eq!((status.conflicts, status.pending), (2, 0));
+    assert_eq!(store.school(&school.id).expect("school").name, school.name);
+
+    // A value a form accepts is taken, as typed there (the name trimmed).
+    store
+        .sync_receive(
+            &[conflicting(
+                "schools",
+                &school.id,
+                54,
+                "name",
+                json!(school.name),
+                json!("  École du Centre "),
+            )],
+            55,
+        )
+        .expect("received");
+    store
+        .sync_conflict_resolve("schools", &school.id, "name", 55, true)
+        .expect("accepted");
+    assert_eq!(
+        store.school(&school.id).expect("school").name,
+        "École du Centre"
+    );
+    store
+        .sync_receive(
+            &[conflicting(
+                "equipment_lines",
+                &line,
+                56,
+                "quantity",
+                json!(1),
+                json!(3),
+            )],
+            57,
+        )
+        .expect("received");
+    store
+        .sync_conflict_resolve("equipment_lines", &line, "quantity", 57, true)
+        .expect("accepted");
+    let out = push_all(&mut store);
+    let quantity = out
+        .iter()
+        .find(|c| c.table == "equipment_lines")
+        .and_then(|c| c.fields.get("quantity"));
+    assert_eq!(quantity, Some(&json!(3)));
+    assert_eq!(store.sync_status().expect("status").conflicts, 0);
+}
