@@ -39,7 +39,7 @@ fn school_from_row(r: &Row<'_>) -> rusqlite::Result<School> {
 }
 
 // The checks of one field, shared by the edit path and a value chosen in a sync
-// conflict (`sync_rules.rs`), so both refuse the same values with the same message.
+// conflict (`sync/rules.rs`), so both refuse the same values with the same message.
 
 pub(crate) fn school_name(name: &str) -> Result<String> {
     validate::required_text("name", "Le nom de l'école", name, 200)

@@ -54,7 +54,7 @@ fn participant_from_row(r: &Row<'_>) -> rusqlite::Result<Participant> {
 }
 
 // The checks of one field, shared by the edit path and a value chosen in a sync
-// conflict (`sync_rules.rs`), so both refuse the same values with the same message.
+// conflict (`sync/rules.rs`), so both refuse the same values with the same message.
 
 pub(crate) fn check_notes(notes: &str) -> Result<()> {
     if notes.chars().count() > MAX_NOTES {
@@ -312,7 +312,7 @@ impl Store {
             recent: query("WHERE v.scheduled_at < ?1 ORDER BY v.scheduled_at DESC LIMIT ?2")?,
             sync: SyncState {
                 last_sync: None,
-                pending_changes: crate::sync_state::pending_records(&self.conn)?,
+                pending_changes: crate::sync::pending_records(&self.conn)?,
             },
         })
     }

@@ -252,7 +252,7 @@ mod tests {
                 [&visit.id],
             )
             .expect("schema 8 has an outbox");
-        let pending = crate::sync_state::pending_records(&store.conn).expect("pending");
+        let pending = crate::sync::pending_records(&store.conn).expect("pending");
         drop(store);
 
         let store = Store::open_with(&db, &migrations::MIGRATIONS[..9]).expect("open v9");
@@ -268,7 +268,7 @@ mod tests {
         assert_eq!((version, outbox), (9, false));
         assert!(store.visit(&visit.id).is_ok());
         assert_eq!(
-            crate::sync_state::pending_records(&store.conn).expect("pending"),
+            crate::sync::pending_records(&store.conn).expect("pending"),
             pending
         );
     }

@@ -46,7 +46,7 @@ pub(crate) fn clean_tags(field: &'static str, tags: &[String]) -> Result<Vec<Str
 }
 
 // The checks of one field, shared by the edit path and a value chosen in a sync
-// conflict (`sync_rules.rs`), so both refuse the same values with the same message.
+// conflict (`sync/rules.rs`), so both refuse the same values with the same message.
 
 /// The cycles of a project, sorted, without duplicates.
 pub(crate) fn clean_cycles(cycles: &[u8]) -> Result<Vec<u8>> {

@@ -5,7 +5,7 @@
 //! the schema (`pragma_table_info`), changes it in a real row and looks at the log.
 
 use chrono::NaiveDate;
-use preau_core::sync_state::{SyncTable, SYNC_TABLES};
+use preau_core::sync::{SyncTable, SYNC_TABLES};
 use preau_core::workflow::VisitExport;
 use rusqlite::{Connection, ErrorCode};
 

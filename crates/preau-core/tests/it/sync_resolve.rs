@@ -2,7 +2,7 @@
 //! push, and the conflict goes; a refused choice changes nothing.
 
 use preau_core::model::{Participant, Role, VisitPatch};
-use preau_core::sync_state::{IncomingConflict, IncomingRecord, OutgoingChange};
+use preau_core::sync::{IncomingConflict, IncomingRecord, OutgoingChange};
 use preau_core::Store;
 use serde_json::{json, Map};
 
@@ -251,10 +251,7 @@ fn a_record_deleted_here_keeps_its_deletion() {
 fn revocation_and_device_name_are_remembered() {
     let (dir, mut store, _visit) = laptop_with_visit();
     store
-        .sync_set(
-            preau_core::sync_resolve::KEY_DEVICE_NAME,
-            "Portable de Test",
-        )
+        .sync_set_device_name("Portable de Test")
         .expect("name");
     store.sync_set_revoked(true).expect("revoked");
     drop(store);

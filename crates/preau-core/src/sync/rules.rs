@@ -280,9 +280,9 @@ impl Store {
             // the parents of a record): no form edits it on its own, so only its kind is
             // checked, as SQLite's STRICT tables would.
             _ => match v {
-                Value::Null | Value::String(_) => crate::sync_state::to_sql(v),
-                Value::Number(n) if n.is_i64() => crate::sync_state::to_sql(v),
-                Value::Bool(_) => crate::sync_state::to_sql(v),
+                Value::Null | Value::String(_) => super::tables::to_sql(v),
+                Value::Number(n) if n.is_i64() => super::tables::to_sql(v),
+                Value::Bool(_) => super::tables::to_sql(v),
                 _ => return Err(wrong_kind("conflict")),
             },
         })
