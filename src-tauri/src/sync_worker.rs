@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use preau_core::sync_resolve::SyncStatus;
+use preau_core::sync::SyncStatus;
 use preau_sync::worker::{Observer, ProgressEvent, Worker};
 use preau_sync::SyncOptions;
 use tauri::{AppHandle, Emitter, Manager};

@@ -10,7 +10,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{Error, Result};
-use crate::sync_state::SYNC_TABLES;
+use crate::sync::SYNC_TABLES;
 
 /// What the doctor found; no problem means the file is sound.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

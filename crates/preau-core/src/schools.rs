@@ -38,7 +38,44 @@ fn school_from_row(r: &Row<'_>) -> rusqlite::Result<School> {
     })
 }
 
+// The checks of one field, shared by the edit path and a value chosen in a sync
+// conflict (`sync/rules.rs`), so both refuse the same values with the same message.
+
+pub(crate) fn school_name(name: &str) -> Result<String> {
+    validate::required_text("name", "Le nom de l'école", name, 200)
+}
+
+pub(crate) fn school_classes(classes: Option<u32>) -> Result<Option<u32>> {
+    validate::count("classes", "Nombre de classes", classes, MAX_CLASSES)
+}
+
+pub(crate) fn school_pupils(pupils: Option<u32>) -> Result<Option<u32>> {
+    validate::count("pupils", "Nombre d'élèves", pupils, MAX_PUPILS)
+}
+
 impl Store {
+    pub(crate) fn known_commune(&self, insee: &str) -> Result<()> {
+        self.commune(insee)
+            .map(|_| ())
+            .map_err(|_| Error::invalid("commune_insee", "Commune inconnue dans le département."))
+    }
+
+    /// A UAI names one school: refused when another school than `id` has it.
+    pub(crate) fn uai_free(&self, uai: &str, id: Option<&str>) -> Result<()> {
+        let other: Option<(String, String)> = self
+            .cached_row("SELECT id, name FROM schools WHERE uai = ?1", [uai], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        match other {
+            Some((other_id, other_name)) if id != Some(other_id.as_str()) => Err(Error::invalid(
+                "uai",
+                format!("Cet UAI est déjà celui de l'école « {other_name} »."),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub fn school(&self, id: &str) -> Result<School> {
         self.cached_row(&format!("{SELECT} WHERE id = ?1"), [id], school_from_row)
             .optional()?
@@ -62,27 +99,13 @@ impl Store {
 
     /// Adds (`input.id` is `None`) or edits a school typed by the adviser.
     pub fn school_save(&mut self, input: &SchoolInput) -> Result<School> {
-        let name = validate::required_text("name", "Le nom de l'école", &input.name, 200)?;
+        let name = school_name(&input.name)?;
         let uai = validate::uai(input.uai.as_deref())?;
-        let classes = validate::count("classes", "Nombre de classes", input.classes, MAX_CLASSES)?;
-        let pupils = validate::count("pupils", "Nombre d'élèves", input.pupils, MAX_PUPILS)?;
-        self.commune(&input.commune_insee).map_err(|_| {
-            Error::invalid("commune_insee", "Commune inconnue dans le département.")
-        })?;
+        let classes = school_classes(input.classes)?;
+        let pupils = school_pupils(input.pupils)?;
+        self.known_commune(&input.commune_insee)?;
         if let Some(uai) = &uai {
-            let other: Option<(String, String)> = self
-                .cached_row("SELECT id, name FROM schools WHERE uai = ?1", [uai], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
-            if let Some((other_id, other_name)) = other {
-                if input.id.as_deref() != Some(other_id.as_str()) {
-                    return Err(Error::invalid(
-                        "uai",
-                        format!("Cet UAI est déjà celui de l'école « {other_name} »."),
-                    ));
-                }
-            }
+            self.uai_free(uai, input.id.as_deref())?;
         }
         let id = match &input.id {
             Some(id) => {
@@ -113,7 +136,6 @@ impl Store {
                 now_utc()
             ],
         )?;
-        crate::outbox::mark(&tx, "school", &id)?;
         tx.commit()?;
         self.school(&id)
     }
@@ -139,7 +161,7 @@ impl Store {
                     r.get(0)
                 })
                 .optional()?;
-            let id = match existing {
+            match existing {
                 Some(id) => {
                     tx.execute(
                         "UPDATE schools SET name = ?2, kind = ?3, public = COALESCE(?4, public),
@@ -158,7 +180,6 @@ impl Store {
                         ],
                     )?;
                     report.updated += 1;
-                    id
                 }
                 None => {
                     let id = new_id();
@@ -181,10 +202,8 @@ impl Store {
                         ],
                     )?;
                     report.added += 1;
-                    id
                 }
-            };
-            crate::outbox::mark(&tx, "school", &id)?;
+            }
         }
         tx.commit()?;
         tracing::info!(?report, "school directory imported");

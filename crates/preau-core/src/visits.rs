@@ -11,7 +11,7 @@ use crate::model::{
 use crate::store::{new_id, now_utc, Store};
 use crate::validate;
 
-const DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
+pub(crate) const DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 const MAX_NOTES: usize = 50_000;
 const HOME_LIMIT: u32 = 8;
 
@@ -53,13 +53,30 @@ fn participant_from_row(r: &Row<'_>) -> rusqlite::Result<Participant> {
     })
 }
 
-/// Marks the visit changed for sync and bumps its modification time.
+// The checks of one field, shared by the edit path and a value chosen in a sync
+// conflict (`sync/rules.rs`), so both refuse the same values with the same message.
+
+pub(crate) fn check_notes(notes: &str) -> Result<()> {
+    if notes.chars().count() > MAX_NOTES {
+        return Err(Error::invalid(
+            "notes",
+            format!("Les notes sont trop longues ({MAX_NOTES} caractères au plus)."),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn participant_name(name: &str) -> Result<String> {
+    validate::required_text("name", "Le nom", name, 120)
+}
+
+/// Bumps the visit's modification time (the sync triggers log the change itself).
 pub(crate) fn touch(tx: &rusqlite::Connection, visit_id: &str) -> Result<()> {
     tx.execute(
         "UPDATE visits SET updated_at = ?2 WHERE id = ?1",
         params![visit_id, now_utc()],
     )?;
-    crate::outbox::mark(tx, "visit", visit_id)
+    Ok(())
 }
 
 impl Store {
@@ -76,7 +93,6 @@ impl Store {
              VALUES (?1, ?2, ?3, '', ?4, ?4)",
             params![id, commune.insee, when.format(DATE_FORMAT).to_string(), now],
         )?;
-        crate::outbox::mark(&tx, "visit", &id)?;
         tx.commit()?;
         self.visit(&id)
     }
@@ -128,12 +144,7 @@ impl Store {
             .map(|s| validate::date_time("scheduled_at", s))
             .transpose()?;
         if let Some(notes) = &patch.notes {
-            if notes.chars().count() > MAX_NOTES {
-                return Err(Error::invalid(
-                    "notes",
-                    format!("Les notes sont trop longues ({MAX_NOTES} caractères au plus)."),
-                ));
-            }
+            check_notes(notes)?;
         }
         if let Some(ids) = &patch.school_ids {
             let of_commune = self.schools_of(&visit.commune_insee)?;
@@ -219,7 +230,7 @@ impl Store {
     /// the same participant, never a duplicate).
     pub fn participant_save(&mut self, visit_id: &str, p: &Participant) -> Result<Participant> {
         let pid = validate::record_id("id", &p.id)?;
-        let name = validate::required_text("name", "Le nom", &p.name, 120)?;
+        let name = participant_name(&p.name)?;
         let phone = validate::phone(p.phone.as_deref())?;
         let email = validate::email(p.email.as_deref())?;
         self.visit(visit_id)?;
@@ -308,7 +319,7 @@ impl Store {
             recent: query("WHERE v.scheduled_at < ?1 ORDER BY v.scheduled_at DESC LIMIT ?2")?,
             sync: SyncState {
                 last_sync: None,
-                pending_changes: crate::outbox::pending(&self.conn)?,
+                pending_changes: crate::sync::pending_records(&self.conn)?,
             },
         })
     }

@@ -282,9 +282,7 @@ fn main() {
         .map(|i| {
             let dir = tmp.path().join(format!("l{i}"));
             let s = laptop(&dir, &server, &rt);
-            s.sync_get(preau_core::sync_state::KEY_TOKEN)
-                .unwrap()
-                .unwrap()
+            s.sync_settings().unwrap().token.unwrap()
         })
         .collect();
     let start = Instant::now();

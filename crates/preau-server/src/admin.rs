@@ -71,14 +71,14 @@ pub fn prepare_reference(kind: &str, file: &[u8]) -> Result<(String, usize)> {
             .map_err(|_| Error::Reference(format!("the {kind} file is not UTF-8")))
     };
     let checked = match kind {
-        "schools" => preau_core::sync_state::prepare_schools_csv(file),
+        "schools" => preau_core::sync::prepare_schools_csv(file),
         "catalogue" => {
             let content = text()?;
-            preau_core::sync_state::check_catalogue_csv(&content).map(|n| (content, n))
+            preau_core::sync::check_catalogue_csv(&content).map(|n| (content, n))
         }
         "funding" => {
             let content = text()?;
-            preau_core::sync_state::check_funding_json(&content).map(|n| (content, n))
+            preau_core::sync::check_funding_json(&content).map(|n| (content, n))
         }
         other => {
             return Err(Error::Reference(format!(

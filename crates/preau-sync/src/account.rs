@@ -63,7 +63,7 @@ pub async fn enroll(
         &resp.adviser,
         &resp.token,
     )?;
-    store.sync_set(preau_core::sync_resolve::KEY_DEVICE_NAME, &device_name)?;
+    store.sync_set_device_name(&device_name)?;
     store.sync_set_revoked(false)?;
     if let Some(code) = &resp.device_code {
         store.device_code_adopt(code)?;

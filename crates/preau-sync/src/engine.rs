@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use preau_core::sync_state::{IncomingConflict, IncomingRecord, OutgoingChange};
+use preau_core::sync::{IncomingConflict, IncomingRecord, OutgoingChange};
 use preau_core::Store;
 use preau_protocol::{AckStatus, Change, ReferenceVersion, MAX_BATCH_CHANGES, MAX_PAGE_RECORDS};
 use uuid::Uuid;
@@ -161,12 +161,9 @@ async fn sync_enrolled(
     if status.revoked {
         return Err(Error::Revoked);
     }
-    let url = store
-        .sync_get(preau_core::sync_state::KEY_SERVER_URL)?
-        .ok_or(Error::NotEnrolled)?;
-    let token = store
-        .sync_get(preau_core::sync_state::KEY_TOKEN)?
-        .ok_or(Error::NotEnrolled)?;
+    let settings = store.sync_settings()?;
+    let url = settings.server_url.ok_or(Error::NotEnrolled)?;
+    let token = settings.token.ok_or(Error::NotEnrolled)?;
     let batch_size = opts.batch_size.max(1);
     let client = Client::new(&url, Some(token), opts)?;
     let mut report = SyncReport::default();

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use preau_core::sync_resolve::{SyncPhase, SyncStatus};
+use preau_core::sync::{SyncPhase, SyncStatus};
 use preau_core::Store;
 use serde::Serialize;
 use tokio::sync::Notify;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use preau_core::sync_resolve::{SyncConflict, SyncStatus};
+use preau_core::sync::{SyncConflict, SyncStatus};
 use preau_core::ErrorCode;
 use preau_sync::SyncOptions;
 use tauri::State;
@@ -89,7 +89,7 @@ pub fn sync_now(
     if !current.running {
         worker.request();
         current.running = true;
-        current.phase = preau_core::sync_resolve::SyncPhase::Checking;
+        current.phase = preau_core::sync::SyncPhase::Checking;
     }
     Ok(current)
 }

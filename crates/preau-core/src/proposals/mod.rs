@@ -213,7 +213,6 @@ impl Store {
                         crate::store::now_utc()
                     ],
                 )?;
-                crate::outbox::mark(&tx, "proposal", &id)?;
                 id
             }
         };
@@ -277,7 +276,6 @@ impl Store {
                 days
             ],
         )?;
-        crate::outbox::mark(&tx, "proposal", id)?;
         tx.commit()?;
         self.proposal(id, today)
     }
@@ -381,7 +379,6 @@ impl Store {
                 "Cette proposition a déjà été émise.",
             ));
         }
-        crate::outbox::mark(&tx, "proposal", &p.id)?;
         tx.commit()?;
         self.proposal(&p.id, today)
     }
@@ -410,7 +407,6 @@ impl Store {
             "UPDATE proposals SET status = ?2, decided_on = ?3 WHERE id = ?1",
             params![id, if accepted { "acceptee" } else { "refusee" }, on],
         )?;
-        crate::outbox::mark(&tx, "proposal", id)?;
         tx.commit()?;
         self.proposal(id, on)
     }

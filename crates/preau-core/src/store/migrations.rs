@@ -18,6 +18,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/006_sync_log_any_write.sql"),
     include_str!("../../migrations/007_school_status.sql"),
     include_str!("../../migrations/008_catalogue_market.sql"),
+    include_str!("../../migrations/009_drop_outbox.sql"),
+    include_str!("../../migrations/010_delete_clears_conflicts.sql"),
 ];
 
 /// The schema version this build writes.

@@ -234,6 +234,45 @@ mod tests {
         assert!(copy.visit(&visit.id).is_ok());
     }
 
+    /// Schema 9 drops the `outbox` of schema 1 (nothing reads it): a store written by
+    /// schema 8 upgrades, keeps its records and what its change log says waits.
+    #[test]
+    fn schema_9_drops_the_outbox_and_keeps_the_change_log() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join(DB_FILE);
+        let v8 = &migrations::MIGRATIONS[..8];
+        let mut store = Store::open_with(&db, v8).expect("open v8");
+        let visit = store
+            .visit_create("80620", "2026-12-03T18:00")
+            .expect("visit");
+        store
+            .conn
+            .execute(
+                "INSERT INTO outbox (entity, entity_id) VALUES ('visit', ?1)",
+                [&visit.id],
+            )
+            .expect("schema 8 has an outbox");
+        let pending = crate::sync::pending_records(&store.conn).expect("pending");
+        drop(store);
+
+        let store = Store::open_with(&db, &migrations::MIGRATIONS[..9]).expect("open v9");
+        let (version, outbox): (i64, bool) = store
+            .conn
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version),
+                        EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'outbox')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("schema");
+        assert_eq!((version, outbox), (9, false));
+        assert!(store.visit(&visit.id).is_ok());
+        assert_eq!(
+            crate::sync::pending_records(&store.conn).expect("pending"),
+            pending
+        );
+    }
+
     #[test]
     fn data_version_moves_for_the_other_connections_writes_only() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -196,10 +196,6 @@ impl Store {
         )?;
         self.conn
             .execute("UPDATE visits SET id = ?1 WHERE id = ?2", [id, &created.id])?;
-        self.conn.execute(
-            "DELETE FROM outbox WHERE entity = 'visit' AND entity_id = ?1",
-            [&created.id],
-        )?;
         self.visit_update(
             id,
             &VisitPatch {

@@ -3,8 +3,8 @@
 //! runs in one transaction, like the rest of the store.
 
 mod exchange;
-mod lines;
-mod project;
+pub(crate) mod lines;
+pub(crate) mod project;
 mod socle;
 mod types;
 
@@ -21,7 +21,19 @@ use crate::store::Store;
 /// Years over which the total cost of a scenario is shown.
 pub const LIFE_YEARS: u32 = 5;
 const MAX_SCENARIOS: usize = 3;
-const SCENARIO_LABELS: [&str; MAX_SCENARIOS] = ["A", "B", "C"];
+pub(crate) const SCENARIO_LABELS: [&str; MAX_SCENARIOS] = ["A", "B", "C"];
+
+/// A scenario's title, trimmed (shared with a value chosen in a sync conflict).
+pub(crate) fn scenario_title(title: &str) -> Result<String> {
+    let title = title.trim().to_string();
+    if title.chars().count() > 120 {
+        return Err(Error::invalid(
+            "title",
+            "Le titre est trop long (120 caractères au plus).",
+        ));
+    }
+    Ok(title)
+}
 
 fn key_labels(pairs: &[(&str, &str)]) -> Vec<KeyLabel> {
     pairs
@@ -303,13 +315,7 @@ impl Store {
             .iter()
             .find(|l| !existing.iter().any(|s| s.label == **l))
             .ok_or_else(|| Error::invalid("scenario", "Trois scénarios au plus (A, B et C)."))?;
-        let title = crate::validate::optional_text(Some(title)).unwrap_or_default();
-        if title.chars().count() > 120 {
-            return Err(Error::invalid(
-                "title",
-                "Le titre est trop long (120 caractères au plus).",
-            ));
-        }
+        let title = scenario_title(title)?;
         let scenario = Scenario {
             id: crate::store::new_id(),
             label: (*label).to_string(),
@@ -326,13 +332,7 @@ impl Store {
     }
 
     pub fn scenario_rename(&mut self, visit_id: &str, id: &str, title: &str) -> Result<Scenario> {
-        let title = title.trim().to_string();
-        if title.chars().count() > 120 {
-            return Err(Error::invalid(
-                "title",
-                "Le titre est trop long (120 caractères au plus).",
-            ));
-        }
+        let title = scenario_title(title)?;
         let tx = self.conn.savepoint()?;
         let n = tx.execute(
             "UPDATE scenarios SET title = ?3 WHERE id = ?1 AND visit_id = ?2",

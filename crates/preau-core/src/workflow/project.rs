@@ -21,7 +21,7 @@ fn parse_list<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<Vec<T
     })
 }
 
-fn clean_tags(field: &'static str, tags: &[String]) -> Result<Vec<String>> {
+pub(crate) fn clean_tags(field: &'static str, tags: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for t in tags {
         let t = t.trim();
@@ -43,6 +43,77 @@ fn clean_tags(field: &'static str, tags: &[String]) -> Result<Vec<String>> {
         ));
     }
     Ok(out)
+}
+
+// The checks of one field, shared by the edit path and a value chosen in a sync
+// conflict (`sync/rules.rs`), so both refuse the same values with the same message.
+
+/// The cycles of a project, sorted, without duplicates.
+pub(crate) fn clean_cycles(cycles: &[u8]) -> Result<Vec<u8>> {
+    let mut cycles = cycles.to_vec();
+    cycles.sort_unstable();
+    cycles.dedup();
+    if cycles.iter().any(|c| !(1..=3).contains(c)) {
+        return Err(Error::invalid(
+            "cycles",
+            "Les cycles de l'école primaire sont 1, 2 et 3.",
+        ));
+    }
+    Ok(cycles)
+}
+
+/// A long free text of the project (training needs, the IEN's comment).
+pub(crate) fn project_text(field: &'static str, text: &str) -> Result<()> {
+    if text.chars().count() > 5_000 {
+        return Err(Error::invalid(
+            field,
+            "Texte trop long (5 000 caractères au plus).",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_ien_date(status: IenStatus, date: Option<chrono::NaiveDate>) -> Result<()> {
+    if status == IenStatus::ASoumettre && date.is_some() {
+        return Err(Error::invalid(
+            "ien_date",
+            "Une date ne s'indique qu'une fois le projet soumis à l'IEN.",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn objective_label(label: &str) -> Result<String> {
+    validate::required_text("objectives", "Le libellé de l'objectif", label, 300)
+}
+
+pub(crate) fn class_name(name: &str) -> Result<String> {
+    validate::required_text("name", "Le nom de la classe", name, 60)
+}
+
+pub(crate) fn class_pupils(pupils: Option<u32>) -> Result<Option<u32>> {
+    validate::count("pupils", "Nombre d'élèves", pupils, 40)
+}
+
+pub(crate) fn check_mobile_devices(n: u32) -> Result<()> {
+    if n > 2_000 {
+        return Err(Error::invalid(
+            "mobile_devices",
+            "Nombre d'appareils mobiles trop élevé (2 000 au plus).",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn clean_ent(ent: Option<&str>) -> Result<Option<String>> {
+    let ent = validate::optional_text(ent);
+    if ent.as_ref().is_some_and(|e| e.chars().count() > 100) {
+        return Err(Error::invalid(
+            "ent",
+            "Nom d'ENT trop long (100 caractères au plus).",
+        ));
+    }
+    Ok(ent)
 }
 
 impl Store {
@@ -112,8 +183,7 @@ impl Store {
         let mut objectives = Vec::new();
         for o in &p.objectives {
             let id = validate::record_id("objectives", &o.id)?;
-            let label =
-                validate::required_text("objectives", "Le libellé de l'objectif", &o.label, 300)?;
+            let label = objective_label(&o.label)?;
             let owner: Option<(String, String)> = self
                 .cached_row(
                     "SELECT visit_id, school_id FROM objectives WHERE id = ?1",
@@ -129,35 +199,12 @@ impl Store {
             }
             objectives.push(Objective { id, label });
         }
-        let mut cycles = p.cycles.clone();
-        cycles.sort_unstable();
-        cycles.dedup();
-        if cycles.iter().any(|c| !(1..=3).contains(c)) {
-            return Err(Error::invalid(
-                "cycles",
-                "Les cycles de l'école primaire sont 1, 2 et 3.",
-            ));
-        }
+        let cycles = clean_cycles(&p.cycles)?;
         let uses = clean_tags("uses", &p.uses)?;
         let crcn = clean_tags("crcn", &p.crcn)?;
-        if p.training_needs.chars().count() > 5_000 {
-            return Err(Error::invalid(
-                "training_needs",
-                "Texte trop long (5 000 caractères au plus).",
-            ));
-        }
-        if p.ien_comment.chars().count() > 5_000 {
-            return Err(Error::invalid(
-                "ien_comment",
-                "Texte trop long (5 000 caractères au plus).",
-            ));
-        }
-        if p.ien_status == IenStatus::ASoumettre && p.ien_date.is_some() {
-            return Err(Error::invalid(
-                "ien_date",
-                "Une date ne s'indique qu'une fois le projet soumis à l'IEN.",
-            ));
-        }
+        project_text("training_needs", &p.training_needs)?;
+        project_text("ien_comment", &p.ien_comment)?;
+        check_ien_date(p.ien_status, p.ien_date)?;
         let tx = self.conn.savepoint()?;
         tx.execute(
             "INSERT INTO pedagogy (visit_id, school_id, cycles, uses, crcn, training_needs,
@@ -227,8 +274,8 @@ impl Store {
         let visit = self.visit(visit_id)?;
         let id = validate::record_id("id", &c.id)?;
         self.require_school_of_visit(&visit, &c.school_id)?;
-        let name = validate::required_text("name", "Le nom de la classe", &c.name, 60)?;
-        let pupils = validate::count("pupils", "Nombre d'élèves", c.pupils, 40)?;
+        let name = class_name(&c.name)?;
+        let pupils = class_pupils(c.pupils)?;
         let existing = self.classes_of(visit_id)?;
         if let Some(other) = existing.iter().find(|e| e.id == id) {
             if other.school_id != c.school_id {
@@ -365,19 +412,8 @@ impl Store {
     ) -> Result<SchoolSituation> {
         let visit = self.visit(visit_id)?;
         self.require_school_of_visit(&visit, &s.school_id)?;
-        if s.mobile_devices > 2_000 {
-            return Err(Error::invalid(
-                "mobile_devices",
-                "Nombre d'appareils mobiles trop élevé (2 000 au plus).",
-            ));
-        }
-        let ent = validate::optional_text(s.ent.as_deref());
-        if ent.as_ref().is_some_and(|e| e.chars().count() > 100) {
-            return Err(Error::invalid(
-                "ent",
-                "Nom d'ENT trop long (100 caractères au plus).",
-            ));
-        }
+        check_mobile_devices(s.mobile_devices)?;
+        let ent = clean_ent(s.ent.as_deref())?;
         let tx = self.conn.savepoint()?;
         tx.execute(
             "INSERT INTO school_situations (visit_id, school_id, mobile_devices, mobile_charging,

@@ -8,7 +8,9 @@ mod import_diff;
 mod proposals;
 mod search;
 mod store;
+mod sync_columns;
 mod sync_resolve;
+mod sync_state;
 mod visits;
 mod workflow;
 

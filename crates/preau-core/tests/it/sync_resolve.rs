@@ -2,7 +2,7 @@
 //! push, and the conflict goes; a refused choice changes nothing.
 
 use preau_core::model::{Participant, Role, VisitPatch};
-use preau_core::sync_state::{IncomingConflict, IncomingRecord, OutgoingChange};
+use preau_core::sync::{IncomingConflict, IncomingRecord, OutgoingChange};
 use preau_core::Store;
 use serde_json::{json, Map};
 
@@ -215,29 +215,47 @@ fn a_record_deleted_here_keeps_its_deletion() {
     store
         .participant_delete(&visit, &person.id)
         .expect("deleted");
+    // The delete settles it: the values in conflict went with the record.
+    assert_eq!(store.sync_status().expect("status").conflicts, 0);
+    assert!(store
+        .sync_conflict_resolve("participants", &person.id, "phone", 21, true)
+        .is_err());
+    let out = push_all(&mut store);
+    assert_eq!(out.len(), 1);
+    assert!(out[0].deleted);
+    // Another laptop edited it before it saw the delete: the server sends the tombstone
+    // with that edit aside, and only the deletion can be kept.
+    let tombstone = IncomingRecord {
+        table: "participants".into(),
+        record_id: person.id.clone(),
+        revision: 22,
+        deleted: true,
+        fields: Map::new(),
+        conflicts: vec![IncomingConflict {
+            field: "phone".into(),
+            value: json!("03 22 00 00 03"),
+            device_id: OTHER.into(),
+            revision: 23,
+        }],
+    };
+    store.sync_receive(&[tombstone], 23).expect("received");
     let list = store.sync_conflict_list().expect("list");
     assert!(list[0].record_deleted);
     assert_eq!(list[0].local_text, "");
     assert!(store
-        .sync_conflict_resolve("participants", &person.id, "phone", 21, true)
+        .sync_conflict_resolve("participants", &person.id, "phone", 23, true)
         .is_err());
     store
-        .sync_conflict_resolve("participants", &person.id, "phone", 21, false)
+        .sync_conflict_resolve("participants", &person.id, "phone", 23, false)
         .expect("deletion kept");
     assert_eq!(store.sync_status().expect("status").conflicts, 0);
-    let out = push_all(&mut store);
-    assert_eq!(out.len(), 1);
-    assert!(out[0].deleted);
 }
 
 #[test]
 fn revocation_and_device_name_are_remembered() {
     let (dir, mut store, _visit) = laptop_with_visit();
     store
-        .sync_set(
-            preau_core::sync_resolve::KEY_DEVICE_NAME,
-            "Portable de Test",
-        )
+        .sync_set_device_name("Portable de Test")
         .expect("name");
     store.sync_set_revoked(true).expect("revoked");
     drop(store);
@@ -247,4 +265,240 @@ fn revocation_and_device_name_are_remembered() {
     assert_eq!(status.device_name.as_deref(), Some("Portable de Test"));
     store.sync_set_revoked(false).expect("enrolled again");
     assert!(!store.sync_status().expect("status").revoked);
+}
+
+/// A pulled record of `table` whose `field` the server set aside another value of.
+fn conflicting(
+    table: &str,
+    record_id: &str,
+    revision: i64,
+    field: &str,
+    kept: serde_json::Value,
+    aside: serde_json::Value,
+) -> IncomingRecord {
+    let mut fields = Map::new();
+    fields.insert(field.into(), kept);
+    IncomingRecord {
+        table: table.into(),
+        record_id: record_id.into(),
+        revision,
+        deleted: false,
+        fields,
+        conflicts: vec![IncomingConflict {
+            field: field.into(),
+            value: aside,
+            device_id: OTHER.into(),
+            revision: revision + 1,
+        }],
+    }
+}
+
+/// An enrolled laptop with a visit of one school, a scenario and one line, pushed.
+fn laptop_with_line() -> (tempfile::TempDir, Store, String, String, String) {
+    let (dir, mut store) = new_store();
+    store
+        .sync_enroll("http://127.0.0.1:9", ME, "Test", "token")
+        .expect("enrolled");
+    store
+        .schools_import(crate::read_fixture("annuaire-education-2024-somme.csv"))
+        .expect("schools");
+    let school = store.schools_of("80620").expect("schools")[0].id.clone();
+    let visit = store
+        .visit_create("80620", "2026-12-10T18:00")
+        .expect("visit")
+        .id;
+    store
+        .visit_update(
+            &visit,
+            &VisitPatch {
+                school_ids: Some(vec![school.clone()]),
+                ..VisitPatch::default()
+            },
+        )
+        .expect("school");
+    let scenario = store.scenario_add(&visit, "Écran").expect("scenario").id;
+    let line = store
+        .line_save(
+            &visit,
+            &preau_core::workflow::LineInput {
+                id: preau_core::make_id(),
+                scenario_id: scenario.clone(),
+                school_id: school,
+                class_id: None,
+                reference: "ENI65".into(),
+                quantity: "1".into(),
+                objective_ids: vec![],
+            },
+        )
+        .expect("line")
+        .line
+        .id;
+    push_all(&mut store);
+    (dir, store, visit, scenario, line)
+}
+
+#[test]
+fn a_local_delete_clears_the_conflicts_of_the_record_and_of_its_cascade() {
+    let (_dir, mut store, visit, scenario, line) = laptop_with_line();
+    let pulled = [
+        conflicting(
+            "scenarios",
+            &scenario,
+            30,
+            "title",
+            json!("Écran"),
+            json!("Écrans"),
+        ),
+        conflicting("equipment_lines", &line, 32, "quantity", json!(1), json!(2)),
+    ];
+    store.sync_receive(&pulled, 33).expect("received");
+    assert_eq!(store.sync_status().expect("status").conflicts, 2);
+    // The scenario goes, and its line with it (ON DELETE CASCADE).
+    store.scenario_delete(&visit, &scenario).expect("deleted");
+    assert!(
+        store.sync_conflict_list().expect("list").is_empty(),
+        "no conflict left on records that are gone"
+    );
+    let out = push_all(&mut store);
+    let deleted: Vec<&str> = out
+        .iter()
+        .filter(|c| c.deleted)
+        .map(|c| c.table.as_str())
+        .collect();
+    assert!(deleted.contains(&"scenarios") && deleted.contains(&"equipment_lines"));
+}
+
+#[test]
+fn a_pulled_tombstone_clears_the_conflicts_of_the_record_and_of_its_cascade() {
+    let (_dir, mut store, visit) = laptop_with_visit();
+    let person = store
+        .participant_save(
+            &visit,
+            &Participant {
+                id: preau_core::make_id(),
+                name: "Marie Dupont".into(),
+                role: Role::Maire,
+                phone: None,
+                email: None,
+            },
+        )
+        .expect("participant");
+    push_all(&mut store);
+    let pulled = [
+        conflicting("visits", &visit, 40, "notes", json!("A"), json!("B")),
+        conflicting(
+            "participants",
+            &person.id,
+            42,
+            "phone",
+            json!("03 22 00 00 01"),
+            json!("03 22 00 00 02"),
+        ),
+    ];
+    store.sync_receive(&pulled, 43).expect("received");
+    assert_eq!(store.sync_status().expect("status").conflicts, 2);
+    // Another laptop deleted the visit: only its tombstone needs to arrive.
+    let tombstone = IncomingRecord {
+        table: "visits".into(),
+        record_id: visit.clone(),
+        revision: 44,
+        deleted: true,
+        fields: Map::new(),
+        conflicts: vec![],
+    };
+    store.sync_receive(&[tombstone], 44).expect("received");
+    assert!(store.visit(&visit).is_err(), "the visit is gone");
+    assert!(
+        store.sync_conflict_list().expect("list").is_empty(),
+        "no conflict left on the visit or its participant"
+    );
+    assert_eq!(store.sync_status().expect("status").pending, 0);
+}
+
+#[test]
+fn a_value_chosen_in_a_conflict_goes_through_the_checks_of_a_typed_one() {
+    let (_dir, mut store, _visit, _scenario, line) = laptop_with_line();
+    let school = store.schools_of("80620").expect("schools")[0].clone();
+    let too_long = "É".repeat(201);
+    let pulled = [
+        conflicting(
+            "equipment_lines",
+            &line,
+            50,
+            "quantity",
+            json!(1),
+            json!(-3),
+        ),
+        conflicting(
+            "schools",
+            &school.id,
+            52,
+            "name",
+            json!(school.name),
+            json!(too_long),
+        ),
+    ];
+    store.sync_receive(&pulled, 53).expect("received");
+    assert_eq!(store.sync_status().expect("status").conflicts, 2);
+
+    for (table, id, field, revision, says) in [
+        ("schools", &school.id, "name", 53, "trop long"),
+        ("equipment_lines", &line, "quantity", 51, "au moins 1"),
+    ] {
+        let err = store
+            .sync_conflict_resolve(table, id, field, revision, true)
+            .expect_err("a value no form accepts is refused");
+        assert_eq!(err.code(), "invalid_input", "{table}.{field}");
+        assert_eq!(err.field(), Some(field), "{table}.{field}");
+        assert!(err.user_message().contains(says), "{}", err.user_message());
+    }
+    // Nothing written, nothing to push, both conflicts still there to settle.
+    let status = store.sync_status().expect("status");
+    assert_eq!((status.conflicts, status.pending), (2, 0));
+    assert_eq!(store.school(&school.id).expect("school").name, school.name);
+
+    // A value a form accepts is taken, as typed there (the name trimmed).
+    store
+        .sync_receive(
+            &[conflicting(
+                "schools",
+                &school.id,
+                54,
+                "name",
+                json!(school.name),
+                json!("  École du Centre "),
+            )],
+            55,
+        )
+        .expect("received");
+    store
+        .sync_conflict_resolve("schools", &school.id, "name", 55, true)
+        .expect("accepted");
+    assert_eq!(
+        store.school(&school.id).expect("school").name,
+        "École du Centre"
+    );
+    store
+        .sync_receive(
+            &[conflicting(
+                "equipment_lines",
+                &line,
+                56,
+                "quantity",
+                json!(1),
+                json!(3),
+            )],
+            57,
+        )
+        .expect("received");
+    store
+        .sync_conflict_resolve("equipment_lines", &line, "quantity", 57, true)
+        .expect("accepted");
+    let out = push_all(&mut store);
+    let quantity = out
+        .iter()
+        .find(|c| c.table == "equipment_lines")
+        .and_then(|c| c.fields.get("quantity"));
+    assert_eq!(quantity, Some(&json!(3)));
+    assert_eq!(store.sync_status().expect("status").conflicts, 0);
 }

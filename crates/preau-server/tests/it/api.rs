@@ -41,8 +41,9 @@ pub fn bad_input(backend: &Backend) {
         let l = Laptop::enrolled(&server.url(), &server.enrollment_code("Paul"));
         let id: uuid::Uuid = l
             .store
-            .sync_get(preau_core::sync_state::KEY_DEVICE_ID)
+            .sync_settings()
             .expect("state")
+            .device_id
             .expect("device id")
             .parse()
             .expect("uuid");

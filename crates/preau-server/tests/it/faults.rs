@@ -163,9 +163,7 @@ pub fn proxy_cuts_and_restart(backend: &Backend, scenarios: usize) {
     let proxied = format!("http://{}", proxy.addr);
     let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
     // The laptop talks to the server only through the proxy from now on.
-    a.store
-        .sync_set(preau_core::sync_state::KEY_SERVER_URL, &proxied)
-        .expect("url");
+    a.store.sync_set_server_url(&proxied).expect("url");
     let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Bruno"));
     let visit = a
         .store
@@ -276,9 +274,7 @@ pub fn proxy_cuts_and_restart(backend: &Backend, scenarios: usize) {
     assert_eq!(backend.changes_applied(db), expected, "exactly once");
 
     // Both laptops converge (B talks to the restarted server directly).
-    b.store
-        .sync_set(preau_core::sync_state::KEY_SERVER_URL, &server.url())
-        .expect("url");
+    b.store.sync_set_server_url(&server.url()).expect("url");
     b.sync();
     a.sync();
     assert_eq!(a.dump(), b.dump());

@@ -551,7 +551,7 @@ type Records = BTreeMap<(String, String), BTreeMap<String, Sql>>;
 fn synced_records(path: &Path) -> Records {
     let conn = reader(path);
     let mut out = Records::new();
-    for t in preau_core::sync_state::SYNC_TABLES {
+    for t in preau_core::sync::SYNC_TABLES {
         // Drafts stay on their laptop (schema 5): only issued proposals are synced.
         let filter = if t.name == "proposals" {
             " WHERE status <> 'brouillon'"

@@ -413,8 +413,9 @@ impl Laptop {
 
     pub fn token(&self) -> String {
         self.store
-            .sync_get(preau_core::sync_state::KEY_TOKEN)
+            .sync_settings()
             .expect("state")
+            .token
             .expect("enrolled")
     }
 
@@ -441,7 +442,7 @@ impl Laptop {
     pub fn dump(&self) -> Vec<String> {
         let conn = rusqlite::Connection::open(self.store.path()).expect("open laptop db");
         let mut out = Vec::new();
-        for t in preau_core::sync_state::SYNC_TABLES {
+        for t in preau_core::sync::SYNC_TABLES {
             let mut stmt = conn
                 .prepare(&format!(
                     "SELECT * FROM {} ORDER BY {}",

@@ -1,0 +1,417 @@
+//! Records pulled from the server, written into the store. A page is applied with its
+//! cursor in one transaction, parents first, under `sync_guard` (the triggers stay
+//! silent: a remote write is not a local change). A record that cannot be applied yet
+//! (its parent is on a later page, a local rule refuses it) is staged in `sync_inbox`
+//! and retried after the last page. Fields changed here and not yet pushed are left as
+//! they are: the server will see the clash and keep both values.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, Connection, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::settings::{set_cursor, set_last_sync};
+use super::tables::{bad, columns, key_values, key_where, table, to_sql_column, SyncTable};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// A value kept aside by the server because two laptops changed the same field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncomingConflict {
+    pub field: String,
+    pub value: Value,
+    pub device_id: String,
+    pub revision: i64,
+}
+
+/// A record as pulled from the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncomingRecord {
+    pub table: String,
+    pub record_id: String,
+    pub revision: i64,
+    pub deleted: bool,
+    pub fields: Map<String, Value>,
+    pub conflicts: Vec<IncomingConflict>,
+}
+
+/// What applying the inbox did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    pub applied: u32,
+    /// Records that could not be applied yet (their parent has not arrived, or a local
+    /// rule refused them); they stay staged and are retried at the next sync.
+    pub waiting: u32,
+}
+
+/// Writes a remote record into its table (inside the guard: no log entry).
+fn write_record(
+    tx: &Connection,
+    t: &SyncTable,
+    rec: &IncomingRecord,
+    skip: &HashSet<String>,
+    cols: &[String],
+) -> Result<()> {
+    let keys = key_values(t, &rec.record_id)?;
+    if rec.deleted {
+        let sql = format!("DELETE FROM {} WHERE {}", t.name, key_where(t));
+        tx.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(keys.iter()))?;
+        return Ok(());
+    }
+    let fields: Vec<(&String, &Value)> = rec
+        .fields
+        .iter()
+        .filter(|(f, _)| {
+            cols.contains(f) && !skip.contains(*f) && !t.key.contains(&f.as_str()) && !t.is_local(f)
+        })
+        .collect();
+    let exists = tx
+        .prepare_cached(&format!("SELECT 1 FROM {} WHERE {}", t.name, key_where(t)))?
+        .exists(rusqlite::params_from_iter(keys.iter()))?;
+    if exists {
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let sets = fields
+            .iter()
+            .enumerate()
+            .map(|(i, (f, _))| format!("{f} = ?{}", i + 1 + t.key.len()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("UPDATE {} SET {sets} WHERE {}", t.name, key_where(t));
+        let mut values: Vec<SqlValue> =
+            keys.iter().map(|k| SqlValue::Text(k.to_string())).collect();
+        for (f, v) in &fields {
+            values.push(to_sql_column(t.name, f, v)?);
+        }
+        tx.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(values))?;
+    } else {
+        let mut names: Vec<&str> = t.key.to_vec();
+        let mut values: Vec<SqlValue> =
+            keys.iter().map(|k| SqlValue::Text(k.to_string())).collect();
+        for (f, v) in &fields {
+            names.push(f.as_str());
+            values.push(to_sql_column(t.name, f, v)?);
+        }
+        let marks = (1..=names.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({marks})",
+            t.name,
+            names.join(", ")
+        );
+        tx.prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(values))?;
+    }
+    Ok(())
+}
+
+/// Upserts parents first, deletes children first (then in server order).
+fn sort_for_apply(recs: &mut [&IncomingRecord]) {
+    recs.sort_by_key(|r| {
+        let rank = table(&r.table).map_or(usize::MAX, |(i, _)| i);
+        let rank = i64::try_from(rank).unwrap_or(i64::MAX);
+        (r.deleted, if r.deleted { -rank } else { rank }, r.revision)
+    });
+}
+
+/// Stages a pulled record in the inbox (a newer revision replaces an older one).
+fn stage_record(conn: &Connection, r: &IncomingRecord, error: Option<&str>) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_inbox (tbl, record_id, revision, deleted, fields, conflicts, last_error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision,
+           deleted = excluded.deleted, fields = excluded.fields,
+           conflicts = excluded.conflicts, last_error = excluded.last_error
+         WHERE excluded.revision >= sync_inbox.revision",
+    )?
+    .execute(params![
+        r.table,
+        r.record_id,
+        r.revision,
+        r.deleted,
+        serde_json::to_string(&r.fields).map_err(|e| bad(e.to_string()))?,
+        serde_json::to_string(&r.conflicts).map_err(|e| bad(e.to_string()))?,
+        error,
+    ])?;
+    Ok(())
+}
+
+/// What one application of remote records knows about the store, read once: the
+/// per-record lookups it makes unnecessary are skipped (a first sync has nothing local in
+/// flight, nothing staged and no conflicts).
+struct ApplyCtx {
+    columns: HashMap<&'static str, Vec<String>>,
+    /// Local changes logged or waiting for their ack: look each record up.
+    check_local: bool,
+    inbox_maybe_nonempty: bool,
+    conflicts_maybe_nonempty: bool,
+}
+
+impl ApplyCtx {
+    fn new(conn: &Connection) -> Result<ApplyCtx> {
+        let any = |sql: &str| -> Result<bool> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+        Ok(ApplyCtx {
+            columns: HashMap::new(),
+            check_local: any("SELECT EXISTS (SELECT 1 FROM sync_log)")?
+                || any("SELECT EXISTS (SELECT 1 FROM sync_outgoing)")?,
+            inbox_maybe_nonempty: any("SELECT EXISTS (SELECT 1 FROM sync_inbox)")?,
+            conflicts_maybe_nonempty: any("SELECT EXISTS (SELECT 1 FROM sync_conflicts)")?,
+        })
+    }
+}
+
+/// Applies one remote record with its bookkeeping. The outer error is fatal (the store
+/// failed); the inner one says the record cannot be applied yet.
+fn apply_one(
+    conn: &Connection,
+    t: &'static SyncTable,
+    rec: &IncomingRecord,
+    ctx: &mut ApplyCtx,
+) -> Result<std::result::Result<(), Error>> {
+    let (pending, outgoing) = if ctx.check_local {
+        let pending: HashSet<String> = conn
+            .prepare_cached("SELECT field FROM sync_log WHERE tbl = ?1 AND record_id = ?2")?
+            .query_map([&rec.table, &rec.record_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let outgoing: bool = conn
+            .prepare_cached(
+                "SELECT count(*) > 0 FROM sync_outgoing WHERE tbl = ?1 AND record_id = ?2",
+            )?
+            .query_row([&rec.table, &rec.record_id], |r| r.get(0))?;
+        (pending, outgoing)
+    } else {
+        (HashSet::new(), false)
+    };
+    if !pending.contains("-") {
+        if !ctx.columns.contains_key(t.name) {
+            ctx.columns.insert(t.name, columns(conn, t.name)?);
+        }
+        let cols = ctx.columns.get(t.name).map(Vec::as_slice).unwrap_or(&[]);
+        if let Err(e) = write_record(conn, t, rec, &pending, cols) {
+            return Ok(Err(e));
+        }
+    }
+    if ctx.inbox_maybe_nonempty {
+        conn.prepare_cached("DELETE FROM sync_inbox WHERE tbl = ?1 AND record_id = ?2")?
+            .execute([&rec.table, &rec.record_id])?;
+    }
+    if pending.is_empty() && !outgoing {
+        // The next change's base: only once nothing local is in flight.
+        conn.prepare_cached(
+            "INSERT INTO sync_records (tbl, record_id, revision) VALUES (?1, ?2, ?3)
+             ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision",
+        )?
+        .execute(params![rec.table, rec.record_id, rec.revision])?;
+    }
+    if ctx.conflicts_maybe_nonempty {
+        conn.prepare_cached("DELETE FROM sync_conflicts WHERE tbl = ?1 AND record_id = ?2")?
+            .execute([&rec.table, &rec.record_id])?;
+    }
+    for c in &rec.conflicts {
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO sync_conflicts
+               (tbl, record_id, field, value, device_id, revision)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            rec.table,
+            rec.record_id,
+            c.field,
+            c.value.to_string(),
+            c.device_id,
+            c.revision
+        ])?;
+        ctx.conflicts_maybe_nonempty = true;
+    }
+    Ok(Ok(()))
+}
+
+fn run(conn: &Connection, sql: &str) -> Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
+/// Records per savepoint when applying remote records.
+const APPLY_CHUNK: usize = 500;
+
+/// Applies sorted remote records: a chunk at a time under one savepoint; a chunk where a
+/// record fails is rolled back and redone one savepoint per record, so every record that
+/// can be applied is, and each one that cannot leaves no trace but its staged copy (with
+/// its error). `stage_failures`: the records come from a page (stage the failures), not
+/// from the inbox (note the error on the staged row).
+fn apply_all(
+    conn: &Connection,
+    recs: &[&IncomingRecord],
+    ctx: &mut ApplyCtx,
+    stage_failures: bool,
+) -> Result<ApplyReport> {
+    let mut report = ApplyReport::default();
+    for chunk in recs.chunks(APPLY_CHUNK) {
+        run(conn, "SAVEPOINT sync_chunk")?;
+        let mut clean = true;
+        for rec in chunk {
+            let Some((_, t)) = table(&rec.table) else {
+                continue;
+            };
+            if apply_one(conn, t, rec, ctx)?.is_err() {
+                clean = false;
+                break;
+            }
+        }
+        if clean {
+            run(conn, "RELEASE sync_chunk")?;
+            report.applied += u32::try_from(chunk.len()).unwrap_or(u32::MAX);
+            continue;
+        }
+        run(conn, "ROLLBACK TO sync_chunk")?;
+        run(conn, "RELEASE sync_chunk")?;
+        for rec in chunk {
+            let Some((_, t)) = table(&rec.table) else {
+                continue;
+            };
+            run(conn, "SAVEPOINT sync_record")?;
+            match apply_one(conn, t, rec, ctx)? {
+                Ok(()) => {
+                    run(conn, "RELEASE sync_record")?;
+                    report.applied += 1;
+                }
+                Err(e) => {
+                    run(conn, "ROLLBACK TO sync_record")?;
+                    run(conn, "RELEASE sync_record")?;
+                    tracing::debug!(table = %rec.table, id = %rec.record_id, error = %e,
+                        "remote record not applicable yet");
+                    let error = e.to_string();
+                    if stage_failures {
+                        stage_record(conn, rec, Some(&error))?;
+                        ctx.inbox_maybe_nonempty = true;
+                    } else {
+                        conn.prepare_cached(
+                            "UPDATE sync_inbox SET last_error = ?3 WHERE tbl = ?1 AND record_id = ?2",
+                        )?
+                        .execute(params![rec.table, rec.record_id, error])?;
+                    }
+                    report.waiting += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+impl Store {
+    /// Stages a pulled page and moves the cursor, in one transaction: an interrupted pull
+    /// resumes after the last staged page.
+    pub fn sync_stage(&mut self, records: &[IncomingRecord], next_cursor: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for r in records {
+            if table(&r.table).is_none() {
+                tracing::debug!(table = %r.table, "record of a table this build does not sync");
+                continue;
+            }
+            stage_record(&tx, r, None)?;
+        }
+        set_cursor(&tx, next_cursor)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Applies a pulled page and moves the cursor, in one transaction: an interrupted pull
+    /// resumes after the last page received, and a page is never half applied. Records
+    /// that cannot be applied yet (a parent on a later page, a local rule) are staged in
+    /// the inbox with their error, as [`Store::sync_stage`] would, and retried by
+    /// [`Store::sync_apply_inbox`]; a staged older revision of a record applied here is
+    /// dropped.
+    pub fn sync_receive(
+        &mut self,
+        records: &[IncomingRecord],
+        next_cursor: i64,
+    ) -> Result<ApplyReport> {
+        let mut recs: Vec<&IncomingRecord> = records
+            .iter()
+            .filter(|r| {
+                let known = table(&r.table).is_some();
+                if !known {
+                    tracing::debug!(table = %r.table, "record of a table this build does not sync");
+                }
+                known
+            })
+            .collect();
+        sort_for_apply(&mut recs);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut ctx = ApplyCtx::new(&tx)?;
+        tx.execute("INSERT INTO sync_guard (on_) VALUES (1)", [])?;
+        let report = apply_all(&tx, &recs, &mut ctx, true)?;
+        tx.execute("DELETE FROM sync_guard", [])?;
+        set_cursor(&tx, next_cursor)?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Applies the staged records, parents first, each on its own (in chunks under a
+    /// savepoint; a chunk with a failure is redone one savepoint per record): a record
+    /// whose parent has not arrived yet stays staged for the next time. Fields changed
+    /// locally and not yet pushed are left as they are (the server will see the clash).
+    pub fn sync_apply_inbox(&mut self) -> Result<ApplyReport> {
+        let mut staged: Vec<IncomingRecord> = Vec::new();
+        {
+            let mut stmt = self.conn.prepare(
+                "SELECT tbl, record_id, revision, deleted, fields, conflicts FROM sync_inbox
+                 ORDER BY revision",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })?;
+            for row in rows {
+                let (table, record_id, revision, deleted, fields, conflicts) = row?;
+                let fields = match serde_json::from_str::<Value>(&fields) {
+                    Ok(Value::Object(m)) => m,
+                    _ => Map::new(),
+                };
+                let conflicts = serde_json::from_str(&conflicts).unwrap_or_default();
+                staged.push(IncomingRecord {
+                    table,
+                    record_id,
+                    revision,
+                    deleted,
+                    fields,
+                    conflicts,
+                });
+            }
+        }
+        let mut recs: Vec<&IncomingRecord> = staged
+            .iter()
+            .filter(|r| table(&r.table).is_some())
+            .collect();
+        sort_for_apply(&mut recs);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut report = ApplyReport::default();
+        if !recs.is_empty() {
+            let mut ctx = ApplyCtx::new(&tx)?;
+            ctx.inbox_maybe_nonempty = true;
+            tx.execute("INSERT INTO sync_guard (on_) VALUES (1)", [])?;
+            report = apply_all(&tx, &recs, &mut ctx, false)?;
+            tx.execute("DELETE FROM sync_guard", [])?;
+        }
+        set_last_sync(&tx)?;
+        tx.commit()?;
+        Ok(report)
+    }
+}

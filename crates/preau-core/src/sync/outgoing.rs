@@ -1,0 +1,190 @@
+//! Local changes on their way to the server. The triggers log which fields of which
+//! records changed (`sync_log`); a batch turns the log into changes with ids made here,
+//! kept in `sync_outgoing` until the server acknowledges them, so a change resent after a
+//! lost answer has the same id and the server takes it once.
+
+use std::collections::HashSet;
+
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::tables::{bad, read_row, table};
+use crate::error::Result;
+use crate::store::Store;
+
+/// A change ready to push.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutgoingChange {
+    pub change_id: String,
+    pub table: String,
+    pub record_id: String,
+    pub base_revision: i64,
+    pub fields: Map<String, Value>,
+    pub deleted: bool,
+}
+
+impl Store {
+    /// The changes to push next, at most `max`: those already made and not acknowledged
+    /// (same ids as before), else new ones made from the log.
+    ///
+    /// The log is read in `seq` order (index `sync_log_by_seq`) and the scan stops once
+    /// `max` records are found, so a batch costs the same whatever the size of the log
+    /// (records come in the order of their first logged change, as before).
+    pub fn sync_outgoing(&mut self, max: usize) -> Result<Vec<OutgoingChange>> {
+        let existing = self.outgoing_saved(max)?;
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+        self.sync_outgoing_build(max)
+    }
+
+    /// The changes saved and not yet acknowledged, at most `max`, in order.
+    pub fn sync_outgoing_saved(&self, max: usize) -> Result<Vec<OutgoingChange>> {
+        self.outgoing_saved(max)
+    }
+
+    /// Makes at most `max` new changes from the log and saves them after those already
+    /// waiting (a client may build the next batch while the previous one is in flight;
+    /// they are sent, and acknowledged, in this order). Empty: the log is empty.
+    pub fn sync_outgoing_build(&mut self, max: usize) -> Result<Vec<OutgoingChange>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let first_position: i64 = tx
+            .prepare_cached("SELECT coalesce(max(position) + 1, 0) FROM sync_outgoing")?
+            .query_row([], |r| r.get(0))?;
+        let mut groups: Vec<(String, String)> = Vec::new();
+        if max > 0 {
+            let mut picked: HashSet<(String, String)> = HashSet::new();
+            let mut stmt = tx.prepare_cached(
+                "SELECT tbl, record_id FROM sync_log ORDER BY seq, tbl, record_id",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let key = (row.get::<_, String>(0)?, row.get::<_, String>(1)?);
+                if picked.insert(key.clone()) {
+                    groups.push(key);
+                    if groups.len() >= max {
+                        break;
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(groups.len());
+        for (position, (tbl, record_id)) in groups.into_iter().enumerate() {
+            let fields_logged: Vec<String> = tx
+                .prepare_cached(
+                    "DELETE FROM sync_log WHERE tbl = ?1 AND record_id = ?2 RETURNING field",
+                )?
+                .query_map([&tbl, &record_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let Some((_, t)) = table(&tbl) else {
+                continue;
+            };
+            let row = read_row(&tx, t, &record_id)?.map(|mut row| {
+                row.retain(|k, _| !t.is_local(k));
+                row
+            });
+            let (fields, deleted) = match row {
+                None => (Map::new(), true),
+                Some(row) if fields_logged.iter().any(|f| f == "*") => (row, false),
+                Some(row) => {
+                    let wanted: HashSet<&str> = fields_logged.iter().map(String::as_str).collect();
+                    let fields: Map<String, Value> = row
+                        .into_iter()
+                        .filter(|(k, _)| wanted.contains(k.as_str()))
+                        .collect();
+                    if fields.is_empty() {
+                        continue;
+                    }
+                    (fields, false)
+                }
+            };
+            let base: i64 = tx
+                .prepare_cached(
+                    "SELECT revision FROM sync_records WHERE tbl = ?1 AND record_id = ?2",
+                )?
+                .query_row([&tbl, &record_id], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0);
+            if deleted && base == 0 {
+                // Made and deleted before the server ever saw it: nothing to say.
+                continue;
+            }
+            let change_id = crate::store::make_id();
+            let fields_text = serde_json::to_string(&fields).map_err(|e| bad(e.to_string()))?;
+            tx.prepare_cached(
+                "INSERT INTO sync_outgoing (change_id, position, tbl, record_id, base_revision,
+                   fields, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                change_id,
+                first_position.saturating_add(i64::try_from(position).unwrap_or(i64::MAX)),
+                tbl,
+                record_id,
+                base,
+                fields_text,
+                deleted
+            ])?;
+            out.push(OutgoingChange {
+                change_id,
+                table: tbl,
+                record_id,
+                base_revision: base,
+                fields,
+                deleted,
+            });
+        }
+        tx.commit()?;
+        // What was just saved, in the same order `outgoing_saved` would read it back.
+        Ok(out)
+    }
+
+    fn outgoing_saved(&self, max: usize) -> Result<Vec<OutgoingChange>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT change_id, tbl, record_id, base_revision, fields, deleted FROM sync_outgoing
+             ORDER BY position LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([i64::try_from(max).unwrap_or(i64::MAX)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, bool>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (change_id, table, record_id, base_revision, fields, deleted) = row?;
+            let fields = match serde_json::from_str::<Value>(&fields) {
+                Ok(Value::Object(m)) => m,
+                _ => return Err(bad(format!("stored change {change_id} has bad fields"))),
+            };
+            out.push(OutgoingChange {
+                change_id,
+                table,
+                record_id,
+                base_revision,
+                fields,
+                deleted,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Forgets the changes the server acknowledged.
+    pub fn sync_acknowledge(&mut self, change_ids: &[String]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("DELETE FROM sync_outgoing WHERE change_id = ?1")?;
+            for id in change_ids {
+                stmt.execute([id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! What the sync state looks like from outside: changes waiting, records not applied
+//! yet, conflicts, enrollment. Read by the home screen, the sync screen, the rail's
+//! indicator and `preau-cli sync`; the running sync adds what it is doing now.
+
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::Result;
+use crate::store::Store;
+
+/// The sync state the app and the CLI show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncOverview {
+    pub server_url: Option<String>,
+    pub device_id: Option<String>,
+    pub adviser: Option<String>,
+    pub cursor: i64,
+    pub last_sync: Option<String>,
+    /// Local records changed and not yet acknowledged by the server.
+    pub pending: u32,
+    /// Pulled records not applied yet.
+    pub waiting: u32,
+    pub conflicts: u32,
+}
+
+/// Records changed locally and not yet acknowledged by the server: the distinct records
+/// of the change log and of the changes made from it and still waiting for their ack (a
+/// record in both counts once). What the home screen and the sync screen call "pending".
+pub(crate) fn pending_records(conn: &Connection) -> Result<u32> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM (SELECT tbl, record_id FROM sync_log
+                                   UNION SELECT tbl, record_id FROM sync_outgoing)",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// What a sync is doing, for the progress shown in the app.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SyncPhase {
+    #[default]
+    Idle,
+    /// Checking the server can be reached.
+    Checking,
+    Pushing,
+    Pulling,
+    Reference,
+    Applying,
+    /// A request failed; the sync tries again after a pause.
+    Retrying,
+}
+
+/// The sync state the app shows on every screen: what the store knows (enrollment,
+/// changes waiting, conflicts) and, filled in by the app, what the sync is doing now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SyncStatus {
+    pub enrolled: bool,
+    pub server_url: Option<String>,
+    pub adviser: Option<String>,
+    pub device_id: Option<String>,
+    pub device_name: Option<String>,
+    /// UTC, RFC 3339; `None` before the first complete sync.
+    pub last_sync: Option<String>,
+    /// Local records changed and not yet acknowledged by the server.
+    pub pending: u32,
+    /// Pulled records not applicable yet.
+    pub waiting: u32,
+    pub conflicts: u32,
+    /// The server refused this laptop's token: no more sync, local data stays.
+    pub revoked: bool,
+    pub running: bool,
+    pub phase: SyncPhase,
+    /// Progress of the current phase: `done` of `total` (`total` 0: unknown).
+    pub done: u32,
+    pub total: u32,
+    /// The last attempt reached the server (`None`: not tried since start).
+    pub online: Option<bool>,
+    /// French message of the last failed attempt.
+    pub last_error: Option<String>,
+    /// Grows with each change of what the sync is doing: a state answered by a command
+    /// may reach the window after a newer event, and is then ignored.
+    pub seq: u32,
+}
+
+impl Store {
+    pub fn sync_overview(&self) -> Result<SyncOverview> {
+        let pending = pending_records(&self.conn)?;
+        let waiting: u32 = self
+            .conn
+            .query_row("SELECT count(*) FROM sync_inbox", [], |r| r.get(0))?;
+        let conflicts: u32 = self.conn.query_row(
+            "SELECT count(*) FROM (SELECT DISTINCT tbl, record_id, field FROM sync_conflicts)",
+            [],
+            |r| r.get(0),
+        )?;
+        let s = self.sync_settings()?;
+        Ok(SyncOverview {
+            server_url: s.server_url,
+            device_id: s.device_id,
+            adviser: s.adviser,
+            cursor: s.cursor,
+            last_sync: s.last_sync,
+            pending,
+            waiting,
+            conflicts,
+        })
+    }
+
+    /// The sync state the store knows; the app adds what the running sync is doing.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let o = self.sync_overview()?;
+        let s = self.sync_settings()?;
+        Ok(SyncStatus {
+            enrolled: o.server_url.is_some(),
+            server_url: o.server_url,
+            adviser: o.adviser,
+            device_id: o.device_id,
+            device_name: s.device_name.clone(),
+            last_sync: o.last_sync,
+            pending: o.pending,
+            waiting: o.waiting,
+            conflicts: o.conflicts,
+            revoked: s.revoked(),
+            ..SyncStatus::default()
+        })
+    }
+}
