@@ -265,7 +265,7 @@ fn main() {
     server.admin(&[
         "import",
         "catalogue",
-        repo.join("data/reference/catalogue_equipement_ecole.csv")
+        repo.join("data/reference/catalogue-syndicat-exemple.csv")
             .to_str()
             .unwrap(),
     ]);
