@@ -26,9 +26,14 @@ fi
 
 say "construction release de preau-server et du banc"
 (cd "$ROOT" && cargo build --release --quiet -p preau-server --bin preau-server --example bench)
+# A copy, so that another build in the same target dir cannot swap the server mid-run (the
+# bench starts the preau-server beside its own directory).
+mkdir -p "$OUT/bin/examples"
+cp "$CARGO_TARGET_DIR/release/preau-server" "$OUT/bin/preau-server"
+cp "$CARGO_TARGET_DIR/release/examples/bench" "$OUT/bin/examples/bench"
 
 say "Préau : 1 000 visites, nouveau portable, 100 portables à la fois (charge : $(cut -d' ' -f1-3 /proc/loadavg))"
-"$CARGO_TARGET_DIR/release/examples/bench" --dump "$OUT/rows.jsonl" --json >"$OUT/preau.json" \
+"$OUT/bin/examples/bench" --dump "$OUT/rows.jsonl" --json >"$OUT/preau.json" \
   || die "le banc Préau a échoué"
 
 say "PouchDB : les mêmes $(wc -l <"$OUT/rows.jsonl") lignes, lots de 100, 500, 1 000 et 2 000"
