@@ -4,9 +4,15 @@
 //! 1. Push of 1,000 visits (about 50,000 rows) from one laptop.
 //! 2. First sync of a new laptop (reference data and those 1,000 visits).
 //! 3. 100 laptops syncing at once: latency of each push batch, server memory.
+//!
+//! `--dump FILE` writes the 1,000 visits' rows as the server holds them once pushed (one
+//! JSON object a line: `{"table", "id", "fields"}`), for `bench/pouchdb` to replicate the
+//! same documents; `--json` prints the results as one JSON object instead of sentences.
+//! `scripts/bench-sync.sh` runs both sides.
 
 #![allow(clippy::unwrap_used)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -215,14 +221,51 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// Writes every record the server holds, as pulled (so, the rows the push sent), one JSON
+/// object a line; returns how many.
+fn dump(server: &Server, token: String, file: &Path, rt: &tokio::runtime::Runtime) -> usize {
+    let client = Client::new(&server.url, Some(token), SyncOptions::default()).unwrap();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(file).unwrap());
+    let (mut cursor, mut n) = (0, 0);
+    loop {
+        let page = rt.block_on(client.pull(cursor, &mut |_| {})).unwrap();
+        for r in page.records.iter().filter(|r| !r.deleted) {
+            let row = serde_json::json!({"table": r.table, "id": r.record_id, "fields": r.fields});
+            serde_json::to_writer(&mut out, &row).unwrap();
+            out.write_all(b"\n").unwrap();
+            n += 1;
+        }
+        if !page.more {
+            break;
+        }
+        cursor = page.next_cursor;
+    }
+    out.flush().unwrap();
+    n
+}
+
 fn main() {
+    let mut args = std::env::args().skip(1);
+    let (mut dump_to, mut json) = (None, false);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--json" => json = true,
+            "--dump" => dump_to = Some(PathBuf::from(args.next().expect("--dump FILE"))),
+            other => panic!("unknown argument {other} (expected --dump FILE, --json)"),
+        }
+    }
+    let say = |line: String| {
+        if !json {
+            println!("{line}");
+        }
+    };
     let tmp = tempfile::tempdir().unwrap();
     let server = start_server(&tmp.path().join("server"));
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     server.admin(&[
         "import",
         "catalogue",
-        repo.join("data/reference/catalogue_equipement_ecole.csv")
+        repo.join("data/reference/catalogue-syndicat-exemple.csv")
             .to_str()
             .unwrap(),
     ]);
@@ -253,12 +296,23 @@ fn main() {
         }))
         .unwrap();
     let total = start.elapsed();
-    println!(
+    let push = pushed_at.unwrap_or(total);
+    say(format!(
         "push of 1,000 visits ({rows} rows, {} changes): {:.2} s (whole sync incl. pulling them back: {:.2} s)",
         report.pushed,
-        pushed_at.unwrap_or(total).as_secs_f64(),
+        push.as_secs_f64(),
         total.as_secs_f64()
-    );
+    ));
+    let pushed = report.pushed;
+    let dumped = dump_to.as_ref().map(|file| {
+        let token = a
+            .sync_get(preau_core::sync_state::KEY_TOKEN)
+            .unwrap()
+            .unwrap();
+        let n = dump(&server, token, file, &rt);
+        say(format!("{n} rows written to {}", file.display()));
+        n
+    });
 
     // 2. First sync of a new laptop.
     let mut b = laptop(&tmp.path().join("b"), &server, &rt);
@@ -270,12 +324,14 @@ fn main() {
             &mut |_| {},
         ))
         .unwrap();
-    println!(
+    let first_sync = start.elapsed();
+    say(format!(
         "first sync of a new laptop ({} records, reference {:?}): {:.2} s",
         report.pulled,
         report.reference_updated,
-        start.elapsed().as_secs_f64()
-    );
+        first_sync.as_secs_f64()
+    ));
+    let pulled = report.pulled;
 
     // 3. 100 laptops at once, each pushing 10 batches of 50 changes and pulling.
     let tokens: Vec<String> = (0..100)
@@ -335,16 +391,41 @@ fn main() {
     pushes.sort();
     pulls.sort();
     let (rss, peak) = server.memory_kib();
-    println!(
-        "100 concurrent laptops: {} push batches of 50 in {:.2} s; push p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; \
-         pull of 1,000 records p99 {:.0} ms; server memory {} MiB (peak {} MiB)",
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let (p50, p99, max) = (
+        ms(percentile(&pushes, 0.5)),
+        ms(percentile(&pushes, 0.99)),
+        ms(*pushes.last().unwrap()),
+    );
+    let pull_p99 = ms(percentile(&pulls, 0.99));
+    say(format!(
+        "100 concurrent laptops: {} push batches of 50 in {:.2} s; push p50 {p50:.0} ms, p99 {p99:.0} ms, \
+         max {max:.0} ms; pull of 1,000 records p99 {pull_p99:.0} ms; server memory {} MiB (peak {} MiB)",
         pushes.len(),
         wall.as_secs_f64(),
-        percentile(&pushes, 0.5).as_secs_f64() * 1e3,
-        percentile(&pushes, 0.99).as_secs_f64() * 1e3,
-        pushes.last().unwrap().as_secs_f64() * 1e3,
-        percentile(&pulls, 0.99).as_secs_f64() * 1e3,
         rss / 1024,
         peak / 1024
-    );
+    ));
+    if json {
+        let out = serde_json::json!({
+            "rows": rows,
+            "changes": pushed,
+            "dumped": dumped,
+            "push_s": push.as_secs_f64(),
+            "push_sync_s": total.as_secs_f64(),
+            "first_sync_s": first_sync.as_secs_f64(),
+            "first_sync_records": pulled,
+            "laptops": {
+                "batches": pushes.len(),
+                "wall_s": wall.as_secs_f64(),
+                "push_p50_ms": p50,
+                "push_p99_ms": p99,
+                "push_max_ms": max,
+                "pull_p99_ms": pull_p99,
+                "server_rss_mib": rss / 1024,
+                "server_peak_mib": peak / 1024,
+            },
+        });
+        println!("{out}");
+    }
 }
