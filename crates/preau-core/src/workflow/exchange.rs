@@ -345,9 +345,9 @@ impl Store {
 
     /// The schools `table` (pedagogy or school_situations) holds a row of for the visit.
     fn school_ids_in(&self, visit_id: &str, table: &'static str) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT school_id FROM {table} WHERE visit_id = ?1"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT school_id FROM {table} WHERE visit_id = ?1"
+        ))?;
         let rows = stmt.query_map([visit_id], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
