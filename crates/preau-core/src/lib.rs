@@ -2,14 +2,10 @@
 //! shell, the CLI and the sync engine all stand on this crate.
 
 mod communes;
-mod csv_text;
-mod directory;
 pub mod doctor;
 mod error;
 pub mod first_start;
-pub mod format;
 pub mod model;
-pub mod money;
 mod outbox;
 pub mod plan;
 pub mod proposals;
@@ -19,12 +15,13 @@ pub mod search;
 mod store;
 pub mod sync_resolve;
 pub mod sync_state;
-pub mod text;
 mod validate;
 mod visits;
 pub mod workflow;
 
 pub use error::{Error, Result};
+// Shared with the server through the parsers' crate; kept under their old paths.
+pub use preau_reference::{format, money, text};
 pub use store::{
     list_backups, make_id, open_with_status, restore_backup, BackupInfo, Store, DB_FILE,
     SCHEMA_VERSION,
