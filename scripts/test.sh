@@ -39,6 +39,13 @@ step() {
 }
 
 step "rustfmt" cargo fmt --all -- --check
+# The server reads reference files with preau-reference, never through a laptop's store
+# (ARCHITECTURE.md, Invariants); only its tests may use preau-core.
+step "preau-server sans preau-core" bash -c 'set -o pipefail
+  tree=$(cargo tree -p preau-server -e normal --prefix none) || exit 1
+  if grep -q "^preau-core " <<<"$tree"; then
+    echo "preau-server dépend de preau-core (hors [dev-dependencies])"; exit 1
+  fi'
 step "tests Rust (cœur, CLI)" cargo test --workspace --exclude preau --quiet
 step "types TypeScript générés à jour" git diff --exit-code --stat -- ui/src/api/types
 step "interface : vérification des types" bash -c 'cd ui && npm run --silent check'

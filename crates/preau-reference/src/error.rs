@@ -3,12 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One refused row of a file, with its line number as an editor shows it (header = line 1).
+/// One refused row of an import, with its line number in the file (header = line 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RowError {
     pub line: u64,
-    /// French: « UAI invalide « 080123 » ».
     pub reason: String,
 }
 
