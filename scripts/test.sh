@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test of Préau: formatting and lints, the Rust tests (core, CLI), the UI's
-# unit tests and type checks, then the end-to-end test of the real app in its window
-# under Xvfb. Installs what is missing first. Ends with "N passed, N failed".
+# Runs every test of Préau: formatting and lints, the Rust tests (every crate of the
+# workspace, the app's shell included; the PostgreSQL suite of preau-server fails if
+# PostgreSQL cannot start), the UI's unit tests and type checks, then the end-to-end test
+# of the real app in its window under Xvfb. Installs what is missing first. Ends with
+# "N passed, N failed".
 source "$(dirname "$0")/lib.sh"
 
 apt_install "${APT_BUILD[@]}" "${APT_TEST[@]}"
@@ -10,6 +12,9 @@ ui_deps
 tauri_driver
 
 cd "$ROOT"
+# preau-server's PostgreSQL suite (crates/preau-server/tests/it/support.rs) skips when no
+# PostgreSQL is installed; here it must run, so a PostgreSQL that cannot start fails.
+export PREAU_REQUIRE_POSTGRES=1
 LOG_DIR=$(mktemp -d)
 trap 'rm -rf "$LOG_DIR"' EXIT
 passed=0
@@ -46,11 +51,13 @@ step "preau-server sans preau-core" bash -c 'set -o pipefail
   if grep -q "^preau-core " <<<"$tree"; then
     echo "preau-server dépend de preau-core (hors [dev-dependencies])"; exit 1
   fi'
-step "tests Rust (cœur, CLI)" cargo test --workspace --exclude preau --quiet
+# The shell (package preau) embeds ui/dist when it compiles: built first (skipped when
+# up to date), so its own unit tests run with the rest of the workspace.
+ui_build
+step "tests Rust (cœur, CLI, serveur, application)" cargo test --workspace --quiet
 step "types TypeScript générés à jour" git diff --exit-code --stat -- ui/src/api/types
 step "interface : vérification des types" bash -c 'cd ui && npm run --silent check'
 step "interface : tests unitaires" bash -c 'cd ui && npm test --silent'
-ui_build
 step "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "construction de l'application" cargo build --quiet -p preau -p preau-cli -p preau-server
 if [[ " ${failures[*]} " == *"construction"* ]]; then

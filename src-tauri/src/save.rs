@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use tauri_plugin_dialog::DialogExt;
 
+use preau_core::ErrorCode;
+
 use crate::error::{IpcError, IpcResult};
 
 /// When set, saves and exports write into this directory without asking (native dialogs
@@ -106,7 +108,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> IpcResult<()> {
     write_durably(path, bytes).map_err(|e| {
         tracing::error!(path = %path.display(), error = %e, "writing a file failed");
         IpcError::new(
-            "write_failed",
+            ErrorCode::WriteFailed,
             format!(
                 "Le fichier {} n'a pas pu être écrit ({}).",
                 path.display(),

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::model::RowError;
+use crate::ErrorCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -41,15 +42,15 @@ impl Error {
     }
 
     /// A stable, machine-readable code for the UI and scripts.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Invalid { .. } => "invalid_input",
-            Error::NotFound { .. } => "not_found",
-            Error::NewerSchema { .. } => "newer_schema",
-            Error::Corrupt { .. } => "corrupt_store",
-            Error::ImportRejected(_) => "import_rejected",
-            Error::Sqlite(_) | Error::Io(_) => "storage",
-            Error::Reference(_) => "reference_data",
+            Error::Invalid { .. } => ErrorCode::InvalidInput,
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::NewerSchema { .. } => ErrorCode::NewerSchema,
+            Error::Corrupt { .. } => ErrorCode::CorruptStore,
+            Error::ImportRejected(_) => ErrorCode::ImportRejected,
+            Error::Sqlite(_) | Error::Io(_) => ErrorCode::Storage,
+            Error::Reference(_) => ErrorCode::ReferenceData,
         }
     }
 

@@ -4,6 +4,7 @@
 mod communes;
 pub mod doctor;
 mod error;
+mod error_code;
 pub mod first_start;
 pub mod model;
 mod outbox;
@@ -20,6 +21,7 @@ mod visits;
 pub mod workflow;
 
 pub use error::{Error, Result};
+pub use error_code::ErrorCode;
 // Shared with the server through the parsers' crate; kept under their old paths.
 pub use preau_reference::{format, money, text};
 pub use store::{

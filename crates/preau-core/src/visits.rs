@@ -195,7 +195,14 @@ impl Store {
             )?;
         }
         if let Some(ids) = &patch.school_ids {
-            tx.execute("DELETE FROM visit_schools WHERE visit_id = ?1", [id])?;
+            // Only the schools unticked and ticked: a school kept is not rewritten (and so
+            // not logged for sync).
+            for removed in visit.school_ids.iter().filter(|s| !ids.contains(s)) {
+                tx.execute(
+                    "DELETE FROM visit_schools WHERE visit_id = ?1 AND school_id = ?2",
+                    params![id, removed],
+                )?;
+            }
             for school in ids {
                 tx.execute(
                     "INSERT OR IGNORE INTO visit_schools (visit_id, school_id) VALUES (?1, ?2)",

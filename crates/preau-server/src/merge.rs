@@ -8,7 +8,10 @@
 //! - A delete leaves a tombstone (the fields are kept); an edit arriving for a tombstone
 //!   from a laptop that had not seen the delete is kept as a conflict on it; a record made
 //!   again by a laptop that had seen it (same key: a school ticked again) starts over.
+//! - `created_at` and `updated_at` are bookkeeping, never a conflict: the first
+//!   `created_at` stays, `updated_at` takes the latest value (no person can judge them).
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
 use preau_protocol::{Ack, AckStatus, Change, FieldConflict, RemoteRecord};
@@ -82,11 +85,14 @@ pub fn apply(
         return (st, status);
     }
 
+    // Conflicts kept on bookkeeping before it was merged as such are dropped.
+    st.conflicts.retain(|c| Bookkeeping::of(&c.field).is_none());
+
     if st.deleted {
         // An edit for a deleted record the laptop had not seen deleted: the delete stands,
         // the values are kept aside.
         for (field, value) in &change.fields {
-            if st.fields.get(field) != Some(value) {
+            if Bookkeeping::of(field).is_none() && st.fields.get(field) != Some(value) {
                 st.conflicts.push(FieldConflict {
                     field: field.clone(),
                     value: value.clone(),
@@ -102,6 +108,13 @@ pub fn apply(
 
     for (field, value) in &change.fields {
         let current = st.fields.get(field);
+        if let Some(kind) = Bookkeeping::of(field) {
+            if kind.takes(current, value) {
+                st.fields.insert(field.clone(), value.clone());
+                st.meta.insert(field.clone(), me);
+            }
+            continue;
+        }
         let clash = match st.meta.get(field) {
             Some(m) => concurrent(m) && current != Some(value),
             None => false,
@@ -118,12 +131,62 @@ pub fn apply(
             // A change that had seen every conflicting value settles the conflict.
             st.conflicts
                 .retain(|c| c.field != *field || c.revision > change.base_revision);
-            st.fields.insert(field.clone(), value.clone());
-            st.meta.insert(field.clone(), me);
+            // The same value again (a record sent whole, an import) changes nothing and
+            // claims nothing: a colleague's later edit of the field is not concurrent
+            // with it.
+            if current != Some(value) {
+                st.fields.insert(field.clone(), value.clone());
+                st.meta.insert(field.clone(), me);
+            }
         }
     }
     st.revision = seq;
     (st, status)
+}
+
+/// Fields that record when, not what: merged by rule, never set aside for a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bookkeeping {
+    /// Written once, when the record is made.
+    CreatedAt,
+    /// The latest wins, whoever wrote it.
+    UpdatedAt,
+}
+
+impl Bookkeeping {
+    fn of(field: &str) -> Option<Bookkeeping> {
+        match field {
+            "created_at" => Some(Bookkeeping::CreatedAt),
+            "updated_at" => Some(Bookkeeping::UpdatedAt),
+            _ => None,
+        }
+    }
+
+    /// Whether `incoming` replaces the value the server holds.
+    fn takes(self, current: Option<&Value>, incoming: &Value) -> bool {
+        match (self, current) {
+            (_, None) | (_, Some(Value::Null)) => true,
+            (Bookkeeping::CreatedAt, Some(_)) => false,
+            (Bookkeeping::UpdatedAt, Some(current)) => {
+                later(incoming, current) == Ordering::Greater
+            }
+        }
+    }
+}
+
+/// Compares two timestamps as instants when both are RFC 3339 (laptops write them so),
+/// else as text; a timestamp is later than anything that is not one.
+fn later(a: &Value, b: &Value) -> Ordering {
+    let instant = |v: &Value| {
+        v.as_str()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+    };
+    match (instant(a), instant(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Greater,
+        (None, Some(_)) => Ordering::Less,
+        (None, None) => a.as_str().cmp(&b.as_str()),
+    }
 }
 
 /// What a batch does to the store, computed in memory by [`apply_batch`].
@@ -337,6 +400,51 @@ mod tests {
         assert_eq!(s, AckStatus::Applied);
         assert!(st.conflicts.is_empty());
         assert_eq!(st.revision, 5);
+    }
+
+    #[test]
+    fn bookkeeping_is_merged_by_rule_never_a_conflict() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let made = json!({"notes": "x", "created_at": "2026-11-01T09:00:00.000Z",
+            "updated_at": "2026-11-01T09:00:00.000Z"});
+        let (st, _) = apply(None, &change(0, made), a, 1);
+        // b re-imported the visit: the whole record again, made later, edited earlier.
+        let again = json!({"notes": "x", "created_at": "2026-12-01T10:00:00.000Z",
+            "updated_at": "2026-11-20T08:00:00.000+01:00"});
+        let (st, s) = apply(Some(st), &change(0, again), b, 2);
+        assert_eq!(s, AckStatus::Applied);
+        assert!(st.conflicts.is_empty(), "{:?}", st.conflicts);
+        assert_eq!(st.fields["created_at"], "2026-11-01T09:00:00.000Z");
+        assert_eq!(st.fields["updated_at"], "2026-11-20T08:00:00.000+01:00");
+        // An older updated_at (a laptop behind) does not go back in time.
+        let behind = json!({"updated_at": "2026-11-02T00:00:00.000Z"});
+        let (st, s) = apply(Some(st), &change(0, behind), a, 3);
+        assert_eq!(s, AckStatus::Applied);
+        assert_eq!(st.fields["updated_at"], "2026-11-20T08:00:00.000+01:00");
+        // The same notes sent again claimed nothing; a real edit still conflicts.
+        assert_eq!(st.meta["notes"], FieldMeta { rev: 1, device: a });
+        let (st, s) = apply(Some(st), &change(0, json!({"notes": "y"})), b, 4);
+        assert_eq!(s, AckStatus::Conflict);
+        assert_eq!(st.conflicts.len(), 1);
+        assert_eq!(st.conflicts[0].field, "notes");
+        // Conflicts stored on bookkeeping before this rule are dropped when touched.
+        let mut old = st.clone();
+        old.conflicts.push(FieldConflict {
+            field: "created_at".into(),
+            value: json!("2026-12-01T10:00:00.000Z"),
+            device_id: b,
+            revision: 5,
+        });
+        let (st, _) = apply(Some(old), &change(5, json!({"n": 1})), b, 6);
+        assert!(st.conflicts.iter().all(|c| c.field == "notes"));
+        // An edit for a tombstone sets no bookkeeping aside either.
+        let mut del = change(6, json!({}));
+        del.deleted = true;
+        let (st, _) = apply(Some(st), &del, a, 7);
+        let late = json!({"updated_at": "2027-01-01T00:00:00.000Z", "notes": "z"});
+        let (st, s) = apply(Some(st), &change(3, late), b, 8);
+        assert_eq!(s, AckStatus::Conflict);
+        assert!(st.conflicts.iter().all(|c| c.field == "notes"));
     }
 
     #[test]

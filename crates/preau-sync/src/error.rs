@@ -1,6 +1,8 @@
 //! The engine's one error type: English `Display` for logs, `user_message()` in French,
-//! `field()` for the form field a refusal is about.
+//! `code()` for the window (one of the IPC's `preau_core::ErrorCode`s), `field()` for the
+//! form field a refusal is about.
 
+use preau_core::ErrorCode as IpcCode;
 use preau_protocol::ErrorCode;
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +78,25 @@ impl Error {
         }
     }
 
+    /// The code the window switches on; a store error keeps the core's own.
+    pub fn code(&self) -> IpcCode {
+        match self {
+            Error::MissingUrl | Error::MissingCode | Error::InsecureUrl(_) | Error::BadUrl(_) => {
+                IpcCode::InvalidInput
+            }
+            Error::Busy => IpcCode::Busy,
+            Error::Revoked => IpcCode::Revoked,
+            Error::NotEnrolled => IpcCode::NotEnrolled,
+            Error::Network(_) => IpcCode::Offline,
+            Error::Refused {
+                code: ErrorCode::InvalidEnrollmentCode,
+                ..
+            } => IpcCode::InvalidEnrollmentCode,
+            Error::Refused { .. } | Error::Protocol(_) => IpcCode::SyncRefused,
+            Error::Store(e) => e.code(),
+        }
+    }
+
     /// The form field a refusal is about (the address or the enrollment code).
     pub fn field(&self) -> Option<&'static str> {
         match self {
@@ -95,6 +116,54 @@ impl Error {
             Error::Network(_) | Error::Protocol(_) => true,
             Error::Refused { status, .. } => *status >= 500,
             _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_has_its_code_and_field() {
+        let refused = |code| Error::Refused {
+            status: 401,
+            code,
+            message: String::new(),
+        };
+        let cases: Vec<(Error, IpcCode, Option<&str>)> = vec![
+            (Error::MissingUrl, IpcCode::InvalidInput, Some("url")),
+            (Error::MissingCode, IpcCode::InvalidInput, Some("code")),
+            (
+                Error::InsecureUrl("http://x".into()),
+                IpcCode::InvalidInput,
+                Some("url"),
+            ),
+            (
+                Error::BadUrl("x".into()),
+                IpcCode::InvalidInput,
+                Some("url"),
+            ),
+            (Error::Busy, IpcCode::Busy, None),
+            (Error::Revoked, IpcCode::Revoked, None),
+            (Error::NotEnrolled, IpcCode::NotEnrolled, None),
+            (Error::Network("refused".into()), IpcCode::Offline, None),
+            (
+                refused(ErrorCode::InvalidEnrollmentCode),
+                IpcCode::InvalidEnrollmentCode,
+                Some("code"),
+            ),
+            (refused(ErrorCode::InvalidToken), IpcCode::SyncRefused, None),
+            (Error::Protocol("?".into()), IpcCode::SyncRefused, None),
+            (
+                Error::Store(preau_core::Error::Io(std::io::Error::other("disk"))),
+                IpcCode::Storage,
+                None,
+            ),
+        ];
+        for (error, code, field) in cases {
+            assert_eq!((error.code(), error.field()), (code, field), "{error:?}");
+            assert!(!error.user_message().is_empty());
         }
     }
 }

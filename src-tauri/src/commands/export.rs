@@ -9,6 +9,8 @@ use preau_core::workflow::VisitExport;
 use serde::Serialize;
 use tauri::State;
 
+use preau_core::ErrorCode;
+
 use crate::error::{IpcError, IpcResult};
 use crate::save::{folder_target, save_target, write_atomically, SaveAs};
 use crate::state::AppState;
@@ -25,7 +27,10 @@ pub struct ExportedVisits {
 fn export_bytes(doc: &VisitExport) -> IpcResult<Vec<u8>> {
     let text = serde_json::to_string_pretty(doc).map_err(|e| {
         tracing::error!(error = %e, "visit export not serialisable");
-        IpcError::new("export_failed", "La visite n'a pas pu être exportée.")
+        IpcError::new(
+            ErrorCode::ExportFailed,
+            "La visite n'a pas pu être exportée.",
+        )
     })?;
     Ok((text + "\n").into_bytes())
 }
@@ -105,7 +110,7 @@ pub fn visits_export_all(
     })?;
     if ids.is_empty() {
         return Err(IpcError::new(
-            "nothing_to_export",
+            ErrorCode::NothingToExport,
             "Aucune visite n'est enregistrée sur ce poste : il n'y a rien à exporter.",
         ));
     }

@@ -3,6 +3,8 @@
 
 use tauri::State;
 
+use preau_core::ErrorCode;
+
 use crate::error::{IpcError, IpcResult};
 use crate::journal::{Journal, JournalEntry, JournalState};
 
@@ -24,7 +26,7 @@ pub fn journal_write(
         .map_err(|e| {
             tracing::error!(error = %e, "writing the edit journal failed");
             IpcError::new(
-                "journal_failed",
+                ErrorCode::JournalFailed,
                 "Le journal des modifications en attente n'a pas pu être écrit sur le disque.",
             )
         })

@@ -10,6 +10,8 @@ use chrono::NaiveDate;
 use preau_core::proposals::{DocumentSettings, DraftPatch, ProposalSnapshot, ProposalSummary};
 use tauri::State;
 
+use preau_core::ErrorCode;
+
 use crate::error::{IpcError, IpcResult};
 use crate::journal::Journal;
 use crate::save::{save_target, write_atomically, SaveAs};
@@ -57,7 +59,10 @@ pub fn proposal_issue(
     let waiting = journal.pending_for(&visit_id);
     if waiting > 0 {
         tracing::info!(visit_id, waiting, "issue refused: edits not saved");
-        return Err(IpcError::new("unsaved_edits", unsaved_message(waiting)));
+        return Err(IpcError::new(
+            ErrorCode::UnsavedEdits,
+            unsaved_message(waiting),
+        ));
     }
     state.with_store(|s| {
         s.proposal_issue(&id, today(), |snap| {
@@ -159,7 +164,7 @@ fn file_name(p: &ProposalSummary, doc: Doc) -> String {
 fn render_failed(e: impl std::fmt::Display) -> IpcError {
     tracing::error!(error = %e, "PDF rendering failed");
     IpcError::new(
-        "pdf_failed",
+        ErrorCode::PdfFailed,
         "Le PDF n'a pas pu être produit. Réessayez ; si cela se reproduit, signalez-le.",
     )
 }
@@ -217,7 +222,7 @@ fn open_with_system(path: &Path) -> IpcResult<()> {
         .stderr(Stdio::null());
     let no_viewer = || {
         IpcError::new(
-            "no_viewer",
+            ErrorCode::NoViewer,
             format!(
                 "Aucune visionneuse de PDF n'a pu être lancée. Le document est enregistré ici : {}",
                 path.display()
@@ -309,7 +314,7 @@ fn find_program(name: &str) -> Option<PathBuf> {
 pub fn proposal_print(state: State<'_, AppState>, id: String) -> IpcResult<String> {
     let Some(lp) = find_program("lp") else {
         tracing::info!("printing refused: no lp on PATH");
-        return Err(IpcError::new("no_printer", NO_PRINTER));
+        return Err(IpcError::new(ErrorCode::NoPrinter, NO_PRINTER));
     };
     let path = write_to_documents(&state, &id, Doc::Proposal)?;
     let output = Command::new(lp)
@@ -319,7 +324,7 @@ pub fn proposal_print(state: State<'_, AppState>, id: String) -> IpcResult<Strin
         .output()
         .map_err(|e| {
             tracing::error!(error = %e, "could not run lp");
-            IpcError::new("no_printer", NO_PRINTER)
+            IpcError::new(ErrorCode::NoPrinter, NO_PRINTER)
         })?;
     if output.status.success() {
         let said = String::from_utf8_lossy(&output.stdout).trim().to_string();
@@ -329,7 +334,7 @@ pub fn proposal_print(state: State<'_, AppState>, id: String) -> IpcResult<Strin
         let said = String::from_utf8_lossy(&output.stderr).trim().to_string();
         tracing::warn!(path = %path.display(), lp = %said, "lp refused the job");
         Err(IpcError::new(
-            "print_failed",
+            ErrorCode::PrintFailed,
             format!(
                 "L'impression n'a pas pu être lancée ({said}) : vérifiez l'imprimante, ou \
                  ouvrez le PDF et imprimez-le depuis la visionneuse."

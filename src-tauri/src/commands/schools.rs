@@ -2,6 +2,8 @@ use preau_core::model::{ImportReport, School, SchoolInput};
 use tauri::ipc::{InvokeBody, Request};
 use tauri::State;
 
+use preau_core::ErrorCode;
+
 use crate::error::{IpcError, IpcResult};
 use crate::state::AppState;
 
@@ -18,7 +20,7 @@ pub fn schools_import(state: State<'_, AppState>, request: Request<'_>) -> IpcRe
     let InvokeBody::Raw(file) = request.body() else {
         tracing::error!("schools_import called with a JSON body instead of the file's bytes");
         return Err(IpcError::new(
-            "internal",
+            ErrorCode::Internal,
             "Le fichier n'a pas été transmis correctement : réessayez.",
         ));
     };

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use preau_core::sync_resolve::{SyncConflict, SyncStatus};
+use preau_core::ErrorCode;
 use preau_sync::SyncOptions;
 use tauri::State;
 
@@ -12,30 +13,9 @@ use crate::error::{IpcError, IpcResult};
 use crate::state::AppState;
 use crate::sync_worker::SyncWorker;
 
-/// The engine's refusal as the window shows it.
+/// The engine's refusal as the window shows it (`From<preau_sync::Error>`, `error.rs`).
 fn sync_error(e: preau_sync::Error) -> IpcError {
-    if let preau_sync::Error::Store(e) = e {
-        return e.into();
-    }
-    tracing::warn!(error = %e, "sync command refused");
-    let code = match &e {
-        preau_sync::Error::MissingUrl
-        | preau_sync::Error::MissingCode
-        | preau_sync::Error::InsecureUrl(_)
-        | preau_sync::Error::BadUrl(_) => "invalid_input",
-        preau_sync::Error::Busy => "busy",
-        preau_sync::Error::Revoked => "revoked",
-        preau_sync::Error::NotEnrolled => "not_enrolled",
-        preau_sync::Error::Network(_) => "offline",
-        preau_sync::Error::Refused {
-            code: preau_protocol::ErrorCode::InvalidEnrollmentCode,
-            ..
-        } => "invalid_enrollment_code",
-        _ => "sync_refused",
-    };
-    let mut error = IpcError::new(code, e.user_message());
-    error.field = e.field();
-    error
+    e.into()
 }
 
 fn status(state: &AppState, worker: &SyncWorker) -> IpcResult<SyncStatus> {
@@ -82,7 +62,10 @@ pub async fn sync_enroll(
     .await
     .map_err(|e| {
         tracing::error!(error = %e, "enrollment task failed");
-        IpcError::new("internal", "L'enrôlement s'est interrompu : réessayez.")
+        IpcError::new(
+            ErrorCode::Internal,
+            "L'enrôlement s'est interrompu : réessayez.",
+        )
     })?
     .map_err(sync_error)?;
     tracing::info!(device = %enrolled.device_id, "enrolled");

@@ -40,6 +40,8 @@ import type { SyncPhase } from './types/SyncPhase';
 import type { SyncStatus } from './types/SyncStatus';
 import type { FirstStart } from './types/FirstStart';
 import type { WelcomePath } from './types/WelcomePath';
+import type { ErrorCode } from './types/ErrorCode';
+import { isErrorCode } from './errorCodes';
 
 export type {
   AppStatus,
@@ -100,6 +102,8 @@ export type {
 export type { Civility, DocumentSettings, DraftPatch, ProposalStatus, ProposalSummary };
 export type { SyncConflict, SyncPhase, SyncStatus };
 export type { FirstStart, WelcomePath };
+export type { ErrorCode };
+export { ERROR_CODES, isErrorCode } from './errorCodes';
 export type { ReceivedReference } from './types/ReceivedReference';
 
 /** The payload of `sync://progress`, sent while a sync runs. */
@@ -145,17 +149,19 @@ export interface JournalState<Call = unknown> {
   problem: string | null;
 }
 
-/** The error every command rejects with. */
+/** The error every command rejects with (`src-tauri/src/error.rs`). The UI decides on
+ * `code` (and `field`), never on `message`, which is French text to show. */
 export interface IpcError {
-  code: string;
+  code: ErrorCode;
   message: string;
+  /** The input field a refusal is about (`invalid_input`, `invalid_enrollment_code`). */
   field?: string | null;
   details?: RowError[] | null;
 }
 
 /** A refused command, as an `Error` carrying the core's French message. */
 export class ApiError extends Error implements IpcError {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly field: string | null;
   readonly details: RowError[] | null;
 
@@ -168,19 +174,27 @@ export class ApiError extends Error implements IpcError {
   }
 }
 
-function isIpcError(value: unknown): value is IpcError {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as IpcError).code === 'string' &&
-    typeof (value as IpcError).message === 'string'
-  );
+/** A value refused by the UI before any call (a count that is not a number…), in the
+ * shape of the core's refusals so it is shown and tracked the same way. */
+export function invalidInput(field: string, message: string): IpcError {
+  return { code: 'invalid_input', message, field };
+}
+
+function hasMessage(value: unknown): value is { code?: unknown; message: string; field?: unknown; details?: unknown } {
+  return typeof value === 'object' && value !== null && typeof (value as IpcError).message === 'string';
 }
 
 /** Turns whatever a rejected `invoke` gave into an `ApiError`. */
 export function toApiError(raw: unknown): ApiError {
   if (raw instanceof ApiError) return raw;
-  if (isIpcError(raw)) return new ApiError(raw);
+  if (!(raw instanceof Error) && hasMessage(raw)) {
+    const field = typeof raw.field === 'string' ? raw.field : null;
+    const details = Array.isArray(raw.details) ? (raw.details as RowError[]) : null;
+    // A code this UI does not know cannot be acted on: it is an internal error, whose
+    // message is still the shell's French text.
+    const code = isErrorCode(raw.code) ? raw.code : 'internal';
+    return new ApiError({ code, message: raw.message, field, details });
+  }
   // Tauri itself rejects with a plain string (unknown command, arguments that do not
   // deserialize…); outside the app `invoke` throws a TypeError.
   const detail = raw instanceof Error ? raw.message : String(raw);

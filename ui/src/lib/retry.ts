@@ -1,13 +1,43 @@
 // Which failed saves are tried again, and when. A value the core refused (invalid input,
 // a record that no longer exists) would be refused again: it is shown at its field instead.
 // A failure of the store or of the IPC (disk, lock, a store not open) may pass later.
-import { toApiError } from '../api';
+import { toApiError, type ErrorCode } from '../api';
 
-/** Error codes of failures that are not the adviser's input. */
-const TRANSIENT = new Set(['storage', 'store_unavailable', 'internal']);
+/** For every code: is it a failure that is not the adviser's input (tried again)? Typed on
+ * the generated union, so a new code must be decided here before the UI compiles. */
+export const RETRIED: Readonly<Record<ErrorCode, boolean>> = {
+  // The store or the IPC failed: the same value may be taken later.
+  storage: true,
+  store_unavailable: true,
+  internal: true,
+  // The value or the record is refused: it would be refused again.
+  invalid_input: false,
+  not_found: false,
+  import_rejected: false,
+  // The store cannot be written by this Préau at all: the recovery screen says what to do.
+  newer_schema: false,
+  corrupt_store: false,
+  reference_data: false,
+  // Not answers to an autosaved edit.
+  unsaved_edits: false,
+  export_failed: false,
+  nothing_to_export: false,
+  write_failed: false,
+  journal_failed: false,
+  pdf_failed: false,
+  no_viewer: false,
+  no_printer: false,
+  print_failed: false,
+  busy: false,
+  revoked: false,
+  not_enrolled: false,
+  offline: false,
+  invalid_enrollment_code: false,
+  sync_refused: false,
+};
 
 export function isRetryable(error: unknown): boolean {
-  return TRANSIENT.has(toApiError(error).code);
+  return RETRIED[toApiError(error).code];
 }
 
 export interface Backoff {

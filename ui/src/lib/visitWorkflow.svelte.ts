@@ -8,6 +8,7 @@
 // order of the writes: the totals shown are always those of the last write.
 import {
   api,
+  invalidInput,
   toApiError,
   type Catalogue,
   type ClassSituation,
@@ -397,7 +398,7 @@ export class VisitWorkflow {
 
   /** A refusal found before sending (a count that is not a number…). */
   #localError(key: string, field: string, message: string): FieldError {
-    this.tracker.update(key, 'error', { code: 'invalid_input', message, field });
+    this.tracker.update(key, 'error', invalidInput(field, message));
     return { field, message };
   }
 

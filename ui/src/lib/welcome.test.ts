@@ -243,6 +243,24 @@ describe('enrollError', () => {
     // A message mentioning the code is not enough to put it at the code.
     expect(enrollError({ code: 'sync_refused', message: 'Code 500' }).field).toBeNull();
   });
+
+  it('switches on each enrollment code', () => {
+    const message = 'Code d’enrôlement inconnu, déjà utilisé ou expiré.';
+    expect(enrollError({ code: 'invalid_enrollment_code', message, field: 'code' })).toEqual({
+      field: 'code',
+      message: `${message} Demandez un nouveau code au syndicat.`,
+    });
+    // The same text under another code is not placed at the code field.
+    expect(enrollError({ code: 'sync_refused', message }).field).toBeNull();
+    const offline = enrollError({ code: 'offline', message: 'Serveur injoignable.' });
+    expect(offline.field).toBeNull();
+    expect(offline.message).toMatch(/injoignable à cette adresse/);
+    // An address refused without a field is still about the address.
+    expect(enrollError({ code: 'invalid_input', message: 'Adresse refusée' }).field).toBe('url');
+    for (const code of ['busy', 'revoked', 'not_enrolled', 'storage', 'internal'] as const) {
+      expect(enrollError({ code, message: 'm' })).toEqual({ field: null, message: 'm' });
+    }
+  });
 });
 
 describe('receivedLines', () => {

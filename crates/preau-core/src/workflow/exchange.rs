@@ -1,8 +1,9 @@
 //! A visit as one JSON document (`preau-cli visits export` / `import`), with a format name
-//! and a version. Import replaces the visit of the same id as a whole, through the same
-//! validated writes as the app, inside one savepoint: all or nothing.
+//! and a version. Import makes the visit of the same id what the file says, through the
+//! same validated writes as the app, inside one savepoint: all or nothing. A visit already
+//! here is edited, not replaced: only what differs is written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
@@ -178,39 +179,203 @@ impl Store {
                 )?;
             }
         }
-        self.conn
-            .execute("DELETE FROM visits WHERE id = ?1", [&id])?;
+        match self.visit(&id) {
+            Ok(_) => self.import_over(&id, doc)?,
+            Err(Error::NotFound { .. }) => self.import_new(&id, doc)?,
+            Err(e) => return Err(e),
+        }
+        Ok(id)
+    }
+
+    /// A visit new to this laptop: created, then filled through the app's writes.
+    fn import_new(&mut self, id: &str, doc: &VisitExport) -> Result<()> {
+        let v = &doc.visit;
         let created = self.visit_create(
             &v.commune_insee,
             &v.scheduled_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
         )?;
-        self.conn.execute(
-            "UPDATE visits SET id = ?1 WHERE id = ?2",
-            [&id, &created.id],
-        )?;
+        self.conn
+            .execute("UPDATE visits SET id = ?1 WHERE id = ?2", [id, &created.id])?;
         self.conn.execute(
             "DELETE FROM outbox WHERE entity = 'visit' AND entity_id = ?1",
             [&created.id],
         )?;
         self.visit_update(
-            &id,
+            id,
             &VisitPatch {
                 scheduled_at: None,
                 notes: Some(v.notes.clone()),
                 school_ids: Some(v.school_ids.clone()),
             },
         )?;
-        for p in &v.participants {
-            self.participant_save(&id, p)?;
+        self.import_children(id, doc)
+    }
+
+    /// A visit this laptop already has: only what differs is written, as the adviser would
+    /// edit it in the app. The record is never deleted and made again, so `created_at`
+    /// stays, unchanged fields are not logged for sync, and a colleague's concurrent edit
+    /// of another field is not met by a conflict (nothing was changed here).
+    fn import_over(&mut self, id: &str, doc: &VisitExport) -> Result<()> {
+        let v = &doc.visit;
+        let here = self.visit(id)?;
+        if here.commune_insee != v.commune_insee {
+            return Err(bad_file(
+                "Cette visite existe déjà ici dans une autre commune : le fichier ne peut pas la remplacer.",
+            ));
+        }
+        self.drop_what_the_file_lacks(id, doc)?;
+        // The file's schools are ticked beside those ticked here while the children are
+        // written (a project needs its school ticked); the visit keeps the file's at the end.
+        let mut both = here.school_ids.clone();
+        both.extend(
+            v.school_ids
+                .iter()
+                .filter(|s| !here.school_ids.contains(s))
+                .cloned(),
+        );
+        self.visit_update(
+            id,
+            &VisitPatch {
+                scheduled_at: (here.scheduled_at != v.scheduled_at)
+                    .then(|| v.scheduled_at.format("%Y-%m-%dT%H:%M:%S").to_string()),
+                notes: (here.notes != v.notes).then(|| v.notes.clone()),
+                school_ids: (both != here.school_ids).then_some(both),
+            },
+        )?;
+        self.import_children(id, doc)?;
+        self.keep_file_order(id, doc)?;
+        let now = self.visit(id)?;
+        if now.school_ids != v.school_ids {
+            self.visit_update(
+                id,
+                &VisitPatch {
+                    scheduled_at: None,
+                    notes: None,
+                    school_ids: Some(v.school_ids.clone()),
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Deletes, through the app's own deletes, what the visit holds here and the file does
+    /// not (the file is the whole visit).
+    fn drop_what_the_file_lacks(&mut self, id: &str, doc: &VisitExport) -> Result<()> {
+        let ids =
+            |it: &mut dyn Iterator<Item = &String>| -> HashSet<String> { it.cloned().collect() };
+        let scenarios = ids(&mut doc.scenarios.iter().map(|e| &e.scenario.id));
+        let lines = ids(&mut doc
+            .scenarios
+            .iter()
+            .flat_map(|s| s.lines.iter().map(|l| &l.id)));
+        let classes = ids(&mut doc.classes.iter().map(|c| &c.id));
+        let participants = ids(&mut doc.visit.participants.iter().map(|p| &p.id));
+        for s in self.scenarios_of(id)? {
+            if !scenarios.contains(&s.id) {
+                self.scenario_delete(id, &s.id)?;
+                continue;
+            }
+            for l in self.lines_of(&s.id)? {
+                if !lines.contains(&l.id) {
+                    self.line_delete(id, &l.id)?;
+                }
+            }
+        }
+        for c in self.classes_of(id)? {
+            if !classes.contains(&c.id) {
+                self.class_delete(id, &c.id)?;
+            }
+        }
+        for p in self.visit(id)?.participants {
+            if !participants.contains(&p.id) {
+                self.participant_delete(id, &p.id)?;
+            }
+        }
+        let here = self.visit(id)?;
+        for school in &here.school_ids {
+            if !doc.pedagogy.iter().any(|p| &p.school_id == school)
+                && self.pedagogy_recorded(id, school)?
+            {
+                self.conn.execute(
+                    "DELETE FROM objectives WHERE visit_id = ?1 AND school_id = ?2",
+                    [id, school.as_str()],
+                )?;
+                self.conn.execute(
+                    "DELETE FROM pedagogy WHERE visit_id = ?1 AND school_id = ?2",
+                    [id, school.as_str()],
+                )?;
+            }
+            if !doc.situations.iter().any(|s| &s.school_id == school)
+                && self.situation_recorded(id, school)?
+            {
+                self.conn.execute(
+                    "DELETE FROM school_situations WHERE visit_id = ?1 AND school_id = ?2",
+                    [id, school.as_str()],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Participants, classes and lines in the file's order; positions are rewritten only
+    /// when the order here differs, so an unchanged visit logs nothing.
+    fn keep_file_order(&mut self, id: &str, doc: &VisitExport) -> Result<()> {
+        let participants: Vec<&str> = doc
+            .visit
+            .participants
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
+        let here: Vec<String> = self
+            .visit(id)?
+            .participants
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        self.renumber("participants", &here, &participants)?;
+        let classes: Vec<&str> = doc.classes.iter().map(|c| c.id.as_str()).collect();
+        let here: Vec<String> = self.classes_of(id)?.into_iter().map(|c| c.id).collect();
+        self.renumber("class_situations", &here, &classes)?;
+        for es in &doc.scenarios {
+            let lines: Vec<&str> = es.lines.iter().map(|l| l.id.as_str()).collect();
+            let here: Vec<String> = self
+                .lines_of(&es.scenario.id)?
+                .into_iter()
+                .map(|l| l.id)
+                .collect();
+            self.renumber("equipment_lines", &here, &lines)?;
+        }
+        Ok(())
+    }
+
+    fn renumber(&mut self, table: &'static str, here: &[String], wanted: &[&str]) -> Result<()> {
+        if here.iter().map(String::as_str).eq(wanted.iter().copied()) {
+            return Ok(());
+        }
+        let sql = format!("UPDATE {table} SET position = ?2 WHERE id = ?1 AND position IS NOT ?2");
+        for (pos, rid) in wanted.iter().enumerate() {
+            self.conn.execute(
+                &sql,
+                rusqlite::params![rid, i64::try_from(pos).unwrap_or(i64::MAX) + 1],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Participants, projects, classes, situations, scenarios and lines, each through the
+    /// app's validated upsert: a value equal to the one here writes nothing to the log.
+    fn import_children(&mut self, id: &str, doc: &VisitExport) -> Result<()> {
+        for p in &doc.visit.participants {
+            self.participant_save(id, p)?;
         }
         for p in &doc.pedagogy {
-            self.pedagogy_save(&id, p)?;
+            self.pedagogy_save(id, p)?;
         }
         for c in &doc.classes {
-            self.class_save(&id, c)?;
+            self.class_save(id, c)?;
         }
         for s in &doc.situations {
-            self.school_situation_save(&id, s)?;
+            self.school_situation_save(id, s)?;
         }
         for es in &doc.scenarios {
             let s = &es.scenario;
@@ -221,15 +386,29 @@ impl Store {
                     s.label
                 )));
             }
+            let owner: Option<String> = self
+                .cached_row(
+                    "SELECT visit_id FROM scenarios WHERE id = ?1",
+                    [&sid],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if owner.is_some_and(|o| o != id) {
+                return Err(bad_file(format!(
+                    "Le scénario « {} » appartient à une autre visite.",
+                    s.label
+                )));
+            }
             self.conn.execute(
-                "INSERT INTO scenarios (id, visit_id, label, title) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO scenarios (id, visit_id, label, title) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(id) DO UPDATE SET label = excluded.label, title = excluded.title",
                 rusqlite::params![sid, id, s.label, s.title.trim()],
             )?;
             for line in &es.lines {
-                self.import_line(&id, &sid, line)?;
+                self.import_line(id, &sid, line)?;
             }
         }
-        Ok(id)
+        Ok(())
     }
 
     /// A line keeps the catalogue version and price of the file, after the same checks as

@@ -337,8 +337,20 @@ impl Store {
                 line.quantity,
             ],
         )?;
-        tx.execute("DELETE FROM line_objectives WHERE line_id = ?1", [&line.id])?;
-        for o in &line.objective_ids {
+        // Only the links that change: a kept one is not rewritten (nor logged for sync).
+        let linked: Vec<String> = {
+            let mut stmt =
+                tx.prepare_cached("SELECT objective_id FROM line_objectives WHERE line_id = ?1")?;
+            let rows = stmt.query_map([&line.id], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for gone in linked.iter().filter(|o| !line.objective_ids.contains(o)) {
+            tx.execute(
+                "DELETE FROM line_objectives WHERE line_id = ?1 AND objective_id = ?2",
+                params![line.id, gone],
+            )?;
+        }
+        for o in line.objective_ids.iter().filter(|o| !linked.contains(o)) {
             tx.execute(
                 "INSERT INTO line_objectives (line_id, objective_id) VALUES (?1, ?2)",
                 params![line.id, o],

@@ -4,6 +4,7 @@ mod change_log;
 mod directory_prop;
 mod durability;
 mod import;
+mod import_diff;
 mod proposals;
 mod search;
 mod store;

@@ -148,7 +148,11 @@ fn an_unknown_or_stale_choice_is_refused_and_changes_nothing() {
         let err = store
             .sync_conflict_resolve(table, id, field, revision, true)
             .expect_err("refused");
-        assert_eq!(err.code(), "invalid_input", "{table} {field} {revision}");
+        assert_eq!(
+            err.code(),
+            preau_core::ErrorCode::InvalidInput,
+            "{table} {field} {revision}"
+        );
         assert!(err.user_message().contains("conflit"));
     }
     assert_eq!(

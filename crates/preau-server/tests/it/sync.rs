@@ -471,3 +471,51 @@ pub fn issued_proposals_travel_append_only(backend: &Backend) {
     assert_eq!(issued_rows(&a), issued_rows(&b));
     assert_eq!(issued_rows(&a).len(), 1);
 }
+
+/// Bookkeeping is not a conflict (issue 11): the same visit imported again on a laptop
+/// that has it, and imported on a laptop new to it while a colleague edits it, leaves no
+/// conflict; `created_at` is the first one on every laptop.
+pub fn reimporting_a_visit_is_not_a_conflict(backend: &Backend) {
+    let server = TestServer::start(&backend.url("reimport"));
+    let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let doc = VisitExport::parse(&fixture("visit-peronne-2-ecoles.json")).expect("fixture");
+    let visit = a.store.visit_import(&doc).expect("import on A");
+    a.sync();
+    b.sync();
+    let created = |l: &Laptop| -> String {
+        let conn = rusqlite::Connection::open(l.store.path()).expect("open laptop db");
+        conn.query_row(
+            "SELECT created_at FROM visits WHERE id = ?1",
+            [&visit],
+            |r| r.get(0),
+        )
+        .expect("visit row")
+    };
+    let first = created(&a);
+    // A third laptop, which had never seen the visit, imports the file (its created_at is
+    // later) and syncs; then a colleague edits while B imports the same file again.
+    let mut c = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    c.store.visit_import(&doc).expect("import on C");
+    assert_ne!(created(&c), first);
+    let rc = c.sync();
+    notes(&mut a, &visit, "Ajout d'Anne après la visite.");
+    b.store.visit_import(&doc).expect("import again on B");
+    a.sync();
+    let rb = b.sync();
+    assert_eq!((rb.conflicts, rc.conflicts), (0, 0), "nothing to judge");
+    c.sync();
+    a.sync();
+    b.sync();
+    for l in [&a, &b, &c] {
+        let conflicts = l.store.sync_conflicts().expect("conflicts");
+        assert!(conflicts.is_empty(), "{conflicts:?}");
+        assert_eq!(created(l), first, "created_at never changes");
+        assert_eq!(
+            l.store.visit(&visit).expect("visit").notes,
+            "Ajout d'Anne après la visite."
+        );
+    }
+    assert_eq!(a.dump(), b.dump());
+    assert_eq!(a.dump(), c.dump());
+}
