@@ -15,7 +15,7 @@ BIN="$CARGO_TARGET_DIR/release"
 export PREAU_DATA_DIR=${PREAU_DATA_DIR:-$HOME/.local/share/preau-demo}
 if [ ! -f "$PREAU_DATA_DIR/preau.db" ]; then
   say "données de démonstration dans $PREAU_DATA_DIR"
-  "$BIN/preau-cli" schools import "$ROOT/tests/fixtures/annuaire-education-2024-somme.csv"
+  "$BIN/preau-cli" schools import "$ROOT/crates/preau-reference/tests/fixtures/annuaire-education-2024-somme.csv"
   # The example visit: two schools, their projects, two scenarios and their funding.
   "$BIN/preau-cli" visits import "$ROOT/tests/fixtures/visit-peronne-2-ecoles.json" >/dev/null
 fi

@@ -44,6 +44,13 @@ step() {
 }
 
 step "rustfmt" cargo fmt --all -- --check
+# The server reads reference files with preau-reference, never through a laptop's store
+# (ARCHITECTURE.md, Invariants); only its tests may use preau-core.
+step "preau-server sans preau-core" bash -c 'set -o pipefail
+  tree=$(cargo tree -p preau-server -e normal --prefix none) || exit 1
+  if grep -q "^preau-core " <<<"$tree"; then
+    echo "preau-server dépend de preau-core (hors [dev-dependencies])"; exit 1
+  fi'
 # The shell (package preau) embeds ui/dist when it compiles: built first (skipped when
 # up to date), so its own unit tests run with the rest of the workspace.
 ui_build

@@ -17,7 +17,7 @@ const step = stepper({ prefix: 'directory-', screenshot: freshShot });
 
 /** The 2026 fixture as Excel on Windows saves it: Windows-1252, no BOM. */
 function excelCopy() {
-  const text = readFileSync(path.resolve(HERE, '../fixtures/annuaire-education-2026-somme.csv'), 'utf8').replace(/^\uFEFF/, '');
+  const text = readFileSync(path.resolve(HERE, '../../crates/preau-reference/tests/fixtures/annuaire-education-2026-somme.csv'), 'utf8').replace(/^\uFEFF/, '');
   // Every character of the fixture is in Latin-1, where Windows-1252 agrees with it.
   assert(!/[^\u0000-\u00ff]/.test(text), 'the fixture fits in Windows-1252');
   const file = path.join(DATA, 'annuaire-excel.csv');
@@ -34,7 +34,7 @@ async function main() {
   // The adviser already has a visit planned in Péronne (so no welcome screen), no school.
   const visitId = (await cliIn(DATA, 'visits', 'create', '--commune', '80620', '--at', '2026-12-03T18:00')).trim();
   const excel = excelCopy();
-  const errors = path.resolve(HERE, '../fixtures/annuaire-education-erreurs.csv');
+  const errors = path.resolve(HERE, '../../crates/preau-reference/tests/fixtures/annuaire-education-erreurs.csv');
 
   await withApp(step, 'start the app', async (session) => {
     await step('the commune sheet of Péronne opens', session, async () => {

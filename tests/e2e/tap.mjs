@@ -54,7 +54,7 @@ const run = promisify(execFile);
 
 /** The example data the scenarios import with preau-cli. */
 export const FIXTURES = {
-  schools: path.resolve(HERE, '../fixtures/annuaire-education-2024-somme.csv'),
+  schools: path.resolve(HERE, '../../crates/preau-reference/tests/fixtures/annuaire-education-2024-somme.csv'),
   visit: path.resolve(HERE, '../fixtures/visit-peronne-2-ecoles.json'),
 };
 

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use preau_core::Store;
 
-const FIXTURE: &str = include_str!("../../../tests/fixtures/annuaire-education-2026-somme.csv");
+const FIXTURE: &str =
+    include_str!("../../preau-reference/tests/fixtures/annuaire-education-2026-somme.csv");
 const COMMUNES: &str = include_str!("../../../data/reference/somme_communes.csv");
 const ROWS: usize = 65_000;
 const RUNS: usize = 5;

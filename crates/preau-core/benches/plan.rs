@@ -9,7 +9,8 @@ use preau_core::plan::{self, PlanContext, PricedLine};
 use preau_core::workflow::{IenStatus, LineInput, Objective, Pedagogy};
 use preau_core::{make_id, Store};
 
-const SCHOOLS_CSV: &str = include_str!("../../../tests/fixtures/annuaire-education-2024-somme.csv");
+const SCHOOLS_CSV: &str =
+    include_str!("../../preau-reference/tests/fixtures/annuaire-education-2024-somme.csv");
 const ITEMS: [&str; 10] = [
     "ENI65", "PCENS", "TABL", "CHAR16", "WIFI", "VISU", "BEEPACK", "ENT", "MDM", "MAINT",
 ];

@@ -86,3 +86,19 @@ impl Error {
         }
     }
 }
+
+/// The parsers' refusals, as the UI has always received them: a directory's bad rows as
+/// `ImportRejected` (listed at their lines), a catalogue's sentence as `Invalid` at field
+/// `catalogue`, funding rules as reference data refused.
+impl From<preau_reference::Error> for Error {
+    fn from(e: preau_reference::Error) -> Self {
+        use preau_reference::Error as R;
+        match e {
+            R::Rejected(rows) => Error::ImportRejected(rows),
+            R::Catalogue(message) => Error::invalid("catalogue", message),
+            R::Funding(message) => Error::Reference(format!("funding rules: {message}")),
+            R::Embedded(message) => Error::Reference(message),
+            R::Write(message) => Error::Io(std::io::Error::other(message)),
+        }
+    }
+}

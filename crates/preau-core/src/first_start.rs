@@ -158,7 +158,7 @@ mod tests {
     fn directory() -> Vec<u8> {
         std::fs::read(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../tests/fixtures/annuaire-education-2024-somme.csv"),
+                .join("../preau-reference/tests/fixtures/annuaire-education-2024-somme.csv"),
         )
         .expect("fixture")
     }

@@ -2,15 +2,11 @@
 //! shell, the CLI and the sync engine all stand on this crate.
 
 mod communes;
-mod csv_text;
-mod directory;
 pub mod doctor;
 mod error;
 mod error_code;
 pub mod first_start;
-pub mod format;
 pub mod model;
-pub mod money;
 pub mod plan;
 pub mod proposals;
 mod reference;
@@ -18,13 +14,14 @@ mod schools;
 pub mod search;
 mod store;
 pub mod sync;
-pub mod text;
 mod validate;
 mod visits;
 pub mod workflow;
 
 pub use error::{Error, Result};
 pub use error_code::ErrorCode;
+// Shared with the server through the parsers' crate; kept under their old paths.
+pub use preau_reference::{format, money, text};
 pub use store::{
     list_backups, make_id, open_with_status, restore_backup, BackupInfo, Store, DB_FILE,
     SCHEMA_VERSION,

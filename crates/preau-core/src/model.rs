@@ -4,6 +4,12 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+// Produced by the reference parsers; here under their old paths for the store, the shell and
+// the UI's generated types.
+pub use preau_reference::catalogue::{Availability, BudgetSection, CatalogueItem, Market};
+pub use preau_reference::directory::{SchoolKind, SchoolStatus};
+pub use preau_reference::RowError;
+
 /// An EPCI (intercommunality) with communes in the département.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -50,39 +56,6 @@ pub struct CommuneHit {
     pub epci_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum SchoolKind {
-    Maternelle,
-    Elementaire,
-    Primaire,
-}
-
-impl SchoolKind {
-    pub const ALL: [SchoolKind; 3] = [Self::Maternelle, Self::Elementaire, Self::Primaire];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Maternelle => "maternelle",
-            Self::Elementaire => "elementaire",
-            Self::Primaire => "primaire",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Maternelle => "École maternelle",
-            Self::Elementaire => "École élémentaire",
-            Self::Primaire => "École primaire",
-        }
-    }
-}
-
 /// Where a school record comes from: the national directory import, or typed by an adviser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -109,43 +82,6 @@ pub struct School {
     /// visit files written before schema 7).
     #[serde(default)]
     pub status: SchoolStatus,
-}
-
-/// A school's state in the national directory (its `etat` column). A school to close or
-/// closed is not offered for a new visit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum SchoolStatus {
-    #[default]
-    Open,
-    /// `A FERMER`: still open, closing at the end of the school year.
-    Closing,
-    Closed,
-}
-
-impl SchoolStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SchoolStatus::Open => "open",
-            SchoolStatus::Closing => "closing",
-            SchoolStatus::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "open" => Some(SchoolStatus::Open),
-            "closing" => Some(SchoolStatus::Closing),
-            "closed" => Some(SchoolStatus::Closed),
-            _ => None,
-        }
-    }
-
-    /// Whether a visit may take it on now.
-    pub fn offered_for_visits(self) -> bool {
-        self == SchoolStatus::Open
-    }
 }
 
 /// What the adviser types to add or edit a school. `id` is `None` to add one.
@@ -295,76 +231,6 @@ pub struct Home {
     pub sync: SyncState,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum BudgetSection {
-    Investissement,
-    Fonctionnement,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct CatalogueItem {
-    pub reference: String,
-    pub category: String,
-    pub designation: String,
-    pub unit: String,
-    /// Unit price HT in cents used for proposals.
-    pub unit_price_cents: i64,
-    pub price_min_cents: i64,
-    pub price_max_cents: i64,
-    /// VAT rate in basis points (2000 = 20 %).
-    pub vat_rate_bp: u32,
-    pub lifetime_years: Option<String>,
-    pub budget_section: BudgetSection,
-    pub socle_strand: Option<String>,
-    /// "estimé", "sourcé"…, as given by the catalogue's source.
-    pub price_status: String,
-    /// A yearly cost (licence, subscription, maintenance): a running cost, its unit ends in
-    /// "/an"; otherwise a one-off purchase.
-    pub yearly: bool,
-    pub supplier: Option<String>,
-    /// The supplier's own reference for the item.
-    pub supplier_reference: Option<String>,
-    /// The group-purchase market the price comes from; `None` in the demo catalogue.
-    pub market: Option<Market>,
-    /// The market's lot ("2"), and its title.
-    pub lot: Option<String>,
-    pub lot_label: Option<String>,
-    /// Days the price may be used for a new line (the last one is never after the market's
-    /// end); `None` = no limit (demo catalogue).
-    pub valid_from: Option<NaiveDate>,
-    pub valid_until: Option<NaiveDate>,
-    /// Whether it can go on a new line on the day the catalogue was read.
-    pub availability: Availability,
-}
-
-/// A group-purchase market ("marché") of the syndicate's catalogue.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct Market {
-    /// "SN-2024-07".
-    pub reference: String,
-    pub label: Option<String>,
-    /// The market's last day: nothing is ordered under it afterwards.
-    pub ends_on: NaiveDate,
-}
-
-/// Whether a catalogue item may be chosen for a new line on a given day. Lines already
-/// chosen keep their price whatever it says.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum Availability {
-    #[default]
-    Offered,
-    /// Its validity starts later.
-    NotYet,
-    /// Its validity (or its market) has ended.
-    Expired,
-}
-
 /// A version of a reference data set (catalogue, funding rules, communes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -400,14 +266,6 @@ pub struct ImportReport {
     pub skipped: u32,
     /// Lines repeating the UAI of a multi-site establishment, counted once.
     pub merged: u32,
-}
-
-/// One refused row of an import, with its line number in the file (header = line 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct RowError {
-    pub line: u64,
-    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

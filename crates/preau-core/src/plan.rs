@@ -13,9 +13,11 @@ use ts_rs::TS;
 
 use crate::model::BudgetSection;
 
-/// Rates are in parts per million: 1 000 000 = 100 %, so that the FCTVA's 16,404 % is
-/// exact (164 040). VAT rates from the catalogue are in basis points (2 000 = 20 %).
-pub const FULL_PPM: u32 = 1_000_000;
+// The funding rules are reference data, read and checked by the parsers' crate (the server
+// checks the rules it publishes with the same code); re-exported under their old paths.
+pub use preau_reference::funding::{
+    Base, FundingRules, Programme, RuleStatus, UncomputedProgramme, FULL_PPM,
+};
 
 /// `amount × ppm / 1 000 000`, rounded half-up to the cent (amounts are never negative).
 pub fn apply_rate(amount_cents: i64, rate_ppm: u32) -> i64 {
@@ -27,156 +29,6 @@ pub fn apply_rate(amount_cents: i64, rate_ppm: u32) -> i64 {
 
 fn bp_to_ppm(bp: u32) -> u32 {
     bp.saturating_mul(100)
-}
-
-/// Whether the funding rule was read in a cited source or still has to be checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum RuleStatus {
-    Sourced,
-    ToCheck,
-    Estimated,
-}
-
-impl RuleStatus {
-    pub fn label(self) -> &'static str {
-        match self {
-            RuleStatus::Sourced => "sourcé",
-            RuleStatus::ToCheck => "à vérifier",
-            RuleStatus::Estimated => "estimé",
-        }
-    }
-}
-
-/// On which amount a rate applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum Base {
-    Ht,
-    Ttc,
-}
-
-/// A funding programme as data, maintained centrally.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct Programme {
-    pub id: String,
-    pub name: String,
-    pub status: RuleStatus,
-    pub rate_ppm: u32,
-    pub base: Base,
-    /// Budget sections it funds (investment and/or running costs).
-    pub sections: Vec<BudgetSection>,
-    /// If set, only lines of these socle strands ("équipement classe"…) are eligible.
-    pub strands: Option<Vec<String>>,
-    pub ceiling_per_class_cents: Option<i64>,
-    pub ceiling_per_school_cents: Option<i64>,
-    pub ceiling_per_project_cents: Option<i64>,
-    /// Below this eligible expense the programme does not apply.
-    pub min_expense_cents: Option<i64>,
-    pub max_population: Option<u32>,
-    pub note: Option<String>,
-    /// The programme's id in `data/reference/financements_reference.json` (the research
-    /// file the rules are normalised from).
-    #[serde(default)]
-    pub source: Option<String>,
-}
-
-/// A programme the rules know of but cannot compute an amount for (granted case by case,
-/// no published rate, reserved to other départements…). Every plan lists it with its
-/// reason, so that no programme is silently absent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct UncomputedProgramme {
-    pub id: String,
-    pub name: String,
-    pub status: RuleStatus,
-    /// Why no amount is computed, in French: "sur dossier, montant non calculable".
-    pub reason: String,
-    /// Its id in `financements_reference.json`.
-    #[serde(default)]
-    pub source: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct FundingRules {
-    pub version: String,
-    /// FCTVA rate on eligible investment TTC (164 040 ppm = 16,404 %).
-    pub fctva_rate_ppm: u32,
-    pub fctva_status: RuleStatus,
-    /// The commune's minimum own share of the project (200 000 ppm = 20 %, CGCT L1111-10).
-    pub min_own_share_ppm: u32,
-    pub programmes: Vec<Programme>,
-    /// Programmes shown in every plan with the reason they are not computed.
-    #[serde(default)]
-    pub not_computed: Vec<UncomputedProgramme>,
-}
-
-impl FundingRules {
-    /// Checks rules before they are used: a rate over 100 %, a negative ceiling or an
-    /// unnamed programme is refused with a French message naming the programme.
-    pub fn validate(&self) -> Result<(), String> {
-        let rate = |what: &str, ppm: u32| {
-            if ppm > FULL_PPM {
-                Err(format!("{what} : taux de {} supérieur à 100 %.", pct(ppm)))
-            } else {
-                Ok(())
-            }
-        };
-        rate("FCTVA", self.fctva_rate_ppm)?;
-        rate("Part minimale de la commune", self.min_own_share_ppm)?;
-        // Every programme, computed or not, has an id of its own and a name.
-        fn identity<'a>(
-            seen: &mut Vec<&'a str>,
-            id: &'a str,
-            name: &'a str,
-        ) -> Result<&'a str, String> {
-            let shown = if name.trim().is_empty() { id } else { name };
-            if id.trim().is_empty() || name.trim().is_empty() {
-                return Err(format!(
-                    "Programme « {shown} » : identifiant et nom obligatoires."
-                ));
-            }
-            if seen.contains(&id) {
-                return Err(format!("Programme « {shown} » : identifiant en double."));
-            }
-            seen.push(id);
-            Ok(shown)
-        }
-        let mut seen = Vec::new();
-        for p in &self.programmes {
-            let name = identity(&mut seen, &p.id, &p.name)?;
-            rate(name, p.rate_ppm)?;
-            let ceilings = [
-                p.ceiling_per_class_cents,
-                p.ceiling_per_school_cents,
-                p.ceiling_per_project_cents,
-                p.min_expense_cents,
-            ];
-            if ceilings.iter().flatten().any(|c| *c < 0) {
-                return Err(format!(
-                    "Programme « {name} » : plafond ou minimum négatif."
-                ));
-            }
-            if p.sections.is_empty() {
-                return Err(format!(
-                    "Programme « {name} » : aucune section budgétaire éligible."
-                ));
-            }
-        }
-        for p in &self.not_computed {
-            let name = identity(&mut seen, &p.id, &p.name)?;
-            if p.reason.trim().is_empty() {
-                return Err(format!(
-                    "Programme « {name} » : non chiffré sans raison donnée."
-                ));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// One priced equipment line of a scenario.
@@ -503,57 +355,6 @@ mod tests {
         pupils: 60,
         life_years: 5,
     };
-
-    #[test]
-    fn rules_with_impossible_values_are_refused() {
-        let ok = rules(vec![programme("DETR", 40)]);
-        assert_eq!(ok.validate(), Ok(()));
-        let cases: Vec<(FundingRules, &str)> = vec![
-            (
-                rules(vec![Programme {
-                    rate_ppm: 1_200_000,
-                    ..programme("DETR", 40)
-                }]),
-                "supérieur à 100",
-            ),
-            (
-                FundingRules {
-                    fctva_rate_ppm: 2_000_000,
-                    ..ok.clone()
-                },
-                "FCTVA",
-            ),
-            (
-                rules(vec![Programme {
-                    ceiling_per_class_cents: Some(-1),
-                    ..programme("X", 10)
-                }]),
-                "négatif",
-            ),
-            (
-                rules(vec![programme("X", 10), programme("X", 20)]),
-                "en double",
-            ),
-            (
-                rules(vec![Programme {
-                    sections: vec![],
-                    ..programme("X", 10)
-                }]),
-                "section",
-            ),
-            (
-                rules(vec![Programme {
-                    id: " ".into(),
-                    ..programme("X", 10)
-                }]),
-                "obligatoires",
-            ),
-        ];
-        for (r, want) in cases {
-            let err = r.validate().expect_err("refused");
-            assert!(err.contains(want), "{err}");
-        }
-    }
 
     #[test]
     fn rates_round_half_up_to_the_cent() {

@@ -5,17 +5,17 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 
-mod catalogue;
-
 use chrono::NaiveDate;
 
-pub(crate) use catalogue::CatalogueKind;
+// The parsers live in `preau-reference` (no store), shared with the server; this module
+// loads what they return into the store.
+use preau_reference::catalogue::{self, CatalogueKind};
 
 use crate::error::{Error, Result};
 use crate::model::{BudgetSection, Catalogue, CatalogueItem, Market, ReferenceVersion};
 use crate::store::{now_utc, Store};
 
-const COMMUNES_CSV: &str = include_str!("../../../data/reference/somme_communes.csv");
+const COMMUNES_CSV: &str = preau_reference::communes::CSV;
 const EPCI_CSV: &str = include_str!("../../../data/reference/somme_epci.csv");
 const CATALOGUE_CSV: &str = include_str!("../../../data/reference/catalogue_equipement_ecole.csv");
 /// Bumped when the catalogue parser reads the same file differently, so stores reload it.
@@ -194,9 +194,10 @@ fn load_communes(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Parses the demo catalogue, or the syndicate's (`kind`): see `catalogue::parse`.
-pub(crate) fn parse_catalogue(csv_text: &str, kind: CatalogueKind) -> Result<Vec<CatalogueItem>> {
-    catalogue::parse(csv_text, kind)
+/// Parses the demo catalogue, or the syndicate's (`kind`): see `catalogue::parse`. A
+/// refusal is `Invalid` (field `catalogue`) with the parser's French sentence.
+fn parse_catalogue(csv_text: &str, kind: CatalogueKind) -> Result<Vec<CatalogueItem>> {
+    Ok(catalogue::parse(csv_text, kind)?)
 }
 
 /// Versions published by the syndicate's server start with this; the shipped demo data
@@ -232,13 +233,8 @@ pub(crate) fn install_server_catalogue(
 }
 
 /// Funding rules from JSON, refused unless they pass `FundingRules::validate`.
-pub(crate) fn parse_funding(json: &str) -> Result<crate::plan::FundingRules> {
-    let rules: crate::plan::FundingRules =
-        serde_json::from_str(json).map_err(|e| Error::Reference(format!("funding rules: {e}")))?;
-    rules
-        .validate()
-        .map_err(|e| Error::Reference(format!("funding rules: {e}")))?;
-    Ok(rules)
+fn parse_funding(json: &str) -> Result<crate::plan::FundingRules> {
+    Ok(preau_reference::funding::parse(json)?)
 }
 
 /// Installs funding rules published by the syndicate's server, after validating them.
@@ -431,60 +427,4 @@ impl Store {
 /// Whether `version` is one of the shipped demo catalogue's.
 pub fn is_demo_catalogue(version: &str) -> bool {
     version.starts_with(DEMO_VERSION_PREFIX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shipped_catalogue_parses_with_indicative_midpoint_prices() {
-        let items =
-            parse_catalogue(CATALOGUE_CSV, CatalogueKind::Demo).expect("shipped catalogue parses");
-        assert_eq!(items.len(), 32);
-        let eni = items
-            .iter()
-            .find(|i| i.reference == "ENI65")
-            .expect("ENI65");
-        assert_eq!(eni.unit_price_cents, 220_000);
-        assert_eq!(eni.vat_rate_bp, 2_000);
-        assert!(items.iter().all(|i| i.price_min_cents <= i.unit_price_cents
-            && i.unit_price_cents <= i.price_max_cents
-            && i.market.is_none()
-            && i.valid_until.is_none()));
-        // Running costs are the yearly items, and only they.
-        let yearly: Vec<&str> = items
-            .iter()
-            .filter(|i| i.yearly)
-            .map(|i| i.reference.as_str())
-            .collect();
-        assert_eq!(yearly, ["MDM", "MAINT", "ENT", "RESS"]);
-        let form = items.iter().find(|i| i.reference == "FORM").expect("FORM");
-        assert!(!form.yearly && form.budget_section == BudgetSection::Fonctionnement);
-    }
-
-    #[test]
-    fn the_example_syndicate_catalogue_parses_with_two_markets() {
-        let text = include_str!("../../../data/reference/catalogue-syndicat-exemple.csv");
-        let items = parse_catalogue(text, CatalogueKind::Syndicate).expect("example parses");
-        let mut markets: Vec<&str> = items
-            .iter()
-            .filter_map(|i| i.market.as_ref().map(|m| m.reference.as_str()))
-            .collect();
-        markets.sort_unstable();
-        markets.dedup();
-        assert_eq!(markets.len(), 2, "{markets:?}");
-        assert!(items
-            .iter()
-            .all(|i| i.lot.is_some() && i.valid_until.is_some()));
-        // The references the "socle numérique" suggestions use are all there.
-        for reference in [
-            "ENI65", "PCENS", "TABL", "CHAR16", "COQUE", "MDM", "WIFI", "ENT",
-        ] {
-            assert!(
-                items.iter().any(|i| i.reference == reference),
-                "{reference} missing"
-            );
-        }
-    }
 }

@@ -5,11 +5,11 @@ use std::collections::HashSet;
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use crate::directory::{self, MAX_PUPILS};
 use crate::error::{Error, Result};
 use crate::model::{ImportReport, School, SchoolInput, SchoolKind, SchoolSource, SchoolStatus};
 use crate::store::{new_id, now_utc, Store};
 use crate::validate;
+use preau_reference::directory::{self, MAX_PUPILS};
 
 const MAX_CLASSES: u32 = 60;
 
@@ -208,14 +208,6 @@ impl Store {
         tx.commit()?;
         tracing::info!(?report, "school directory imported");
         Ok(report)
-    }
-
-    /// The département's part of a national directory file, as a small UTF-8 CSV the
-    /// import reads back the same (what the server publishes to laptops). Refused as the
-    /// import would refuse it.
-    pub fn schools_extract(&self, file: &[u8]) -> Result<(String, usize)> {
-        let parsed = directory::parse(file, &self.commune_codes()?)?;
-        Ok((directory::extract(&parsed)?, parsed.schools.len()))
     }
 
     fn commune_codes(&self) -> Result<HashSet<String>> {

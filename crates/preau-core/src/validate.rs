@@ -113,16 +113,15 @@ pub(crate) fn uai(value: Option<&str>) -> Result<Option<String>> {
     let Some(v) = optional_text(value) else {
         return Ok(None);
     };
-    let v = v.to_ascii_uppercase();
-    let b = v.as_bytes();
-    if b.len() == 8 && b[..7].iter().all(u8::is_ascii_digit) && b[7].is_ascii_uppercase() {
-        Ok(Some(v))
-    } else {
-        Err(Error::invalid(
-            "uai",
-            "UAI invalide : 7 chiffres suivis d'une lettre (exemple : 0801234X).",
-        ))
-    }
+    // The directory's rule, so a UAI typed by hand is one an import would take.
+    preau_reference::directory::parse_uai(&v)
+        .map(Some)
+        .ok_or_else(|| {
+            Error::invalid(
+                "uai",
+                "UAI invalide : 7 chiffres suivis d'une lettre (exemple : 0801234X).",
+            )
+        })
 }
 
 #[cfg(test)]

@@ -305,10 +305,7 @@ fn main() {
     ));
     let pushed = report.pushed;
     let dumped = dump_to.as_ref().map(|file| {
-        let token = a
-            .sync_get(preau_core::sync_state::KEY_TOKEN)
-            .unwrap()
-            .unwrap();
+        let token = a.sync_settings().unwrap().token.unwrap();
         let n = dump(&server, token, file, &rt);
         say(format!("{n} rows written to {}", file.display()));
         n

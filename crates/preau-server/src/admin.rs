@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
+use preau_reference::catalogue::{self, CatalogueKind};
+use preau_reference::{communes, directory, funding};
 use uuid::Uuid;
 
 use crate::auth::{code_hash, new_code};
@@ -61,9 +63,10 @@ pub async fn import_reference(storage: &dyn Storage, kind: &str, path: &Path) ->
     })
 }
 
-/// Validates a reference file; returns what laptops receive and how many entries it holds.
-/// The national school directory (any of its real forms, up to 40 MB) is cut down to the
-/// département's écoles, in UTF-8.
+/// Validates a reference file with the parsers the laptops use (`preau-reference`, no
+/// store); returns what laptops receive and how many entries it holds. The national school
+/// directory (any of its real forms, up to 40 MB) is cut down to the département's écoles,
+/// in UTF-8.
 pub fn prepare_reference(kind: &str, file: &[u8]) -> Result<(String, usize)> {
     let text = || {
         std::str::from_utf8(file)
@@ -71,14 +74,17 @@ pub fn prepare_reference(kind: &str, file: &[u8]) -> Result<(String, usize)> {
             .map_err(|_| Error::Reference(format!("the {kind} file is not UTF-8")))
     };
     let checked = match kind {
-        "schools" => preau_core::sync::prepare_schools_csv(file),
+        "schools" => prepare_schools(file),
         "catalogue" => {
             let content = text()?;
-            preau_core::sync::check_catalogue_csv(&content).map(|n| (content, n))
+            catalogue::parse(&content, CatalogueKind::Syndicate).map(|items| (content, items.len()))
         }
         "funding" => {
             let content = text()?;
-            preau_core::sync::check_funding_json(&content).map(|n| (content, n))
+            funding::parse(&content).map(|rules| {
+                let n = rules.programme_count();
+                (content, n)
+            })
         }
         other => {
             return Err(Error::Reference(format!(
@@ -88,7 +94,7 @@ pub fn prepare_reference(kind: &str, file: &[u8]) -> Result<(String, usize)> {
     };
     checked.map_err(|e| match e {
         // The IT person needs the lines to fix, not a count.
-        preau_core::Error::ImportRejected(rows) => Error::Reference(
+        preau_reference::Error::Rejected(rows) => Error::Reference(
             rows.iter()
                 .take(20)
                 .map(|r| format!("line {}: {}", r.line, r.reason))
@@ -96,10 +102,25 @@ pub fn prepare_reference(kind: &str, file: &[u8]) -> Result<(String, usize)> {
                 .collect::<Vec<_>>()
                 .join("\n"),
         ),
-        // The parsers' own French sentence (line and column), without an English prefix.
-        e @ preau_core::Error::Invalid { .. } => Error::Reference(e.user_message()),
+        // The parser's own French sentence (line and column), without an English prefix.
+        preau_reference::Error::Catalogue(message) => Error::Reference(message),
         e => Error::Reference(e.to_string()),
     })
+}
+
+/// The département's écoles of a national directory file, as the small UTF-8 CSV laptops
+/// import (the national file is 40 MB; a laptop needs a few hundred rows), and their count.
+fn prepare_schools(file: &[u8]) -> preau_reference::Result<(String, usize)> {
+    let parsed = directory::parse(file, &communes::codes()?)?;
+    let csv = directory::extract(&parsed)?;
+    // What every laptop will do with it, once here: it must read back as the same schools.
+    let again = directory::parse(csv.as_bytes(), &communes::codes()?)?;
+    if again.schools != parsed.schools {
+        return Err(preau_reference::Error::Write(
+            "the extract does not read back as the same schools".into(),
+        ));
+    }
+    Ok((csv, parsed.schools.len()))
 }
 
 #[cfg(test)]
@@ -108,7 +129,7 @@ mod tests {
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/fixtures")
+            .join("../preau-reference/tests/fixtures")
             .join(name);
         std::fs::read(path).unwrap_or_default()
     }

@@ -10,13 +10,11 @@
 //! of `rules.rs` and the French of `labels.rs`). `tables.rs` says what is synced and how
 //! values travel; `settings.rs` holds the enrollment and the cursor; `status.rs` what the
 //! screens show; `reference.rs` the reference data the server publishes, which
-//! `published.rs` checks on the server's side with the laptops' parsers.
 
 mod conflicts;
 mod incoming;
 mod labels;
 mod outgoing;
-mod published;
 mod reference;
 mod rules;
 mod settings;
@@ -26,7 +24,6 @@ mod tables;
 pub use conflicts::{FieldConflictView, SyncConflict};
 pub use incoming::{ApplyReport, IncomingConflict, IncomingRecord};
 pub use outgoing::OutgoingChange;
-pub use published::{check_catalogue_csv, check_funding_json, prepare_schools_csv};
 pub use settings::SyncSettings;
 pub(crate) use status::pending_records;
 pub use status::{SyncOverview, SyncPhase, SyncStatus};

@@ -448,7 +448,11 @@ fn a_value_chosen_in_a_conflict_goes_through_the_checks_of_a_typed_one() {
         let err = store
             .sync_conflict_resolve(table, id, field, revision, true)
             .expect_err("a value no form accepts is refused");
-        assert_eq!(err.code(), "invalid_input", "{table}.{field}");
+        assert_eq!(
+            err.code(),
+            preau_core::ErrorCode::InvalidInput,
+            "{table}.{field}"
+        );
         assert_eq!(err.field(), Some(field), "{table}.{field}");
         assert!(err.user_message().contains(says), "{}", err.user_message());
     }

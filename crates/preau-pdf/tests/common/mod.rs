@@ -10,7 +10,12 @@ use preau_core::Store;
 
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
+        .join(if name.starts_with("annuaire-") {
+            // The directory files are the parsers' fixtures; the example visit is the app's.
+            "../preau-reference/tests/fixtures"
+        } else {
+            "../../tests/fixtures"
+        })
         .join(name)
 }
 

@@ -724,7 +724,7 @@ fn templates() -> &'static Templates {
         let with_schools = dir.path().join("schools");
         let mut store = Store::open_in(&with_schools).expect("template store");
         let csv = std::fs::read_to_string(repo_file(
-            "tests/fixtures/annuaire-education-2024-somme.csv",
+            "crates/preau-reference/tests/fixtures/annuaire-education-2024-somme.csv",
         ))
         .expect("directory fixture");
         store.schools_import(&csv).expect("directory import");
@@ -1775,9 +1775,9 @@ fn apply(lap: &mut Lap, op: &Op) -> Result<Outcome, TestCaseError> {
         }
         Op::ImportSchools { bad } => {
             let name = if *bad {
-                "tests/fixtures/annuaire-education-erreurs.csv"
+                "crates/preau-reference/tests/fixtures/annuaire-education-erreurs.csv"
             } else {
-                "tests/fixtures/annuaire-education-2024-somme.csv"
+                "crates/preau-reference/tests/fixtures/annuaire-education-2024-somme.csv"
             };
             let csv = std::fs::read_to_string(repo_file(name)).expect("fixture");
             let (r, _) = done(lap.store().schools_import(&csv));

@@ -10,7 +10,12 @@ use crate::support::{Backend, Laptop, TestServer};
 
 fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
+        .join(if name.starts_with("annuaire-") {
+            // The directory files are the parsers' fixtures; the example visit is the app's.
+            "../preau-reference/tests/fixtures"
+        } else {
+            "../../tests/fixtures"
+        })
         .join(name);
     std::fs::read_to_string(path).expect("fixture")
 }

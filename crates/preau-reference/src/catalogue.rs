@@ -7,14 +7,85 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
-use crate::model::{Availability, BudgetSection, CatalogueItem, Market};
 use crate::money::parse_euros;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub enum BudgetSection {
+    Investissement,
+    Fonctionnement,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct CatalogueItem {
+    pub reference: String,
+    pub category: String,
+    pub designation: String,
+    pub unit: String,
+    /// Unit price HT in cents used for proposals.
+    pub unit_price_cents: i64,
+    pub price_min_cents: i64,
+    pub price_max_cents: i64,
+    /// VAT rate in basis points (2000 = 20 %).
+    pub vat_rate_bp: u32,
+    pub lifetime_years: Option<String>,
+    pub budget_section: BudgetSection,
+    pub socle_strand: Option<String>,
+    /// "estimé", "sourcé"…, as given by the catalogue's source.
+    pub price_status: String,
+    /// A yearly cost (licence, subscription, maintenance): a running cost, its unit ends in
+    /// "/an"; otherwise a one-off purchase.
+    pub yearly: bool,
+    pub supplier: Option<String>,
+    /// The supplier's own reference for the item.
+    pub supplier_reference: Option<String>,
+    /// The group-purchase market the price comes from; `None` in the demo catalogue.
+    pub market: Option<Market>,
+    /// The market's lot ("2"), and its title.
+    pub lot: Option<String>,
+    pub lot_label: Option<String>,
+    /// Days the price may be used for a new line (the last one is never after the market's
+    /// end); `None` = no limit (demo catalogue).
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    /// Whether it can go on a new line on the day the catalogue was read.
+    pub availability: Availability,
+}
+
+/// A group-purchase market ("marché") of the syndicate's catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct Market {
+    /// "SN-2024-07".
+    pub reference: String,
+    pub label: Option<String>,
+    /// The market's last day: nothing is ordered under it afterwards.
+    pub ends_on: NaiveDate,
+}
+
+/// Whether a catalogue item may be chosen for a new line on a given day. Lines already
+/// chosen keep their price whatever it says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub enum Availability {
+    #[default]
+    Offered,
+    /// Its validity starts later.
+    NotYet,
+    /// Its validity (or its market) has ended.
+    Expired,
+}
 
 /// Which catalogue a file is. The syndicate's puts every line under a market and a lot,
 /// with validity dates; the demo one has none of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CatalogueKind {
+pub enum CatalogueKind {
     Demo,
     Syndicate,
 }
@@ -70,10 +141,9 @@ fn refused(line: u64, column: Option<&str>, what: impl std::fmt::Display) -> Err
         Some(c) => format!("ligne {line}, colonne « {c} »"),
         None => format!("ligne {line}"),
     };
-    Error::invalid(
-        "catalogue",
-        format!("Catalogue, {at} : {what}. Le catalogue n'a pas été importé."),
-    )
+    Error::Catalogue(format!(
+        "Catalogue, {at} : {what}. Le catalogue n'a pas été importé."
+    ))
 }
 
 /// "31/08/2027" or "2027-08-31".
@@ -166,7 +236,7 @@ struct Seen<T> {
 
 /// Parses a catalogue CSV. Each item's unit price is the file's; the demo catalogue also
 /// gives the estimated range it was taken from.
-pub(crate) fn parse(text: &str, kind: CatalogueKind) -> Result<Vec<CatalogueItem>> {
+pub fn parse(text: &str, kind: CatalogueKind) -> Result<Vec<CatalogueItem>> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(crate::csv_text::separator(text))
         .trim(csv::Trim::All)
@@ -502,7 +572,7 @@ fn parse_row(row: &Row<'_>, kind: CatalogueKind) -> Result<CatalogueItem> {
 }
 
 /// Whether `item` may go on a new line on `today`.
-pub(crate) fn availability_on(item: &CatalogueItem, today: NaiveDate) -> Availability {
+pub fn availability_on(item: &CatalogueItem, today: NaiveDate) -> Availability {
     let ends = [item.valid_until, item.market.as_ref().map(|m| m.ends_on)]
         .into_iter()
         .flatten()
@@ -519,6 +589,14 @@ pub(crate) fn availability_on(item: &CatalogueItem, today: NaiveDate) -> Availab
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The French sentence of a refusal.
+    fn message(e: &Error) -> String {
+        match e {
+            Error::Catalogue(m) => m.clone(),
+            other => other.to_string(),
+        }
+    }
 
     const HEADER: &str = "reference;designation;categorie;unite;prix_unitaire_ht;tva;periodicite;marche;marche_intitule;marche_fin;lot;lot_intitule;fournisseur;reference_fournisseur;debut_validite;fin_validite";
 
@@ -573,9 +651,9 @@ mod tests {
         // "Fin du marché" is not a known name: refused, and said so.
         let err = parse(text, CatalogueKind::Syndicate).expect_err("unknown column");
         assert!(
-            err.user_message().contains("« Fin du marché »"),
+            message(&err).contains("« Fin du marché »"),
             "{}",
-            err.user_message()
+            message(&err)
         );
         let text = text.replace("Fin du marché", "Marché fin");
         let items = parse(&text, CatalogueKind::Syndicate).expect("parses");
@@ -625,10 +703,10 @@ mod tests {
         ];
         for (lines, want) in cases {
             let err = syndicate(&lines).expect_err(want);
-            let msg = err.user_message();
+            let msg = message(&err);
             assert!(msg.contains(want), "want {want:?} in {msg:?}");
             assert!(msg.ends_with("Le catalogue n'a pas été importé."), "{msg}");
-            assert_eq!(err.field(), Some("catalogue"));
+            assert!(matches!(err, Error::Catalogue(_)), "{err:?}");
         }
     }
 
@@ -637,27 +715,25 @@ mod tests {
         let without_lot = HEADER.replace(";lot;", ";");
         let err = parse(&without_lot, CatalogueKind::Syndicate).expect_err("no lot");
         assert!(
-            err.user_message()
-                .contains("ligne 1, colonne « lot » : colonne obligatoire absente"),
+            message(&err).contains("ligne 1, colonne « lot » : colonne obligatoire absente"),
             "{}",
-            err.user_message()
+            message(&err)
         );
         // The demo catalogue needs no market columns.
         let demo = "reference,designation,categorie,unite,prix_unitaire_ht,tva,periodicite\nX,Y,Z,unité,1,20,ponctuel\n";
         assert_eq!(parse(demo, CatalogueKind::Demo).expect("demo").len(), 1);
         let err = parse(demo, CatalogueKind::Syndicate).expect_err("no market");
         assert!(
-            err.user_message().contains("colonne « marche »"),
+            message(&err).contains("colonne « marche »"),
             "{}",
-            err.user_message()
+            message(&err)
         );
         let err =
             parse(&demo.replace("periodicite", "prix"), CatalogueKind::Demo).expect_err("unknown");
         assert!(
-            err.user_message()
-                .contains("ligne 1, colonne « prix » : colonne inconnue"),
+            message(&err).contains("ligne 1, colonne « prix » : colonne inconnue"),
             "{}",
-            err.user_message()
+            message(&err)
         );
         let err = parse(
             &demo.replace("tva,periodicite", "tva,TVA"),
@@ -665,10 +741,9 @@ mod tests {
         )
         .expect_err("twice");
         assert!(
-            err.user_message()
-                .contains("colonne « TVA » : colonne en double"),
+            message(&err).contains("colonne « TVA » : colonne en double"),
             "{}",
-            err.user_message()
+            message(&err)
         );
     }
 
@@ -680,10 +755,9 @@ mod tests {
         );
         let err = parse(&text, CatalogueKind::Syndicate).expect_err("bad price");
         assert!(
-            err.user_message()
-                .contains("ligne 6, colonne « prix_unitaire_ht »"),
+            message(&err).contains("ligne 6, colonne « prix_unitaire_ht »"),
             "{}",
-            err.user_message()
+            message(&err)
         );
     }
 
@@ -707,6 +781,60 @@ mod tests {
             availability_on(&demo[0], date(2090, 1, 1)),
             Availability::Offered
         );
+    }
+
+    #[test]
+    fn shipped_catalogue_parses_with_indicative_midpoint_prices() {
+        let items = parse(
+            include_str!("../../../data/reference/catalogue_equipement_ecole.csv"),
+            CatalogueKind::Demo,
+        )
+        .expect("shipped catalogue parses");
+        assert_eq!(items.len(), 32);
+        let eni = items
+            .iter()
+            .find(|i| i.reference == "ENI65")
+            .expect("ENI65");
+        assert_eq!(eni.unit_price_cents, 220_000);
+        assert_eq!(eni.vat_rate_bp, 2_000);
+        assert!(items.iter().all(|i| i.price_min_cents <= i.unit_price_cents
+            && i.unit_price_cents <= i.price_max_cents
+            && i.market.is_none()
+            && i.valid_until.is_none()));
+        // Running costs are the yearly items, and only they.
+        let yearly: Vec<&str> = items
+            .iter()
+            .filter(|i| i.yearly)
+            .map(|i| i.reference.as_str())
+            .collect();
+        assert_eq!(yearly, ["MDM", "MAINT", "ENT", "RESS"]);
+        let form = items.iter().find(|i| i.reference == "FORM").expect("FORM");
+        assert!(!form.yearly && form.budget_section == BudgetSection::Fonctionnement);
+    }
+
+    #[test]
+    fn the_example_syndicate_catalogue_parses_with_two_markets() {
+        let text = include_str!("../../../data/reference/catalogue-syndicat-exemple.csv");
+        let items = parse(text, CatalogueKind::Syndicate).expect("example parses");
+        let mut markets: Vec<&str> = items
+            .iter()
+            .filter_map(|i| i.market.as_ref().map(|m| m.reference.as_str()))
+            .collect();
+        markets.sort_unstable();
+        markets.dedup();
+        assert_eq!(markets.len(), 2, "{markets:?}");
+        assert!(items
+            .iter()
+            .all(|i| i.lot.is_some() && i.valid_until.is_some()));
+        // The references the "socle numérique" suggestions use are all there.
+        for reference in [
+            "ENI65", "PCENS", "TABL", "CHAR16", "COQUE", "MDM", "WIFI", "ENT",
+        ] {
+            assert!(
+                items.iter().any(|i| i.reference == reference),
+                "{reference} missing"
+            );
+        }
     }
 
     mod prop {
@@ -759,7 +887,7 @@ mod tests {
                     text.push_str(&fields.join(&sep.to_string()));
                     want.push((reference, designation.trim().to_string(), *price, VAT_RATES_BP[*vat], *yearly, from_day, until_day));
                 }
-                let items = parse(&text, CatalogueKind::Syndicate).map_err(|e| TestCaseError::fail(e.user_message()))?;
+                let items = parse(&text, CatalogueKind::Syndicate).map_err(|e| TestCaseError::fail(message(&e)))?;
                 prop_assert_eq!(items.len(), want.len());
                 for (it, (reference, designation, price, vat, yearly, from, until)) in items.iter().zip(want) {
                     prop_assert_eq!(&it.reference, &reference);
@@ -777,7 +905,7 @@ mod tests {
             #[test]
             fn any_text_is_parsed_or_refused_with_a_line(text in "[a-z0-9;,\"\n €%/-]{0,300}") {
                 if let Err(e) = parse(&format!("{HEADER}\n{text}"), CatalogueKind::Syndicate) {
-                    prop_assert!(e.user_message().starts_with("Catalogue, ligne "), "{}", e.user_message());
+                    prop_assert!(message(&e).starts_with("Catalogue, ligne "), "{}", message(&e));
                 }
             }
         }

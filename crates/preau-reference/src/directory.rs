@@ -5,25 +5,104 @@
 //! BOM or Windows-1252 once re-saved by Excel, CRLF or LF. Only the identity columns are
 //! required; everything else is used when it is there.
 //!
-//! This module only reads: [`parse`] turns the file into the département's schools,
-//! `schools.rs` writes them.
+//! This module only reads: [`parse`] turns the file into the département's schools (the
+//! laptop's `preau-core` writes them into its store), [`extract`] writes them back as the
+//! small file the server publishes.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use crate::error::{Error, Result};
-use crate::model::{RowError, SchoolKind, SchoolStatus};
-use crate::validate;
+use serde::{Deserialize, Serialize};
+
+use crate::csv_text::LineCounter;
+use crate::error::{Error, Result, RowError};
 
 /// Above this, a pupil count is a typo (the biggest French écoles have about 1,000).
-pub(crate) const MAX_PUPILS: u32 = 3_000;
+pub const MAX_PUPILS: u32 = 3_000;
 
-/// The national file is about 40 MB; anything far bigger is not the directory.
-const MAX_BYTES: usize = 200 * 1024 * 1024;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub enum SchoolKind {
+    Maternelle,
+    Elementaire,
+    Primaire,
+}
+
+impl SchoolKind {
+    pub const ALL: [SchoolKind; 3] = [Self::Maternelle, Self::Elementaire, Self::Primaire];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Maternelle => "maternelle",
+            Self::Elementaire => "elementaire",
+            Self::Primaire => "primaire",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Maternelle => "École maternelle",
+            Self::Elementaire => "École élémentaire",
+            Self::Primaire => "École primaire",
+        }
+    }
+}
+
+/// A school's state in the national directory (its `etat` column). A school to close or
+/// closed is not offered for a new visit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub enum SchoolStatus {
+    #[default]
+    Open,
+    /// `A FERMER`: still open, closing at the end of the school year.
+    Closing,
+    Closed,
+}
+
+impl SchoolStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchoolStatus::Open => "open",
+            SchoolStatus::Closing => "closing",
+            SchoolStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(SchoolStatus::Open),
+            "closing" => Some(SchoolStatus::Closing),
+            "closed" => Some(SchoolStatus::Closed),
+            _ => None,
+        }
+    }
+
+    /// Whether a visit may take it on now.
+    pub fn offered_for_visits(self) -> bool {
+        self == SchoolStatus::Open
+    }
+}
+
+/// A UAI (the national school identifier) as the directory and advisers write it, in
+/// capitals: 7 digits and a letter ("0801234X"); `None` when `raw` (trimmed, not empty) is
+/// not one.
+pub fn parse_uai(raw: &str) -> Option<String> {
+    let v = raw.trim().to_ascii_uppercase();
+    let b = v.as_bytes();
+    (b.len() == 8 && b[..7].iter().all(u8::is_ascii_digit) && b[7].is_ascii_uppercase())
+        .then_some(v)
+}
 
 /// One school of the département, as the directory describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DirectorySchool {
+pub struct DirectorySchool {
     pub uai: String,
     pub name: String,
     pub kind: SchoolKind,
@@ -35,8 +114,8 @@ pub(crate) struct DirectorySchool {
     pub status: SchoolStatus,
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct ParsedDirectory {
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ParsedDirectory {
     pub schools: Vec<DirectorySchool>,
     /// Rows outside the département, or that are not écoles.
     pub skipped: u32,
@@ -102,41 +181,6 @@ fn header_key(header: &str) -> String {
     crate::text::fold_plain(header.trim().trim_start_matches('\u{feff}')).replace(' ', "_")
 }
 
-/// The file's text: UTF-8 (BOM or not), UTF-16 with a BOM, or else Windows-1252, the
-/// encoding of a CSV re-saved by Excel on Windows. Windows-1252 gives a character for every
-/// byte, so a file that is in neither will show odd letters, never fail here.
-pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>> {
-    if bytes.len() > MAX_BYTES {
-        return Err(rejected_at(
-            1,
-            format!(
-                "fichier trop gros ({} Mo ; l'annuaire national en fait environ 40)",
-                bytes.len() / (1024 * 1024)
-            ),
-        ));
-    }
-    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(bytes) {
-        let (text, had_errors) = encoding.decode_without_bom_handling(&bytes[bom..]);
-        if had_errors {
-            return Err(rejected_at(
-                1,
-                format!("le fichier n'est pas lisible en {}", encoding.name()),
-            ));
-        }
-        return Ok(text);
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(Cow::Borrowed(text)),
-        Err(_) => Ok(encoding_rs::WINDOWS_1252
-            .decode_without_bom_handling(bytes)
-            .0),
-    }
-}
-
-fn rejected_at(line: u64, reason: String) -> Error {
-    Error::ImportRejected(vec![RowError { line, reason }])
-}
-
 /// Column positions of one file.
 struct Columns {
     /// By `Column as usize`.
@@ -162,7 +206,7 @@ impl Columns {
             .map(Column::label)
             .collect();
         if !missing.is_empty() {
-            return Err(rejected_at(
+            return Err(Error::rejected_at(
                 1,
                 format!(
                     "colonnes manquantes : {} (attendu : l'export CSV de l'annuaire de l'éducation, « fr-en-annuaire-education »)",
@@ -217,41 +261,11 @@ fn kind_from_name(name: &str) -> SchoolKind {
     }
 }
 
-/// The line a record starts on, counting lines as an editor does (CRLF is one break).
-struct LineCounter<'t> {
-    text: &'t [u8],
-    offset: usize,
-    line: u64,
-}
-
-impl LineCounter<'_> {
-    fn line_at(&mut self, byte: u64) -> u64 {
-        let target = usize::try_from(byte)
-            .unwrap_or(usize::MAX)
-            .min(self.text.len());
-        if target >= self.offset {
-            // `\r\n` and a lone `\n` end a line; a lone `\r` (old Mac files) too.
-            let chunk = &self.text[self.offset..target];
-            let mut prev_cr = self.offset > 0 && self.text[self.offset - 1] == b'\r';
-            for &b in chunk {
-                match b {
-                    b'\n' if prev_cr => {}
-                    b'\n' | b'\r' => self.line += 1,
-                    _ => {}
-                }
-                prev_cr = b == b'\r';
-            }
-            self.offset = target;
-        }
-        self.line
-    }
-}
-
 /// Reads the directory and keeps the écoles of the département's `communes`. Every bad row
 /// of the département is reported with its real line number (the header is line 1); any
 /// refuses the whole file.
-pub(crate) fn parse(bytes: &[u8], communes: &HashSet<String>) -> Result<ParsedDirectory> {
-    let text = decode(bytes)?;
+pub fn parse(bytes: &[u8], communes: &HashSet<String>) -> Result<ParsedDirectory> {
+    let text = crate::csv_text::decode(bytes)?;
     let text: &str = &text;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(crate::csv_text::separator(text))
@@ -259,14 +273,10 @@ pub(crate) fn parse(bytes: &[u8], communes: &HashSet<String>) -> Result<ParsedDi
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| rejected_at(1, format!("en-tête illisible ({e})")))?
+        .map_err(|e| Error::rejected_at(1, format!("en-tête illisible ({e})")))?
         .clone();
     let cols = Columns::from_headers(&headers)?;
-    let mut lines = LineCounter {
-        text: text.as_bytes(),
-        offset: 0,
-        line: 1,
-    };
+    let mut lines = LineCounter::new(text.as_bytes());
     let mut errors = Vec::new();
     // UAI → (line, multi-site flag) of its first line.
     let mut seen: HashMap<String, (u64, bool)> = HashMap::new();
@@ -326,7 +336,7 @@ pub(crate) fn parse(bytes: &[u8], communes: &HashSet<String>) -> Result<ParsedDi
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(Error::ImportRejected(errors))
+        Err(Error::Rejected(errors))
     }
 }
 
@@ -338,16 +348,15 @@ fn school_of(
 ) -> std::result::Result<DirectorySchool, Vec<String>> {
     let mut reasons = Vec::new();
     let raw_uai = cols.get(rec, Column::Uai);
-    let uai = match validate::uai(Some(raw_uai)) {
-        Ok(Some(uai)) => Some(uai),
-        Ok(None) => {
-            reasons.push("identifiant (UAI) manquant".to_string());
-            None
-        }
-        Err(_) => {
+    let uai = if raw_uai.is_empty() {
+        reasons.push("identifiant (UAI) manquant".to_string());
+        None
+    } else {
+        let uai = parse_uai(raw_uai);
+        if uai.is_none() {
             reasons.push(format!("UAI invalide « {raw_uai} »"));
-            None
         }
+        uai
     };
     let name = cols.get(rec, Column::Name);
     if name.is_empty() {
@@ -406,15 +415,14 @@ fn school_of(
 
 /// The département's part of a directory file, as UTF-8 `;` CSV with the columns Préau
 /// reads: what the server publishes to laptops instead of the 40 MB national file.
-pub(crate) fn extract(parsed: &ParsedDirectory) -> Result<String> {
+pub fn extract(parsed: &ParsedDirectory) -> Result<String> {
     let mut w = csv::WriterBuilder::new()
         .delimiter(b';')
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     // Writing to memory only fails on a bug: kept as an error all the same.
     let write = |w: &mut csv::Writer<Vec<u8>>, rec: &[&str]| {
-        w.write_record(rec)
-            .map_err(|e| Error::Io(std::io::Error::from(e)))
+        w.write_record(rec).map_err(|e| Error::Write(e.to_string()))
     };
     write(
         &mut w,
@@ -462,8 +470,10 @@ pub(crate) fn extract(parsed: &ParsedDirectory) -> Result<String> {
             ],
         )?;
     }
-    let bytes = w.into_inner().map_err(|e| Error::Io(e.into_error()))?;
-    String::from_utf8(bytes).map_err(|e| Error::Io(std::io::Error::other(e)))
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Write(e.into_error().to_string()))?;
+    String::from_utf8(bytes).map_err(|e| Error::Write(e.to_string()))
 }
 
 #[cfg(test)]
@@ -487,45 +497,92 @@ mod tests {
     }
 
     #[test]
-    fn windows_1252_and_utf16_are_decoded() {
-        // "École" in Windows-1252: É is 0xC9.
-        assert_eq!(decode(b"\xc9cole").expect("1252"), "École");
-        assert_eq!(decode("\u{feff}École".as_bytes()).expect("bom"), "École");
-        let utf16: Vec<u8> = [0xFF, 0xFE]
-            .into_iter()
-            .chain("École".encode_utf16().flat_map(u16::to_le_bytes))
-            .collect();
-        assert_eq!(decode(&utf16).expect("utf-16"), "École");
-    }
-
-    #[test]
-    fn lines_count_crlf_lf_and_cr_as_one_break_each() {
-        let text = b"h\r\na\r\nb\nc\rd";
-        let mut l = LineCounter {
-            text,
-            offset: 0,
-            line: 1,
-        };
-        assert_eq!(l.line_at(3), 2); // after "h\r\n"
-        assert_eq!(l.line_at(6), 3);
-        assert_eq!(l.line_at(8), 4);
-        assert_eq!(l.line_at(10), 5);
-        // Stopping between \r and \n does not count the pair twice.
-        let mut l = LineCounter {
-            text,
-            offset: 0,
-            line: 1,
-        };
-        assert_eq!(l.line_at(2), 2);
-        assert_eq!(l.line_at(3), 2);
-    }
-
-    #[test]
     fn states_of_the_directory() {
         assert_eq!(state("OUVERT"), SchoolStatus::Open);
         assert_eq!(state("A FERMER"), SchoolStatus::Closing);
         assert_eq!(state("À fermer"), SchoolStatus::Closing);
         assert_eq!(state("FERME"), SchoolStatus::Closed);
         assert_eq!(state(""), SchoolStatus::Open);
+    }
+
+    fn somme() -> HashSet<String> {
+        crate::communes::codes().expect("embedded communes")
+    }
+
+    #[test]
+    fn the_three_real_formats_read_as_the_same_ecoles() {
+        let read = |bytes: &[u8]| {
+            let mut p = parse(bytes, &somme()).expect("parses");
+            p.schools.sort_by(|a, b| a.uai.cmp(&b.uai));
+            p
+        };
+        let y2026 = read(include_bytes!(
+            "../tests/fixtures/annuaire-education-2026-somme.csv"
+        ));
+        let y2024 = read(include_bytes!(
+            "../tests/fixtures/annuaire-education-2024-somme.csv"
+        ));
+        let y2023 = read(include_bytes!(
+            "../tests/fixtures/annuaire-education-2023-somme.csv"
+        ));
+        assert_eq!(y2026.schools.len(), 10);
+        assert_eq!(y2026.merged, 1, "a multi-site UAI is one school");
+        assert!(
+            y2026.schools.iter().all(|s| s.pupils.is_none()),
+            "2026 has no count"
+        );
+        let ids = |p: &ParsedDirectory| -> Vec<(String, SchoolKind, String)> {
+            p.schools
+                .iter()
+                .map(|s| (s.uai.clone(), s.kind, s.commune_insee.clone()))
+                .collect()
+        };
+        assert_eq!(ids(&y2024), ids(&y2023));
+        assert!(y2024.schools.iter().any(|s| s.pupils.is_some()));
+        // What the server publishes reads back as the same schools.
+        let extract = extract(&y2026).expect("extract");
+        let again = read(extract.as_bytes());
+        assert_eq!(again.schools, y2026.schools);
+    }
+
+    #[test]
+    fn every_bad_row_is_named_at_its_line() {
+        let err = parse(
+            include_bytes!("../tests/fixtures/annuaire-education-erreurs.csv"),
+            &somme(),
+        )
+        .expect_err("refused");
+        let Error::Rejected(rows) = err else {
+            panic!("{err:?}")
+        };
+        let lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [3, 4, 6, 7], "{rows:?}");
+        assert!(
+            rows[0].reason.contains("UAI invalide « 080090B »"),
+            "{rows:?}"
+        );
+    }
+
+    #[test]
+    fn a_file_without_the_identity_columns_is_refused_at_line_1() {
+        let err = parse(b"nom;commune\nx;80620\n", &somme()).expect_err("refused");
+        let Error::Rejected(rows) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].line, 1);
+        assert!(
+            rows[0].reason.starts_with("colonnes manquantes"),
+            "{rows:?}"
+        );
+    }
+
+    #[test]
+    fn uais() {
+        assert_eq!(parse_uai("0801234x").as_deref(), Some("0801234X"));
+        assert_eq!(parse_uai(" 0801234X ").as_deref(), Some("0801234X"));
+        for bad in ["080123X", "08012345", "A801234X", "0801234XX"] {
+            assert!(parse_uai(bad).is_none(), "{bad}");
+        }
     }
 }
