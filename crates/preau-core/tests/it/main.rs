@@ -33,6 +33,17 @@ pub fn read_fixture(name: &str) -> String {
     std::fs::read_to_string(fixture(name)).expect("fixture readable")
 }
 
+/// The mayor, with a new id: the participant most tests add to a visit.
+pub fn mayor(name: &str) -> preau_core::model::Participant {
+    preau_core::model::Participant {
+        id: preau_core::make_id(),
+        name: name.into(),
+        role: preau_core::model::Role::Maire,
+        phone: None,
+        email: None,
+    }
+}
+
 pub fn new_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open_in(dir.path()).expect("store opens");

@@ -1,7 +1,7 @@
 //! Settling a field in conflict: the chosen value is written, becomes a local change to
 //! push, and the conflict goes; a refused choice changes nothing.
 
-use preau_core::model::{Participant, Role, VisitPatch};
+use preau_core::model::VisitPatch;
 use preau_core::sync::{IncomingConflict, IncomingRecord, OutgoingChange};
 use preau_core::Store;
 use serde_json::{json, Map};
@@ -178,16 +178,7 @@ fn an_unknown_or_stale_choice_is_refused_and_changes_nothing() {
 fn a_record_deleted_here_keeps_its_deletion() {
     let (_dir, mut store, visit) = laptop_with_visit();
     let person = store
-        .participant_save(
-            &visit,
-            &Participant {
-                id: preau_core::make_id(),
-                name: "Marie Dupont".into(),
-                role: Role::Maire,
-                phone: None,
-                email: None,
-            },
-        )
+        .participant_save(&visit, &crate::mayor("Marie Dupont"))
         .expect("participant");
     push_all(&mut store);
     let mut fields = Map::new();
@@ -372,16 +363,7 @@ fn a_local_delete_clears_the_conflicts_of_the_record_and_of_its_cascade() {
 fn a_pulled_tombstone_clears_the_conflicts_of_the_record_and_of_its_cascade() {
     let (_dir, mut store, visit) = laptop_with_visit();
     let person = store
-        .participant_save(
-            &visit,
-            &Participant {
-                id: preau_core::make_id(),
-                name: "Marie Dupont".into(),
-                role: Role::Maire,
-                phone: None,
-                email: None,
-            },
-        )
+        .participant_save(&visit, &crate::mayor("Marie Dupont"))
         .expect("participant");
     push_all(&mut store);
     let pulled = [

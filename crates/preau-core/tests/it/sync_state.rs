@@ -1,7 +1,7 @@
 //! The laptop's sync bookkeeping as the adviser sees it: what waits to be pushed.
 
 use chrono::NaiveDate;
-use preau_core::model::{Participant, Role, VisitPatch};
+use preau_core::model::VisitPatch;
 use preau_core::Store;
 use rusqlite::Connection;
 
@@ -47,16 +47,7 @@ fn pending_changes_count_each_waiting_record_once() {
     notes(&mut store, &visit, "Revue pendant l'envoi");
     assert_eq!(pending(&store), (1, 1), "logged and in flight: one record");
     store
-        .participant_save(
-            &visit,
-            &Participant {
-                id: preau_core::make_id(),
-                name: "Marie Dupont".into(),
-                role: Role::Maire,
-                phone: None,
-                email: None,
-            },
-        )
+        .participant_save(&visit, &crate::mayor("Marie Dupont"))
         .expect("participant");
     assert_eq!(pending(&store), (2, 2));
     let ids: Vec<String> = batch.iter().map(|c| c.change_id.clone()).collect();
