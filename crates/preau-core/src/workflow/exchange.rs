@@ -257,33 +257,41 @@ impl Store {
     /// Deletes, through the app's own deletes, what the visit holds here and the file does
     /// not (the file is the whole visit).
     fn drop_what_the_file_lacks(&mut self, id: &str, doc: &VisitExport) -> Result<()> {
-        let ids =
-            |it: &mut dyn Iterator<Item = &String>| -> HashSet<String> { it.cloned().collect() };
-        let scenarios = ids(&mut doc.scenarios.iter().map(|e| &e.scenario.id));
-        let lines = ids(&mut doc
+        let scenarios: HashSet<&str> = doc
             .scenarios
             .iter()
-            .flat_map(|s| s.lines.iter().map(|l| &l.id)));
-        let classes = ids(&mut doc.classes.iter().map(|c| &c.id));
-        let participants = ids(&mut doc.visit.participants.iter().map(|p| &p.id));
+            .map(|e| e.scenario.id.as_str())
+            .collect();
+        let lines: HashSet<&str> = doc
+            .scenarios
+            .iter()
+            .flat_map(|s| s.lines.iter().map(|l| l.id.as_str()))
+            .collect();
+        let classes: HashSet<&str> = doc.classes.iter().map(|c| c.id.as_str()).collect();
+        let participants: HashSet<&str> = doc
+            .visit
+            .participants
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
         for s in self.scenarios_of(id)? {
-            if !scenarios.contains(&s.id) {
+            if !scenarios.contains(s.id.as_str()) {
                 self.scenario_delete(id, &s.id)?;
                 continue;
             }
             for l in self.lines_of(&s.id)? {
-                if !lines.contains(&l.id) {
+                if !lines.contains(l.id.as_str()) {
                     self.line_delete(id, &l.id)?;
                 }
             }
         }
         for c in self.classes_of(id)? {
-            if !classes.contains(&c.id) {
+            if !classes.contains(c.id.as_str()) {
                 self.class_delete(id, &c.id)?;
             }
         }
         for p in self.visit(id)?.participants {
-            if !participants.contains(&p.id) {
+            if !participants.contains(p.id.as_str()) {
                 self.participant_delete(id, &p.id)?;
             }
         }
