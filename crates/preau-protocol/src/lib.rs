@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+pub mod schema;
+
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
@@ -23,6 +25,14 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_BATCH_CHANGES: usize = 2_000;
 /// Most records in one pull page.
 pub const MAX_PAGE_RECORDS: u32 = 2_000;
+/// A pull page stops once its records' JSON passes this many bytes (a page always holds at
+/// least one record; a record is bounded by [`MAX_RECORD_BYTES`]).
+pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Largest record the server keeps: its fields and the values set aside in conflicts, as
+/// JSON.
+pub const MAX_RECORD_BYTES: usize = 7 * 1024 * 1024;
+/// Most values set aside in conflict on one record.
+pub const MAX_CONFLICTS: usize = 100;
 /// Longest table name or field name, in bytes.
 pub const MAX_NAME_LEN: usize = 64;
 /// Longest record id, in bytes (a UUID, or the key columns of a link table joined by `/`).
@@ -55,6 +65,18 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// Something failed on the server; details are in its logs.
     Internal,
+    /// A change names a table or column the sync does not carry, or a value that does not
+    /// fit its column (type, bounds): the whole batch is refused.
+    InvalidChange,
+    /// The record belongs to another adviser: its owner's devices alone may change it.
+    Forbidden,
+    /// An issued proposal that this device may not create or change (number of another
+    /// device, PDF not matching its SHA-256, an issued field changed).
+    InvalidProposal,
+    /// The record would grow past the server's bound (fields and values set aside).
+    RecordTooLarge,
+    /// The device sent more changes than its quota allows; retry later.
+    QuotaExceeded,
     /// A code from a newer server.
     #[serde(other)]
     Unknown,
@@ -74,6 +96,11 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Internal => "internal",
+            ErrorCode::InvalidChange => "invalid_change",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::InvalidProposal => "invalid_proposal",
+            ErrorCode::RecordTooLarge => "record_too_large",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -155,6 +182,21 @@ pub enum AckStatus {
     Conflict,
     /// Seen before (a resent change): acknowledged, not applied again.
     Duplicate,
+    /// Not applied: this device may not make it (see `refusal`). Acknowledged all the
+    /// same, so the laptop stops sending it; resent, it is refused again.
+    Refused,
+}
+
+/// Why a change was refused, and the server's record as it stands (absent when the server
+/// has none), so the laptop can put it back and keep the refused values aside.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Refusal {
+    pub code: ErrorCode,
+    /// English, for logs.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<RemoteRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,8 +204,11 @@ pub enum AckStatus {
 pub struct Ack {
     pub change_id: Uuid,
     pub status: AckStatus,
-    /// The server sequence number given to the change.
+    /// The server sequence number given to the change (0 when refused).
     pub revision: i64,
+    /// Set when `status` is `refused`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

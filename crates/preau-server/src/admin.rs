@@ -51,6 +51,52 @@ pub struct Published {
 
 /// Checks a reference file with the same parsers the laptops use, then publishes it as a
 /// new version of `kind` (`catalogue`, `funding`, `schools`).
+/// An instant given on the command line: RFC 3339 (`2026-12-07T09:30:00Z`), or a day
+/// (`2026-12-07`, from midnight UTC), or a day and a time (`2026-12-07 09:30`, UTC).
+pub fn parse_since(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M") {
+        return Some(t.and_utc());
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+}
+
+/// Undoes what one device changed since `since` (a stolen laptop's vandalism): every
+/// record it touched goes back to its state before the device's first change, for every
+/// laptop at its next sync. Returns how many records were put back.
+pub async fn revert_device(
+    storage: &dyn Storage,
+    device: Uuid,
+    since: DateTime<Utc>,
+) -> Result<u64> {
+    storage.revert_device(device, since).await
+}
+
+/// Removes a record for good (a bad record no laptop can apply). `false`: none such.
+pub async fn purge_record(storage: &dyn Storage, table: &str, record_id: &str) -> Result<bool> {
+    if preau_protocol::schema::table(table).is_none() {
+        return Err(Error::Reference(format!("{table:?} is not a synced table")));
+    }
+    storage.purge_record(table, record_id).await
+}
+
+/// Gives a visit, and everything under it, to another adviser. `0`: no such visit.
+pub async fn hand_over(storage: &dyn Storage, visit_id: Uuid, adviser: &str) -> Result<u64> {
+    let adviser = adviser.trim();
+    if adviser.is_empty() || adviser.chars().count() > 100 {
+        return Err(Error::Reference(
+            "adviser name must be 1 to 100 characters".into(),
+        ));
+    }
+    storage.hand_over(&visit_id.to_string(), adviser).await
+}
+
 pub async fn import_reference(storage: &dyn Storage, kind: &str, path: &Path) -> Result<Published> {
     let file = std::fs::read(path)?;
     let (content, entries) = prepare_reference(kind, &file)?;

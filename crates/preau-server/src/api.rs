@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
+use preau_protocol::schema;
 use preau_protocol::{
     EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PullRequest, PullResponse, PushRequest,
     PushResponse, ReferenceRequest, ReferenceResponse, MAX_BATCH_CHANGES, MAX_BODY_BYTES,
@@ -20,6 +21,7 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 
 use crate::auth::{code_hash, new_token, sha256_hex, AuthDevice};
+use crate::authz::Principal;
 use crate::error::{Error, Result};
 use crate::storage::{Device, Storage};
 
@@ -204,6 +206,14 @@ fn validate_push(req: &PushRequest) -> Result<()> {
                 "changes[{i}].fields: {f:?} is not a valid field name"
             )));
         }
+        // The server knows what it syncs: tables, columns, types and bounds.
+        if let Err(why) = schema::check_change(&c.table, &c.record_id, &c.fields) {
+            return Err(Error::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidChange,
+                format!("changes[{i}]: {why}"),
+            ));
+        }
     }
     Ok(())
 }
@@ -219,8 +229,15 @@ pub async fn push(
     AuthDevice(device): AuthDevice,
     Body(req): Body<PushRequest>,
 ) -> Result<Json<PushResponse>> {
-    validate_push(&req)?;
-    let acks = state.storage.push(device.id, &req.changes).await?;
+    if let Err(e) = validate_push(&req) {
+        tracing::warn!(device = %device.id, adviser = %device.adviser, error = %e, "push refused");
+        return Err(e);
+    }
+    let who = Principal {
+        device: device.id,
+        adviser: device.adviser.clone(),
+    };
+    let acks = state.storage.push(&who, &req.changes).await?;
     tracing::info!(device = %device.id, changes = acks.len(), "push applied");
     Ok(Json(PushResponse {
         protocol: PROTOCOL_VERSION,

@@ -150,12 +150,48 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Synced records.
+    Records {
+        #[command(subcommand)]
+        command: RecordsCommand,
+    },
+    /// Visits.
+    Visits {
+        #[command(subcommand)]
+        command: VisitsCommand,
+    },
 }
 
 #[derive(Subcommand)]
 enum DevicesCommand {
     List,
-    Revoke { id: Uuid },
+    Revoke {
+        id: Uuid,
+    },
+    /// Undo what a device changed since an instant (every laptop gets it back at its
+    /// next sync). Revoke the device first.
+    Revert {
+        id: Uuid,
+        /// 2026-12-07, « 2026-12-07 09:30 » (UTC) or RFC 3339.
+        #[arg(long)]
+        since: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecordsCommand {
+    /// Remove a record for good (one that no laptop can apply).
+    Purge { table: String, id: String },
+}
+
+#[derive(Subcommand)]
+enum VisitsCommand {
+    /// Give a visit, and everything under it, to another adviser.
+    HandOver {
+        visit: Uuid,
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -259,6 +295,35 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("aucun appareil {id}");
             }
             println!("Appareil {id} révoqué.");
+        }
+        Command::Devices {
+            command: DevicesCommand::Revert { id, since },
+        } => {
+            let since = preau_server::admin::parse_since(&since).with_context(|| {
+                format!("date illisible : {since:?} (2026-12-07, « 2026-12-07 09:30 » ou RFC 3339)")
+            })?;
+            let n = preau_server::admin::revert_device(storage.as_ref(), id, since).await?;
+            println!(
+                "{n} enregistrement(s) remis dans leur état d'avant le {} (UTC) ; les portables les recevront à leur prochaine synchronisation.",
+                since.format("%Y-%m-%d %H:%M")
+            );
+        }
+        Command::Records {
+            command: RecordsCommand::Purge { table, id },
+        } => {
+            if !preau_server::admin::purge_record(storage.as_ref(), &table, &id).await? {
+                anyhow::bail!("aucun enregistrement {table} {id}");
+            }
+            println!("Enregistrement {table} {id} supprimé définitivement.");
+        }
+        Command::Visits {
+            command: VisitsCommand::HandOver { visit, to },
+        } => {
+            let n = preau_server::admin::hand_over(storage.as_ref(), visit, &to).await?;
+            if n == 0 {
+                anyhow::bail!("aucune visite {visit}");
+            }
+            println!("Visite {visit} confiée à {to} ({n} enregistrement(s)).");
         }
         Command::Import { command } => {
             let (kind, file) = match command {

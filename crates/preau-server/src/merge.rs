@@ -14,10 +14,16 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
-use preau_protocol::{Ack, AckStatus, Change, FieldConflict, RemoteRecord};
+use preau_protocol::schema;
+use preau_protocol::{
+    Ack, AckStatus, Change, ErrorCode, FieldConflict, Refusal, RemoteRecord, MAX_CONFLICTS,
+    MAX_RECORD_BYTES,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
+
+use crate::authz::{self, Principal};
 
 /// Who last wrote a field, and at which server sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +41,10 @@ pub struct RecordState {
     pub fields: Map<String, Value>,
     pub meta: BTreeMap<String, FieldMeta>,
     pub conflicts: Vec<FieldConflict>,
+    /// The adviser the record belongs to (`None`: shared, a school of the directory).
+    pub owner: Option<String>,
+    /// The visit the record hangs from (its own id for a visit; `None` for a school).
+    pub root: Option<String>,
 }
 
 /// The stored JSON of the bookkeeping columns.
@@ -93,12 +103,7 @@ pub fn apply(
         // the values are kept aside.
         for (field, value) in &change.fields {
             if Bookkeeping::of(field).is_none() && st.fields.get(field) != Some(value) {
-                st.conflicts.push(FieldConflict {
-                    field: field.clone(),
-                    value: value.clone(),
-                    device_id: device,
-                    revision: seq,
-                });
+                set_aside(&mut st, field, value, device, seq);
                 status = AckStatus::Conflict;
             }
         }
@@ -120,12 +125,7 @@ pub fn apply(
             None => false,
         };
         if clash {
-            st.conflicts.push(FieldConflict {
-                field: field.clone(),
-                value: value.clone(),
-                device_id: device,
-                revision: seq,
-            });
+            set_aside(&mut st, field, value, device, seq);
             status = AckStatus::Conflict;
         } else {
             // A change that had seen every conflicting value settles the conflict.
@@ -142,6 +142,20 @@ pub fn apply(
     }
     st.revision = seq;
     (st, status)
+}
+
+/// Keeps `value` aside as a conflict on `field`. A device has at most one value aside per
+/// field (its later one replaces it), so a record's conflicts stay bounded by its fields
+/// times the devices that edit it.
+fn set_aside(st: &mut RecordState, field: &str, value: &Value, device: Uuid, seq: i64) {
+    st.conflicts
+        .retain(|c| !(c.field == field && c.device_id == device));
+    st.conflicts.push(FieldConflict {
+        field: field.to_string(),
+        value: value.clone(),
+        device_id: device,
+        revision: seq,
+    });
 }
 
 /// Fields that record when, not what: merged by rule, never set aside for a person.
@@ -189,32 +203,83 @@ fn later(a: &Value, b: &Value) -> Ordering {
     }
 }
 
+/// A change the batch remembers: its id, sequence number (0 when refused), status, and
+/// the record's state before it (`None`: the server did not have the record), which is
+/// what `devices revert` puts back.
+#[derive(Debug)]
+pub struct Seen {
+    pub change_id: Uuid,
+    pub revision: i64,
+    pub status: AckStatus,
+    pub table: String,
+    pub record_id: String,
+    pub before: Option<Before>,
+}
+
+/// A record's state before a change, as kept in the history.
+#[derive(Debug, Clone)]
+pub struct Before {
+    pub deleted: bool,
+    /// The fields as JSON.
+    pub fields: String,
+}
+
 /// What a batch does to the store, computed in memory by [`apply_batch`].
 #[derive(Debug, Default)]
 pub struct BatchOutcome {
     pub acks: Vec<Ack>,
-    /// The final state of every record the batch touched, keyed by (table, record id).
+    /// The final state of every record the batch changed, keyed by (table, record id).
     pub records: HashMap<(String, String), RecordState>,
-    /// New change ids with their sequence number and status, to remember.
-    pub seen: Vec<(Uuid, i64, AckStatus)>,
+    /// Change ids with their outcome, to remember (refused ones too).
+    pub seen: Vec<Seen>,
+    /// Proposal device codes claimed by this device (made on a laptop before enrollments
+    /// handed codes out).
+    pub claimed_codes: Vec<String>,
     /// The last sequence number used.
     pub last_seq: i64,
 }
 
-/// Applies a batch in order. `already_seen` holds the change ids the store knew before
-/// (with their sequence number); `load` gives the stored state of a record.
+/// An estimate of a record's stored size in bytes (its fields and conflicts as JSON),
+/// cheap enough to take after every change.
+fn approx_size(st: &RecordState) -> usize {
+    fn value(v: &Value) -> usize {
+        match v {
+            Value::String(s) => s.len() + 2,
+            Value::Array(a) => a.iter().map(value).sum::<usize>() + 2,
+            Value::Object(o) => o.iter().map(|(k, v)| k.len() + 3 + value(v)).sum::<usize>() + 2,
+            _ => 8,
+        }
+    }
+    let fields: usize = st.fields.iter().map(|(k, v)| k.len() + 3 + value(v)).sum();
+    let conflicts: usize = st
+        .conflicts
+        .iter()
+        .map(|c| c.field.len() + 100 + value(&c.value))
+        .sum();
+    fields + conflicts
+}
+
+/// Applies a batch in order for `who`. `already_seen` holds the change ids the store knew
+/// before, with their sequence number (refused ones are not in it: they are judged
+/// again); `load` gives the stored state of a record, `code_owner` the device holding a
+/// proposal code. A change its device may not make is refused (see `authz`), changes
+/// nothing, and is answered with the server's record.
 pub fn apply_batch<E>(
     changes: &[Change],
-    device: Uuid,
+    who: &Principal,
     last_seq: i64,
     already_seen: &HashMap<Uuid, i64>,
+    code_owner: &dyn Fn(&str) -> Option<Uuid>,
     mut load: impl FnMut(&str, &str) -> Result<Option<RecordState>, E>,
 ) -> Result<BatchOutcome, E> {
     let mut out = BatchOutcome {
         last_seq,
         ..BatchOutcome::default()
     };
+    // Records read from the store and not changed by the batch (parents, refused ones).
+    let mut read: HashMap<(String, String), Option<RecordState>> = HashMap::new();
     let mut in_batch: HashMap<Uuid, i64> = HashMap::new();
+    let mut claimed: HashMap<String, Uuid> = HashMap::new();
     for ch in changes {
         if let Some(rev) = already_seen
             .get(&ch.change_id)
@@ -224,24 +289,121 @@ pub fn apply_batch<E>(
                 change_id: ch.change_id,
                 status: AckStatus::Duplicate,
                 revision: *rev,
+                refusal: None,
             });
             continue;
         }
-        out.last_seq += 1;
-        let seq = out.last_seq;
         let key = (ch.table.clone(), ch.record_id.clone());
         let state = match out.records.remove(&key) {
             Some(st) => Some(st),
-            None => load(&ch.table, &ch.record_id)?,
+            None => match read.remove(&key) {
+                Some(st) => st,
+                None => load(&ch.table, &ch.record_id)?,
+            },
         };
-        let (state, status) = apply(state, ch, device, seq);
-        out.records.insert(key, state);
+        let verdict = match schema::table(&ch.table) {
+            None => Err(authz::Denied {
+                code: ErrorCode::InvalidChange,
+                message: format!("{} is not a synced table", ch.table),
+            }),
+            Some(table) => {
+                let parent = match authz::parent_to_check(table, ch, state.as_ref()) {
+                    None => None,
+                    Some((pt, pid)) => {
+                        let pkey = (pt.to_string(), pid.to_string());
+                        if let Some(p) = out.records.get(&pkey) {
+                            Some(p.clone())
+                        } else {
+                            if !read.contains_key(&pkey) {
+                                let loaded = load(pt, pid)?;
+                                read.insert(pkey.clone(), loaded);
+                            }
+                            read.get(&pkey).cloned().flatten()
+                        }
+                    }
+                };
+                let owner_of = |c: &str| claimed.get(c).copied().or_else(|| code_owner(c));
+                authz::authorize(who, table, ch, state.as_ref(), parent.as_ref(), &owner_of)
+            }
+        };
+        let before = state.as_ref().map(|st| Before {
+            deleted: st.deleted,
+            fields: serde_json::to_string(&st.fields).unwrap_or_else(|_| "{}".into()),
+        });
+        let refuse = |denied: authz::Denied, state: &Option<RecordState>| Ack {
+            change_id: ch.change_id,
+            status: AckStatus::Refused,
+            revision: 0,
+            refusal: Some(Refusal {
+                code: denied.code,
+                message: denied.message,
+                record: state
+                    .clone()
+                    .map(|st| st.into_remote(ch.table.clone(), ch.record_id.clone())),
+            }),
+        };
+        let (placement, code) = match verdict {
+            Ok(v) => v,
+            Err(denied) => {
+                out.acks.push(refuse(denied, &state));
+                out.seen.push(Seen {
+                    change_id: ch.change_id,
+                    revision: 0,
+                    status: AckStatus::Refused,
+                    table: ch.table.clone(),
+                    record_id: ch.record_id.clone(),
+                    before: None,
+                });
+                read.insert(key, state);
+                continue;
+            }
+        };
+        let seq = out.last_seq + 1;
+        let (mut next, status) = apply(state.clone(), ch, who.device, seq);
+        next.owner = placement.owner;
+        next.root = placement.root;
+        if next.conflicts.len() > MAX_CONFLICTS || approx_size(&next) > MAX_RECORD_BYTES {
+            let denied = authz::Denied {
+                code: ErrorCode::RecordTooLarge,
+                message: format!(
+                    "{} {} would pass {MAX_RECORD_BYTES} bytes or {MAX_CONFLICTS} values set aside",
+                    ch.table, ch.record_id
+                ),
+            };
+            out.acks.push(refuse(denied, &state));
+            out.seen.push(Seen {
+                change_id: ch.change_id,
+                revision: 0,
+                status: AckStatus::Refused,
+                table: ch.table.clone(),
+                record_id: ch.record_id.clone(),
+                before: None,
+            });
+            read.insert(key, state);
+            continue;
+        }
+        if let Some(code) = code {
+            if code_owner(&code.code).is_none() && !claimed.contains_key(&code.code) {
+                claimed.insert(code.code.clone(), who.device);
+                out.claimed_codes.push(code.code);
+            }
+        }
+        out.last_seq = seq;
+        out.records.insert(key, next);
         in_batch.insert(ch.change_id, seq);
-        out.seen.push((ch.change_id, seq, status));
+        out.seen.push(Seen {
+            change_id: ch.change_id,
+            revision: seq,
+            status,
+            table: ch.table.clone(),
+            record_id: ch.record_id.clone(),
+            before,
+        });
         out.acks.push(Ack {
             change_id: ch.change_id,
             status,
             revision: seq,
+            refusal: None,
         });
     }
     Ok(out)
@@ -252,6 +414,7 @@ pub fn status_str(s: AckStatus) -> &'static str {
         AckStatus::Applied => "applied",
         AckStatus::Conflict => "conflict",
         AckStatus::Duplicate => "duplicate",
+        AckStatus::Refused => "refused",
     }
 }
 
@@ -262,6 +425,8 @@ pub fn state_from_columns(
     fields: &str,
     meta: &str,
     conflicts: &str,
+    owner: Option<String>,
+    root: Option<String>,
 ) -> serde_json::Result<RecordState> {
     let meta: StoredMeta = serde_json::from_str(meta)?;
     Ok(RecordState {
@@ -271,7 +436,67 @@ pub fn state_from_columns(
         fields: serde_json::from_str(fields)?,
         meta: meta.fields,
         conflicts: serde_json::from_str(conflicts)?,
+        owner,
+        root,
     })
+}
+
+/// The device id the server's own changes (an admin's revert or purge) are made under.
+pub const SERVER_DEVICE: Uuid = Uuid::nil();
+
+/// A record put back as it was before a change (`before`; `None`: the record did not
+/// exist, so it is deleted), as a new change `seq` made by the server: every field is
+/// claimed at `seq`, nothing stays set aside.
+pub fn restore(current: RecordState, before: Option<&Before>, seq: i64) -> RecordState {
+    let me = FieldMeta {
+        rev: seq,
+        device: SERVER_DEVICE,
+    };
+    let (deleted, fields) = match before {
+        Some(b) => (
+            b.deleted,
+            serde_json::from_str::<Map<String, Value>>(&b.fields).unwrap_or_default(),
+        ),
+        None => (true, current.fields.clone()),
+    };
+    RecordState {
+        revision: seq,
+        deleted,
+        deleted_by: deleted.then_some(me),
+        meta: fields.keys().map(|k| (k.clone(), me)).collect(),
+        fields,
+        conflicts: Vec::new(),
+        owner: current.owner,
+        root: current.root,
+    }
+}
+
+/// A record removed for good by an admin (`records purge`): a tombstone with no fields
+/// and nothing set aside, as a new change `seq`.
+pub fn purged(current: RecordState, seq: i64) -> RecordState {
+    RecordState {
+        revision: seq,
+        deleted: true,
+        deleted_by: Some(FieldMeta {
+            rev: seq,
+            device: SERVER_DEVICE,
+        }),
+        fields: Map::new(),
+        meta: BTreeMap::new(),
+        conflicts: Vec::new(),
+        owner: current.owner,
+        root: current.root,
+    }
+}
+
+/// The first device that wrote a record, from its bookkeeping (for owners of records
+/// stored before ownership existed).
+pub fn first_device(meta: &StoredMeta) -> Option<Uuid> {
+    meta.fields
+        .values()
+        .chain(meta.deleted_by.iter())
+        .min_by_key(|m| m.rev)
+        .map(|m| m.device)
 }
 
 /// A record as pulled: [`RemoteRecord`] on the wire (same fields, same order), with the

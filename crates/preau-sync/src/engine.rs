@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use preau_core::sync::{IncomingConflict, IncomingRecord, OutgoingChange};
+use preau_core::sync::{IncomingConflict, IncomingRecord, OutgoingChange, RefusedChange};
 use preau_core::Store;
 use preau_protocol::{AckStatus, Change, ReferenceVersion, MAX_BATCH_CHANGES, MAX_PAGE_RECORDS};
 use uuid::Uuid;
@@ -72,6 +72,8 @@ pub struct SyncReport {
     pub duplicates: usize,
     /// Pushed changes that clashed with another laptop's edit (both values kept).
     pub conflicts: usize,
+    /// Pushed changes the server refused (kept aside on this laptop).
+    pub refused: usize,
     pub pulled: usize,
     pub applied: u32,
     /// Pulled records not applicable yet (kept for next time).
@@ -110,6 +112,27 @@ fn to_incoming(r: preau_protocol::RemoteRecord) -> IncomingRecord {
                 revision: c.revision,
             })
             .collect(),
+    }
+}
+
+fn to_refused(sent: &OutgoingChange, ack: &preau_protocol::Ack) -> RefusedChange {
+    let (code, message, record) = match &ack.refusal {
+        Some(r) => (
+            r.code.as_str().to_string(),
+            r.message.clone(),
+            r.record.clone().map(to_incoming),
+        ),
+        None => ("unknown".to_string(), String::new(), None),
+    };
+    RefusedChange {
+        change_id: sent.change_id.clone(),
+        table: sent.table.clone(),
+        record_id: sent.record_id.clone(),
+        deleted: sent.deleted,
+        fields: sent.fields.clone(),
+        code,
+        message,
+        record,
     }
 }
 
@@ -204,13 +227,6 @@ async fn sync_enrolled(
             queue.extend(built);
         }
         let resp = resp?;
-        for ack in &resp.acks {
-            match ack.status {
-                AckStatus::Applied => {}
-                AckStatus::Conflict => report.conflicts += 1,
-                AckStatus::Duplicate => report.duplicates += 1,
-            }
-        }
         // The acks answer the changes sent, in order (a prefix of the batch when it was
         // cut to fit the body limit): anything else is not trusted.
         let acked: Vec<String> = resp.acks.iter().map(|a| a.change_id.to_string()).collect();
@@ -224,6 +240,19 @@ async fn sync_enrolled(
                 ids.len()
             )));
         }
+        let mut refused = Vec::new();
+        for (ack, sent) in resp.acks.iter().zip(queue.iter()) {
+            match ack.status {
+                AckStatus::Applied => {}
+                AckStatus::Conflict => report.conflicts += 1,
+                AckStatus::Duplicate => report.duplicates += 1,
+                AckStatus::Refused => refused.push(to_refused(sent, ack)),
+            }
+        }
+        // Refused changes are kept aside and their records put back as the server has
+        // them, before the batch is forgotten.
+        report.refused += refused.len();
+        store.sync_refused(&refused)?;
         store.sync_acknowledge(&acked)?;
         queue.drain(..acked.len());
         report.pushed += acked.len();

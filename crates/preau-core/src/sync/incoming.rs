@@ -189,6 +189,9 @@ fn apply_one(
     } else {
         (HashSet::new(), false)
     };
+    if let Err(e) = check_pulled(rec) {
+        return Ok(Err(e));
+    }
     if !pending.contains("-") {
         if !ctx.columns.contains_key(t.name) {
             ctx.columns.insert(t.name, columns(conn, t.name)?);
@@ -305,6 +308,56 @@ fn apply_all(
     Ok(report)
 }
 
+/// Applies remote records inside the caller's transaction: parents first, under the
+/// guard; those that cannot be applied yet are staged with their error.
+pub(super) fn apply_records(tx: &Connection, records: &[IncomingRecord]) -> Result<ApplyReport> {
+    let mut recs: Vec<&IncomingRecord> = records
+        .iter()
+        .filter(|r| {
+            let known = table(&r.table).is_some();
+            if !known {
+                tracing::debug!(table = %r.table, "record of a table this build does not sync");
+            }
+            known
+        })
+        .collect();
+    sort_for_apply(&mut recs);
+    let mut ctx = ApplyCtx::new(tx)?;
+    tx.execute("INSERT INTO sync_guard (on_) VALUES (1)", [])?;
+    let report = apply_all(tx, &recs, &mut ctx, true)?;
+    tx.execute("DELETE FROM sync_guard", [])?;
+    Ok(report)
+}
+
+/// Whether a pulled record may be written at all: it fits the protocol's schema (the
+/// server checks pushes against the same, but a laptop trusts no server blindly), and an
+/// issued proposal's PDF matches its SHA-256 (a forged proposal would be frozen here,
+/// undeletable). Refused ones are staged with the reason, and the sync goes on.
+fn check_pulled(rec: &IncomingRecord) -> std::result::Result<(), Error> {
+    if rec.deleted {
+        return Ok(());
+    }
+    preau_protocol::schema::check_change(&rec.table, &rec.record_id, &rec.fields)
+        .map_err(|why| bad(format!("record refused: {why}")))?;
+    if rec.table == "proposals" {
+        use sha2::Digest;
+        let text = |f: &str| rec.fields.get(f).and_then(Value::as_str);
+        if text("status").is_some_and(|s| s != "brouillon") {
+            let pdf = text("pdf").and_then(|h| hex::decode(h).ok());
+            let ok = match (pdf, text("pdf_sha256")) {
+                (Some(pdf), Some(claimed)) => {
+                    hex::encode(sha2::Sha256::digest(&pdf)).eq_ignore_ascii_case(claimed)
+                }
+                _ => false,
+            };
+            if !ok {
+                return Err(bad("proposal refused: its PDF does not match its SHA-256"));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Stages a pulled page and moves the cursor, in one transaction: an interrupted pull
     /// resumes after the last staged page.
@@ -333,24 +386,10 @@ impl Store {
         records: &[IncomingRecord],
         next_cursor: i64,
     ) -> Result<ApplyReport> {
-        let mut recs: Vec<&IncomingRecord> = records
-            .iter()
-            .filter(|r| {
-                let known = table(&r.table).is_some();
-                if !known {
-                    tracing::debug!(table = %r.table, "record of a table this build does not sync");
-                }
-                known
-            })
-            .collect();
-        sort_for_apply(&mut recs);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut ctx = ApplyCtx::new(&tx)?;
-        tx.execute("INSERT INTO sync_guard (on_) VALUES (1)", [])?;
-        let report = apply_all(&tx, &recs, &mut ctx, true)?;
-        tx.execute("DELETE FROM sync_guard", [])?;
+        let report = apply_records(&tx, records)?;
         set_cursor(&tx, next_cursor)?;
         tx.commit()?;
         Ok(report)

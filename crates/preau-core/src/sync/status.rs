@@ -22,6 +22,8 @@ pub struct SyncOverview {
     /// Pulled records not applied yet.
     pub waiting: u32,
     pub conflicts: u32,
+    /// Local changes the server refused (another adviser's visit…), kept on this laptop.
+    pub refused: u32,
 }
 
 /// Records changed locally and not yet acknowledged by the server: the distinct records
@@ -70,6 +72,8 @@ pub struct SyncStatus {
     /// Pulled records not applicable yet.
     pub waiting: u32,
     pub conflicts: u32,
+    /// Local changes the server refused (another adviser's visit…), kept on this laptop.
+    pub refused: u32,
     /// The server refused this laptop's token: no more sync, local data stays.
     pub revoked: bool,
     pub running: bool,
@@ -97,6 +101,7 @@ impl Store {
             [],
             |r| r.get(0),
         )?;
+        let refused = self.sync_refused_count()?;
         let s = self.sync_settings()?;
         Ok(SyncOverview {
             server_url: s.server_url,
@@ -107,6 +112,7 @@ impl Store {
             pending,
             waiting,
             conflicts,
+            refused,
         })
     }
 
@@ -124,6 +130,7 @@ impl Store {
             pending: o.pending,
             waiting: o.waiting,
             conflicts: o.conflicts,
+            refused: o.refused,
             revoked: s.revoked(),
             ..SyncStatus::default()
         })

@@ -10,6 +10,7 @@ mod search;
 mod store;
 mod sync_columns;
 mod sync_resolve;
+mod sync_schema;
 mod sync_state;
 mod visits;
 mod workflow;

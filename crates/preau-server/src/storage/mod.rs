@@ -16,6 +16,7 @@ use preau_protocol::{Ack, Change, ReferenceVersion};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::authz::Principal;
 use crate::error::{Error, Result};
 
 pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
@@ -71,10 +72,24 @@ pub trait Storage: Send + Sync + 'static {
     /// `false`: no such device.
     fn revoke(&self, id: Uuid, now: DateTime<Utc>) -> Fut<'_, bool>;
 
-    /// Applies a batch in one transaction; a change id seen before is acknowledged with
-    /// its first answer and not applied again.
-    fn push<'a>(&'a self, device: Uuid, changes: &'a [Change]) -> Fut<'a, Vec<Ack>>;
+    /// Applies a batch for `who` in one transaction; a change id seen before is
+    /// acknowledged with its first answer and not applied again; a change `who` may not
+    /// make is refused (`crate::authz`) and changes nothing.
+    fn push<'a>(&'a self, who: &'a Principal, changes: &'a [Change]) -> Fut<'a, Vec<Ack>>;
+    /// At most `limit` records after `cursor`, and fewer once their JSON passes
+    /// `MAX_PAGE_BYTES` (never none while records remain).
     fn pull(&self, cursor: i64, limit: u32) -> Fut<'_, Page>;
+
+    /// Puts back every record `device` changed since `since` as it was before the
+    /// device's first change, as new changes every laptop pulls; records it made are
+    /// deleted; the live records of a visit it brought back are sent again (laptops
+    /// removed them with the visit).
+    fn revert_device(&self, device: Uuid, since: DateTime<Utc>) -> Fut<'_, u64>;
+    /// Removes a record for good: a tombstone with no fields, pulled by every laptop.
+    /// `false`: no such record.
+    fn purge_record<'a>(&'a self, table: &'a str, record_id: &'a str) -> Fut<'a, bool>;
+    /// Gives a visit and everything under it to another adviser; the number of records.
+    fn hand_over<'a>(&'a self, visit_id: &'a str, adviser: &'a str) -> Fut<'a, u64>;
 
     /// Publishes a new version of a reference data set; returns its version.
     fn publish_reference<'a>(&'a self, kind: &'a str, content: &'a str) -> Fut<'a, i64>;

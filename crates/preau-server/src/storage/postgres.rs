@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use preau_protocol::{Ack, Change, ReferenceVersion};
+use preau_protocol::{Ack, AckStatus, Change, ReferenceVersion, MAX_PAGE_BYTES};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{Client, NoTls};
 use uuid::Uuid;
 
 use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage};
+use crate::authz::{self, Principal};
 use crate::error::{Error, Result};
 use crate::merge::{self, state_from_columns, status_str};
 
@@ -67,6 +68,24 @@ CREATE TABLE reference_data (
     r#"
 ALTER TABLE devices ADD COLUMN device_code TEXT UNIQUE;
 INSERT INTO counters (name, value) VALUES ('device_code', 0);
+"#,
+    // Ownership and history (issue 12): see the SQLite backend's third migration.
+    r#"
+ALTER TABLE records ADD COLUMN owner TEXT;
+ALTER TABLE records ADD COLUMN root TEXT;
+CREATE INDEX records_by_root ON records (root);
+ALTER TABLE changes_seen ADD COLUMN tbl TEXT;
+ALTER TABLE changes_seen ADD COLUMN record_id TEXT;
+ALTER TABLE changes_seen ADD COLUMN at TEXT;
+ALTER TABLE changes_seen ADD COLUMN before_deleted BOOLEAN;
+ALTER TABLE changes_seen ADD COLUMN before_fields TEXT;
+CREATE TABLE device_codes (
+    code      TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL
+);
+INSERT INTO device_codes (code, device_id)
+    SELECT device_code, id FROM devices WHERE device_code IS NOT NULL;
+INSERT INTO counters (name, value) VALUES ('owners_backfilled', 0);
 "#,
 ];
 
@@ -148,6 +167,7 @@ impl PgStorage {
             tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&v])
                 .await?;
         }
+        backfill_owners(&tx).await?;
         tx.commit().await?;
         tracing::info!("postgres storage ready");
         Ok(PgStorage {
@@ -194,7 +214,151 @@ fn to_device(r: &tokio_postgres::Row) -> Result<Device> {
     })
 }
 
-async fn push_tx(client: &mut Client, device: Uuid, changes: &[Change]) -> Result<Vec<Ack>> {
+type Tx<'a> = tokio_postgres::Transaction<'a>;
+
+/// Fills in the owners of records stored before ownership existed (once).
+async fn backfill_owners(tx: &Tx<'_>) -> Result<()> {
+    let done: i64 = tx
+        .query_one(
+            "SELECT value FROM counters WHERE name = 'owners_backfilled'",
+            &[],
+        )
+        .await?
+        .try_get(0)?;
+    if done != 0 {
+        return Ok(());
+    }
+    let mut advisers = HashMap::new();
+    for row in tx.query("SELECT id, adviser FROM devices", &[]).await? {
+        let id: String = row.try_get(0)?;
+        if let Ok(id) = Uuid::parse_str(&id) {
+            advisers.insert(id, row.try_get::<_, String>(1)?);
+        }
+    }
+    let mut records = Vec::new();
+    for row in tx
+        .query("SELECT tbl, record_id, fields, meta FROM records", &[])
+        .await?
+    {
+        let meta: merge::StoredMeta = serde_json::from_str(row.try_get(3)?)?;
+        records.push(authz::Unplaced {
+            table: row.try_get(0)?,
+            record_id: row.try_get(1)?,
+            fields: serde_json::from_str(row.try_get(2)?)?,
+            first_device: merge::first_device(&meta),
+        });
+    }
+    let found = authz::backfill(&records, &|d| advisers.get(&d).cloned());
+    let t: Vec<&str> = records.iter().map(|r| r.table.as_str()).collect();
+    let r: Vec<&str> = records.iter().map(|r| r.record_id.as_str()).collect();
+    let o: Vec<Option<&str>> = found.placed.iter().map(|p| p.owner.as_deref()).collect();
+    let v: Vec<Option<&str>> = found.placed.iter().map(|p| p.root.as_deref()).collect();
+    tx.execute(
+        "UPDATE records SET owner = u.owner, root = u.root
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(tbl, rid, owner, root)
+         WHERE records.tbl = u.tbl AND records.record_id = u.rid",
+        &[&t, &r, &o, &v],
+    )
+    .await?;
+    for (code, device) in &found.codes {
+        tx.execute(
+            "INSERT INTO device_codes (code, device_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[code, &device.to_string()],
+        )
+        .await?;
+    }
+    tx.execute(
+        "UPDATE counters SET value = 1 WHERE name = 'owners_backfilled'",
+        &[],
+    )
+    .await?;
+    Ok(())
+}
+
+fn state_from_row(row: &tokio_postgres::Row, at: usize) -> Result<merge::RecordState> {
+    let f: &str = row.try_get(at + 2)?;
+    let m: &str = row.try_get(at + 3)?;
+    let c: &str = row.try_get(at + 4)?;
+    Ok(state_from_columns(
+        row.try_get(at)?,
+        row.try_get(at + 1)?,
+        f,
+        m,
+        c,
+        row.try_get(at + 5)?,
+        row.try_get(at + 6)?,
+    )?)
+}
+
+/// Writes records' states in one statement.
+async fn save_records(
+    tx: &Tx<'_>,
+    records: &HashMap<(String, String), merge::RecordState>,
+) -> Result<()> {
+    let n = records.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let (mut t, mut r, mut rev, mut del) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut f, mut m, mut c, mut o, mut v) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for ((tbl, id), st) in records {
+        t.push(tbl.as_str());
+        r.push(id.as_str());
+        rev.push(st.revision);
+        del.push(st.deleted);
+        f.push(serde_json::to_string(&st.fields)?);
+        m.push(serde_json::to_string(&st.stored_meta())?);
+        c.push(serde_json::to_string(&st.conflicts)?);
+        o.push(st.owner.as_deref());
+        v.push(st.root.as_deref());
+    }
+    tx.execute(
+        "INSERT INTO records (tbl, record_id, revision, deleted, fields, meta, conflicts, owner, root)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bool[],
+                              $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+         ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision,
+           deleted = excluded.deleted, fields = excluded.fields, meta = excluded.meta,
+           conflicts = excluded.conflicts, owner = excluded.owner, root = excluded.root",
+        &[&t, &r, &rev, &del, &f, &m, &c, &o, &v],
+    )
+    .await?;
+    Ok(())
+}
+
+const RECORD_COLUMNS: &str = "revision, deleted, fields, meta, conflicts, owner, root";
+
+async fn load_record(tx: &Tx<'_>, tbl: &str, id: &str) -> Result<Option<merge::RecordState>> {
+    tx.query_opt(
+        &format!("SELECT {RECORD_COLUMNS} FROM records WHERE tbl = $1 AND record_id = $2"),
+        &[&tbl, &id],
+    )
+    .await?
+    .map(|row| state_from_row(&row, 0))
+    .transpose()
+}
+
+async fn next_seq(tx: &Tx<'_>) -> Result<i64> {
+    Ok(tx
+        .query_one(
+            "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value",
+            &[],
+        )
+        .await?
+        .try_get(0)?)
+}
+
+async fn push_tx(client: &mut Client, who: &Principal, changes: &[Change]) -> Result<Vec<Ack>> {
     let tx = client.transaction().await?;
     // The row lock on the counter serialises pushes until commit: sequence numbers
     // become visible in order.
@@ -209,7 +373,8 @@ async fn push_tx(client: &mut Client, device: Uuid, changes: &[Change]) -> Resul
     let mut already_seen = HashMap::new();
     for row in tx
         .query(
-            "SELECT change_id, revision FROM changes_seen WHERE change_id = ANY($1)",
+            "SELECT change_id, revision FROM changes_seen
+             WHERE change_id = ANY($1) AND status <> 'refused'",
             &[&ids],
         )
         .await?
@@ -219,75 +384,118 @@ async fn push_tx(client: &mut Client, device: Uuid, changes: &[Change]) -> Resul
             already_seen.insert(id, row.try_get::<_, i64>(1)?);
         }
     }
-    let tbls: Vec<&str> = changes.iter().map(|c| c.table.as_str()).collect();
-    let rids: Vec<&str> = changes.iter().map(|c| c.record_id.as_str()).collect();
+    // The batch's records and the parents their changes name, read in one statement.
+    let mut tbls: Vec<&str> = Vec::with_capacity(changes.len());
+    let mut rids: Vec<&str> = Vec::with_capacity(changes.len());
+    for c in changes {
+        tbls.push(c.table.as_str());
+        rids.push(c.record_id.as_str());
+        if let Some((pt, pid)) = preau_protocol::schema::table(&c.table)
+            .and_then(|t| preau_protocol::schema::parent_of(t, &c.record_id, &c.fields))
+        {
+            tbls.push(pt);
+            rids.push(pid);
+        }
+    }
     let mut loaded = HashMap::new();
     for row in tx
         .query(
-            "SELECT r.tbl, r.record_id, r.revision, r.deleted, r.fields, r.meta, r.conflicts
-             FROM records r
-             JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS k(tbl, rid)) k
-               ON r.tbl = k.tbl AND r.record_id = k.rid",
+            &format!(
+                "SELECT r.tbl, r.record_id, {}
+                 FROM records r
+                 JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS k(tbl, rid)) k
+                   ON r.tbl = k.tbl AND r.record_id = k.rid",
+                RECORD_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("r.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             &[&tbls, &rids],
         )
         .await?
     {
         let key: (String, String) = (row.try_get(0)?, row.try_get(1)?);
-        let f: String = row.try_get(4)?;
-        let m: String = row.try_get(5)?;
-        let c: String = row.try_get(6)?;
-        let st = state_from_columns(row.try_get(2)?, row.try_get(3)?, &f, &m, &c)?;
-        loaded.insert(key, st);
+        loaded.insert(key, state_from_row(&row, 2)?);
     }
-    let out = merge::apply_batch(changes, device, seq, &already_seen, |t, r| {
-        Ok::<_, Error>(loaded.remove(&(t.to_string(), r.to_string())))
-    })?;
-
-    let n = out.records.len();
-    let (mut t, mut r, mut rev, mut del) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut f, mut m, mut c) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for ((tbl, id), st) in &out.records {
-        t.push(tbl.as_str());
-        r.push(id.as_str());
-        rev.push(st.revision);
-        del.push(st.deleted);
-        f.push(serde_json::to_string(&st.fields)?);
-        m.push(serde_json::to_string(&st.stored_meta())?);
-        c.push(serde_json::to_string(&st.conflicts)?);
+    let mut codes = HashMap::new();
+    for ch in changes.iter().filter(|c| c.table == "proposals") {
+        let Some(code) = ch
+            .fields
+            .get("number")
+            .and_then(serde_json::Value::as_str)
+            .and_then(authz::proposal_code)
+        else {
+            continue;
+        };
+        if let Some(row) = tx
+            .query_opt(
+                "SELECT device_id FROM device_codes WHERE code = $1",
+                &[&code],
+            )
+            .await?
+        {
+            if let Ok(d) = Uuid::parse_str(row.try_get(0)?) {
+                codes.insert(code.to_string(), d);
+            }
+        }
     }
-    if n > 0 {
-        tx.execute(
-            "INSERT INTO records (tbl, record_id, revision, deleted, fields, meta, conflicts)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bool[],
-                                  $5::text[], $6::text[], $7::text[])
-             ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision,
-               deleted = excluded.deleted, fields = excluded.fields, meta = excluded.meta,
-               conflicts = excluded.conflicts",
-            &[&t, &r, &rev, &del, &f, &m, &c],
-        )
-        .await?;
-    }
+    let out = merge::apply_batch(
+        changes,
+        who,
+        seq,
+        &already_seen,
+        &|c: &str| codes.get(c).copied(),
+        |t, r| Ok::<_, Error>(loaded.get(&(t.to_string(), r.to_string())).cloned()),
+    )?;
+    save_records(&tx, &out.records).await?;
     if !out.seen.is_empty() {
-        let ids: Vec<String> = out.seen.iter().map(|s| s.0.to_string()).collect();
-        let revs: Vec<i64> = out.seen.iter().map(|s| s.1).collect();
-        let statuses: Vec<&str> = out.seen.iter().map(|s| status_str(s.2)).collect();
-        let device_text = device.to_string();
+        let ids: Vec<String> = out.seen.iter().map(|s| s.change_id.to_string()).collect();
+        let revs: Vec<i64> = out.seen.iter().map(|s| s.revision).collect();
+        let statuses: Vec<&str> = out.seen.iter().map(|s| status_str(s.status)).collect();
+        let tbl: Vec<&str> = out.seen.iter().map(|s| s.table.as_str()).collect();
+        let rid: Vec<&str> = out.seen.iter().map(|s| s.record_id.as_str()).collect();
+        let bdel: Vec<Option<bool>> = out
+            .seen
+            .iter()
+            .map(|s| s.before.as_ref().map(|b| b.deleted))
+            .collect();
+        let bf: Vec<Option<&str>> = out
+            .seen
+            .iter()
+            .map(|s| s.before.as_ref().map(|b| b.fields.as_str()))
+            .collect();
+        let device_text = who.device.to_string();
+        let now = ts(Utc::now());
         tx.execute(
-            "INSERT INTO changes_seen (change_id, device_id, revision, status)
-             SELECT id, $2, rev, st FROM unnest($1::text[], $3::bigint[], $4::text[])
-               AS s(id, rev, st)",
-            &[&ids, &device_text, &revs, &statuses],
+            "INSERT INTO changes_seen (change_id, device_id, revision, status, tbl, record_id,
+               at, before_deleted, before_fields)
+             SELECT id, $2, rev, st, tbl, rid, $5, bdel, bf
+             FROM unnest($1::text[], $3::bigint[], $4::text[], $6::text[], $7::text[],
+                         $8::bool[], $9::text[]) AS s(id, rev, st, tbl, rid, bdel, bf)
+             ON CONFLICT (change_id) DO UPDATE SET revision = excluded.revision,
+               status = excluded.status, at = excluded.at,
+               before_deleted = excluded.before_deleted, before_fields = excluded.before_fields",
+            &[
+                &ids,
+                &device_text,
+                &revs,
+                &statuses,
+                &now,
+                &tbl,
+                &rid,
+                &bdel,
+                &bf,
+            ],
         )
         .await?;
+        for code in &out.claimed_codes {
+            tx.execute(
+                "INSERT INTO device_codes (code, device_id) VALUES ($1, $2)",
+                &[code, &device_text],
+            )
+            .await?;
+        }
     }
     tx.execute(
         "UPDATE counters SET value = $1 WHERE name = 'seq'",
@@ -295,7 +503,80 @@ async fn push_tx(client: &mut Client, device: Uuid, changes: &[Change]) -> Resul
     )
     .await?;
     tx.commit().await?;
+    for s in out.seen.iter().filter(|s| s.status == AckStatus::Refused) {
+        tracing::warn!(device = %who.device, adviser = %who.adviser, table = %s.table,
+            record = %s.record_id, "change refused");
+    }
     Ok(out.acks)
+}
+
+/// `revert_device`, in one transaction.
+async fn revert_tx(client: &mut Client, device: Uuid, since: &str) -> Result<u64> {
+    let tx = client.transaction().await?;
+    tx.query_one(
+        "SELECT value FROM counters WHERE name = 'seq' FOR UPDATE",
+        &[],
+    )
+    .await?;
+    let rows = tx
+        .query(
+            "SELECT DISTINCT ON (tbl, record_id) tbl, record_id, before_deleted, before_fields
+             FROM changes_seen
+             WHERE device_id = $1 AND at >= $2 AND revision > 0 AND tbl IS NOT NULL
+             ORDER BY tbl, record_id, revision",
+            &[&device.to_string(), &since],
+        )
+        .await?;
+    let mut restored = std::collections::HashSet::new();
+    let mut roots = std::collections::HashSet::new();
+    for row in rows {
+        let (tbl, id): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+        let before = match (
+            row.try_get::<_, Option<bool>>(2)?,
+            row.try_get::<_, Option<String>>(3)?,
+        ) {
+            (Some(deleted), Some(fields)) => Some(merge::Before { deleted, fields }),
+            _ => None,
+        };
+        let Some(current) = load_record(&tx, &tbl, &id).await? else {
+            continue;
+        };
+        let st = merge::restore(current, before.as_ref(), next_seq(&tx).await?);
+        if !st.deleted {
+            if let Some(root) = &st.root {
+                roots.insert(root.clone());
+            }
+        }
+        let mut one = HashMap::new();
+        one.insert((tbl.clone(), id.clone()), st);
+        save_records(&tx, &one).await?;
+        restored.insert((tbl, id));
+    }
+    // Laptops removed what hung from a visit deleted there: send it again.
+    for root in &roots {
+        let keys = tx
+            .query(
+                "SELECT tbl, record_id FROM records WHERE root = $1 AND NOT deleted
+                 ORDER BY revision",
+                &[root],
+            )
+            .await?;
+        for key in keys {
+            let key: (String, String) = (key.try_get(0)?, key.try_get(1)?);
+            if restored.contains(&key) {
+                continue;
+            }
+            let seq = next_seq(&tx).await?;
+            tx.execute(
+                "UPDATE records SET revision = $3 WHERE tbl = $1 AND record_id = $2",
+                &[&key.0, &key.1, &seq],
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(device = %device, restored = restored.len(), "device changes reverted");
+    Ok(u64::try_from(restored.len()).unwrap_or(u64::MAX))
 }
 
 impl Storage for PgStorage {
@@ -372,6 +653,11 @@ impl Storage for PgStorage {
                 ],
             )
             .await?;
+            tx.execute(
+                "INSERT INTO device_codes (code, device_id) VALUES ($1, $2)",
+                &[&device_code, &id],
+            )
+            .await?;
             tx.commit().await?;
             Ok(Some(Enrolled {
                 adviser,
@@ -430,27 +716,50 @@ impl Storage for PgStorage {
         })
     }
 
-    fn push<'a>(&'a self, device: Uuid, changes: &'a [Change]) -> Fut<'a, Vec<Ack>> {
+    fn push<'a>(&'a self, who: &'a Principal, changes: &'a [Change]) -> Fut<'a, Vec<Ack>> {
         Box::pin(async move {
             let mut p = self.client().await?;
-            push_tx(p.get()?, device, changes).await
+            push_tx(p.get()?, who, changes).await
         })
     }
 
     fn pull(&self, cursor: i64, limit: u32) -> Fut<'_, Page> {
         Box::pin(async move {
             let mut p = self.client().await?;
-            let rows = p
+            // Sizes first (octet_length reads a stored value's length without
+            // decompressing it), so the page is cut at MAX_PAGE_BYTES before any large
+            // value is read.
+            let sizes = p
                 .get()?
                 .query(
-                    "SELECT tbl, record_id, revision, deleted, fields, conflicts
+                    "SELECT revision, octet_length(fields) + octet_length(conflicts)
                      FROM records WHERE revision > $1 ORDER BY revision LIMIT $2",
                     &[&cursor, &(i64::from(limit) + 1)],
                 )
                 .await?;
-            let more = rows.len() > limit as usize;
+            let mut last = cursor;
+            let mut bytes = 0usize;
+            let mut taken = 0usize;
+            for row in sizes.iter().take(limit as usize) {
+                if bytes >= MAX_PAGE_BYTES && taken > 0 {
+                    break;
+                }
+                let size: i32 = row.try_get::<_, Option<i32>>(1)?.unwrap_or(0);
+                bytes += usize::try_from(size).unwrap_or(0);
+                last = row.try_get(0)?;
+                taken += 1;
+            }
+            let more = sizes.len() > taken;
+            let rows = p
+                .get()?
+                .query(
+                    "SELECT tbl, record_id, revision, deleted, fields, conflicts
+                     FROM records WHERE revision > $1 AND revision <= $2 ORDER BY revision",
+                    &[&cursor, &last],
+                )
+                .await?;
             let mut records = Vec::with_capacity(rows.len());
-            for row in rows.iter().take(limit as usize) {
+            for row in &rows {
                 let f: &str = row.try_get(4)?;
                 let c: &str = row.try_get(5)?;
                 records.push(merge::remote_from_columns(
@@ -482,6 +791,52 @@ impl Storage for PgStorage {
                 more,
                 remaining,
             })
+        })
+    }
+
+    fn revert_device(&self, device: Uuid, since: DateTime<Utc>) -> Fut<'_, u64> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            revert_tx(p.get()?, device, &ts(since)).await
+        })
+    }
+
+    fn purge_record<'a>(&'a self, table: &'a str, record_id: &'a str) -> Fut<'a, bool> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let tx = p.get()?.transaction().await?;
+            tx.query_one(
+                "SELECT value FROM counters WHERE name = 'seq' FOR UPDATE",
+                &[],
+            )
+            .await?;
+            let Some(current) = load_record(&tx, table, record_id).await? else {
+                return Ok(false);
+            };
+            let st = merge::purged(current, next_seq(&tx).await?);
+            let mut one = HashMap::new();
+            one.insert((table.to_string(), record_id.to_string()), st);
+            save_records(&tx, &one).await?;
+            tx.commit().await?;
+            tracing::info!(table = %table, record = %record_id, "record purged");
+            Ok(true)
+        })
+    }
+
+    fn hand_over<'a>(&'a self, visit_id: &'a str, adviser: &'a str) -> Fut<'a, u64> {
+        Box::pin(async move {
+            let p = self.client().await?;
+            let n = p
+                .client
+                .as_ref()
+                .ok_or_else(|| Error::Storage("pooled client missing".into()))?
+                .execute(
+                    "UPDATE records SET owner = $2 WHERE root = $1",
+                    &[&visit_id, &adviser],
+                )
+                .await?;
+            tracing::info!(visit = %visit_id, adviser = %adviser, records = n, "visit handed over");
+            Ok(n)
         })
     }
 

@@ -14,11 +14,12 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use preau_protocol::{Ack, Change, ReferenceVersion};
+use preau_protocol::{Ack, AckStatus, Change, ReferenceVersion, MAX_PAGE_BYTES};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage};
+use crate::authz::{self, Principal};
 use crate::error::{Error, Result};
 use crate::merge::{self, state_from_columns, status_str};
 
@@ -78,6 +79,27 @@ ALTER TABLE devices ADD COLUMN device_code TEXT;
 CREATE UNIQUE INDEX devices_device_code ON devices (device_code);
 INSERT INTO counters (name, value) VALUES ('device_code', 0);
 "#,
+    // Ownership and history (issue 12): each record's adviser and visit, each accepted
+    // change's record and the state it replaced (what `devices revert` puts back), and
+    // which device holds each proposal code. Owners of records stored before are filled
+    // in by `backfill` (counter `owners_backfilled`).
+    r#"
+ALTER TABLE records ADD COLUMN owner TEXT;
+ALTER TABLE records ADD COLUMN root TEXT;
+CREATE INDEX records_by_root ON records (root);
+ALTER TABLE changes_seen ADD COLUMN tbl TEXT;
+ALTER TABLE changes_seen ADD COLUMN record_id TEXT;
+ALTER TABLE changes_seen ADD COLUMN at TEXT;
+ALTER TABLE changes_seen ADD COLUMN before_deleted INTEGER;
+ALTER TABLE changes_seen ADD COLUMN before_fields TEXT;
+CREATE TABLE device_codes (
+    code      TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL
+) STRICT;
+INSERT INTO device_codes (code, device_id)
+    SELECT device_code, id FROM devices WHERE device_code IS NOT NULL;
+INSERT INTO counters (name, value) VALUES ('owners_backfilled', 0);
+"#,
 ];
 
 /// Most pushes, and most changes, committed together by the writer.
@@ -89,7 +111,7 @@ type WriteFn = Box<dyn FnOnce(&mut Connection) + Send>;
 /// Work for the writer thread.
 enum Job {
     Push {
-        device: Uuid,
+        who: Principal,
         changes: Vec<Change>,
         reply: tokio::sync::oneshot::Sender<Result<Vec<Ack>>>,
     },
@@ -169,21 +191,22 @@ fn push_group(conn: &mut Connection, group: Vec<Job>) {
     let mut pushes = Vec::with_capacity(group.len());
     for job in group {
         if let Job::Push {
-            device,
+            who,
             changes,
             reply,
         } = job
         {
-            pushes.push((device, changes));
+            pushes.push((who, changes));
             replies.push(reply);
         }
     }
     let outcome = (|| -> Result<Vec<Result<Vec<Ack>>>> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut results = Vec::with_capacity(pushes.len());
-        for (device, changes) in &pushes {
+        let now = ts(Utc::now());
+        for (who, changes) in &pushes {
             tx.prepare_cached("SAVEPOINT push")?.execute([])?;
-            match push_in(&tx, *device, changes) {
+            match push_in(&tx, who, changes, &now) {
                 Ok(acks) => {
                     tx.prepare_cached("RELEASE push")?.execute([])?;
                     results.push(Ok(acks));
@@ -249,6 +272,7 @@ impl SqliteStorage {
     pub fn open(path: &Path) -> Result<SqliteStorage> {
         let mut writer = connect(path)?;
         migrate(&mut writer)?;
+        backfill_owners(&mut writer)?;
         let readers = (0..READERS)
             .map(|_| connect(path).map(Mutex::new))
             .collect::<Result<Vec<_>>>()?;
@@ -326,15 +350,69 @@ fn to_device(row: (String, String, String, String, Option<String>)) -> Result<De
     })
 }
 
+const LOAD_RECORD: &str = "SELECT revision, deleted, fields, meta, conflicts, owner, root
+     FROM records WHERE tbl = ?1 AND record_id = ?2";
+
+fn load_record(tx: &Connection, tbl: &str, id: &str) -> Result<Option<merge::RecordState>> {
+    tx.prepare_cached(LOAD_RECORD)?
+        .query_row(params![tbl, id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })
+        .optional()?
+        .map(|(rev, del, f, m, c, owner, root)| {
+            Ok::<_, Error>(state_from_columns(rev, del, &f, &m, &c, owner, root)?)
+        })
+        .transpose()
+}
+
+fn save_record(tx: &Connection, tbl: &str, id: &str, st: &merge::RecordState) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO records (tbl, record_id, revision, deleted, fields, meta, conflicts, owner, root)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision,
+           deleted = excluded.deleted, fields = excluded.fields, meta = excluded.meta,
+           conflicts = excluded.conflicts, owner = excluded.owner, root = excluded.root",
+    )?
+    .execute(params![
+        tbl,
+        id,
+        st.revision,
+        st.deleted,
+        serde_json::to_string(&st.fields)?,
+        serde_json::to_string(&st.stored_meta())?,
+        serde_json::to_string(&st.conflicts)?,
+        st.owner,
+        st.root,
+    ])?;
+    Ok(())
+}
+
+fn next_seq(tx: &Connection) -> Result<i64> {
+    Ok(tx
+        .prepare_cached("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value")?
+        .query_row([], |r| r.get(0))?)
+}
+
 /// One push, inside the writer's transaction.
-fn push_in(tx: &Connection, device: Uuid, changes: &[Change]) -> Result<Vec<Ack>> {
+fn push_in(tx: &Connection, who: &Principal, changes: &[Change], now: &str) -> Result<Vec<Ack>> {
     let seq: i64 = tx
         .prepare_cached("SELECT value FROM counters WHERE name = 'seq'")?
         .query_row([], |r| r.get(0))?;
     let mut already_seen = HashMap::new();
     {
-        let mut seen_get =
-            tx.prepare_cached("SELECT revision FROM changes_seen WHERE change_id = ?1")?;
+        // A refused change is judged again when it comes back (a visit may have been
+        // handed over meanwhile).
+        let mut seen_get = tx.prepare_cached(
+            "SELECT revision FROM changes_seen WHERE change_id = ?1 AND status <> 'refused'",
+        )?;
         for ch in changes {
             if let Some(rev) = seen_get
                 .query_row([ch.change_id.to_string()], |r| r.get::<_, i64>(0))
@@ -344,62 +422,86 @@ fn push_in(tx: &Connection, device: Uuid, changes: &[Change]) -> Result<Vec<Ack>
             }
         }
     }
-    let out = {
-        let mut load = tx.prepare_cached(
-            "SELECT revision, deleted, fields, meta, conflicts FROM records
-             WHERE tbl = ?1 AND record_id = ?2",
-        )?;
-        merge::apply_batch(changes, device, seq, &already_seen, |tbl, id| {
-            load.query_row(params![tbl, id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, bool>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .optional()?
-            .map(|(rev, del, f, m, c)| Ok::<_, Error>(state_from_columns(rev, del, &f, &m, &c)?))
-            .transpose()
-        })?
-    };
+    let codes = proposal_codes(changes, |code| {
+        tx.prepare_cached("SELECT device_id FROM device_codes WHERE code = ?1")?
+            .query_row([code], |r| r.get::<_, String>(0))
+            .optional()
+            .map_err(Error::from)
+    })?;
+    let out = merge::apply_batch(
+        changes,
+        who,
+        seq,
+        &already_seen,
+        &|c: &str| codes.get(c).copied(),
+        |tbl, id| load_record(tx, tbl, id),
+    )?;
+    for ((tbl, id), st) in &out.records {
+        save_record(tx, tbl, id, st)?;
+    }
     {
-        let mut save = tx.prepare_cached(
-            "INSERT INTO records (tbl, record_id, revision, deleted, fields, meta, conflicts)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision,
-               deleted = excluded.deleted, fields = excluded.fields, meta = excluded.meta,
-               conflicts = excluded.conflicts",
+        let mut seen = tx.prepare_cached(
+            "INSERT INTO changes_seen (change_id, device_id, revision, status, tbl, record_id,
+               at, before_deleted, before_fields)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (change_id) DO UPDATE SET revision = excluded.revision,
+               status = excluded.status, at = excluded.at,
+               before_deleted = excluded.before_deleted, before_fields = excluded.before_fields",
         )?;
-        for ((tbl, id), st) in &out.records {
-            save.execute(params![
-                tbl,
-                id,
-                st.revision,
-                st.deleted,
-                serde_json::to_string(&st.fields)?,
-                serde_json::to_string(&st.stored_meta())?,
-                serde_json::to_string(&st.conflicts)?,
+        let device_text = who.device.to_string();
+        for s in &out.seen {
+            seen.execute(params![
+                s.change_id.to_string(),
+                device_text,
+                s.revision,
+                status_str(s.status),
+                s.table,
+                s.record_id,
+                now,
+                s.before.as_ref().map(|b| b.deleted),
+                s.before.as_ref().map(|b| b.fields.as_str()),
             ])?;
         }
-        let mut seen = tx.prepare_cached(
-            "INSERT INTO changes_seen (change_id, device_id, revision, status)
-             VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        let device_text = device.to_string();
-        for (id, rev, status) in &out.seen {
-            seen.execute(params![
-                id.to_string(),
-                device_text,
-                rev,
-                status_str(*status)
-            ])?;
+        let mut claim =
+            tx.prepare_cached("INSERT INTO device_codes (code, device_id) VALUES (?1, ?2)")?;
+        for code in &out.claimed_codes {
+            claim.execute(params![code, device_text])?;
         }
     }
     tx.prepare_cached("UPDATE counters SET value = ?1 WHERE name = 'seq'")?
         .execute([out.last_seq])?;
+    for s in out.seen.iter().filter(|s| s.status == AckStatus::Refused) {
+        tracing::warn!(device = %who.device, adviser = %who.adviser, table = %s.table,
+            record = %s.record_id, "change refused");
+    }
     Ok(out.acks)
+}
+
+/// The devices holding the codes of the proposal numbers a batch names.
+pub(super) fn proposal_codes(
+    changes: &[Change],
+    mut lookup: impl FnMut(&str) -> Result<Option<String>>,
+) -> Result<HashMap<String, Uuid>> {
+    let mut codes = HashMap::new();
+    for ch in changes.iter().filter(|c| c.table == "proposals") {
+        let Some(code) = ch
+            .fields
+            .get("number")
+            .and_then(serde_json::Value::as_str)
+            .and_then(authz::proposal_code)
+        else {
+            continue;
+        };
+        if codes.contains_key(code) {
+            continue;
+        }
+        if let Some(device) = lookup(code)? {
+            if let Ok(d) = Uuid::parse_str(&device) {
+                codes.insert(code.to_string(), d);
+            }
+        }
+    }
+    Ok(codes)
 }
 
 fn pull_read(conn: &Connection, cursor: i64, limit: u32) -> Result<Page> {
@@ -409,19 +511,23 @@ fn pull_read(conn: &Connection, cursor: i64, limit: u32) -> Result<Page> {
     )?;
     let mut rows = stmt.query(params![cursor, i64::from(limit) + 1])?;
     let mut records = Vec::new();
+    let mut bytes = 0usize;
     let mut more = false;
     while let Some(r) = rows.next()? {
-        if records.len() >= limit as usize {
+        if records.len() >= limit as usize || (bytes >= MAX_PAGE_BYTES && !records.is_empty()) {
             more = true;
             break;
         }
+        let fields = r.get_ref(4)?.as_str().map_err(rusqlite::Error::from)?;
+        let conflicts = r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
+        bytes += fields.len() + conflicts.len();
         records.push(merge::remote_from_columns(
             r.get(0)?,
             r.get(1)?,
             r.get(2)?,
             r.get(3)?,
-            r.get_ref(4)?.as_str().map_err(rusqlite::Error::from)?,
-            r.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?,
+            fields,
+            conflicts,
         )?);
     }
     let next_cursor = records.last().map_or(cursor, |r| r.revision);
@@ -439,6 +545,147 @@ fn pull_read(conn: &Connection, cursor: i64, limit: u32) -> Result<Page> {
         more,
         remaining,
     })
+}
+
+/// Fills in the owners of records stored before ownership existed (once).
+fn backfill_owners(conn: &mut Connection) -> Result<()> {
+    let done: i64 = conn.query_row(
+        "SELECT value FROM counters WHERE name = 'owners_backfilled'",
+        [],
+        |r| r.get(0),
+    )?;
+    if done != 0 {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let advisers: HashMap<Uuid, String> = {
+        let mut stmt = tx.prepare("SELECT id, adviser FROM devices")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut map = HashMap::new();
+        for row in rows {
+            let (id, adviser) = row?;
+            if let Ok(id) = Uuid::parse_str(&id) {
+                map.insert(id, adviser);
+            }
+        }
+        map
+    };
+    let records: Vec<authz::Unplaced> = {
+        let mut stmt = tx.prepare("SELECT tbl, record_id, fields, meta FROM records")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (table, record_id, fields, meta) = row?;
+            let meta: merge::StoredMeta = serde_json::from_str(&meta)?;
+            out.push(authz::Unplaced {
+                table,
+                record_id,
+                fields: serde_json::from_str(&fields)?,
+                first_device: merge::first_device(&meta),
+            });
+        }
+        out
+    };
+    let found = authz::backfill(&records, &|d| advisers.get(&d).cloned());
+    {
+        let mut set = tx.prepare(
+            "UPDATE records SET owner = ?3, root = ?4 WHERE tbl = ?1 AND record_id = ?2",
+        )?;
+        for (r, p) in records.iter().zip(&found.placed) {
+            set.execute(params![r.table, r.record_id, p.owner, p.root])?;
+        }
+        let mut claim =
+            tx.prepare("INSERT OR IGNORE INTO device_codes (code, device_id) VALUES (?1, ?2)")?;
+        for (code, device) in &found.codes {
+            claim.execute(params![code, device.to_string()])?;
+        }
+    }
+    tx.execute(
+        "UPDATE counters SET value = 1 WHERE name = 'owners_backfilled'",
+        [],
+    )?;
+    tx.commit()?;
+    if !records.is_empty() {
+        tracing::info!(
+            records = records.len(),
+            "owners of stored records filled in"
+        );
+    }
+    Ok(())
+}
+
+/// `revert_device`, in the writer's transaction.
+fn revert_in(tx: &Connection, device: Uuid, since: &str) -> Result<u64> {
+    // SQLite takes the other columns from the row holding the minimum.
+    let firsts: Vec<(String, String, Option<merge::Before>)> = {
+        let mut stmt = tx.prepare(
+            "SELECT tbl, record_id, min(revision), before_deleted, before_fields
+             FROM changes_seen
+             WHERE device_id = ?1 AND at >= ?2 AND revision > 0 AND tbl IS NOT NULL
+             GROUP BY tbl, record_id",
+        )?;
+        let rows = stmt.query_map(params![device.to_string(), since], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<bool>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (tbl, id, deleted, fields) = row?;
+            let before = match (deleted, fields) {
+                (Some(deleted), Some(fields)) => Some(merge::Before { deleted, fields }),
+                _ => None,
+            };
+            out.push((tbl, id, before));
+        }
+        out
+    };
+    let mut restored = std::collections::HashSet::new();
+    let mut roots = std::collections::HashSet::new();
+    for (tbl, id, before) in &firsts {
+        let Some(current) = load_record(tx, tbl, id)? else {
+            continue;
+        };
+        let st = merge::restore(current, before.as_ref(), next_seq(tx)?);
+        if !st.deleted {
+            if let Some(root) = &st.root {
+                roots.insert(root.clone());
+            }
+        }
+        save_record(tx, tbl, id, &st)?;
+        restored.insert((tbl.clone(), id.clone()));
+    }
+    // Laptops removed what hung from a visit deleted there: send it again.
+    let mut resent = 0u64;
+    for root in &roots {
+        let keys: Vec<(String, String)> = {
+            let mut stmt = tx.prepare(
+                "SELECT tbl, record_id FROM records WHERE root = ?1 AND deleted = 0 ORDER BY revision",
+            )?;
+            let rows = stmt.query_map([root], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for key in keys.into_iter().filter(|k| !restored.contains(k)) {
+            let seq = next_seq(tx)?;
+            tx.execute(
+                "UPDATE records SET revision = ?3 WHERE tbl = ?1 AND record_id = ?2",
+                params![key.0, key.1, seq],
+            )?;
+            resent += 1;
+        }
+    }
+    tracing::info!(device = %device, restored = restored.len(), resent, "device changes reverted");
+    Ok(u64::try_from(restored.len()).unwrap_or(u64::MAX))
 }
 
 impl Storage for SqliteStorage {
@@ -508,6 +755,10 @@ impl Storage for SqliteStorage {
                     device_code
                 ],
             )?;
+            tx.execute(
+                "INSERT INTO device_codes (code, device_id) VALUES (?1, ?2)",
+                params![device_code, device.id.to_string()],
+            )?;
             tx.commit()?;
             Ok(Some(Enrolled {
                 adviser,
@@ -556,10 +807,10 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn push<'a>(&'a self, device: Uuid, changes: &'a [Change]) -> Fut<'a, Vec<Ack>> {
+    fn push<'a>(&'a self, who: &'a Principal, changes: &'a [Change]) -> Fut<'a, Vec<Ack>> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let sent = self.send(Job::Push {
-            device,
+            who: who.clone(),
             changes: changes.to_vec(),
             reply,
         });
@@ -571,6 +822,42 @@ impl Storage for SqliteStorage {
 
     fn pull(&self, cursor: i64, limit: u32) -> Fut<'_, Page> {
         self.read(move |c| pull_read(c, cursor, limit))
+    }
+
+    fn revert_device(&self, device: Uuid, since: DateTime<Utc>) -> Fut<'_, u64> {
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = revert_in(&tx, device, &ts(since))?;
+            tx.commit()?;
+            Ok(n)
+        })
+    }
+
+    fn purge_record<'a>(&'a self, table: &'a str, record_id: &'a str) -> Fut<'a, bool> {
+        let (table, record_id) = (table.to_string(), record_id.to_string());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(current) = load_record(&tx, &table, &record_id)? else {
+                return Ok(false);
+            };
+            let st = merge::purged(current, next_seq(&tx)?);
+            save_record(&tx, &table, &record_id, &st)?;
+            tx.commit()?;
+            tracing::info!(table = %table, record = %record_id, "record purged");
+            Ok(true)
+        })
+    }
+
+    fn hand_over<'a>(&'a self, visit_id: &'a str, adviser: &'a str) -> Fut<'a, u64> {
+        let (visit_id, adviser) = (visit_id.to_string(), adviser.to_string());
+        self.write(move |c| {
+            let n = c.execute(
+                "UPDATE records SET owner = ?2 WHERE root = ?1",
+                params![visit_id, adviser],
+            )?;
+            tracing::info!(visit = %visit_id, adviser = %adviser, records = n, "visit handed over");
+            Ok(u64::try_from(n).unwrap_or(u64::MAX))
+        })
     }
 
     fn publish_reference<'a>(&'a self, kind: &'a str, content: &'a str) -> Fut<'a, i64> {

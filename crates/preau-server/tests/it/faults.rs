@@ -164,7 +164,7 @@ pub fn proxy_cuts_and_restart(backend: &Backend, scenarios: usize) {
     let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
     // The laptop talks to the server only through the proxy from now on.
     a.store.sync_set_server_url(&proxied).expect("url");
-    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Bruno"));
+    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
     let visit = a
         .store
         .visit_create("80620", "2026-12-03T18:00")

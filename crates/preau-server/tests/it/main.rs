@@ -3,6 +3,7 @@
 
 mod account;
 mod api;
+mod attack;
 mod faults;
 mod store_model;
 mod support;
@@ -31,6 +32,13 @@ fn suite(backend: &Backend) {
     sync::reimporting_a_visit_is_not_a_conflict(backend);
     eprintln!("[{}] proposals", backend.label());
     sync::issued_proposals_travel_append_only(backend);
+    eprintln!("[{}] attack", backend.label());
+    attack::foreign_owner_cannot_change_or_delete(backend);
+    attack::forged_proposals_are_refused(backend);
+    attack::poison_values_are_refused(backend);
+    attack::pages_and_conflicts_are_bounded(backend);
+    attack::revert_restores_a_vandalised_visit(backend);
+    attack::hand_over_and_purge(backend);
 }
 
 #[test]

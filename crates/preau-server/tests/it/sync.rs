@@ -122,7 +122,7 @@ pub fn two_laptops_converge(backend: &Backend, a_first: bool) {
     };
     let server = TestServer::start(&backend.url(db));
     let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
-    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Bruno"));
+    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
     let visit = example_visit(&mut a);
     a.sync();
     let r = b.sync();
@@ -191,7 +191,7 @@ pub fn two_laptops_converge(backend: &Backend, a_first: bool) {
 pub fn same_field_conflict_is_visible(backend: &Backend) {
     let server = TestServer::start(&backend.url("conflict"));
     let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
-    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Bruno"));
+    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
     let visit = a
         .store
         .visit_create("80620", "2026-12-03T18:00")
@@ -199,8 +199,8 @@ pub fn same_field_conflict_is_visible(backend: &Backend) {
         .id;
     a.sync();
     b.sync();
-    notes(&mut a, &visit, "version d'Anne");
-    notes(&mut b, &visit, "version de Bruno");
+    notes(&mut a, &visit, "version du portable");
+    notes(&mut b, &visit, "version du bureau");
     a.sync();
     let report = b.sync();
     assert_eq!(report.conflicts, 1, "B's push clashes");
@@ -211,18 +211,18 @@ pub fn same_field_conflict_is_visible(backend: &Backend) {
         let c = &conflicts[0];
         assert_eq!((c.table.as_str(), c.field.as_str()), ("visits", "notes"));
         assert_eq!(c.record_id, visit);
-        assert_eq!(c.local_value, Value::from("version d'Anne"));
-        assert_eq!(c.other_value, Value::from("version de Bruno"));
+        assert_eq!(c.local_value, Value::from("version du portable"));
+        assert_eq!(c.other_value, Value::from("version du bureau"));
         assert_eq!(l.store.sync_overview().expect("o").conflicts, 1);
     }
     assert_eq!(a.dump(), b.dump());
-    // Bruno picks his value: the conflict is settled everywhere.
-    notes(&mut b, &visit, "version de Bruno");
+    // The office computer's value is picked: the conflict is settled everywhere.
+    notes(&mut b, &visit, "version du bureau");
     b.sync();
     a.sync();
     for l in [&a, &b] {
         assert!(l.store.sync_conflicts().expect("conflicts").is_empty());
-        assert_eq!(l.store.visit(&visit).expect("v").notes, "version de Bruno");
+        assert_eq!(l.store.visit(&visit).expect("v").notes, "version du bureau");
     }
 }
 
@@ -420,7 +420,7 @@ pub fn reference_data_comes_down(backend: &Backend) {
 pub fn issued_proposals_travel_append_only(backend: &Backend) {
     let server = TestServer::start(&backend.url("proposals"));
     let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
-    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Bruno"));
+    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
     let visit = example_visit(&mut a);
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).expect("date");
     let draft = a.store.proposal_draft(&visit, today).expect("draft");
