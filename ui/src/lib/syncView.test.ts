@@ -13,6 +13,7 @@ const base: SyncStatus = {
   last_sync: null,
   pending: 0,
   waiting: 0,
+  refused: 0,
   conflicts: 0,
   revoked: false,
   running: false,

@@ -37,6 +37,7 @@ function sync(over: Partial<SyncStatus> = {}): SyncStatus {
     last_sync: null,
     pending: 0,
     waiting: 0,
+    refused: 0,
     conflicts: 0,
     revoked: false,
     running: false,

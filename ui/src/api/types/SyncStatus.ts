@@ -19,6 +19,10 @@ pending: number,
  */
 waiting: number, conflicts: number, 
 /**
+ * Local changes the server refused (another adviser's visit…), kept on this laptop.
+ */
+refused: number, 
+/**
  * The server refused this laptop's token: no more sync, local data stays.
  */
 revoked: boolean, running: boolean, phase: SyncPhase, 
