@@ -21,6 +21,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
@@ -1860,20 +1861,34 @@ struct Synced {
     server: TestServer,
     a: Lap,
     b: Lap,
+    /// The server's database file, read by the ownership invariant.
+    server_db: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 fn run_synced(ops: &[Op]) -> Result<(), TestCaseError> {
+    run_synced_as(ops, "Anne")
+}
+
+/// A (Anne's laptop) and B (enrolled for `b_adviser`) run the sequence. With another
+/// adviser, B's changes to Anne's records are refused, kept aside on B, and B goes back
+/// to the server's state.
+fn run_synced_as(ops: &[Op], b_adviser: &str) -> Result<(), TestCaseError> {
     let _readers = Readers;
     let dir = tempfile::tempdir().expect("server dir");
-    let server = TestServer::start(&format!(
-        "sqlite://{}",
-        dir.path().join("server.db").display()
-    ));
+    let server_db = dir.path().join("server.db");
+    let server = TestServer::start(&format!("sqlite://{}", server_db.display()));
     let mut a = Lap::new("A", &templates().with_schools);
     let mut b = Lap::new("B", &templates().bare);
     a.enroll(&server, "Anne");
-    b.enroll(&server, "Anne");
-    let mut w = Synced { server, a, b };
+    b.enroll(&server, b_adviser);
+    let mut w = Synced {
+        server,
+        a,
+        b,
+        server_db,
+        _dir: dir,
+    };
     for op in ops {
         match op {
             Op::Reopen => {
@@ -1977,11 +1992,22 @@ fn sync_round(w: &mut Synced) -> Result<(), TestCaseError> {
     };
     let a_deleted = deleted_by(&a_changed, &a_before);
     let b_deleted = deleted_by(&b_changed, &b_before);
-    for (mine, theirs, before, they_deleted, who) in [
-        (&a_changed, &b_changed, &a_before, b_deleted, "A"),
-        (&b_changed, &a_changed, &b_before, a_deleted, "B"),
+    let (a_refused, b_refused) = (refused_records(&w.a.path), refused_records(&w.b.path));
+    REFUSED_SEEN.fetch_add(a_refused.len() + b_refused.len(), Ordering::Relaxed);
+    for (mine, theirs, before, they_deleted, who, refused) in [
+        (
+            &a_changed, &b_changed, &a_before, b_deleted, "A", &a_refused,
+        ),
+        (
+            &b_changed, &a_changed, &b_before, a_deleted, "B", &b_refused,
+        ),
     ] {
         for key in mine.difference(theirs) {
+            // Refused by the server (a record of another adviser): kept aside on the
+            // laptop that typed it (`sync_refused`), not lost, and not applied.
+            if refused.contains(&(key.0.clone(), key.1.clone())) {
+                continue;
+            }
             let now = value(&after_a, key);
             let mine = value(before, key);
             let set_aside =
@@ -1994,12 +2020,75 @@ fn sync_round(w: &mut Synced) -> Result<(), TestCaseError> {
             }
         }
     }
+    owners_only(&w.server_db)?;
     for lap in [&mut w.a, &mut w.b] {
         lap.model = Model::read(lap.store.as_ref().expect("store"))
             .map_err(|e| TestCaseError::fail(format!("read after sync: {e}")))?;
         lap.synced = after_a.clone();
         lap.ever.clear();
         lap.check("sync")?;
+    }
+    Ok(())
+}
+
+/// Refused records seen by all sync rounds: the ownership property must meet some.
+static REFUSED_SEEN: AtomicUsize = AtomicUsize::new(0);
+
+/// The records whose changes the server refused to this laptop.
+fn refused_records(path: &Path) -> BTreeSet<(String, String)> {
+    let conn = reader(path);
+    let mut stmt = conn
+        .prepare_cached("SELECT tbl, record_id FROM sync_refused")
+        .expect("prepare");
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query");
+    rows.map(|r| r.expect("row")).collect()
+}
+
+/// A device only changes what its adviser owns: on the server, every field of a record
+/// with an owner was last written by a device of that owner (or by the server itself).
+fn owners_only(server_db: &Path) -> Result<(), TestCaseError> {
+    let conn = rusqlite::Connection::open_with_flags(
+        server_db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("server db");
+    let advisers: std::collections::HashMap<String, String> = conn
+        .prepare("SELECT id, adviser FROM devices")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect();
+    let mut stmt = conn
+        .prepare("SELECT tbl, record_id, owner, meta FROM records WHERE owner IS NOT NULL")
+        .expect("prepare");
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .expect("query");
+    for row in rows {
+        let (tbl, id, owner, meta) = row.expect("row");
+        let meta: preau_server::merge::StoredMeta =
+            serde_json::from_str(&meta).expect("stored meta");
+        for m in meta.fields.values().chain(meta.deleted_by.iter()) {
+            if m.device == preau_server::merge::SERVER_DEVICE {
+                continue;
+            }
+            let by = advisers.get(&m.device.to_string()).map(String::as_str);
+            if by != Some(owner.as_str()) {
+                return Err(TestCaseError::fail(format!(
+                    "{tbl} {id} of {owner} was changed by a device of {by:?}"
+                )));
+            }
+        }
     }
     Ok(())
 }
@@ -2053,6 +2142,34 @@ fn laptops_and_server_converge() {
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+/// Issue 12: a colleague's laptop runs the same random writes on the visits it pulled
+/// (and on its own): the server takes from each device only what its adviser owns, the
+/// laptops still converge, and nothing either adviser typed is lost (a refused change is
+/// kept aside on the laptop that made it).
+#[test]
+fn a_device_changes_only_what_its_adviser_owns() {
+    let strategy = (edit(), prop::collection::vec(synced_op(), 1..30)).prop_map(|(first, rest)| {
+        let mut ops = vec![Op::CreateVisit {
+            commune: 0,
+            hour: 18,
+            bad: false,
+        }];
+        ops.push(first);
+        ops.push(Op::Sync);
+        ops.extend(rest);
+        ops
+    });
+    let mut runner = runner((cases(2_000) / 10).max(1));
+    let result = runner.run(&strategy, |ops| run_synced_as(&ops, "Paul"));
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    assert!(
+        REFUSED_SEEN.load(Ordering::Relaxed) > 0,
+        "no sequence tried to change a colleague's record"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2194,15 +2311,19 @@ fn regression_same_scenario_label_on_two_laptops() {
     // Bypass the generator's exclusion: B adds its scenario directly.
     let _readers = Readers;
     let dir = tempfile::tempdir().expect("server dir");
-    let server = TestServer::start(&format!(
-        "sqlite://{}",
-        dir.path().join("server.db").display()
-    ));
+    let server_db = dir.path().join("server.db");
+    let server = TestServer::start(&format!("sqlite://{}", server_db.display()));
     let mut a = Lap::new("A", &templates().with_schools);
     let mut b = Lap::new("B", &templates().bare);
     a.enroll(&server, "Anne");
     b.enroll(&server, "Anne");
-    let mut w = Synced { server, a, b };
+    let mut w = Synced {
+        server,
+        a,
+        b,
+        server_db,
+        _dir: dir,
+    };
     let result = (|| {
         for op in &ops {
             match op {
