@@ -28,6 +28,7 @@ use crate::storage::{Device, Storage};
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Arc<dyn Storage>,
+    pub quota: Arc<crate::quota::Quota>,
 }
 
 /// Request bodies that carry the protocol version.
@@ -223,7 +224,7 @@ fn validate_push(req: &PushRequest) -> Result<()> {
 #[utoipa::path(post, path = "/api/v1/push", request_body = PushRequest, security(("bearer" = [])),
     responses((status = 200, body = PushResponse), (status = 401, body = ErrorBody),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn push(
     State(state): State<AppState>,
     AuthDevice(device): AuthDevice,
@@ -232,6 +233,16 @@ pub async fn push(
     if let Err(e) = validate_push(&req) {
         tracing::warn!(device = %device.id, adviser = %device.adviser, error = %e, "push refused");
         return Err(e);
+    }
+    let n = u64::try_from(req.changes.len()).unwrap_or(u64::MAX);
+    if let Err(wait) = state.quota.take(device.id, n, std::time::Instant::now()) {
+        tracing::warn!(device = %device.id, adviser = %device.adviser, changes = n,
+            "push refused: quota exceeded");
+        return Err(Error::client(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::QuotaExceeded,
+            format!("too many changes from this device this hour; retry in {wait} s"),
+        ));
     }
     let who = Principal {
         device: device.id,
@@ -354,6 +365,11 @@ async fn method_not_allowed() -> Error {
 }
 
 pub fn router(storage: Arc<dyn Storage>) -> Router {
+    router_with(storage, crate::quota::Quota::default())
+}
+
+/// The router with a given per-device quota.
+pub fn router_with(storage: Arc<dyn Storage>, quota: crate::quota::Quota) -> Router {
     let api = Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))
@@ -366,5 +382,8 @@ pub fn router(storage: Arc<dyn Storage>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(AppState { storage })
+        .with_state(AppState {
+            storage,
+            quota: Arc::new(quota),
+        })
 }

@@ -4,6 +4,8 @@
 //! - `api.rs`: routes under `/api/v1`, JSON bodies, OpenAPI document;
 //! - `auth.rs`: enrollment codes and bearer tokens (stored hashed);
 //! - `merge.rs`: how a change meets a record (field merge, conflicts, tombstones);
+//! - `authz.rs`: who may make a change (owners, shared schools, issued proposals);
+//! - `quota.rs`: changes a device may push per hour;
 //! - `storage/`: the one storage trait and its two backends;
 //! - `admin.rs`: the admin subcommands' work (enroll, devices, reference imports).
 
@@ -13,6 +15,7 @@ pub mod auth;
 pub mod authz;
 pub mod error;
 pub mod merge;
+pub mod quota;
 pub mod storage;
 
 use std::future::Future;

@@ -62,9 +62,13 @@ impl Error {
                 ErrorCode::InvalidToken | ErrorCode::MissingToken => {
                     "Le serveur ne reconnaît pas ce poste : enrôlez-le à nouveau.".into()
                 }
-                ErrorCode::UnsupportedProtocol => {
+                ErrorCode::UnsupportedProtocol | ErrorCode::InvalidChange => {
                     "Le serveur et Préau n'ont pas la même version : mettez Préau à jour.".into()
                 }
+                ErrorCode::QuotaExceeded => "Le serveur a reçu trop de modifications de ce \
+                                             poste en une heure : la synchronisation \
+                                             reprendra plus tard."
+                    .into(),
                 _ => format!(
                     "Le serveur a refusé la synchronisation ({}).",
                     code.as_str()
