@@ -65,6 +65,8 @@ if [[ " ${failures[*]} " == *"construction"* ]]; then
   failed=$((failed + 1)); failures+=("bout en bout (non lancé : la construction a échoué)")
 else
   step "bout en bout dans la vraie fenêtre" tests/e2e/run.sh "$CARGO_TARGET_DIR/debug/preau"
+  # Every route against its OpenAPI document, with and without a token (issue 12).
+  step "API contre son OpenAPI (Schemathesis)" tests/api/schemathesis.sh "$CARGO_TARGET_DIR/debug/preau-server"
 fi
 step "paquets Debian : construction, installation, démarrage, retrait" tests/package/run.sh
 

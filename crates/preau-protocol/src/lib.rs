@@ -235,8 +235,9 @@ pub struct PullRequest {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct FieldConflict {
     pub field: String,
-    /// The other value (the record's `fields` hold the one that came first).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// The other value (the record's `fields` hold the one that came first): a scalar
+    /// (string, integer, boolean) or null, as every synced column holds.
+    #[cfg_attr(feature = "openapi", schema(value_type = Value))]
     pub value: Value,
     pub device_id: Uuid,
     pub revision: i64,
