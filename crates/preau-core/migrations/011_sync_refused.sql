@@ -14,3 +14,11 @@ CREATE TABLE sync_refused (
     message    TEXT NOT NULL,
     refused_at TEXT NOT NULL
 ) STRICT;
+
+-- Who each pulled visit belongs to, when it is not this laptop's adviser's (issue 12): the
+-- server takes changes to a visit only from its owner's devices, so a colleague's visit
+-- is shown read-only. Local: never logged, never sent.
+CREATE TABLE sync_owners (
+    visit_id TEXT PRIMARY KEY,
+    adviser  TEXT NOT NULL
+) STRICT;

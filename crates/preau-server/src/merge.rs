@@ -510,6 +510,8 @@ pub struct PulledRecord {
     pub deleted: bool,
     pub fields: Box<serde_json::value::RawValue>,
     pub conflicts: Box<serde_json::value::RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// A record as pulled, from its stored columns (the bookkeeping in `meta` is not sent).
@@ -521,8 +523,10 @@ pub fn remote_from_columns(
     deleted: bool,
     fields: &str,
     conflicts: &str,
+    owner: Option<String>,
 ) -> serde_json::Result<PulledRecord> {
     use serde::de::Error as _;
+    let table_is_visits = table == "visits";
     let raw = |text: &str, open: char| {
         if !text.trim_start().starts_with(open) {
             return Err(serde_json::Error::custom(format!(
@@ -539,12 +543,16 @@ pub fn remote_from_columns(
         deleted,
         fields: raw(fields, '{')?,
         conflicts: raw(conflicts, '[')?,
+        // Laptops need the owner of visits only (to show a colleague's as read-only).
+        owner: owner.filter(|_| table_is_visits),
     })
 }
 
 impl RecordState {
     pub fn into_remote(self, table: String, record_id: String) -> RemoteRecord {
+        let owner = self.owner.filter(|_| table == "visits");
         RemoteRecord {
+            owner,
             table,
             record_id,
             revision: self.revision,
@@ -593,14 +601,15 @@ mod tests {
             st.deleted,
             &serde_json::to_string(&st.fields).expect("fields"),
             &serde_json::to_string(&st.conflicts).expect("conflicts"),
+            st.owner.clone(),
         )
         .expect("pulled");
         let wire = serde_json::to_string(&pulled).expect("serialise");
         assert_eq!(wire, serde_json::to_string(&expected).expect("serialise"));
         let back: RemoteRecord = serde_json::from_str(&wire).expect("a RemoteRecord");
         assert_eq!(back, expected);
-        assert!(remote_from_columns("t".into(), "r".into(), 1, false, "[]", "[]").is_err());
-        assert!(remote_from_columns("t".into(), "r".into(), 1, false, "{}", "{").is_err());
+        assert!(remote_from_columns("t".into(), "r".into(), 1, false, "[]", "[]", None).is_err());
+        assert!(remote_from_columns("t".into(), "r".into(), 1, false, "{}", "{", None).is_err());
     }
 
     #[test]

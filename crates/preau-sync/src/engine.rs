@@ -112,6 +112,7 @@ fn to_incoming(r: preau_protocol::RemoteRecord) -> IncomingRecord {
                 revision: c.revision,
             })
             .collect(),
+        owner: r.owner,
     }
 }
 

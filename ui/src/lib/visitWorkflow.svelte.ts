@@ -162,6 +162,8 @@ export class VisitWorkflow {
   options = $state<WorkflowOptions | null>(null);
   catalogue = $state<Catalogue | null>(null);
   funding = $state<FundingInfo | null>(null);
+  /** The colleague the visit belongs to when it is not this adviser's (read-only). */
+  owner = $state<string | null>(null);
   /** The schools concerned by the visit (ticked on the Participants step). */
   schools = $state<School[]>([]);
   pedagogy = $state<Record<string, PedagogyDraft>>({});
@@ -283,6 +285,7 @@ export class VisitWorkflow {
 
   /** Takes a fresh read of the workflow, keeping every draft that already exists. */
   #take(wf: Workflow): void {
+    this.owner = wf.owner;
     this.schools = wf.schools;
     this.funding = wf.funding;
     for (const p of wf.pedagogy) {

@@ -35,6 +35,9 @@ pub struct IncomingRecord {
     pub deleted: bool,
     pub fields: Map<String, Value>,
     pub conflicts: Vec<IncomingConflict>,
+    /// For a visit: the adviser it belongs to, as the server says.
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 /// What applying the inbox did.
@@ -199,6 +202,22 @@ fn apply_one(
         let cols = ctx.columns.get(t.name).map(Vec::as_slice).unwrap_or(&[]);
         if let Err(e) = write_record(conn, t, rec, &pending, cols) {
             return Ok(Err(e));
+        }
+    }
+    if t.name == "visits" {
+        match (&rec.owner, rec.deleted) {
+            (Some(owner), false) => {
+                conn.prepare_cached(
+                    "INSERT INTO sync_owners (visit_id, adviser) VALUES (?1, ?2)
+                     ON CONFLICT (visit_id) DO UPDATE SET adviser = excluded.adviser",
+                )?
+                .execute([&rec.record_id, owner])?;
+            }
+            (_, true) => {
+                conn.prepare_cached("DELETE FROM sync_owners WHERE visit_id = ?1")?
+                    .execute([&rec.record_id])?;
+            }
+            (None, false) => {}
         }
     }
     if ctx.inbox_maybe_nonempty {
@@ -430,6 +449,7 @@ impl Store {
                     deleted,
                     fields,
                     conflicts,
+                    owner: None,
                 });
             }
         }

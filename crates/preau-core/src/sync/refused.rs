@@ -74,6 +74,7 @@ impl Store {
                 deleted: true,
                 fields: Map::new(),
                 conflicts: Vec::new(),
+                owner: None,
             }));
         }
         apply_records(&tx, &server)?;

@@ -116,6 +116,20 @@ impl Store {
         })
     }
 
+    /// The colleague a pulled visit belongs to, when it is not this laptop's adviser
+    /// (`None`: a visit of this adviser, or one never synced).
+    pub fn visit_owner(&self, visit_id: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT o.adviser FROM sync_owners o WHERE o.visit_id = ?1
+                   AND o.adviser IS NOT (SELECT value FROM sync_state WHERE key = 'adviser')",
+            )?
+            .query_row([visit_id], |r| r.get(0))
+            .optional()?)
+    }
+
     /// The sync state the store knows; the app adds what the running sync is doing.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let o = self.sync_overview()?;

@@ -222,7 +222,9 @@ impl Store {
                 unjustified_lines: u32::try_from(unjustified).unwrap_or(u32::MAX),
             });
         }
+        let owner = self.visit_owner(visit_id)?;
         Ok(Workflow {
+            owner,
             visit,
             schools,
             pedagogy,

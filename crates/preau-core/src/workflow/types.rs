@@ -316,6 +316,9 @@ pub struct Workflow {
     pub scenarios: Vec<ScenarioView>,
     pub funding: FundingInfo,
     pub catalogue_version: String,
+    /// The colleague this visit belongs to, when it is not this laptop's adviser's: the
+    /// server takes its changes only from that colleague's devices (read-only here).
+    pub owner: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

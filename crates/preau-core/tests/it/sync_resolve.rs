@@ -48,6 +48,7 @@ fn pull_conflict(store: &mut Store, visit_id: &str, device: &str) {
             device_id: device.into(),
             revision: 11,
         }],
+        owner: None,
     };
     store.sync_receive(&[record], 11).expect("received");
 }
@@ -195,6 +196,7 @@ fn a_record_deleted_here_keeps_its_deletion() {
             device_id: OTHER.into(),
             revision: 21,
         }],
+        owner: None,
     };
     store.sync_receive(&[record], 21).expect("received");
     let list = store.sync_conflict_list().expect("list");
@@ -228,6 +230,7 @@ fn a_record_deleted_here_keeps_its_deletion() {
             device_id: OTHER.into(),
             revision: 23,
         }],
+        owner: None,
     };
     store.sync_receive(&[tombstone], 23).expect("received");
     let list = store.sync_conflict_list().expect("list");
@@ -281,6 +284,7 @@ fn conflicting(
             device_id: OTHER.into(),
             revision: revision + 1,
         }],
+        owner: None,
     }
 }
 
@@ -387,6 +391,7 @@ fn a_pulled_tombstone_clears_the_conflicts_of_the_record_and_of_its_cascade() {
         deleted: true,
         fields: Map::new(),
         conflicts: vec![],
+        owner: None,
     };
     store.sync_receive(&[tombstone], 44).expect("received");
     assert!(store.visit(&visit).is_err(), "the visit is gone");

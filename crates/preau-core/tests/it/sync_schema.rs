@@ -102,6 +102,7 @@ fn proposal(visit: &str, pdf: &[u8], sha: &str) -> IncomingRecord {
         deleted: false,
         fields: fields.as_object().cloned().unwrap_or_default(),
         conflicts: Vec::new(),
+        owner: None,
     }
 }
 
@@ -130,6 +131,7 @@ fn a_forged_or_malformed_pulled_record_is_staged_not_written() {
             deleted: false,
             fields,
             conflicts: Vec::new(),
+            owner: None,
         };
         let report = store.sync_receive(&[r], 8).expect("receive");
         assert_eq!(report.waiting, 1);

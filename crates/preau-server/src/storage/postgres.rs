@@ -753,7 +753,7 @@ impl Storage for PgStorage {
             let rows = p
                 .get()?
                 .query(
-                    "SELECT tbl, record_id, revision, deleted, fields, conflicts
+                    "SELECT tbl, record_id, revision, deleted, fields, conflicts, owner
                      FROM records WHERE revision > $1 AND revision <= $2 ORDER BY revision",
                     &[&cursor, &last],
                 )
@@ -769,6 +769,7 @@ impl Storage for PgStorage {
                     row.try_get(3)?,
                     f,
                     c,
+                    row.try_get(6)?,
                 )?);
             }
             let next_cursor = records.last().map_or(cursor, |r| r.revision);

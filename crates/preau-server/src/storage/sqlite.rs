@@ -506,7 +506,7 @@ pub(super) fn proposal_codes(
 
 fn pull_read(conn: &Connection, cursor: i64, limit: u32) -> Result<Page> {
     let mut stmt = conn.prepare_cached(
-        "SELECT tbl, record_id, revision, deleted, fields, conflicts FROM records
+        "SELECT tbl, record_id, revision, deleted, fields, conflicts, owner FROM records
          WHERE revision > ?1 ORDER BY revision LIMIT ?2",
     )?;
     let mut rows = stmt.query(params![cursor, i64::from(limit) + 1])?;
@@ -528,6 +528,7 @@ fn pull_read(conn: &Connection, cursor: i64, limit: u32) -> Result<Page> {
             r.get(3)?,
             fields,
             conflicts,
+            r.get(6)?,
         )?);
     }
     let next_cursor = records.last().map_or(cursor, |r| r.revision);

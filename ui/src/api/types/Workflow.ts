@@ -14,4 +14,9 @@ export type Workflow = { visit: Visit,
 /**
  * The schools concerned by the visit.
  */
-schools: Array<School>, pedagogy: Array<Pedagogy>, classes: Array<ClassSituation>, situations: Array<SchoolSituation>, scenarios: Array<ScenarioView>, funding: FundingInfo, catalogue_version: string, };
+schools: Array<School>, pedagogy: Array<Pedagogy>, classes: Array<ClassSituation>, situations: Array<SchoolSituation>, scenarios: Array<ScenarioView>, funding: FundingInfo, catalogue_version: string, 
+/**
+ * The colleague this visit belongs to, when it is not this laptop's adviser's: the
+ * server takes its changes only from that colleague's devices (read-only here).
+ */
+owner: string | null, };
