@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use crate::auth::{code_hash, new_code};
 use crate::error::{Error, Result};
-use crate::storage::{Device, Storage};
+use crate::merge;
+use crate::storage::{Device, ParticipantRecord, Storage};
 
 /// How long an enrollment code stays valid.
 pub const CODE_VALIDITY_HOURS: i64 = 72;
@@ -95,6 +96,211 @@ pub async fn hand_over(storage: &dyn Storage, visit_id: Uuid, adviser: &str) -> 
         ));
     }
     storage.hand_over(&visit_id.to_string(), adviser).await
+}
+
+/// One person whose data is asked for (`people export|erase`). A participant record is
+/// theirs when its name folds to the same words (case, accents, hyphens and punctuation
+/// aside: « Jean-Paul Hérault » is « jean paul herault »), or its email is the same (case
+/// aside), or its phone has the same digits (« 06 12 34 56 78 », « +33 6 12 34 56 78 »).
+/// Values set aside on the record (another laptop's spelling) count too.
+#[derive(Debug, Clone, Default)]
+pub struct Person {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+fn fold_email(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// The digits of a phone number, a French international prefix as the national 0.
+fn fold_phone(s: &str) -> String {
+    let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+    let international = if s.trim_start().starts_with('+') {
+        digits.strip_prefix("33")
+    } else {
+        digits.strip_prefix("0033")
+    };
+    match international {
+        Some(rest) => format!("0{rest}"),
+        None => digits,
+    }
+}
+
+impl Person {
+    /// Refuses a request that would match nothing or everything.
+    fn check(&self) -> Result<()> {
+        if preau_reference::text::fold_plain(&self.name).is_empty() {
+            return Err(Error::Reference("the name must hold letters".into()));
+        }
+        if self.email.as_deref().is_some_and(|e| fold_email(e).is_empty())
+            || self.phone.as_deref().is_some_and(|p| fold_phone(p).is_empty())
+        {
+            return Err(Error::Reference("empty email or phone".into()));
+        }
+        Ok(())
+    }
+
+    /// Whether one value of a participant's field is this person's.
+    fn value_matches(&self, field: &str, value: &serde_json::Value) -> bool {
+        let Some(v) = value.as_str() else {
+            return false;
+        };
+        match field {
+            "name" => {
+                let v = preau_reference::text::fold_plain(v);
+                !v.is_empty() && v == preau_reference::text::fold_plain(&self.name)
+            }
+            "email" => self
+                .email
+                .as_deref()
+                .is_some_and(|e| !v.trim().is_empty() && fold_email(v) == fold_email(e)),
+            "phone" => self
+                .phone
+                .as_deref()
+                .is_some_and(|p| !fold_phone(v).is_empty() && fold_phone(v) == fold_phone(p)),
+            _ => false,
+        }
+    }
+
+    pub fn matches(&self, p: &ParticipantRecord) -> bool {
+        merge::PERSONAL_FIELDS.iter().any(|f| {
+            p.fields.get(*f).is_some_and(|v| self.value_matches(f, v))
+                || p.conflicts
+                    .iter()
+                    .any(|c| c.field == *f && self.value_matches(f, &c.value))
+        })
+    }
+}
+
+/// The participant records of `person`, in record id order.
+pub async fn find_person(storage: &dyn Storage, person: &Person) -> Result<Vec<ParticipantRecord>> {
+    person.check()?;
+    let mut found = storage.participants().await?;
+    found.retain(|p| person.matches(p));
+    Ok(found)
+}
+
+/// What `people export` writes: every participant record of `person` with its visit's
+/// commune and date, the values set aside on it, and whether the record was deleted (the
+/// server keeps a deleted record's last fields).
+pub async fn export_person(storage: &dyn Storage, person: &Person) -> Result<serde_json::Value> {
+    let found = find_person(storage, person).await?;
+    tracing::info!(records = found.len(), "personal data exported");
+    Ok(serde_json::json!({
+        "exported_at": crate::storage::ts(Utc::now()),
+        "request": {"name": person.name, "email": person.email, "phone": person.phone},
+        "records": found.iter().map(export_record).collect::<Vec<_>>(),
+    }))
+}
+
+fn export_record(p: &ParticipantRecord) -> serde_json::Value {
+    let field = |f: &str| p.fields.get(f).cloned().unwrap_or(serde_json::Value::Null);
+    serde_json::json!({
+        "table": "participants",
+        "record_id": p.record_id,
+        "deleted": p.deleted,
+        "name": field("name"),
+        "role": field("role"),
+        "phone": field("phone"),
+        "email": field("email"),
+        "visit": {
+            "id": p.visit_id,
+            "commune_insee": p.commune_insee,
+            "scheduled_at": p.scheduled_at,
+            "adviser": p.owner,
+        },
+        "set_aside": p.conflicts.iter()
+            .filter(|c| merge::PERSONAL_FIELDS.contains(&c.field.as_str()))
+            .map(|c| serde_json::json!({"field": c.field, "value": c.value}))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// Erases the personal data of `person`'s participant records, for every laptop at its
+/// next sync (see `Storage::erase_participants`). Returns the records found (as they
+/// were, for the admin's confirmation) and how many changed.
+pub async fn erase_person(
+    storage: &dyn Storage,
+    person: &Person,
+) -> Result<(Vec<ParticipantRecord>, u64)> {
+    let found = find_person(storage, person).await?;
+    let ids = found.iter().map(|p| p.record_id.clone()).collect();
+    let changed = storage.erase_participants(ids).await?;
+    Ok((found, changed))
+}
+
+/// A retention period: `3y` (years), `18m` (months) or `400d` (days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    Years(u32),
+    Months(u32),
+    Days(u32),
+}
+
+impl Retention {
+    pub fn parse(text: &str) -> Option<Retention> {
+        let text = text.trim();
+        let unit = text.chars().last()?;
+        let n: u32 = text[..text.len() - unit.len_utf8()].trim().parse().ok()?;
+        match (n, unit) {
+            (0, _) => None,
+            (n, 'y' | 'a') => Some(Retention::Years(n)),
+            (n, 'm') => Some(Retention::Months(n)),
+            (n, 'd' | 'j') => Some(Retention::Days(n)),
+            _ => None,
+        }
+    }
+
+    /// The first day still kept: visits scheduled before it are past the period.
+    pub fn cutoff(self, today: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        match self {
+            Retention::Years(n) => today.checked_sub_months(chrono::Months::new(n.checked_mul(12)?)),
+            Retention::Months(n) => today.checked_sub_months(chrono::Months::new(n)),
+            Retention::Days(n) => today.checked_sub_days(chrono::Days::new(u64::from(n))),
+        }
+    }
+}
+
+/// The day of a visit's `scheduled_at` (`2026-12-03T18:00`, RFC 3339, or a bare date).
+fn visit_day(scheduled_at: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(scheduled_at.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// The participant records of visits scheduled before `cutoff` that still hold personal
+/// data. Participants whose visit is unknown or has no readable date are left out.
+pub async fn past_retention(
+    storage: &dyn Storage,
+    cutoff: chrono::NaiveDate,
+) -> Result<Vec<ParticipantRecord>> {
+    let mut found = storage.participants().await?;
+    found.retain(|p| {
+        let old = p
+            .scheduled_at
+            .as_deref()
+            .and_then(visit_day)
+            .is_some_and(|d| d < cutoff);
+        old && !merge::is_erased(&merge::RecordState {
+            fields: p.fields.clone(),
+            conflicts: p.conflicts.clone(),
+            ..merge::RecordState::default()
+        })
+    });
+    Ok(found)
+}
+
+/// Anonymises the participants of visits scheduled before `cutoff`, as `people erase`
+/// does (the retention period). Returns how many records changed.
+pub async fn anonymise_before(storage: &dyn Storage, cutoff: chrono::NaiveDate) -> Result<u64> {
+    let found = past_retention(storage, cutoff).await?;
+    if found.is_empty() {
+        return Ok(0);
+    }
+    let ids = found.into_iter().map(|p| p.record_id).collect();
+    let n = storage.erase_participants(ids).await?;
+    tracing::info!(records = n, cutoff = %cutoff, "participants past the retention period anonymised");
+    Ok(n)
 }
 
 pub async fn import_reference(storage: &dyn Storage, kind: &str, path: &Path) -> Result<Published> {
@@ -195,6 +401,76 @@ mod tests {
         assert!(content.contains("École maternelle des Peupliers;Ecole;Public;80620;1;0;;A FERMER"));
         assert!(!content.contains("Compiègne"), "the Oise is left out");
         assert_eq!(content.lines().count(), 11, "header + one line per école");
+    }
+
+    fn record(name: &str, phone: Option<&str>, email: Option<&str>) -> ParticipantRecord {
+        let mut fields = serde_json::Map::new();
+        fields.insert("name".into(), name.into());
+        fields.insert("phone".into(), phone.into());
+        fields.insert("email".into(), email.into());
+        ParticipantRecord {
+            record_id: "p".into(),
+            deleted: false,
+            fields,
+            conflicts: Vec::new(),
+            owner: None,
+            visit_id: None,
+            commune_insee: None,
+            scheduled_at: None,
+        }
+    }
+
+    #[test]
+    fn a_person_is_matched_on_folded_name_or_exact_email_or_phone() {
+        let person = Person {
+            name: "Jean-Paul Hérault".into(),
+            email: Some("JP.Herault@Mairie.fr".into()),
+            phone: Some("+33 6 12 34 56 78".into()),
+        };
+        assert!(person.check().is_ok());
+        assert!(person.matches(&record("jean paul HERAULT", None, None)));
+        assert!(person.matches(&record("X", None, Some("jp.herault@mairie.fr "))));
+        assert!(person.matches(&record("X", Some("06.12.34.56.78"), None)));
+        assert!(!person.matches(&record("Jean-Paul Hérault-Roy", None, None)));
+        assert!(!person.matches(&record("X", Some("06 12 34 56 79"), Some("jp@mairie.fr"))));
+        let mut aside = record("X", None, None);
+        aside.conflicts.push(preau_protocol::FieldConflict {
+            field: "name".into(),
+            value: "Jean Paul Herault".into(),
+            device_id: uuid::Uuid::nil(),
+            revision: 2,
+        });
+        assert!(person.matches(&aside));
+        let by_name = Person {
+            name: "Hérault".into(),
+            ..Person::default()
+        };
+        assert!(!by_name.matches(&record("Jean-Paul Hérault", Some(""), Some(""))));
+        assert!(Person::default().check().is_err());
+        assert!(Person {
+            name: " - ".into(),
+            ..Person::default()
+        }
+        .check()
+        .is_err());
+    }
+
+    #[test]
+    fn retention_periods_and_visit_days() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).expect("date");
+        let day = |s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        assert_eq!(Retention::parse("3y"), Some(Retention::Years(3)));
+        assert_eq!(Retention::parse("18m"), Some(Retention::Months(18)));
+        assert_eq!(Retention::parse(" 400d "), Some(Retention::Days(400)));
+        for bad in ["", "3", "y", "0y", "-1y", "3w", "3 ans"] {
+            assert_eq!(Retention::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Retention::Years(3).cutoff(today), Some(day("2023-12-07")));
+        assert_eq!(Retention::Months(18).cutoff(today), Some(day("2025-06-07")));
+        assert_eq!(Retention::Days(7).cutoff(today), Some(day("2026-11-30")));
+        assert_eq!(visit_day("2023-12-03T18:00"), Some(day("2023-12-03")));
+        assert_eq!(visit_day("2023-12-03T18:00:00+01:00"), Some(day("2023-12-03")));
+        assert_eq!(visit_day("bientôt"), None);
     }
 
     #[test]
