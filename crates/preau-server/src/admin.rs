@@ -134,8 +134,14 @@ impl Person {
         if preau_reference::text::fold_plain(&self.name).is_empty() {
             return Err(Error::Reference("the name must hold letters".into()));
         }
-        if self.email.as_deref().is_some_and(|e| fold_email(e).is_empty())
-            || self.phone.as_deref().is_some_and(|p| fold_phone(p).is_empty())
+        if self
+            .email
+            .as_deref()
+            .is_some_and(|e| fold_email(e).is_empty())
+            || self
+                .phone
+                .as_deref()
+                .is_some_and(|p| fold_phone(p).is_empty())
         {
             return Err(Error::Reference("empty email or phone".into()));
         }
@@ -256,7 +262,9 @@ impl Retention {
     /// The first day still kept: visits scheduled before it are past the period.
     pub fn cutoff(self, today: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
         match self {
-            Retention::Years(n) => today.checked_sub_months(chrono::Months::new(n.checked_mul(12)?)),
+            Retention::Years(n) => {
+                today.checked_sub_months(chrono::Months::new(n.checked_mul(12)?))
+            }
             Retention::Months(n) => today.checked_sub_months(chrono::Months::new(n)),
             Retention::Days(n) => today.checked_sub_days(chrono::Days::new(u64::from(n))),
         }
@@ -469,7 +477,10 @@ mod tests {
         assert_eq!(Retention::Months(18).cutoff(today), Some(day("2025-06-07")));
         assert_eq!(Retention::Days(7).cutoff(today), Some(day("2026-11-30")));
         assert_eq!(visit_day("2023-12-03T18:00"), Some(day("2023-12-03")));
-        assert_eq!(visit_day("2023-12-03T18:00:00+01:00"), Some(day("2023-12-03")));
+        assert_eq!(
+            visit_day("2023-12-03T18:00:00+01:00"),
+            Some(day("2023-12-03"))
+        );
         assert_eq!(visit_day("bientôt"), None);
     }
 

@@ -716,7 +716,8 @@ fn participants_read(conn: &Connection) -> Result<Vec<super::ParticipantRecord>>
         rows.collect::<rusqlite::Result<Vec<_>>>()?
     };
     let visits = {
-        let mut stmt = conn.prepare("SELECT record_id, fields FROM records WHERE tbl = 'visits'")?;
+        let mut stmt =
+            conn.prepare("SELECT record_id, fields FROM records WHERE tbl = 'visits'")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()?
     };
@@ -744,9 +745,8 @@ fn erase_in(tx: &Connection, record_ids: &[String]) -> Result<(u64, u64)> {
             let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        let mut set = tx.prepare_cached(
-            "UPDATE changes_seen SET before_fields = ?2 WHERE change_id = ?1",
-        )?;
+        let mut set =
+            tx.prepare_cached("UPDATE changes_seen SET before_fields = ?2 WHERE change_id = ?1")?;
         for (change_id, before) in history {
             if let Some(clean) = merge::erased_history(&before) {
                 set.execute(params![change_id, clean])?;
