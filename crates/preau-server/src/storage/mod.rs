@@ -123,11 +123,14 @@ pub struct ParticipantRecord {
     pub scheduled_at: Option<String>,
 }
 
+/// A participant's stored columns: record id, deleted, fields, conflicts, owner, root.
+pub(crate) type ParticipantRow = (String, bool, String, String, Option<String>, Option<String>);
+
 /// Joins participant rows `(record_id, deleted, fields, conflicts, owner, root)` to the
 /// visits' fields `(record_id, fields)`, for both backends. The visit is the record's
 /// root, else its `visit_id` field (records stored before owners were filled in).
 pub(crate) fn join_participants(
-    rows: Vec<(String, bool, String, String, Option<String>, Option<String>)>,
+    rows: Vec<ParticipantRow>,
     visits: Vec<(String, String)>,
 ) -> Result<Vec<ParticipantRecord>> {
     use serde_json::{Map, Value};
