@@ -567,6 +567,17 @@ mod tests {
         assert!(retention("3y").is_ok());
         let err = retention("trois ans").expect_err("unreadable");
         assert!(format!("{err:#}").contains("3y"), "{err:#}");
+        // The packaged file documents the key, commented out: both forms are read.
+        let packaged = include_str!("../../../packaging/server/preau-server.toml");
+        assert_eq!(
+            parse_config(packaged)
+                .expect("packaged config")
+                .participants_retention,
+            None
+        );
+        let on = packaged.replace("# participants_retention", "participants_retention");
+        let on = parse_config(&on).expect("uncommented");
+        assert!(retention(on.participants_retention.as_deref().unwrap_or("")).is_ok());
     }
 
     #[test]
