@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::auth::{code_hash, new_code};
 use crate::error::{Error, Result};
 use crate::merge;
-use crate::storage::{Device, ParticipantRecord, Storage};
+use crate::storage::{Device, ParticipantRecord, ProposalSnapshot, Storage};
 
 /// How long an enrollment code stays valid.
 pub const CODE_VALIDITY_HOURS: i64 = 72;
@@ -170,6 +170,54 @@ impl Person {
         }
     }
 
+    /// Where a proposal's snapshot (JSON text) names this person: the path and value of
+    /// each of its strings that is their name, email or phone as [`Person::matches`]
+    /// compares them. Only these go into an export: the rest of the snapshot names other
+    /// people.
+    pub fn mentions(&self, snapshot: &str) -> Vec<(String, serde_json::Value)> {
+        fn walk<'a>(
+            v: &'a serde_json::Value,
+            path: String,
+            out: &mut Vec<(String, &'a serde_json::Value)>,
+        ) {
+            match v {
+                serde_json::Value::String(_) => out.push((path, v)),
+                serde_json::Value::Array(a) => {
+                    for (i, v) in a.iter().enumerate() {
+                        walk(v, format!("{path}[{i}]"), out);
+                    }
+                }
+                serde_json::Value::Object(o) => {
+                    for (k, v) in o {
+                        let p = if path.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{path}.{k}")
+                        };
+                        walk(v, p, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let parsed = serde_json::from_str(snapshot)
+            .unwrap_or_else(|_| serde_json::Value::String(snapshot.to_string()));
+        let mut strings = Vec::new();
+        walk(&parsed, String::new(), &mut strings);
+        let mut found: Vec<(String, serde_json::Value)> = strings
+            .into_iter()
+            .filter(|(_, v)| {
+                merge::PERSONAL_FIELDS
+                    .iter()
+                    .any(|f| self.value_matches(f, v))
+            })
+            .map(|(p, v)| (p, v.clone()))
+            .collect();
+        // In path order, whatever order the JSON object kept.
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found
+    }
+
     pub fn matches(&self, p: &ParticipantRecord) -> bool {
         merge::PERSONAL_FIELDS.iter().any(|f| {
             p.fields.get(*f).is_some_and(|v| self.value_matches(f, v))
@@ -188,16 +236,48 @@ pub async fn find_person(storage: &dyn Storage, person: &Person) -> Result<Vec<P
     Ok(found)
 }
 
+/// The proposals whose snapshot names `person` (issued ones: immutable, kept by
+/// `people erase`).
+pub async fn proposals_naming(
+    storage: &dyn Storage,
+    person: &Person,
+) -> Result<Vec<ProposalSnapshot>> {
+    person.check()?;
+    let mut found = storage.proposal_snapshots().await?;
+    found.retain(|p| {
+        p.snapshot
+            .as_deref()
+            .is_some_and(|s| !person.mentions(s).is_empty())
+    });
+    Ok(found)
+}
+
 /// What `people export` writes: every participant record of `person` with its visit's
 /// commune and date, the values set aside on it, and whether the record was deleted (the
-/// server keeps a deleted record's last fields).
+/// server keeps a deleted record's last fields); and the proposals naming them.
 pub async fn export_person(storage: &dyn Storage, person: &Person) -> Result<serde_json::Value> {
     let found = find_person(storage, person).await?;
-    tracing::info!(records = found.len(), "personal data exported");
+    let proposals = proposals_naming(storage, person).await?;
+    tracing::info!(
+        records = found.len(),
+        proposals = proposals.len(),
+        "personal data exported"
+    );
     Ok(serde_json::json!({
         "exported_at": crate::storage::ts(Utc::now()),
         "request": {"name": person.name, "email": person.email, "phone": person.phone},
         "records": found.iter().map(export_record).collect::<Vec<_>>(),
+        "proposals": proposals.iter().map(|p| serde_json::json!({
+            "table": "proposals",
+            "record_id": p.record_id,
+            "deleted": p.deleted,
+            "number": p.number,
+            "visit_id": p.visit_id,
+            "mentions": p.snapshot.as_deref().map(|s| person.mentions(s)).unwrap_or_default()
+                .into_iter()
+                .map(|(path, value)| serde_json::json!({"path": path, "value": value}))
+                .collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
     }))
 }
 
@@ -449,6 +529,29 @@ mod tests {
             revision: 2,
         });
         assert!(person.matches(&aside));
+        let snapshot = r#"{"recipient":{"mayor_name":"Jean Paul HERAULT"},
+            "participants":[{"name":"Autre","role":"Maire"},{"name":"jean-paul hérault"}]}"#;
+        assert_eq!(
+            person.mentions(snapshot),
+            [
+                (
+                    "participants[1].name".to_string(),
+                    "jean-paul hérault".into()
+                ),
+                (
+                    "recipient.mayor_name".to_string(),
+                    "Jean Paul HERAULT".into()
+                )
+            ]
+        );
+        assert!(person
+            .mentions(r#"{"participants":[{"name":"Paul Hérault"}]}"#)
+            .is_empty());
+        assert_eq!(
+            person.mentions("Jean-Paul Hérault").len(),
+            1,
+            "not JSON: one text"
+        );
         let by_name = Person {
             name: "Hérault".into(),
             ..Person::default()

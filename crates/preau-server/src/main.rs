@@ -486,6 +486,16 @@ async fn people(storage: &dyn preau_server::Storage, command: PeopleCommand) -> 
         }
         PeopleCommand::Erase { person, yes } => {
             let person = person.person();
+            // Issued proposals are immutable documents: listed, never rewritten.
+            let proposals = preau_server::admin::proposals_naming(storage, &person).await?;
+            for p in &proposals {
+                println!(
+                    "Proposition {} (visite {}) la nomme : conservée (document émis) ; « preau-server records purge proposals {} » la supprimerait partout.",
+                    p.number.as_deref().unwrap_or("sans numéro"),
+                    p.visit_id.as_deref().unwrap_or("?"),
+                    p.record_id
+                );
+            }
             if !yes {
                 let found = preau_server::admin::find_person(storage, &person).await?;
                 if found.is_empty() {

@@ -106,6 +106,19 @@ pub trait Storage: Send + Sync + 'static {
     /// records changed; records already erased are left alone (their history is still
     /// cleaned), unknown ids are skipped.
     fn erase_participants(&self, record_ids: Vec<String>) -> Fut<'_, u64>;
+    /// Every proposal record's number, visit and snapshot (not its PDF): issued proposals
+    /// name the visit's participants, and `people export` lists those naming a person.
+    fn proposal_snapshots(&self) -> Fut<'_, Vec<ProposalSnapshot>>;
+}
+
+/// A proposal record's snapshot (the JSON text the PDF was made from), without its PDF.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposalSnapshot {
+    pub record_id: String,
+    pub deleted: bool,
+    pub visit_id: Option<String>,
+    pub number: Option<String>,
+    pub snapshot: Option<String>,
 }
 
 /// A participant record as stored on the server, with its visit's commune and date.

@@ -999,4 +999,30 @@ impl Storage for PgStorage {
             Ok(changed)
         })
     }
+
+    fn proposal_snapshots(&self) -> Fut<'_, Vec<super::ProposalSnapshot>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            // `json`, not `jsonb`: parsed once for two keys, the PDF not rebuilt.
+            p.get()?
+                .query(
+                    "SELECT record_id, deleted, root, fields::json ->> 'number',
+                       fields::json ->> 'snapshot'
+                     FROM records WHERE tbl = 'proposals' ORDER BY record_id",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(super::ProposalSnapshot {
+                        record_id: r.try_get(0)?,
+                        deleted: r.try_get(1)?,
+                        visit_id: r.try_get(2)?,
+                        number: r.try_get(3)?,
+                        snapshot: r.try_get(4)?,
+                    })
+                })
+                .collect()
+        })
+    }
 }

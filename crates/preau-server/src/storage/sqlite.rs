@@ -1000,4 +1000,25 @@ impl Storage for SqliteStorage {
             Ok(changed)
         })
     }
+
+    fn proposal_snapshots(&self) -> Fut<'_, Vec<super::ProposalSnapshot>> {
+        self.read(|c| {
+            // JSON functions: the PDF (megabytes of hex) stays in the database.
+            let mut stmt = c.prepare(
+                "SELECT record_id, deleted, root, json_extract(fields, '$.number'),
+                   json_extract(fields, '$.snapshot')
+                 FROM records WHERE tbl = 'proposals' AND json_valid(fields) ORDER BY record_id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(super::ProposalSnapshot {
+                    record_id: r.get(0)?,
+                    deleted: r.get(1)?,
+                    visit_id: r.get(2)?,
+                    number: r.get(3)?,
+                    snapshot: r.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
 }

@@ -43,6 +43,7 @@ fn suite(backend: &Backend) {
     eprintln!("[{}] privacy", backend.label());
     privacy::erasure_reaches_every_laptop(backend);
     privacy::retention_anonymises_only_old_visits(backend);
+    privacy::issued_proposals_naming_a_person_are_listed(backend);
 }
 
 #[test]

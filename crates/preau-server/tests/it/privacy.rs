@@ -287,3 +287,55 @@ pub fn retention_anonymises_only_old_visits(backend: &Backend) {
         assert_eq!(desk.scan(t), Vec::<String>::new(), "{t:?} on the laptop");
     }
 }
+
+/// An issued proposal naming the person is listed by the export (her values only, not
+/// the other people it names) and kept by the erasure: an issued document is immutable.
+pub fn issued_proposals_naming_a_person_are_listed(backend: &Backend) {
+    let server = TestServer::start(&backend.url("privacy_proposals"));
+    let mut desk = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let visit = crate::sync::example_visit(&mut desk);
+    desk.store
+        .participant_save(
+            &visit,
+            &participant(
+                "Marie-Hélène Dupré",
+                None,
+                Some("mh.dupre@mairie-peronne.fr"),
+            ),
+        )
+        .expect("save");
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).expect("date");
+    let draft = desk.store.proposal_draft(&visit, today).expect("draft");
+    let issued = desk
+        .store
+        .proposal_issue(&draft.id, today, |_| Ok(b"%PDF-1.7 test".to_vec()))
+        .expect("issue");
+    desk.sync();
+
+    let storage = std::sync::Arc::clone(&server.storage);
+    let (export, erased, after) = server.block_on(async move {
+        let export = admin::export_person(storage.as_ref(), &marie())
+            .await
+            .expect("export");
+        let erased = admin::erase_person(storage.as_ref(), &marie())
+            .await
+            .expect("erase");
+        let after = admin::proposals_naming(storage.as_ref(), &marie())
+            .await
+            .expect("list");
+        (export, erased, after)
+    });
+    let proposals = export["proposals"].as_array().expect("proposals");
+    assert_eq!(proposals.len(), 1, "{export}");
+    assert_eq!(proposals[0]["record_id"], issued.id.as_str());
+    let mentions = proposals[0]["mentions"].as_array().expect("mentions");
+    assert!(!mentions.is_empty());
+    assert!(
+        mentions.iter().all(|m| m["value"] == "Marie-Hélène Dupré"),
+        "only her own values: {mentions:?}"
+    );
+    assert_eq!((erased.0.len(), erased.1), (1, 1), "her participant record");
+    assert_eq!(after.len(), 1, "the issued proposal is kept");
+    desk.sync();
+    assert!(desk.store.proposal(&issued.id, today).is_ok());
+}
