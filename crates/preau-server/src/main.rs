@@ -435,25 +435,34 @@ async fn retention_loop(
     }
 }
 
+/// A value a laptop sent, fit for the admin's terminal: control characters (escape
+/// sequences, tabs that would shift the columns) are shown as `�`.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
 /// One line per participant record, for the admin to check before erasing.
 fn describe(p: &preau_server::storage::ParticipantRecord) -> String {
     let text = |f: &str| {
-        p.fields
-            .get(f)
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("")
-            .to_string()
+        printable(
+            p.fields
+                .get(f)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(""),
+        )
     };
     format!(
         "{}	{}	{}	{}	{}	visite {} à {} le {}{}",
-        p.record_id,
+        printable(&p.record_id),
         text("name"),
         text("role"),
         text("phone"),
         text("email"),
-        p.visit_id.as_deref().unwrap_or("?"),
-        p.commune_insee.as_deref().unwrap_or("?"),
-        p.scheduled_at.as_deref().unwrap_or("?"),
+        printable(p.visit_id.as_deref().unwrap_or("?")),
+        printable(p.commune_insee.as_deref().unwrap_or("?")),
+        printable(p.scheduled_at.as_deref().unwrap_or("?")),
         if p.deleted { " (supprimé)" } else { "" },
     )
 }
@@ -491,9 +500,9 @@ async fn people(storage: &dyn preau_server::Storage, command: PeopleCommand) -> 
             for p in &proposals {
                 println!(
                     "Proposition {} (visite {}) la nomme : conservée (document émis) ; « preau-server records purge proposals {} » la supprimerait partout.",
-                    p.number.as_deref().unwrap_or("sans numéro"),
-                    p.visit_id.as_deref().unwrap_or("?"),
-                    p.record_id
+                    printable(p.number.as_deref().unwrap_or("sans numéro")),
+                    printable(p.visit_id.as_deref().unwrap_or("?")),
+                    printable(&p.record_id)
                 );
             }
             if !yes {
@@ -588,6 +597,14 @@ mod tests {
         let on = packaged.replace("# participants_retention", "participants_retention");
         let on = parse_config(&on).expect("uncommented");
         assert!(retention(on.participants_retention.as_deref().unwrap_or("")).is_ok());
+    }
+
+    #[test]
+    fn values_from_laptops_reach_the_terminal_without_control_characters() {
+        assert_eq!(
+            printable("Jo\u{1b}[31mël\tX\u{9b}"),
+            "Jo\u{fffd}[31mël\u{fffd}X\u{fffd}"
+        );
     }
 
     #[test]
