@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::auth::{code_hash, new_code};
 use crate::error::{Error, Result};
 use crate::merge;
-use crate::storage::{Device, ParticipantRecord, ProposalSnapshot, Storage};
+use crate::storage::{Device, HistoryEntry, ParticipantRecord, ProposalSnapshot, Storage};
 
 /// How long an enrollment code stays valid.
 pub const CODE_VALIDITY_HOURS: i64 = 72;
@@ -218,14 +218,66 @@ impl Person {
         found
     }
 
-    pub fn matches(&self, p: &ParticipantRecord) -> bool {
-        merge::PERSONAL_FIELDS.iter().any(|f| {
-            p.fields.get(*f).is_some_and(|v| self.value_matches(f, v))
-                || p.conflicts
-                    .iter()
-                    .any(|c| c.field == *f && self.value_matches(f, &c.value))
-        })
+    /// Which of a record's values are this person's: `name`, `email`, `phone`, or
+    /// `set_aside.name`… for a value set aside. What the admin checks before sending an
+    /// export or erasing (a mairie's shared email also names its other staff).
+    pub fn matched_on(&self, p: &ParticipantRecord) -> Vec<String> {
+        let mut on = Vec::new();
+        for f in merge::PERSONAL_FIELDS {
+            if p.fields.get(*f).is_some_and(|v| self.value_matches(f, v)) {
+                on.push((*f).to_string());
+            }
+        }
+        for f in merge::PERSONAL_FIELDS {
+            if p.conflicts
+                .iter()
+                .any(|c| c.field == *f && self.value_matches(f, &c.value))
+            {
+                on.push(format!("set_aside.{f}"));
+            }
+        }
+        on
     }
+
+    pub fn matches(&self, p: &ParticipantRecord) -> bool {
+        !self.matched_on(p).is_empty()
+    }
+
+    /// This person's values in a history entry's state (JSON), by field.
+    fn in_history(&self, before_fields: &str) -> serde_json::Map<String, serde_json::Value> {
+        let Ok(fields) =
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(before_fields)
+        else {
+            return serde_json::Map::new();
+        };
+        fields
+            .into_iter()
+            .filter(|(f, v)| {
+                merge::PERSONAL_FIELDS.contains(&f.as_str()) && self.value_matches(f, v)
+            })
+            .collect()
+    }
+}
+
+/// The history entries naming `person` on records they are no longer the participant of
+/// (`skip`: the records found as theirs, whose whole history an erasure cleans anyway),
+/// with the values that are theirs.
+pub async fn history_naming(
+    storage: &dyn Storage,
+    person: &Person,
+    skip: &std::collections::HashSet<&str>,
+) -> Result<Vec<(HistoryEntry, serde_json::Map<String, serde_json::Value>)>> {
+    person.check()?;
+    Ok(storage
+        .participant_history()
+        .await?
+        .into_iter()
+        .filter(|h| !skip.contains(h.record_id.as_str()))
+        .filter_map(|h| {
+            let values = person.in_history(&h.before_fields);
+            (!values.is_empty()).then_some((h, values))
+        })
+        .collect())
 }
 
 /// The participant records of `person`, in record id order.
@@ -257,16 +309,26 @@ pub async fn proposals_naming(
 /// server keeps a deleted record's last fields); and the proposals naming them.
 pub async fn export_person(storage: &dyn Storage, person: &Person) -> Result<serde_json::Value> {
     let found = find_person(storage, person).await?;
+    let skip = found.iter().map(|p| p.record_id.as_str()).collect();
+    let history = history_naming(storage, person, &skip).await?;
     let proposals = proposals_naming(storage, person).await?;
     tracing::info!(
         records = found.len(),
+        history = history.len(),
         proposals = proposals.len(),
         "personal data exported"
     );
     Ok(serde_json::json!({
         "exported_at": crate::storage::ts(Utc::now()),
         "request": {"name": person.name, "email": person.email, "phone": person.phone},
-        "records": found.iter().map(export_record).collect::<Vec<_>>(),
+        "records": found.iter().map(|p| export_record(person, p)).collect::<Vec<_>>(),
+        // Former values on records now about someone else: only the person's own.
+        "history": history.iter().map(|(h, values)| serde_json::json!({
+            "table": "participants",
+            "record_id": h.record_id,
+            "replaced_at": h.at,
+            "values": values,
+        })).collect::<Vec<_>>(),
         "proposals": proposals.iter().map(|p| serde_json::json!({
             "table": "proposals",
             "record_id": p.record_id,
@@ -281,11 +343,12 @@ pub async fn export_person(storage: &dyn Storage, person: &Person) -> Result<ser
     }))
 }
 
-fn export_record(p: &ParticipantRecord) -> serde_json::Value {
+fn export_record(person: &Person, p: &ParticipantRecord) -> serde_json::Value {
     let field = |f: &str| p.fields.get(f).cloned().unwrap_or(serde_json::Value::Null);
     serde_json::json!({
         "table": "participants",
         "record_id": p.record_id,
+        "matched_on": person.matched_on(p),
         "deleted": p.deleted,
         "name": field("name"),
         "role": field("role"),
@@ -304,17 +367,39 @@ fn export_record(p: &ParticipantRecord) -> serde_json::Value {
     })
 }
 
+/// What `people erase` did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Erased {
+    /// The person's records as they were (for the admin's confirmation).
+    pub records: Vec<ParticipantRecord>,
+    /// How many of them changed (the others were already erased).
+    pub changed: u64,
+    /// History entries of other records cleaned of the person's former values.
+    pub history: u64,
+}
+
 /// Erases the personal data of `person`'s participant records, for every laptop at its
-/// next sync (see `Storage::erase_participants`). Returns the records found (as they
-/// were, for the admin's confirmation) and how many changed.
-pub async fn erase_person(
-    storage: &dyn Storage,
-    person: &Person,
-) -> Result<(Vec<ParticipantRecord>, u64)> {
-    let found = find_person(storage, person).await?;
-    let ids = found.iter().map(|p| p.record_id.clone()).collect();
+/// next sync (see `Storage::erase_participants`), and their former values from the
+/// history of records now about someone else.
+pub async fn erase_person(storage: &dyn Storage, person: &Person) -> Result<Erased> {
+    let records = find_person(storage, person).await?;
+    let history = {
+        let skip = records.iter().map(|p| p.record_id.as_str()).collect();
+        history_naming(storage, person, &skip).await?
+    };
+    let ids = records.iter().map(|p| p.record_id.clone()).collect();
     let changed = storage.erase_participants(ids).await?;
-    Ok((found, changed))
+    let history = if history.is_empty() {
+        0
+    } else {
+        let ids = history.into_iter().map(|(h, _)| h.change_id).collect();
+        storage.erase_history(ids).await?
+    };
+    Ok(Erased {
+        records,
+        changed,
+        history,
+    })
 }
 
 /// A retention period: `3y` (years), `18m` (months) or `400d` (days).

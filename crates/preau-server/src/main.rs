@@ -507,12 +507,24 @@ async fn people(storage: &dyn preau_server::Storage, command: PeopleCommand) -> 
             }
             if !yes {
                 let found = preau_server::admin::find_person(storage, &person).await?;
+                let skip = found.iter().map(|p| p.record_id.as_str()).collect();
+                let history = preau_server::admin::history_naming(storage, &person, &skip).await?;
+                if !history.is_empty() {
+                    println!(
+                        "{} ancienne(s) valeur(s) dans l'historique d'enregistrements qui concernent désormais quelqu'un d'autre seraient effacées (ces enregistrements restent).",
+                        history.len()
+                    );
+                }
                 if found.is_empty() {
                     println!("Aucun participant ne correspond.");
                     return Ok(());
                 }
                 for p in &found {
-                    println!("{}", describe(p));
+                    println!(
+                        "{}\tcorrespond par {}",
+                        describe(p),
+                        person.matched_on(p).join(", ")
+                    );
                 }
                 println!(
                     "{} enregistrement(s) seraient effacés. Vérifiez la liste (homonymes) puis relancez avec --yes.",
@@ -520,14 +532,21 @@ async fn people(storage: &dyn preau_server::Storage, command: PeopleCommand) -> 
                 );
                 return Ok(());
             }
-            let (found, changed) = preau_server::admin::erase_person(storage, &person).await?;
-            if found.is_empty() {
+            let erased = preau_server::admin::erase_person(storage, &person).await?;
+            if erased.records.is_empty() {
                 println!("Aucun participant ne correspond.");
             } else {
                 println!(
-                    "{} enregistrement(s) trouvé(s), {changed} effacé(s) : nom remplacé par « {} », téléphone et courriel retirés, historique compris. Les portables les recevront à leur prochaine synchronisation.",
-                    found.len(),
+                    "{} enregistrement(s) trouvé(s), {} effacé(s) : nom remplacé par « {} », téléphone et courriel retirés, historique compris. Les portables les recevront à leur prochaine synchronisation.",
+                    erased.records.len(),
+                    erased.changed,
                     preau_server::merge::ERASED_NAME
+                );
+            }
+            if erased.history > 0 {
+                println!(
+                    "{} ancienne(s) valeur(s) effacée(s) de l'historique d'enregistrements qui concernent désormais quelqu'un d'autre.",
+                    erased.history
                 );
             }
         }

@@ -109,6 +109,24 @@ pub trait Storage: Send + Sync + 'static {
     /// Every proposal record's number, visit and snapshot (not its PDF): issued proposals
     /// name the visit's participants, and `people export` lists those naming a person.
     fn proposal_snapshots(&self) -> Fut<'_, Vec<ProposalSnapshot>>;
+    /// Every participant history entry holding a state (`changes_seen.before_fields`): a
+    /// person replaced on a record (a new mayor typed over the former one) is only there.
+    fn participant_history(&self) -> Fut<'_, Vec<HistoryEntry>>;
+    /// Erases the personal fields of these history entries (`merge::erased_history`), as
+    /// `erase_participants` does for a record's whole history; the records themselves are
+    /// left alone. Returns how many entries changed.
+    fn erase_history(&self, change_ids: Vec<String>) -> Fut<'_, u64>;
+}
+
+/// One participant history entry: the state a change replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub change_id: String,
+    pub record_id: String,
+    /// When the change was accepted.
+    pub at: Option<String>,
+    /// The record's fields before the change (JSON).
+    pub before_fields: String,
 }
 
 /// A proposal record's snapshot (the JSON text the PDF was made from), without its PDF.

@@ -1000,6 +1000,64 @@ impl Storage for PgStorage {
         })
     }
 
+    fn participant_history(&self) -> Fut<'_, Vec<super::HistoryEntry>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .query(
+                    "SELECT change_id, record_id, at, before_fields FROM changes_seen
+                     WHERE tbl = 'participants' AND before_fields IS NOT NULL
+                     ORDER BY record_id, revision",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(super::HistoryEntry {
+                        change_id: r.try_get(0)?,
+                        record_id: r.try_get(1)?,
+                        at: r.try_get(2)?,
+                        before_fields: r.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn erase_history(&self, change_ids: Vec<String>) -> Fut<'_, u64> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let tx = p.get()?.transaction().await?;
+            let mut cleaned = 0u64;
+            for id in &change_ids {
+                let before: Option<String> = match tx
+                    .query_opt(
+                        "SELECT before_fields FROM changes_seen WHERE change_id = $1",
+                        &[id],
+                    )
+                    .await?
+                {
+                    Some(row) => row.try_get(0)?,
+                    None => None,
+                };
+                if let Some(clean) = before.as_deref().and_then(merge::erased_history) {
+                    tx.execute(
+                        "UPDATE changes_seen SET before_fields = $2 WHERE change_id = $1",
+                        &[id, &clean],
+                    )
+                    .await?;
+                    cleaned += 1;
+                }
+            }
+            tx.commit().await?;
+            if let Err(e) = p.get()?.batch_execute("VACUUM changes_seen").await {
+                tracing::warn!(error = %e, "vacuum after erasure failed");
+            }
+            tracing::info!(history = cleaned, "personal data erased from history");
+            Ok(cleaned)
+        })
+    }
+
     fn proposal_snapshots(&self) -> Fut<'_, Vec<super::ProposalSnapshot>> {
         Box::pin(async move {
             let mut p = self.client().await?;

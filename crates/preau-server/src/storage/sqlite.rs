@@ -724,6 +724,21 @@ fn participants_read(conn: &Connection) -> Result<Vec<super::ParticipantRecord>>
     super::join_participants(rows, visits)
 }
 
+/// After an erasure: the WAL still holds the pages as they were before; checkpoint them
+/// into the database (where secure_delete zeroed the old values) and truncate it. A reader
+/// in the middle of a pull can keep it from completing: said, not fatal (the next erasure
+/// or checkpoint finishes the job).
+fn checkpoint_after_erasure(c: &Connection) -> Result<()> {
+    let (busy, _, _): (i64, i64, i64) =
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    if busy != 0 {
+        tracing::warn!("wal checkpoint after erasure incomplete (readers busy)");
+    }
+    Ok(())
+}
+
 /// `erase_participants`, in the writer's transaction: (records changed, history entries
 /// cleaned).
 fn erase_in(tx: &Connection, record_ids: &[String]) -> Result<(u64, u64)> {
@@ -985,19 +1000,55 @@ impl Storage for SqliteStorage {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (changed, cleaned) = erase_in(&tx, &record_ids)?;
             tx.commit()?;
-            // The WAL still holds the pages as they were before: checkpoint them into the
-            // database (where secure_delete zeroed the old values) and truncate it. A
-            // reader in the middle of a pull can keep it from completing: said, not fatal
-            // (the next erasure or checkpoint finishes the job).
-            let (busy, _, _): (i64, i64, i64) =
-                c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
-            if busy != 0 {
-                tracing::warn!("wal checkpoint after erasure incomplete (readers busy)");
-            }
+            checkpoint_after_erasure(c)?;
             tracing::info!(records = changed, history = cleaned, "personal data erased");
             Ok(changed)
+        })
+    }
+
+    fn participant_history(&self) -> Fut<'_, Vec<super::HistoryEntry>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT change_id, record_id, at, before_fields FROM changes_seen
+                 WHERE tbl = 'participants' AND before_fields IS NOT NULL
+                 ORDER BY record_id, revision",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(super::HistoryEntry {
+                    change_id: r.get(0)?,
+                    record_id: r.get(1)?,
+                    at: r.get(2)?,
+                    before_fields: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    fn erase_history(&self, change_ids: Vec<String>) -> Fut<'_, u64> {
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut cleaned = 0u64;
+            for id in &change_ids {
+                let before: Option<Option<String>> = tx
+                    .query_row(
+                        "SELECT before_fields FROM changes_seen WHERE change_id = ?1",
+                        [id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(clean) = before.flatten().as_deref().and_then(merge::erased_history) {
+                    tx.execute(
+                        "UPDATE changes_seen SET before_fields = ?2 WHERE change_id = ?1",
+                        params![id, clean],
+                    )?;
+                    cleaned += 1;
+                }
+            }
+            tx.commit()?;
+            checkpoint_after_erasure(c)?;
+            tracing::info!(history = cleaned, "personal data erased from history");
+            Ok(cleaned)
         })
     }
 

@@ -44,6 +44,7 @@ fn suite(backend: &Backend) {
     privacy::erasure_reaches_every_laptop(backend);
     privacy::retention_anonymises_only_old_visits(backend);
     privacy::issued_proposals_naming_a_person_are_listed(backend);
+    privacy::a_replaced_person_is_found_in_history(backend);
 }
 
 #[test]

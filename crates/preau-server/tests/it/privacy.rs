@@ -131,6 +131,7 @@ pub fn erasure_reaches_every_laptop(backend: &Backend) {
         .is_some_and(|s| s.starts_with("2026-11-03")));
     assert_eq!(first["visit"]["adviser"], "Anne");
     assert_eq!(first["set_aside"][0]["value"], "M.-H. Dupré");
+    assert_eq!(first["matched_on"], serde_json::json!(["email"]));
     // By phone alone: the same first record, not the colleague's.
     let storage = std::sync::Arc::clone(&server.storage);
     let by_phone = server.block_on(async move {
@@ -152,19 +153,23 @@ pub fn erasure_reaches_every_laptop(backend: &Backend) {
 
     // Erase her.
     let storage = std::sync::Arc::clone(&server.storage);
-    let (found, changed) = server.block_on(async move {
+    let erased = server.block_on(async move {
         admin::erase_person(storage.as_ref(), &marie())
             .await
             .expect("erase")
     });
-    assert_eq!((found.len(), changed), (2, 2));
+    assert_eq!((erased.records.len(), erased.changed), (2, 2));
     let storage = std::sync::Arc::clone(&server.storage);
     let again = server.block_on(async move {
         admin::erase_person(storage.as_ref(), &marie())
             .await
             .expect("erase again")
     });
-    assert_eq!((again.0.len(), again.1), (0, 0), "nothing left to find");
+    assert_eq!(
+        (again.records.len(), again.changed, again.history),
+        (0, 0, 0),
+        "nothing left to find"
+    );
 
     for l in [&mut desk, &mut field, &mut colleague] {
         let r = l.sync();
@@ -334,8 +339,74 @@ pub fn issued_proposals_naming_a_person_are_listed(backend: &Backend) {
         mentions.iter().all(|m| m["value"] == "Marie-Hélène Dupré"),
         "only her own values: {mentions:?}"
     );
-    assert_eq!((erased.0.len(), erased.1), (1, 1), "her participant record");
+    assert_eq!(
+        (erased.records.len(), erased.changed),
+        (1, 1),
+        "her participant record"
+    );
     assert_eq!(after.len(), 1, "the issued proposal is kept");
     desk.sync();
     assert!(desk.store.proposal(&issued.id, today).is_ok());
+}
+
+/// A mayor replaced after an election: the adviser typed the new one over the former on
+/// the same record. The former is found in the history only; erasing him cleans it and
+/// leaves the new mayor alone.
+pub fn a_replaced_person_is_found_in_history(backend: &Backend) {
+    let db = "privacy_history";
+    let server = TestServer::start(&backend.url(db));
+    let mut desk = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let visit = desk
+        .store
+        .visit_create("80620", "2026-11-03T18:00")
+        .expect("visit")
+        .id;
+    let mut p = desk
+        .store
+        .participant_save(
+            &visit,
+            &participant("Jean Lefèvre", Some("03 22 44 55 66"), None),
+        )
+        .expect("save");
+    desk.sync();
+    p.name = "Luc Petit".into();
+    p.phone = Some("03 22 10 20 30".into());
+    desk.store.participant_save(&visit, &p).expect("new mayor");
+    desk.sync();
+    assert!(!backend.scan(db, "lef").is_empty(), "in the history");
+
+    let former = Person {
+        name: "Jean LEFEVRE".into(),
+        email: None,
+        phone: None,
+    };
+    let storage = std::sync::Arc::clone(&server.storage);
+    let asked = former.clone();
+    let (export, erased) = server.block_on(async move {
+        let export = admin::export_person(storage.as_ref(), &asked)
+            .await
+            .expect("export");
+        let erased = admin::erase_person(storage.as_ref(), &asked)
+            .await
+            .expect("erase");
+        (export, erased)
+    });
+    assert_eq!(export["records"], serde_json::json!([]), "{export}");
+    let history = export["history"].as_array().expect("history");
+    assert_eq!(history.len(), 1, "{export}");
+    assert_eq!(history[0]["record_id"], p.id.as_str());
+    assert_eq!(
+        history[0]["values"],
+        serde_json::json!({"name": "Jean Lefèvre"}),
+        "his name only: the phone did not match what was asked"
+    );
+    assert_eq!(
+        (erased.records.len(), erased.changed, erased.history),
+        (0, 0, 1)
+    );
+    assert_eq!(backend.scan(db, "lef"), Vec::<String>::new());
+    desk.sync();
+    let now = desk.store.visit(&visit).expect("visit").participants;
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0].name, "Luc Petit", "the new mayor stays");
 }
