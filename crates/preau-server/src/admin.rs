@@ -448,17 +448,32 @@ pub async fn past_retention(
     cutoff: chrono::NaiveDate,
 ) -> Result<Vec<ParticipantRecord>> {
     let mut found = storage.participants().await?;
+    let holds_data = |p: &ParticipantRecord| {
+        !merge::is_erased(&merge::RecordState {
+            fields: p.fields.clone(),
+            conflicts: p.conflicts.clone(),
+            ..merge::RecordState::default()
+        })
+    };
+    let undated = found
+        .iter()
+        .filter(|p| p.scheduled_at.as_deref().and_then(visit_day).is_none() && holds_data(p))
+        .count();
+    if undated > 0 {
+        // Kept: without a date the period cannot be judged (a visit purged, a bad date).
+        // `people erase` reaches them by name.
+        tracing::warn!(
+            participants = undated,
+            "participants without a readable visit date are not anonymised by retention"
+        );
+    }
     found.retain(|p| {
         let old = p
             .scheduled_at
             .as_deref()
             .and_then(visit_day)
             .is_some_and(|d| d < cutoff);
-        old && !merge::is_erased(&merge::RecordState {
-            fields: p.fields.clone(),
-            conflicts: p.conflicts.clone(),
-            ..merge::RecordState::default()
-        })
+        old && holds_data(p)
     });
     Ok(found)
 }
