@@ -228,7 +228,8 @@ pub fn erasure_reaches_every_laptop(backend: &Backend) {
 }
 
 pub fn retention_anonymises_only_old_visits(backend: &Backend) {
-    let server = TestServer::start(&backend.url("privacy_retention"));
+    let db = "privacy_retention";
+    let server = TestServer::start(&backend.url(db));
     let mut desk = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
     let old = desk
         .store
@@ -256,7 +257,17 @@ pub fn retention_anonymises_only_old_visits(backend: &Backend) {
             &participant("Nouveau Maire", None, Some("nouveau@mairie.fr")),
         )
         .expect("save");
+    // Deleted on the laptop: the server's tombstone keeps its last fields.
+    let gone = desk
+        .store
+        .participant_save(&old, &participant("Ancienne Secrétaire", None, None))
+        .expect("save");
     desk.sync();
+    desk.store
+        .participant_delete(&old, &gone.id)
+        .expect("delete");
+    desk.sync();
+    assert!(!backend.scan(db, "ancienne secr").is_empty());
 
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).expect("date");
     let cutoff = Retention::Years(3).cutoff(today).expect("cutoff");
@@ -273,9 +284,22 @@ pub fn retention_anonymises_only_old_visits(backend: &Backend) {
             .expect("again");
         (listed, first, second)
     });
-    assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].visit_id.as_deref(), Some(old.as_str()));
-    assert_eq!((first, second), (1, 0), "done once, then nothing left");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed
+        .iter()
+        .all(|p| p.visit_id.as_deref() == Some(old.as_str())));
+    assert_eq!((first, second), (2, 0), "done once, then nothing left");
+    for t in ["ancien maire", "ancien@", "99 99 99", "ancienne secr"] {
+        assert_eq!(
+            backend.scan(db, t),
+            Vec::<String>::new(),
+            "{t:?} on the server"
+        );
+    }
+    assert!(
+        !backend.scan(db, "nouveau maire").is_empty(),
+        "recent visits are kept"
+    );
 
     let r = desk.sync();
     assert_eq!(r.waiting, 0, "{:?}", desk.inbox_errors());
