@@ -1,7 +1,7 @@
 //! `preau-server`: the syndicate's central server and its admin subcommands.
 //!
 //! Settings come from the command line, else from the configuration file (TOML, keys
-//! `bind`, `data_dir`, `database_url`: `--config FILE`, by default
+//! `bind`, `data_dir`, `database_url`, `participants_retention`: `--config FILE`, by default
 //! `/etc/preau-server/preau-server.toml` when it exists, which the Debian package
 //! installs), else from the built-in defaults. `serve` and the admin commands read the
 //! same file, so they work on the same database.
@@ -43,6 +43,10 @@ struct Config {
     bind: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    /// How long participants' personal data is kept after their visit (`3y`, `18m`,
+    /// `400d`): `serve` anonymises the participants of older visits at start and then
+    /// daily. Absent: kept until erased by hand.
+    participants_retention: Option<String>,
 }
 
 /// Reads `--config`, or the default file when it exists (a missing `--config` file is
@@ -160,6 +164,61 @@ enum Command {
         #[command(subcommand)]
         command: VisitsCommand,
     },
+    /// Participants' personal data (RGPD): export, erase, anonymise past a period.
+    People {
+        #[command(subcommand)]
+        command: PeopleCommand,
+    },
+}
+
+/// Who a request is about: every participant record whose name is the same (case,
+/// accents and punctuation aside), or whose email or phone is the same.
+#[derive(clap::Args)]
+struct PersonArgs {
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    email: Option<String>,
+    #[arg(long)]
+    phone: Option<String>,
+}
+
+impl PersonArgs {
+    fn person(self) -> preau_server::admin::Person {
+        preau_server::admin::Person {
+            name: self.name,
+            email: self.email,
+            phone: self.phone,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum PeopleCommand {
+    /// Everything the server holds on one person (JSON).
+    Export {
+        #[command(flatten)]
+        person: PersonArgs,
+        /// Write to this file (created readable by its owner only) instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Erase one person's name, phone and email everywhere (every laptop at its next
+    /// sync). Without --yes, lists what would be erased.
+    Erase {
+        #[command(flatten)]
+        person: PersonArgs,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Anonymise the participants of visits older than a period (3y, 18m, 400d). Without
+    /// --yes, counts them.
+    Anonymise {
+        #[arg(long)]
+        older_than: String,
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -240,6 +299,10 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                 Some(bind) => bind,
                 None => DEFAULT_BIND.parse()?,
             };
+            if let Some(text) = &file.participants_retention {
+                let period = retention(text)?;
+                tokio::spawn(retention_loop(std::sync::Arc::clone(&storage), period));
+            }
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
                 .with_context(|| format!("écoute sur {bind}"))?;
@@ -325,6 +388,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             }
             println!("Visite {visit} confiée à {to} ({n} enregistrement(s)).");
         }
+        Command::People { command } => people(storage.as_ref(), command).await?,
         Command::Import { command } => {
             let (kind, file) = match command {
                 ImportCommand::Catalogue { file } => ("catalogue", file),
@@ -337,6 +401,172 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "{} : version {} publiée ({} entrées).",
                 p.kind, p.version, p.entries
+            );
+        }
+    }
+    Ok(())
+}
+
+fn retention(text: &str) -> anyhow::Result<preau_server::admin::Retention> {
+    preau_server::admin::Retention::parse(text).with_context(|| {
+        format!("durée illisible : {text:?} (par exemple 3y pour 3 ans, 18m pour 18 mois, 400d pour 400 jours)")
+    })
+}
+
+/// Runs the retention period at start, then every day, for as long as `serve` runs. In
+/// `serve` rather than a cron job or a systemd timer: nothing more to install or to keep
+/// in step with the service's configuration, and a server that was off at the planned
+/// hour still runs it when it starts. A failed run is logged and tried again the next day.
+async fn retention_loop(
+    storage: std::sync::Arc<dyn preau_server::Storage>,
+    period: preau_server::admin::Retention,
+) {
+    let mut daily = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
+    daily.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        daily.tick().await;
+        let Some(cutoff) = period.cutoff(chrono::Utc::now().date_naive()) else {
+            tracing::error!(?period, "retention period out of range");
+            return;
+        };
+        if let Err(e) = preau_server::admin::anonymise_before(storage.as_ref(), cutoff).await {
+            tracing::error!(error = %e, "retention run failed");
+        }
+    }
+}
+
+/// A value a laptop sent, fit for the admin's terminal: control characters (escape
+/// sequences, tabs that would shift the columns) are shown as `�`.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// One line per participant record, for the admin to check before erasing.
+fn describe(p: &preau_server::storage::ParticipantRecord) -> String {
+    let text = |f: &str| {
+        printable(
+            p.fields
+                .get(f)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(""),
+        )
+    };
+    format!(
+        "{}	{}	{}	{}	{}	visite {} à {} le {}{}",
+        printable(&p.record_id),
+        text("name"),
+        text("role"),
+        text("phone"),
+        text("email"),
+        printable(p.visit_id.as_deref().unwrap_or("?")),
+        printable(p.commune_insee.as_deref().unwrap_or("?")),
+        printable(p.scheduled_at.as_deref().unwrap_or("?")),
+        if p.deleted { " (supprimé)" } else { "" },
+    )
+}
+
+async fn people(storage: &dyn preau_server::Storage, command: PeopleCommand) -> anyhow::Result<()> {
+    use std::io::Write;
+    match command {
+        PeopleCommand::Export { person, output } => {
+            let export = preau_server::admin::export_person(storage, &person.person()).await?;
+            let n = export["records"].as_array().map_or(0, Vec::len);
+            let mut text = serde_json::to_string_pretty(&export)?;
+            text.push('\n');
+            match output {
+                None => std::io::stdout().write_all(text.as_bytes())?,
+                Some(path) => {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    // Personal data: readable by the admin only.
+                    let mut f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(true)
+                        .mode(0o600)
+                        .open(&path)
+                        .with_context(|| format!("écriture de {}", path.display()))?;
+                    f.write_all(text.as_bytes())
+                        .with_context(|| format!("écriture de {}", path.display()))?;
+                    eprintln!("{n} enregistrement(s) exporté(s) dans {}.", path.display());
+                }
+            }
+        }
+        PeopleCommand::Erase { person, yes } => {
+            let person = person.person();
+            // Issued proposals are immutable documents: listed, never rewritten.
+            let proposals = preau_server::admin::proposals_naming(storage, &person).await?;
+            for p in &proposals {
+                println!(
+                    "Proposition {} (visite {}) la nomme : conservée (document émis) ; « preau-server records purge proposals {} » la supprimerait partout.",
+                    printable(p.number.as_deref().unwrap_or("sans numéro")),
+                    printable(p.visit_id.as_deref().unwrap_or("?")),
+                    printable(&p.record_id)
+                );
+            }
+            if !yes {
+                let found = preau_server::admin::find_person(storage, &person).await?;
+                let skip = found.iter().map(|p| p.record_id.as_str()).collect();
+                let history = preau_server::admin::history_naming(storage, &person, &skip).await?;
+                if !history.is_empty() {
+                    println!(
+                        "{} ancienne(s) valeur(s) dans l'historique d'enregistrements qui concernent désormais quelqu'un d'autre seraient effacées (ces enregistrements restent).",
+                        history.len()
+                    );
+                }
+                if found.is_empty() {
+                    println!("Aucun participant ne correspond.");
+                    return Ok(());
+                }
+                for p in &found {
+                    println!(
+                        "{}\tcorrespond par {}",
+                        describe(p),
+                        person.matched_on(p).join(", ")
+                    );
+                }
+                println!(
+                    "{} enregistrement(s) seraient effacés. Vérifiez la liste (homonymes) puis relancez avec --yes.",
+                    found.len()
+                );
+                return Ok(());
+            }
+            let erased = preau_server::admin::erase_person(storage, &person).await?;
+            if erased.records.is_empty() {
+                println!("Aucun participant ne correspond.");
+            } else {
+                println!(
+                    "{} enregistrement(s) trouvé(s), {} effacé(s) : nom remplacé par « {} », téléphone et courriel retirés, historique compris. Les portables les recevront à leur prochaine synchronisation.",
+                    erased.records.len(),
+                    erased.changed,
+                    preau_server::merge::ERASED_NAME
+                );
+            }
+            if erased.history > 0 {
+                println!(
+                    "{} ancienne(s) valeur(s) effacée(s) de l'historique d'enregistrements qui concernent désormais quelqu'un d'autre.",
+                    erased.history
+                );
+            }
+        }
+        PeopleCommand::Anonymise { older_than, yes } => {
+            let period = retention(&older_than)?;
+            let cutoff = period
+                .cutoff(chrono::Utc::now().date_naive())
+                .context("durée trop longue")?;
+            let day = cutoff.format("%Y-%m-%d");
+            if !yes {
+                let found = preau_server::admin::past_retention(storage, cutoff).await?;
+                println!(
+                    "{} participant(s) de visites antérieures au {day} seraient anonymisé(s). Relancez avec --yes pour le faire.",
+                    found.len()
+                );
+                return Ok(());
+            }
+            let n = preau_server::admin::anonymise_before(storage, cutoff).await?;
+            println!(
+                "{n} participant(s) de visites antérieures au {day} anonymisé(s) ; les portables les recevront à leur prochaine synchronisation."
             );
         }
     }
@@ -366,6 +596,34 @@ mod tests {
         assert_eq!(cli.database_url.as_deref(), Some("postgres://h/db"));
         let none = settings(None, None, &Config::default());
         assert_eq!(none.data_dir, PathBuf::from("."));
+    }
+
+    #[test]
+    fn retention_is_a_config_key_checked_by_serve() {
+        let file = parse_config("participants_retention = \"3y\"\n").expect("valid config");
+        assert_eq!(file.participants_retention.as_deref(), Some("3y"));
+        assert!(retention("3y").is_ok());
+        let err = retention("trois ans").expect_err("unreadable");
+        assert!(format!("{err:#}").contains("3y"), "{err:#}");
+        // The packaged file documents the key, commented out: both forms are read.
+        let packaged = include_str!("../../../packaging/server/preau-server.toml");
+        assert_eq!(
+            parse_config(packaged)
+                .expect("packaged config")
+                .participants_retention,
+            None
+        );
+        let on = packaged.replace("# participants_retention", "participants_retention");
+        let on = parse_config(&on).expect("uncommented");
+        assert!(retention(on.participants_retention.as_deref().unwrap_or("")).is_ok());
+    }
+
+    #[test]
+    fn values_from_laptops_reach_the_terminal_without_control_characters() {
+        assert_eq!(
+            printable("Jo\u{1b}[31mël\tX\u{9b}"),
+            "Jo\u{fffd}[31mël\u{fffd}X\u{fffd}"
+        );
     }
 
     #[test]

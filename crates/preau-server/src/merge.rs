@@ -102,6 +102,9 @@ pub fn apply(
         // An edit for a deleted record the laptop had not seen deleted: the delete stands,
         // the values are kept aside.
         for (field, value) in &change.fields {
+            if erased_since(&st, field, change.base_revision) {
+                continue;
+            }
             if Bookkeeping::of(field).is_none() && st.fields.get(field) != Some(value) {
                 set_aside(&mut st, field, value, device, seq);
                 status = AckStatus::Conflict;
@@ -112,6 +115,9 @@ pub fn apply(
     }
 
     for (field, value) in &change.fields {
+        if erased_since(&st, field, change.base_revision) {
+            continue;
+        }
         let current = st.fields.get(field);
         if let Some(kind) = Bookkeeping::of(field) {
             if kind.takes(current, value) {
@@ -489,6 +495,94 @@ pub fn purged(current: RecordState, seq: i64) -> RecordState {
     }
 }
 
+/// The device id personal data is erased under (`people erase|anonymise`). Unlike
+/// [`SERVER_DEVICE`] (a revert, which a laptop's concurrent edit may still contest as a
+/// conflict), an erasure is final for every value written before it was seen: see
+/// [`erased_since`].
+pub const ERASURE_DEVICE: Uuid = Uuid::from_u128(1);
+
+/// What an erased participant is called instead of their name (`name` is required).
+pub const ERASED_NAME: &str = "Personne effacée";
+
+/// A participant's personal fields (the RGPD's « données à caractère personnel » the
+/// server holds; `role` and `position` say what the person is, not who).
+pub const PERSONAL_FIELDS: &[&str] = &["name", "phone", "email"];
+
+/// Whether `field` was erased after `base_revision`: a change made by a laptop that had
+/// not yet seen the erasure (an edit waiting to be pushed) must not bring the person's
+/// data back, neither as the value nor set aside as a conflict every laptop pulls. The
+/// field is dropped from the change; the rest of it applies. An edit made after the
+/// laptop pulled the erasure is new data and is taken as usual.
+fn erased_since(st: &RecordState, field: &str, base_revision: i64) -> bool {
+    st.meta
+        .get(field)
+        .is_some_and(|m| m.device == ERASURE_DEVICE && m.rev > base_revision)
+}
+
+/// Whether a participant's personal fields already hold nothing (no name, no phone, no
+/// email, none of them set aside): a retention run leaves such records alone.
+pub fn is_erased(st: &RecordState) -> bool {
+    let blank = |f: &str| match st.fields.get(f) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => f == "name" && s == ERASED_NAME,
+        Some(_) => false,
+    };
+    PERSONAL_FIELDS.iter().all(|f| blank(f))
+        && !st
+            .conflicts
+            .iter()
+            .any(|c| PERSONAL_FIELDS.contains(&c.field.as_str()))
+}
+
+/// A participant with their personal data erased, as a new change `seq` made by the
+/// server: the name becomes [`ERASED_NAME`], phone and email null, the values set aside
+/// on those fields are dropped. A tombstone stays one (its fields are erased too: a
+/// tombstone keeps its last fields).
+pub fn erased(mut st: RecordState, seq: i64) -> RecordState {
+    let me = FieldMeta {
+        rev: seq,
+        device: ERASURE_DEVICE,
+    };
+    for f in PERSONAL_FIELDS {
+        let value = if *f == "name" {
+            Value::String(ERASED_NAME.into())
+        } else {
+            Value::Null
+        };
+        st.fields.insert((*f).to_string(), value);
+        st.meta.insert((*f).to_string(), me);
+    }
+    st.conflicts
+        .retain(|c| !PERSONAL_FIELDS.contains(&c.field.as_str()));
+    st.revision = seq;
+    st
+}
+
+/// A history entry's `before_fields` (JSON) with the personal fields erased as in
+/// [`erased`]; `None` when there was nothing to erase. Unreadable JSON becomes `{}`: it
+/// may hold the data and no revert can use it anyway.
+pub fn erased_history(before_fields: &str) -> Option<String> {
+    let Ok(mut fields) = serde_json::from_str::<Map<String, Value>>(before_fields) else {
+        return Some("{}".into());
+    };
+    let mut changed = false;
+    for f in PERSONAL_FIELDS {
+        let Some(v) = fields.get_mut(*f) else {
+            continue;
+        };
+        let blank = if *f == "name" {
+            Value::String(ERASED_NAME.into())
+        } else {
+            Value::Null
+        };
+        if *v != blank {
+            *v = blank;
+            changed = true;
+        }
+    }
+    changed.then(|| serde_json::to_string(&fields).unwrap_or_else(|_| "{}".into()))
+}
+
 /// The first device that wrote a record, from its bookkeeping (for owners of records
 /// stored before ownership existed).
 pub fn first_device(meta: &StoredMeta) -> Option<Uuid> {
@@ -700,6 +794,39 @@ mod tests {
         );
         assert_eq!(s, AckStatus::Conflict);
         assert!(st.deleted);
+    }
+
+    #[test]
+    fn an_erasure_wins_over_edits_made_before_it_was_seen() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let made = json!({"name": "Marie Curie", "role": "maire", "phone": "0600000000"});
+        let (st, _) = apply(None, &change(0, made), a, 1);
+        let (st, _) = apply(Some(st), &change(0, json!({"name": "M. Curie"})), b, 2);
+        assert_eq!(st.conflicts.len(), 1, "b's name is set aside");
+        assert!(!is_erased(&st));
+        let st = erased(st, 3);
+        assert!(is_erased(&st));
+        assert_eq!(st.fields["name"], ERASED_NAME);
+        assert_eq!(st.fields["phone"], Value::Null);
+        assert!(st.conflicts.is_empty());
+        assert_eq!(st.revision, 3);
+        // a's edit made before it pulled the erasure: the name and the phone are dropped,
+        // not set aside; the role is taken.
+        let late = json!({"name": "Marie Curie", "phone": "0611111111", "role": "adjoint"});
+        let (st, s) = apply(Some(st), &change(1, late), a, 4);
+        assert_eq!(s, AckStatus::Applied);
+        assert!(is_erased(&st), "{st:?}");
+        assert_eq!(st.fields["role"], "adjoint");
+        // Typed after the erasure was pulled: new data, taken.
+        let (st, s) = apply(Some(st), &change(4, json!({"name": "Paul Roy"})), a, 5);
+        assert_eq!(s, AckStatus::Applied);
+        assert_eq!(st.fields["name"], "Paul Roy");
+        // The history loses the values too, and says when nothing was left to erase.
+        let h = erased_history(r#"{"name":"Marie Curie","email":"m@c.fr","role":"maire"}"#)
+            .expect("erased");
+        assert!(!h.contains("Curie") && !h.contains("m@c.fr") && h.contains("maire"));
+        assert_eq!(erased_history(&h), None);
+        assert_eq!(erased_history("not json").as_deref(), Some("{}"));
     }
 
     #[test]

@@ -95,6 +95,108 @@ pub trait Storage: Send + Sync + 'static {
     fn publish_reference<'a>(&'a self, kind: &'a str, content: &'a str) -> Fut<'a, i64>;
     fn reference_versions(&self) -> Fut<'_, Vec<ReferenceVersion>>;
     fn reference<'a>(&'a self, kind: &'a str) -> Fut<'a, Option<(i64, String)>>;
+
+    /// Every participant record, tombstones too (a tombstone keeps its last fields), with
+    /// its visit's commune and date: what `people export|erase|anonymise` choose from.
+    fn participants(&self) -> Fut<'_, Vec<ParticipantRecord>>;
+    /// Erases the personal data of these participant records (`merge::erased`) as new
+    /// changes every laptop pulls, and from their history (`changes_seen.before_fields`)
+    /// and the values set aside on them; then has the database drop the old bytes it can
+    /// (SQLite: secure delete and a truncated WAL; PostgreSQL: VACUUM). Returns how many
+    /// records changed; records already erased are left alone (their history is still
+    /// cleaned), unknown ids are skipped.
+    fn erase_participants(&self, record_ids: Vec<String>) -> Fut<'_, u64>;
+    /// Every proposal record's number, visit and snapshot (not its PDF): issued proposals
+    /// name the visit's participants, and `people export` lists those naming a person.
+    fn proposal_snapshots(&self) -> Fut<'_, Vec<ProposalSnapshot>>;
+    /// Every participant history entry holding a state (`changes_seen.before_fields`): a
+    /// person replaced on a record (a new mayor typed over the former one) is only there.
+    fn participant_history(&self) -> Fut<'_, Vec<HistoryEntry>>;
+    /// Erases the personal fields of these history entries (`merge::erased_history`), as
+    /// `erase_participants` does for a record's whole history; the records themselves are
+    /// left alone. Returns how many entries changed.
+    fn erase_history(&self, change_ids: Vec<String>) -> Fut<'_, u64>;
+}
+
+/// One participant history entry: the state a change replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub change_id: String,
+    pub record_id: String,
+    /// When the change was accepted.
+    pub at: Option<String>,
+    /// The record's fields before the change (JSON).
+    pub before_fields: String,
+}
+
+/// A proposal record's snapshot (the JSON text the PDF was made from), without its PDF.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposalSnapshot {
+    pub record_id: String,
+    pub deleted: bool,
+    pub visit_id: Option<String>,
+    pub number: Option<String>,
+    pub snapshot: Option<String>,
+}
+
+/// A participant record as stored on the server, with its visit's commune and date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParticipantRecord {
+    pub record_id: String,
+    pub deleted: bool,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// Values other laptops gave a field, set aside as conflicts.
+    pub conflicts: Vec<preau_protocol::FieldConflict>,
+    /// The adviser the record belongs to.
+    pub owner: Option<String>,
+    pub visit_id: Option<String>,
+    pub commune_insee: Option<String>,
+    pub scheduled_at: Option<String>,
+}
+
+/// A participant's stored columns: record id, deleted, fields, conflicts, owner, root.
+pub(crate) type ParticipantRow = (String, bool, String, String, Option<String>, Option<String>);
+
+/// Joins participant rows `(record_id, deleted, fields, conflicts, owner, root)` to the
+/// visits' fields `(record_id, fields)`, for both backends. The visit is the record's
+/// root, else its `visit_id` field (records stored before owners were filled in).
+pub(crate) fn join_participants(
+    rows: Vec<ParticipantRow>,
+    visits: Vec<(String, String)>,
+) -> Result<Vec<ParticipantRecord>> {
+    use serde_json::{Map, Value};
+    let visits: std::collections::HashMap<String, Map<String, Value>> = visits
+        .into_iter()
+        .map(|(id, fields)| Ok((id, serde_json::from_str(&fields)?)))
+        .collect::<Result<_>>()?;
+    rows.into_iter()
+        .map(|(record_id, deleted, fields, conflicts, owner, root)| {
+            let fields: Map<String, Value> = serde_json::from_str(&fields)?;
+            let visit_id = root.or_else(|| {
+                fields
+                    .get("visit_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
+            let visit = visit_id.as_ref().and_then(|v| visits.get(v));
+            let text = |f: &str| {
+                visit
+                    .and_then(|v| v.get(f))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            Ok(ParticipantRecord {
+                commune_insee: text("commune_insee"),
+                scheduled_at: text("scheduled_at"),
+                record_id,
+                deleted,
+                fields,
+                conflicts: serde_json::from_str(&conflicts)?,
+                owner,
+                visit_id,
+            })
+        })
+        .collect()
 }
 
 /// Opens the storage a `--database-url` / `--data-dir` pair names.

@@ -87,6 +87,10 @@ INSERT INTO device_codes (code, device_id)
     SELECT device_code, id FROM devices WHERE device_code IS NOT NULL;
 INSERT INTO counters (name, value) VALUES ('owners_backfilled', 0);
 "#,
+    // Privacy (RGPD): see the SQLite backend's fourth migration.
+    r#"
+CREATE INDEX changes_seen_by_record ON changes_seen (tbl, record_id);
+"#,
 ];
 
 pub struct PgStorage {
@@ -579,6 +583,50 @@ async fn revert_tx(client: &mut Client, device: Uuid, since: &str) -> Result<u64
     Ok(u64::try_from(restored.len()).unwrap_or(u64::MAX))
 }
 
+/// `erase_participants`, in one transaction: (records changed, history entries cleaned).
+async fn erase_tx(client: &mut Client, record_ids: &[String]) -> Result<(u64, u64)> {
+    let tx = client.transaction().await?;
+    // Server changes take sequence numbers in order with pushes (see `push_tx`).
+    tx.query_one(
+        "SELECT value FROM counters WHERE name = 'seq' FOR UPDATE",
+        &[],
+    )
+    .await?;
+    let (mut changed, mut cleaned) = (0u64, 0u64);
+    for id in record_ids {
+        let Some(current) = load_record(&tx, "participants", id).await? else {
+            continue;
+        };
+        if !merge::is_erased(&current) {
+            let st = merge::erased(current, next_seq(&tx).await?);
+            let mut one = HashMap::new();
+            one.insert(("participants".to_string(), id.clone()), st);
+            save_records(&tx, &one).await?;
+            changed += 1;
+        }
+        let history = tx
+            .query(
+                "SELECT change_id, before_fields FROM changes_seen
+                 WHERE tbl = 'participants' AND record_id = $1 AND before_fields IS NOT NULL",
+                &[id],
+            )
+            .await?;
+        for row in history {
+            let (change_id, before): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+            if let Some(clean) = merge::erased_history(&before) {
+                tx.execute(
+                    "UPDATE changes_seen SET before_fields = $2 WHERE change_id = $1",
+                    &[&change_id, &clean],
+                )
+                .await?;
+                cleaned += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok((changed, cleaned))
+}
+
 impl Storage for PgStorage {
     fn create_enrollment<'a>(
         &'a self,
@@ -900,6 +948,140 @@ impl Storage for PgStorage {
                 Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
                 None => None,
             })
+        })
+    }
+
+    fn participants(&self) -> Fut<'_, Vec<super::ParticipantRecord>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let client = p.get()?;
+            let rows = client
+                .query(
+                    "SELECT record_id, deleted, fields, conflicts, owner, root FROM records
+                     WHERE tbl = 'participants' ORDER BY record_id",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let visits = client
+                .query(
+                    "SELECT record_id, fields FROM records WHERE tbl = 'visits'",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<_>>>()?;
+            super::join_participants(rows, visits)
+        })
+    }
+
+    fn erase_participants(&self, record_ids: Vec<String>) -> Fut<'_, u64> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let (changed, cleaned) = erase_tx(p.get()?, &record_ids).await?;
+            // Dead row versions keep the old values until vacuumed. Not fatal: autovacuum
+            // gets there later.
+            if let Err(e) = p.get()?.batch_execute("VACUUM records, changes_seen").await {
+                tracing::warn!(error = %e, "vacuum after erasure failed");
+            }
+            tracing::info!(records = changed, history = cleaned, "personal data erased");
+            Ok(changed)
+        })
+    }
+
+    fn participant_history(&self) -> Fut<'_, Vec<super::HistoryEntry>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .query(
+                    "SELECT change_id, record_id, at, before_fields FROM changes_seen
+                     WHERE tbl = 'participants' AND before_fields IS NOT NULL
+                     ORDER BY record_id, revision",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(super::HistoryEntry {
+                        change_id: r.try_get(0)?,
+                        record_id: r.try_get(1)?,
+                        at: r.try_get(2)?,
+                        before_fields: r.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn erase_history(&self, change_ids: Vec<String>) -> Fut<'_, u64> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let tx = p.get()?.transaction().await?;
+            let mut cleaned = 0u64;
+            for id in &change_ids {
+                let before: Option<String> = match tx
+                    .query_opt(
+                        "SELECT before_fields FROM changes_seen WHERE change_id = $1",
+                        &[id],
+                    )
+                    .await?
+                {
+                    Some(row) => row.try_get(0)?,
+                    None => None,
+                };
+                if let Some(clean) = before.as_deref().and_then(merge::erased_history) {
+                    tx.execute(
+                        "UPDATE changes_seen SET before_fields = $2 WHERE change_id = $1",
+                        &[id, &clean],
+                    )
+                    .await?;
+                    cleaned += 1;
+                }
+            }
+            tx.commit().await?;
+            if let Err(e) = p.get()?.batch_execute("VACUUM changes_seen").await {
+                tracing::warn!(error = %e, "vacuum after erasure failed");
+            }
+            tracing::info!(history = cleaned, "personal data erased from history");
+            Ok(cleaned)
+        })
+    }
+
+    fn proposal_snapshots(&self) -> Fut<'_, Vec<super::ProposalSnapshot>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            // `json`, not `jsonb`: parsed once for two keys, the PDF not rebuilt.
+            p.get()?
+                .query(
+                    "SELECT record_id, deleted, root, fields::json ->> 'number',
+                       fields::json ->> 'snapshot'
+                     FROM records WHERE tbl = 'proposals' ORDER BY record_id",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(super::ProposalSnapshot {
+                        record_id: r.try_get(0)?,
+                        deleted: r.try_get(1)?,
+                        visit_id: r.try_get(2)?,
+                        number: r.try_get(3)?,
+                        snapshot: r.try_get(4)?,
+                    })
+                })
+                .collect()
         })
     }
 }

@@ -100,6 +100,10 @@ INSERT INTO device_codes (code, device_id)
     SELECT device_code, id FROM devices WHERE device_code IS NOT NULL;
 INSERT INTO counters (name, value) VALUES ('owners_backfilled', 0);
 "#,
+    // Privacy (RGPD): an erasure cleans the history of the records it erases.
+    r#"
+CREATE INDEX changes_seen_by_record ON changes_seen (tbl, record_id);
+"#,
 ];
 
 /// Most pushes, and most changes, committed together by the writer.
@@ -242,6 +246,10 @@ fn connect(path: &Path) -> Result<Connection> {
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Deleted and overwritten content is zeroed in the file, not left in free space:
+    // personal data erased (`people erase`) must not stay readable in the database's
+    // bytes.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(conn)
 }
@@ -689,6 +697,82 @@ fn revert_in(tx: &Connection, device: Uuid, since: &str) -> Result<u64> {
     Ok(u64::try_from(restored.len()).unwrap_or(u64::MAX))
 }
 
+/// `participants`, on a reader.
+fn participants_read(conn: &Connection) -> Result<Vec<super::ParticipantRecord>> {
+    let rows = {
+        let mut stmt = conn.prepare(
+            "SELECT record_id, deleted, fields, conflicts, owner, root FROM records
+             WHERE tbl = 'participants' ORDER BY record_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let visits = {
+        let mut stmt =
+            conn.prepare("SELECT record_id, fields FROM records WHERE tbl = 'visits'")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    super::join_participants(rows, visits)
+}
+
+/// After an erasure: the WAL still holds the pages as they were before; checkpoint them
+/// into the database (where secure_delete zeroed the old values) and truncate it. A reader
+/// in the middle of a pull can keep it from completing: said, not fatal (the next erasure
+/// or checkpoint finishes the job).
+fn checkpoint_after_erasure(c: &Connection) -> Result<()> {
+    let (busy, _, _): (i64, i64, i64) =
+        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    if busy != 0 {
+        tracing::warn!("wal checkpoint after erasure incomplete (readers busy)");
+    }
+    Ok(())
+}
+
+/// `erase_participants`, in the writer's transaction: (records changed, history entries
+/// cleaned).
+fn erase_in(tx: &Connection, record_ids: &[String]) -> Result<(u64, u64)> {
+    let (mut changed, mut cleaned) = (0u64, 0u64);
+    for id in record_ids {
+        let Some(current) = load_record(tx, "participants", id)? else {
+            continue;
+        };
+        if !merge::is_erased(&current) {
+            let st = merge::erased(current, next_seq(tx)?);
+            save_record(tx, "participants", id, &st)?;
+            changed += 1;
+        }
+        let history: Vec<(String, String)> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT change_id, before_fields FROM changes_seen
+                 WHERE tbl = 'participants' AND record_id = ?1 AND before_fields IS NOT NULL",
+            )?;
+            let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut set =
+            tx.prepare_cached("UPDATE changes_seen SET before_fields = ?2 WHERE change_id = ?1")?;
+        for (change_id, before) in history {
+            if let Some(clean) = merge::erased_history(&before) {
+                set.execute(params![change_id, clean])?;
+                cleaned += 1;
+            }
+        }
+    }
+    Ok((changed, cleaned))
+}
+
 impl Storage for SqliteStorage {
     fn create_enrollment<'a>(
         &'a self,
@@ -905,6 +989,88 @@ impl Storage for SqliteStorage {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
+        })
+    }
+
+    fn participants(&self) -> Fut<'_, Vec<super::ParticipantRecord>> {
+        self.read(participants_read)
+    }
+
+    fn erase_participants(&self, record_ids: Vec<String>) -> Fut<'_, u64> {
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (changed, cleaned) = erase_in(&tx, &record_ids)?;
+            tx.commit()?;
+            checkpoint_after_erasure(c)?;
+            tracing::info!(records = changed, history = cleaned, "personal data erased");
+            Ok(changed)
+        })
+    }
+
+    fn participant_history(&self) -> Fut<'_, Vec<super::HistoryEntry>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT change_id, record_id, at, before_fields FROM changes_seen
+                 WHERE tbl = 'participants' AND before_fields IS NOT NULL
+                 ORDER BY record_id, revision",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(super::HistoryEntry {
+                    change_id: r.get(0)?,
+                    record_id: r.get(1)?,
+                    at: r.get(2)?,
+                    before_fields: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    fn erase_history(&self, change_ids: Vec<String>) -> Fut<'_, u64> {
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut cleaned = 0u64;
+            for id in &change_ids {
+                let before: Option<Option<String>> = tx
+                    .query_row(
+                        "SELECT before_fields FROM changes_seen WHERE change_id = ?1",
+                        [id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(clean) = before.flatten().as_deref().and_then(merge::erased_history) {
+                    tx.execute(
+                        "UPDATE changes_seen SET before_fields = ?2 WHERE change_id = ?1",
+                        params![id, clean],
+                    )?;
+                    cleaned += 1;
+                }
+            }
+            tx.commit()?;
+            checkpoint_after_erasure(c)?;
+            tracing::info!(history = cleaned, "personal data erased from history");
+            Ok(cleaned)
+        })
+    }
+
+    fn proposal_snapshots(&self) -> Fut<'_, Vec<super::ProposalSnapshot>> {
+        self.read(|c| {
+            // JSON functions: the PDF (megabytes of hex) stays in the database.
+            let mut stmt = c.prepare(
+                "SELECT record_id, deleted, root, json_extract(fields, '$.number'),
+                   json_extract(fields, '$.snapshot')
+                 FROM records WHERE tbl = 'proposals' AND json_valid(fields) ORDER BY record_id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(super::ProposalSnapshot {
+                    record_id: r.get(0)?,
+                    deleted: r.get(1)?,
+                    visit_id: r.get(2)?,
+                    number: r.get(3)?,
+                    snapshot: r.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
 }

@@ -5,6 +5,7 @@ mod account;
 mod api;
 mod attack;
 mod faults;
+mod privacy;
 mod store_model;
 mod support;
 mod sync;
@@ -39,6 +40,11 @@ fn suite(backend: &Backend) {
     attack::pages_and_conflicts_are_bounded(backend);
     attack::revert_restores_a_vandalised_visit(backend);
     attack::hand_over_and_purge(backend);
+    eprintln!("[{}] privacy", backend.label());
+    privacy::erasure_reaches_every_laptop(backend);
+    privacy::retention_anonymises_only_old_visits(backend);
+    privacy::issued_proposals_naming_a_person_are_listed(backend);
+    privacy::a_replaced_person_is_found_in_history(backend);
 }
 
 #[test]

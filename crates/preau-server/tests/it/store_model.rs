@@ -2079,7 +2079,9 @@ fn owners_only(server_db: &Path) -> Result<(), TestCaseError> {
         let meta: preau_server::merge::StoredMeta =
             serde_json::from_str(&meta).expect("stored meta");
         for m in meta.fields.values().chain(meta.deleted_by.iter()) {
-            if m.device == preau_server::merge::SERVER_DEVICE {
+            if m.device == preau_server::merge::SERVER_DEVICE
+                || m.device == preau_server::merge::ERASURE_DEVICE
+            {
                 continue;
             }
             let by = advisers.get(&m.device.to_string()).map(String::as_str);

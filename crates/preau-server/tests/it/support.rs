@@ -467,3 +467,116 @@ impl Laptop {
         out
     }
 }
+
+/// Where `needle` (lowercase ASCII) occurs, case aside, in any value of any table of an
+/// SQLite database: `table.column` per hit.
+pub fn scan_sqlite(path: &Path, needle: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).expect("open db");
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .expect("prepare")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect();
+    let mut hits = Vec::new();
+    for t in tables {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM \"{t}\""))
+            .expect("prepare");
+        let names: Vec<String> = stmt.column_names().map(str::to_string).collect();
+        let mut rows = stmt.query([]).expect("query");
+        while let Some(row) = rows.next().expect("row") {
+            for (i, n) in names.iter().enumerate() {
+                let text = match row.get_ref(i).expect("value") {
+                    rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
+                        String::from_utf8_lossy(b).to_lowercase()
+                    }
+                    _ => continue,
+                };
+                if text.contains(needle) {
+                    hits.push(format!("{t}.{n}"));
+                }
+            }
+        }
+    }
+    hits
+}
+
+/// Whether `needle` (lowercase ASCII) is in a file's bytes, case aside.
+pub fn file_contains(path: &Path, needle: &str) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let needle = needle.as_bytes();
+    bytes
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+impl Backend {
+    /// Where `needle` (lowercase ASCII) is found in database `name`: every text value of
+    /// every table, and for SQLite the bytes of the database file and its WAL.
+    pub fn scan(&self, name: &str, needle: &str) -> Vec<String> {
+        match self {
+            Backend::Sqlite(dir) => {
+                let db = dir.path().join(format!("{name}.db"));
+                let mut hits = Vec::new();
+                for file in [db.clone(), dir.path().join(format!("{name}.db-wal"))] {
+                    if file_contains(&file, needle) {
+                        hits.push(format!("bytes of {}", file.display()));
+                    }
+                }
+                hits.extend(scan_sqlite(&db, needle));
+                hits
+            }
+            Backend::Postgres(pg) => {
+                let url = pg.url(name);
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("rt");
+                rt.block_on(async {
+                    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                        .await
+                        .expect("connect");
+                    tokio::spawn(conn);
+                    let columns = client
+                        .query(
+                            "SELECT table_name::text, column_name::text FROM information_schema.columns
+                             WHERE table_schema = 'public'",
+                            &[],
+                        )
+                        .await
+                        .expect("columns");
+                    let mut hits = Vec::new();
+                    for c in columns {
+                        let (t, n): (String, String) = (c.get(0), c.get(1));
+                        let found: i64 = client
+                            .query_one(
+                                &format!(
+                                    "SELECT count(*) FROM \"{t}\"
+                                     WHERE position($1 IN lower(\"{n}\"::text)) > 0"
+                                ),
+                                &[&needle],
+                            )
+                            .await
+                            .expect("scan")
+                            .get(0);
+                        if found > 0 {
+                            hits.push(format!("{t}.{n}"));
+                        }
+                    }
+                    hits
+                })
+            }
+        }
+    }
+}
+
+impl Laptop {
+    /// Where `needle` (lowercase ASCII) is found in any table of the laptop's store.
+    pub fn scan(&self, needle: &str) -> Vec<String> {
+        scan_sqlite(self.store.path(), needle)
+    }
+}
