@@ -350,6 +350,24 @@ fn main() {
                     ..SyncOptions::default()
                 };
                 let client = Client::new(&url, Some(token), opts).unwrap();
+                // Each laptop's participants hang from a visit of its own (the server
+                // takes nothing under a visit it does not have).
+                let visit = uuid::Uuid::now_v7().to_string();
+                let made = Change {
+                    change_id: uuid::Uuid::now_v7(),
+                    table: "visits".into(),
+                    record_id: visit.clone(),
+                    base_revision: 0,
+                    fields: serde_json::json!({"id": visit, "commune_insee": "80620",
+                        "scheduled_at": "2026-12-03T18:00", "notes": "",
+                        "created_at": "2026-12-01T00:00:00.000Z",
+                        "updated_at": "2026-12-01T00:00:00.000Z"})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+                    deleted: false,
+                };
+                client.push(vec![made], &mut |_| {}).await.unwrap();
                 let mut lat = Vec::new();
                 for _ in 0..10 {
                     let changes: Vec<Change> = (0..50)
@@ -358,16 +376,23 @@ fn main() {
                             table: "participants".into(),
                             record_id: uuid::Uuid::now_v7().to_string(),
                             base_revision: 0,
-                            fields: serde_json::json!({"name": format!("P{i}"), "role": "maire", "position": i})
-                                .as_object()
-                                .cloned()
-                                .unwrap(),
+                            fields: serde_json::json!({"visit_id": visit, "name": format!("P{i}"),
+                                "role": "maire", "position": i})
+                            .as_object()
+                            .cloned()
+                            .unwrap(),
                             deleted: false,
                         })
                         .collect();
                     let t = Instant::now();
-                    client.push(changes, &mut |_| {}).await.unwrap();
+                    let resp = client.push(changes, &mut |_| {}).await.unwrap();
                     lat.push(t.elapsed());
+                    assert!(
+                        resp.acks
+                            .iter()
+                            .all(|a| a.status != preau_protocol::AckStatus::Refused),
+                        "the bench's changes are taken"
+                    );
                 }
                 let t = Instant::now();
                 client.pull(0, &mut |_| {}).await.unwrap();

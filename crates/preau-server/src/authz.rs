@@ -174,14 +174,20 @@ pub fn authorize(
                 owner: Some(who.adviser.clone()),
                 root: p.root.clone(),
             },
-            // Its parent is not on the server (yet): the record is the device's, placed
-            // under the visit when the parent is one.
-            None => Placement {
+            // A deletion of a record the server never had: nothing to protect.
+            None if change.deleted => Placement {
                 owner: Some(who.adviser.clone()),
-                root: schema::parent_of(table, &change.record_id, &change.fields)
-                    .filter(|(t, _)| *t == "visits")
-                    .map(|(_, id)| id.to_string()),
+                root: None,
             },
+            // A laptop sends a parent before what hangs from it (in an earlier batch, or
+            // earlier in this one): a record under a parent the server does not have was
+            // made under a refused one (a colleague's visit), or is forged.
+            None => {
+                return Err(denied(
+                    ErrorCode::Forbidden,
+                    format!("the {pt} record above is not on the server"),
+                ))
+            }
         },
     };
     let code = if table.append_only.is_some() && !change.deleted {
@@ -388,6 +394,19 @@ mod tests {
         let (placed, _) = authorize(&alice, t, &add, None, Some(&visit), &no_codes).expect("ok");
         assert_eq!(placed.owner.as_deref(), Some("alice"));
         assert_eq!(placed.root.as_deref(), Some(V));
+        // Under a parent the server does not have (refused, or forged): refused too (the
+        // property test's shrunk case: a line under a colleague's scenario, refused, then
+        // its objective links, which had been taken as orphans).
+        let orphan = change(
+            "participants",
+            P,
+            json!({"visit_id": P, "name": "Y"}),
+            false,
+        );
+        let r = authorize(&alice, t, &orphan, None, None, &no_codes);
+        assert_eq!(r.map_err(|d| d.code), Err(ErrorCode::Forbidden));
+        let gone = change("participants", P, json!({}), true);
+        assert!(authorize(&alice, t, &gone, None, None, &no_codes).is_ok());
         // Moving one's record under a colleague's visit is refused.
         let theirs = owned("bob", P, json!({}));
         let moved = change("participants", P, json!({"visit_id": P}), false);

@@ -2014,7 +2014,7 @@ fn sync_round(w: &mut Synced) -> Result<(), TestCaseError> {
                 conflicts.contains(&(key.0.clone(), key.1.clone(), key.2.clone(), as_json(&mine)));
             if now != mine && !(they_deleted && now.is_none()) && !set_aside {
                 return Err(TestCaseError::fail(format!(
-                    "{who}'s edit of {key:?} was lost in the sync: {:?} became {now:?}",
+                    "{who}'s edit of {key:?} was lost in the sync: {:?} became {now:?} (refused: {refused:?})",
                     value(before, key)
                 )));
             }
