@@ -55,7 +55,13 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// Something failed on the server; details are in its logs.
     Internal,
-    /// A code from a newer server.
+    /// The request (its body, or the server's work on it) took longer than the server
+    /// allows; worth retrying.
+    RequestTimeout,
+    /// The device's token was not used for longer than the server allows: the laptop
+    /// must be enrolled again.
+    ExpiredToken,
+    /// A code from a newer server (serde's `other` must stay the last variant).
     #[serde(other)]
     Unknown,
 }
@@ -75,6 +81,8 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",
+            ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::ExpiredToken => "expired_token",
         }
     }
 }

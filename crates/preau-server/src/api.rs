@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::auth::{code_hash, new_token, sha256_hex, AuthDevice};
 use crate::error::{Error, Result};
+use crate::middleware::TimeoutResponses;
 use crate::storage::{Device, Storage};
 
 #[derive(Clone)]
@@ -136,7 +137,8 @@ pub async fn health() -> Json<Health> {
 #[utoipa::path(post, path = "/api/v1/enroll", request_body = EnrollRequest, responses(
     (status = 200, body = EnrollResponse),
     (status = 401, description = "unknown, used or expired code", body = ErrorBody),
-    (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+    (status = 422, body = ErrorBody)))]
 pub async fn enroll(
     State(state): State<AppState>,
     Body(req): Body<EnrollRequest>,
@@ -145,6 +147,12 @@ pub async fn enroll(
     if name.is_empty() || name.chars().count() > 100 || req.code.len() > 64 {
         return Err(Error::invalid("device_name must be 1 to 100 characters"));
     }
+    // A NUL broke PostgreSQL (a 500), escapes would reach the admin's terminal.
+    if name.chars().any(crate::text::is_unsafe) {
+        return Err(Error::invalid(
+            "device_name must not contain control or invisible formatting characters",
+        ));
+    }
     let token = new_token()?;
     let device = Device {
         id: Uuid::now_v7(),
@@ -152,6 +160,9 @@ pub async fn enroll(
         name: name.to_string(),
         enrolled_at: Utc::now(),
         revoked_at: None,
+        last_seen_at: None,
+        last_ip: None,
+        app_version: None,
     };
     let enrolled = state
         .storage
@@ -272,7 +283,8 @@ pub async fn pull(
 #[utoipa::path(post, path = "/api/v1/reference", request_body = ReferenceRequest,
     security(("bearer" = [])),
     responses((status = 200, body = ReferenceResponse), (status = 404, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn reference(
     State(state): State<AppState>,
     AuthDevice(_device): AuthDevice,
@@ -316,7 +328,7 @@ impl utoipa::Modify for SecurityAddon {
 #[openapi(
     info(title = "Préau sync API", description = "Devices, sync and reference data of the Préau central server"),
     paths(health, enroll, push, pull, reference),
-    modifiers(&SecurityAddon)
+    modifiers(&SecurityAddon, &TimeoutResponses)
 )]
 pub struct ApiDoc;
 

@@ -7,6 +7,8 @@ mod faults;
 mod store_model;
 mod support;
 mod sync;
+mod tls;
+mod transport;
 
 use support::{Backend, PgCluster};
 
@@ -31,6 +33,28 @@ fn suite(backend: &Backend) {
     sync::reimporting_a_visit_is_not_a_conflict(backend);
     eprintln!("[{}] proposals", backend.label());
     sync::issued_proposals_travel_append_only(backend);
+    eprintln!("[{}] detection", backend.label());
+    transport::refusals_are_logged_and_tokens_expire_when_idle(backend);
+    transport::device_names_with_control_characters_are_refused(backend);
+    eprintln!("[{}] https", backend.label());
+    tls::https_serves_sync_and_reloads_its_certificate(backend);
+}
+
+/// The transport does not depend on the backend: run once, on SQLite.
+#[test]
+fn transport_limits() {
+    let backend = Backend::sqlite();
+    transport::idle_connections_are_closed_and_health_keeps_answering(&backend);
+    transport::slow_loris_is_cut(&backend);
+    transport::late_bodies_and_requests_get_408(&backend);
+}
+
+#[test]
+fn postgres_tls() {
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    tls::postgres_sslmode_is_honoured(&cluster);
 }
 
 #[test]
