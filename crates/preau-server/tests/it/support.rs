@@ -543,7 +543,8 @@ impl Laptop {
 
 /// A certificate authority made for a test (rcgen), and the server certificates it signs.
 pub struct TestCa {
-    issuer: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+    // Boxed: a backend holding a cluster stays small (clippy's large_enum_variant).
+    issuer: Box<rcgen::CertifiedIssuer<'static, rcgen::KeyPair>>,
 }
 
 impl TestCa {
@@ -555,7 +556,7 @@ impl TestCa {
             .push(rcgen::DnType::CommonName, name);
         let key = rcgen::KeyPair::generate().expect("CA key");
         TestCa {
-            issuer: rcgen::CertifiedIssuer::self_signed(params, key).expect("CA"),
+            issuer: Box::new(rcgen::CertifiedIssuer::self_signed(params, key).expect("CA")),
         }
     }
 
