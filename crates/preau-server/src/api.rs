@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::auth::{code_hash, new_token, sha256_hex, AuthDevice};
 use crate::error::{Error, Result};
-use crate::middleware::TimeoutResponses;
+use crate::middleware::TransportResponses;
 use crate::storage::{Device, Storage};
 
 #[derive(Clone)]
@@ -328,7 +328,7 @@ impl utoipa::Modify for SecurityAddon {
 #[openapi(
     info(title = "Préau sync API", description = "Devices, sync and reference data of the Préau central server"),
     paths(health, enroll, push, pull, reference),
-    modifiers(&SecurityAddon, &TimeoutResponses)
+    modifiers(&SecurityAddon, &TransportResponses)
 )]
 pub struct ApiDoc;
 

@@ -200,22 +200,27 @@ pub async fn guard(State(guard): State<Arc<Guard>>, mut req: Request, next: Next
     response
 }
 
-/// Documents the `408 request_timeout` every route can answer (added here rather than in
-/// each handler's annotation: the middleware answers it, for every route).
-pub struct TimeoutResponses;
+/// Documents what the transport answers on every route, rather than in each handler's
+/// annotation: `408 request_timeout` (this middleware, any route) and `413
+/// payload_too_large` (the body limit, any route that takes a body).
+pub struct TransportResponses;
 
-impl utoipa::Modify for TimeoutResponses {
+impl utoipa::Modify for TransportResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let response = ResponseBuilder::new()
-            .description("request_timeout: the body or the answer took longer than allowed")
-            .content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("ErrorBody")))
-                    .build(),
-            )
-            .build();
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        let late = error("request_timeout: the body or the answer took longer than allowed");
+        let large = error("payload_too_large: the body is larger than the limit");
         for item in openapi.paths.paths.values_mut() {
             for operation in [
                 &mut item.get,
@@ -227,11 +232,16 @@ impl utoipa::Modify for TimeoutResponses {
             .into_iter()
             .flatten()
             {
-                operation
-                    .responses
-                    .responses
+                let with_body = operation.request_body.is_some();
+                let responses = &mut operation.responses.responses;
+                responses
                     .entry("408".to_string())
-                    .or_insert_with(|| response.clone().into());
+                    .or_insert_with(|| late.clone().into());
+                if with_body {
+                    responses
+                        .entry("413".to_string())
+                        .or_insert_with(|| large.clone().into());
+                }
             }
         }
     }

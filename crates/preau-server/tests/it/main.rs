@@ -36,6 +36,7 @@ fn suite(backend: &Backend) {
     eprintln!("[{}] detection", backend.label());
     transport::refusals_are_logged_and_tokens_expire_when_idle(backend);
     transport::device_names_with_control_characters_are_refused(backend);
+    transport::refusals_are_documented_in_openapi(backend);
     eprintln!("[{}] https", backend.label());
     tls::https_serves_sync_and_reloads_its_certificate(backend);
 }
