@@ -80,6 +80,43 @@ pub fn https_serves_sync_and_reloads_its_certificate(backend: &Backend) {
     );
 
     let mut a = Laptop::new();
+    // Health over HTTPS, for a client that trusts the test CA; plain HTTP on the TLS port
+    // is dropped at the handshake and breaks nothing.
+    let mut plain = std::net::TcpStream::connect(server.addr).expect("connect");
+    let _ = std::io::Write::write_all(
+        &mut plain,
+        b"GET /api/v1/health HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    let _ = plain.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut answer = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut plain, &mut answer);
+    assert!(
+        !answer.starts_with(b"HTTP/1.1 200"),
+        "no plain HTTP on the TLS port"
+    );
+    let health: serde_json::Value = a.rt.block_on(async {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.der()).expect("root");
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .build()
+            .expect("client")
+            .get(format!("{}/api/v1/health", server.url()))
+            .send()
+            .await
+            .expect("health over HTTPS")
+            .json()
+            .await
+            .expect("json")
+    });
+    assert_eq!(health["status"], "ok", "{health}");
     a.rt.block_on(preau_sync::enroll(
         &mut a.store,
         &server.url(),
