@@ -137,8 +137,7 @@ pub async fn health() -> Json<Health> {
 #[utoipa::path(post, path = "/api/v1/enroll", request_body = EnrollRequest, responses(
     (status = 200, body = EnrollResponse),
     (status = 401, description = "unknown, used or expired code", body = ErrorBody),
-    (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
-    (status = 422, body = ErrorBody)))]
+    (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn enroll(
     State(state): State<AppState>,
     Body(req): Body<EnrollRequest>,
@@ -284,7 +283,7 @@ pub async fn pull(
     security(("bearer" = [])),
     responses((status = 200, body = ReferenceResponse), (status = 404, body = ErrorBody),
               (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
-              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 422, body = ErrorBody)))]
 pub async fn reference(
     State(state): State<AppState>,
     AuthDevice(_device): AuthDevice,

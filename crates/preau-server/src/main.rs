@@ -79,7 +79,12 @@ fn server_options(
         request_timeout: secs(file.request_timeout_secs, d.request_timeout),
         idle_timeout: secs(file.idle_timeout_secs, d.idle_timeout),
     };
-    limits.check()?;
+    if limits.check().is_err() {
+        anyhow::bail!(
+            "max_connections doit être entre 1 et 100000, et chaque délai (…_timeout_secs) \
+             entre 1 et 86400 secondes"
+        );
+    }
     let auth = preau_server::auth::AuthPolicy {
         token_idle: chrono::Duration::days(i64::from(token_idle_days(file)?)),
     };
