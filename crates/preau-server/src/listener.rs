@@ -162,18 +162,25 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
     }
 }
 
-/// Requests being handled on a connection; the end of one counts as activity (the idle
-/// clock starts when the response is ready, not when its request arrived).
+/// Requests being handled on a connection, and a wake-up for the watchdog when one ends.
+#[derive(Default)]
+struct InHand {
+    count: AtomicUsize,
+    ended: tokio::sync::Notify,
+}
+
+/// One request in hand; its end counts as activity (the idle clock starts when the
+/// response is ready, not when its request arrived).
 struct Busy {
-    count: Arc<AtomicUsize>,
+    in_hand: Arc<InHand>,
     activity: Arc<Activity>,
 }
 
 impl Busy {
-    fn enter(count: &Arc<AtomicUsize>, activity: &Arc<Activity>) -> Busy {
-        count.fetch_add(1, Ordering::AcqRel);
+    fn enter(in_hand: &Arc<InHand>, activity: &Arc<Activity>) -> Busy {
+        in_hand.count.fetch_add(1, Ordering::AcqRel);
         Busy {
-            count: Arc::clone(count),
+            in_hand: Arc::clone(in_hand),
             activity: Arc::clone(activity),
         }
     }
@@ -182,24 +189,29 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         self.activity.touch();
-        self.count.fetch_sub(1, Ordering::AcqRel);
+        self.in_hand.count.fetch_sub(1, Ordering::AcqRel);
+        self.in_hand.ended.notify_one();
     }
 }
 
 /// Resolves once the connection has been quiet for `idle` with no request in hand.
-async fn idle_watch(activity: Arc<Activity>, busy: Arc<AtomicUsize>, idle: Duration) {
+async fn idle_watch(activity: Arc<Activity>, in_hand: Arc<InHand>, idle: Duration) {
     loop {
         let quiet = activity.quiet_for();
-        if busy.load(Ordering::Acquire) == 0 && quiet >= idle {
+        if in_hand.count.load(Ordering::Acquire) > 0 {
+            // A request in hand is bounded by the request deadline, not by this
+            // watchdog: wait for its end (a permit stored by `notify_one` is not lost).
+            in_hand.ended.notified().await;
+            continue;
+        }
+        if quiet >= idle {
             return;
         }
-        // A request in hand is bounded by the request deadline, not by this watchdog.
-        let wait = if busy.load(Ordering::Acquire) > 0 {
-            idle
-        } else {
-            idle.saturating_sub(quiet)
-        };
-        tokio::time::sleep(wait.max(Duration::from_millis(10))).await;
+        tokio::select! {
+            () = tokio::time::sleep(idle.saturating_sub(quiet).max(Duration::from_millis(10))) => {}
+            // A request started and ended meanwhile: its end is the new start of quiet.
+            () = in_hand.ended.notified() => {}
+        }
     }
 }
 
@@ -299,12 +311,12 @@ async fn serve_io<IO>(
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let busy = Arc::new(AtomicUsize::new(0));
+    let in_hand = Arc::new(InHand::default());
     let service = {
-        let (busy, activity) = (Arc::clone(&busy), Arc::clone(&activity));
+        let (in_hand, activity) = (Arc::clone(&in_hand), Arc::clone(&activity));
         hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
-            let guard = Busy::enter(&busy, &activity);
+            let guard = Busy::enter(&in_hand, &activity);
             let mut app = app.clone();
             async move {
                 let response =
@@ -321,7 +333,7 @@ async fn serve_io<IO>(
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
-    let idle = idle_watch(activity, busy, limits.idle_timeout);
+    let idle = idle_watch(activity, in_hand, limits.idle_timeout);
     tokio::pin!(idle);
     let mut stopping = false;
     loop {

@@ -48,6 +48,7 @@ fn transport_limits() {
     transport::idle_connections_are_closed_and_health_keeps_answering(&backend);
     transport::slow_loris_is_cut(&backend);
     transport::late_bodies_and_requests_get_408(&backend);
+    transport::idle_watchdog_closes_quiet_connections(&backend);
 }
 
 #[test]

@@ -402,3 +402,30 @@ pub fn refusals_are_documented_in_openapi(backend: &Backend) {
         }
     }
 }
+
+/// The idle watchdog on its own (header timeout 30 s, idle 1 s): a connection that
+/// sends nothing, and one kept alive after a request, are closed well before hyper's
+/// header timeout would.
+pub fn idle_watchdog_closes_quiet_connections(backend: &Backend) {
+    let mut options = short(8);
+    options.limits.header_timeout = Duration::from_secs(30);
+    let server = TestServer::start_with(&backend.url("watchdog"), options);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut silent = TcpStream::connect(server.addr).expect("connect");
+    let mut kept = TcpStream::connect(server.addr).expect("connect");
+    kept.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("request");
+    let mut head = [0u8; 12];
+    kept.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    kept.read_exact(&mut head).expect("answer");
+    assert_eq!(&head, b"HTTP/1.1 200");
+    assert!(
+        closed_before(&mut silent, deadline),
+        "a silent connection is closed"
+    );
+    assert!(
+        closed_before(&mut kept, deadline),
+        "a kept-alive idle connection is closed"
+    );
+}
