@@ -32,6 +32,8 @@ pub const DEFAULT_TOKEN_IDLE_DAYS: u32 = 90;
 /// How stale `last_seen_at` may get before a use writes it again: one write per device
 /// every few minutes, not one per request.
 const SEEN_EVERY: Duration = Duration::minutes(5);
+/// The same when the device's address or app changed.
+const CHANGE_EVERY: Duration = Duration::seconds(10);
 
 impl AuthPolicy {
     /// Whether a device's token has expired at `now`: unused since its last use (or its
@@ -153,10 +155,11 @@ impl FromRequestParts<AppState> for AuthDevice {
             .get::<ClientAddr>()
             .map(|c| c.0.to_string());
         let version = app_version(parts.headers.get(axum::http::header::USER_AGENT));
-        let stale = device
-            .last_seen_at
-            .is_none_or(|seen| now - seen > SEEN_EVERY);
-        if stale || ip != device.last_ip || version != device.app_version {
+        // A new address or app is recorded sooner, but not at every request either: a
+        // client changing its User-Agent each time must not make each one a write.
+        let changed = ip != device.last_ip || version != device.app_version;
+        let every = if changed { CHANGE_EVERY } else { SEEN_EVERY };
+        if device.last_seen_at.is_none_or(|seen| now - seen > every) {
             // Renews the token; a failure to record it must not refuse the request.
             if let Err(e) = state
                 .storage
