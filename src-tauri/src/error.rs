@@ -155,6 +155,7 @@ mod tests {
             ),
             (preau_sync::Error::Busy, "busy", Value::Null),
             (preau_sync::Error::Revoked, "revoked", Value::Null),
+            (preau_sync::Error::Expired, "token_expired", Value::Null),
             (preau_sync::Error::NotEnrolled, "not_enrolled", Value::Null),
             (
                 preau_sync::Error::Network("down".into()),

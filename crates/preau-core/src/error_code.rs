@@ -65,11 +65,13 @@ pub enum ErrorCode {
     InvalidEnrollmentCode,
     /// The server refused the sync for another reason, or answered something unexpected.
     SyncRefused,
+    /// The server let this laptop's token expire (not used for too long): enroll again.
+    TokenExpired,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::InvalidInput,
         ErrorCode::NotFound,
         ErrorCode::NewerSchema,
@@ -94,6 +96,7 @@ impl ErrorCode {
         ErrorCode::Offline,
         ErrorCode::InvalidEnrollmentCode,
         ErrorCode::SyncRefused,
+        ErrorCode::TokenExpired,
     ];
 
     /// The code as it is on the wire (`"invalid_input"`).
@@ -123,6 +126,7 @@ impl ErrorCode {
             ErrorCode::Offline => "offline",
             ErrorCode::InvalidEnrollmentCode => "invalid_enrollment_code",
             ErrorCode::SyncRefused => "sync_refused",
+            ErrorCode::TokenExpired => "token_expired",
         }
     }
 }

@@ -77,7 +77,13 @@ pub enum ErrorCode {
     RecordTooLarge,
     /// The device sent more changes than its quota allows; retry later.
     QuotaExceeded,
-    /// A code from a newer server.
+    /// The request (its body, or the server's work on it) took longer than the server
+    /// allows; worth retrying.
+    RequestTimeout,
+    /// The device's token was not used for longer than the server allows: the laptop
+    /// must be enrolled again.
+    ExpiredToken,
+    /// A code from a newer server (serde's `other` must stay the last variant).
     #[serde(other)]
     Unknown,
 }
@@ -102,6 +108,8 @@ impl ErrorCode {
             ErrorCode::RecordTooLarge => "record_too_large",
             ErrorCode::QuotaExceeded => "quota_exceeded",
             ErrorCode::Unknown => "unknown",
+            ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::ExpiredToken => "expired_token",
         }
     }
 }

@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::auth::{code_hash, new_token, sha256_hex, AuthDevice};
 use crate::authz::Principal;
 use crate::error::{Error, Result};
+use crate::middleware::TransportResponses;
 use crate::storage::{Device, Storage};
 
 #[derive(Clone)]
@@ -148,6 +149,12 @@ pub async fn enroll(
     if name.is_empty() || name.chars().count() > 100 || req.code.len() > 64 {
         return Err(Error::invalid("device_name must be 1 to 100 characters"));
     }
+    // A NUL broke PostgreSQL (a 500), escapes would reach the admin's terminal.
+    if name.chars().any(crate::text::is_unsafe) {
+        return Err(Error::invalid(
+            "device_name must not contain control or invisible formatting characters",
+        ));
+    }
     let token = new_token()?;
     let device = Device {
         id: Uuid::now_v7(),
@@ -155,6 +162,9 @@ pub async fn enroll(
         name: name.to_string(),
         enrolled_at: Utc::now(),
         revoked_at: None,
+        last_seen_at: None,
+        last_ip: None,
+        app_version: None,
     };
     let enrolled = state
         .storage
@@ -300,7 +310,8 @@ pub async fn pull(
 #[utoipa::path(post, path = "/api/v1/reference", request_body = ReferenceRequest,
     security(("bearer" = [])),
     responses((status = 200, body = ReferenceResponse), (status = 404, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 401, body = ErrorBody), (status = 400, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
 pub async fn reference(
     State(state): State<AppState>,
     AuthDevice(_device): AuthDevice,
@@ -344,7 +355,7 @@ impl utoipa::Modify for SecurityAddon {
 #[openapi(
     info(title = "Préau sync API", description = "Devices, sync and reference data of the Préau central server"),
     paths(health, enroll, push, pull, reference),
-    modifiers(&SecurityAddon)
+    modifiers(&SecurityAddon, &TransportResponses)
 )]
 pub struct ApiDoc;
 

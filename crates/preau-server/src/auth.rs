@@ -2,12 +2,60 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use chrono::{DateTime, Duration, Utc};
 use preau_protocol::ErrorCode;
 use sha2::{Digest, Sha256};
 
 use crate::api::AppState;
 use crate::error::{Error, Result};
+use crate::middleware::{ClientAddr, SeenDevice};
 use crate::storage::Device;
+
+/// How tokens age (`preau-server.toml`: `token_idle_days`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthPolicy {
+    /// A token not used for this long is refused (`expired_token`); every use renews it.
+    pub token_idle: Duration,
+}
+
+impl Default for AuthPolicy {
+    fn default() -> Self {
+        AuthPolicy {
+            token_idle: Duration::days(i64::from(DEFAULT_TOKEN_IDLE_DAYS)),
+        }
+    }
+}
+
+/// A laptop that has not synced for three months is probably lost, or out of service.
+pub const DEFAULT_TOKEN_IDLE_DAYS: u32 = 90;
+
+/// How stale `last_seen_at` may get before a use writes it again: one write per device
+/// every few minutes, not one per request.
+const SEEN_EVERY: Duration = Duration::minutes(5);
+/// The same when the device's address or app changed.
+const CHANGE_EVERY: Duration = Duration::seconds(10);
+
+impl AuthPolicy {
+    /// Whether a device's token has expired at `now`: unused since its last use (or its
+    /// enrollment) for longer than allowed.
+    pub fn expired(&self, device: &Device, now: DateTime<Utc>) -> bool {
+        now - device.last_seen_at.unwrap_or(device.enrolled_at) > self.token_idle
+    }
+}
+
+/// The app and version a client announces (`User-Agent: preau/0.1.0`): its first word,
+/// printable ASCII, at most 64 characters.
+pub fn app_version(user_agent: Option<&axum::http::HeaderValue>) -> Option<String> {
+    let text = user_agent?.to_str().ok()?;
+    let word: String = text
+        .split_whitespace()
+        .next()?
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(64)
+        .collect();
+    (!word.is_empty()).then_some(word)
+}
 
 /// Letters and digits that cannot be mistaken for one another when read aloud or typed.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -77,11 +125,49 @@ impl FromRequestParts<AppState> for AuthDevice {
             .device_by_token(&sha256_hex(token))
             .await?
             .ok_or_else(|| Error::unauthorized(ErrorCode::InvalidToken, "unknown token"))?;
+        // Known from here on: the refusal's log line names the device.
+        if let Some(seen) = parts.extensions.get::<SeenDevice>() {
+            seen.set(device.id);
+        }
         if device.revoked_at.is_some() {
             return Err(Error::unauthorized(
                 ErrorCode::RevokedToken,
                 "this device was revoked",
             ));
+        }
+        let policy = parts
+            .extensions
+            .get::<AuthPolicy>()
+            .cloned()
+            .unwrap_or_default();
+        let now = Utc::now();
+        if policy.expired(&device, now) {
+            return Err(Error::unauthorized(
+                ErrorCode::ExpiredToken,
+                format!(
+                    "this device's token was not used for more than {} days: enroll it again",
+                    policy.token_idle.num_days()
+                ),
+            ));
+        }
+        let ip = parts
+            .extensions
+            .get::<ClientAddr>()
+            .map(|c| c.0.to_string());
+        let version = app_version(parts.headers.get(axum::http::header::USER_AGENT));
+        // A new address or app is recorded sooner, but not at every request either: a
+        // client changing its User-Agent each time must not make each one a write.
+        let changed = ip != device.last_ip || version != device.app_version;
+        let every = if changed { CHANGE_EVERY } else { SEEN_EVERY };
+        if device.last_seen_at.is_none_or(|seen| now - seen > every) {
+            // Renews the token; a failure to record it must not refuse the request.
+            if let Err(e) = state
+                .storage
+                .touch_device(device.id, now, ip.as_deref(), version.as_deref())
+                .await
+            {
+                tracing::warn!(device = %device.id, error = %e, "last use not recorded");
+            }
         }
         Ok(AuthDevice(device))
     }
@@ -102,5 +188,38 @@ mod tests {
         let t = new_token().expect("token");
         assert_eq!(t.len(), 64);
         assert_ne!(t, new_token().expect("token"));
+    }
+
+    #[test]
+    fn tokens_expire_after_their_idle_time_counted_from_the_last_use() {
+        let now = Utc::now();
+        let mut d = Device {
+            id: uuid::Uuid::now_v7(),
+            adviser: "Anne".into(),
+            name: "portable".into(),
+            enrolled_at: now - Duration::days(200),
+            revoked_at: None,
+            last_seen_at: None,
+            last_ip: None,
+            app_version: None,
+        };
+        let policy = AuthPolicy::default();
+        assert!(
+            policy.expired(&d, now),
+            "never used since an old enrollment"
+        );
+        d.last_seen_at = Some(now - Duration::days(89));
+        assert!(!policy.expired(&d, now));
+        d.last_seen_at = Some(now - Duration::days(91));
+        assert!(policy.expired(&d, now));
+    }
+
+    #[test]
+    fn app_version_is_the_user_agents_first_word() {
+        let v = |s: &'static str| app_version(Some(&axum::http::HeaderValue::from_static(s)));
+        assert_eq!(v("preau/0.1.0").as_deref(), Some("preau/0.1.0"));
+        assert_eq!(v("curl/8.5.0 extra").as_deref(), Some("curl/8.5.0"));
+        assert_eq!(v("   "), None);
+        assert_eq!(app_version(None), None);
     }
 }

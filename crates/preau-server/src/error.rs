@@ -30,6 +30,10 @@ pub enum Error {
     Storage(String),
     #[error("reference data: {0}")]
     Reference(String),
+    #[error("tls: {0}")]
+    Tls(String),
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -65,7 +69,10 @@ impl IntoResponse for Error {
                 message,
             } => {
                 tracing::debug!(code = code.as_str(), %message, "client error");
-                (status, Json(ErrorBody { code, message })).into_response()
+                let mut response = (status, Json(ErrorBody { code, message })).into_response();
+                // For the refusal's log line (`middleware.rs`).
+                response.extensions_mut().insert(code);
+                response
             }
             other => {
                 // Internal details go to the log, never to the client.

@@ -7,35 +7,80 @@
 //! - `authz.rs`: who may make a change (owners, shared schools, issued proposals);
 //! - `quota.rs`: changes a device may push per hour;
 //! - `storage/`: the one storage trait and its two backends;
-//! - `admin.rs`: the admin subcommands' work (enroll, devices, reference imports).
+//! - `admin.rs`: the admin subcommands' work (enroll, devices, reference imports);
+//! - `listener.rs`: the accept loop (connection cap, header and idle timeouts, TLS);
+//! - `middleware.rs`: client address, body timeout, request deadline, refusal logs;
+//! - `tls.rs`: built-in TLS, its certificate reloaded when the files change;
+//! - `pg_tls.rs`: PostgreSQL over TLS (`sslmode`);
+//! - `text.rs`: client text made safe to print.
 
 pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod authz;
 pub mod error;
+pub mod listener;
 pub mod merge;
 pub mod quota;
+pub mod middleware;
+pub mod pg_tls;
 pub mod storage;
+pub mod text;
+pub mod tls;
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 pub use error::{Error, Result};
 pub use storage::Storage;
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// How the server meets the network (issue 12); `Default` is what `serve` uses when the
+/// configuration file says nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerOptions {
+    pub limits: listener::Limits,
+    pub auth: auth::AuthPolicy,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default: the
+    /// header is then ignored).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Built-in TLS; `None`: plain HTTP (behind a reverse proxy, or on loopback).
+    pub tls: Option<tls::TlsFiles>,
+}
+
+/// The API with the middleware every request goes through.
+pub fn app(storage: Arc<dyn Storage>, options: &ServerOptions) -> axum::Router {
+    let guard = Arc::new(middleware::Guard {
+        limits: options.limits.clone(),
+        auth: options.auth.clone(),
+        trusted_proxies: options.trusted_proxies.clone().into(),
+    });
+    api::router(storage).layer(axum::middleware::from_fn_with_state(
+        guard,
+        middleware::guard,
+    ))
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, with the default options.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     storage: Arc<dyn Storage>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let app = api::router(storage);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    Ok(())
+    serve_with(listener, storage, ServerOptions::default(), shutdown).await
+}
+
+/// Serves the API on `listener` until `shutdown` resolves. A TLS pair that does not load
+/// fails here, before anything is served.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    storage: Arc<dyn Storage>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let tls = options.tls.as_ref().map(tls::acceptor).transpose()?;
+    let app = app(storage, &options);
+    listener::run(listener, app, options.limits, tls, shutdown).await
 }
 
 /// Binds `addr` and serves in a background task; returns the bound address (port 0 picks
@@ -44,8 +89,27 @@ pub async fn spawn(
     addr: SocketAddr,
     storage: Arc<dyn Storage>,
 ) -> Result<(SocketAddr, tokio::task::JoinHandle<Result<()>>)> {
+    spawn_with(addr, storage, ServerOptions::default()).await
+}
+
+/// [`spawn`] with options; the options are checked (and the TLS pair loaded) before it
+/// returns.
+pub async fn spawn_with(
+    addr: SocketAddr,
+    storage: Arc<dyn Storage>,
+    options: ServerOptions,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<Result<()>>)> {
+    options.limits.check()?;
+    if let Some(files) = &options.tls {
+        tls::acceptor(files)?;
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let handle = tokio::spawn(serve(listener, storage, std::future::pending()));
+    let handle = tokio::spawn(serve_with(
+        listener,
+        storage,
+        options,
+        std::future::pending(),
+    ));
     Ok((local, handle))
 }

@@ -1,13 +1,15 @@
 //! `preau-server`: the syndicate's central server and its admin subcommands.
 //!
 //! Settings come from the command line, else from the configuration file (TOML, keys
-//! `bind`, `data_dir`, `database_url`, `participants_retention`: `--config FILE`, by default
+//! `bind`, `data_dir`, `database_url`, `participants_retention`, the transport's limits,
+//! `token_idle_days`, `trusted_proxies`, `tls_cert` and `tls_key` (README): `--config FILE`, by default
 //! `/etc/preau-server/preau-server.toml` when it exists, which the Debian package
 //! installs), else from the built-in defaults. `serve` and the admin commands read the
 //! same file, so they work on the same database.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -47,6 +49,75 @@ struct Config {
     /// `400d`): `serve` anonymises the participants of older visits at start and then
     /// daily. Absent: kept until erased by hand.
     participants_retention: Option<String>,
+    /// Connections served at once (more wait in the listen backlog).
+    max_connections: Option<usize>,
+    /// Time to send a request's head; also how long a kept-alive connection may wait.
+    header_timeout_secs: Option<u64>,
+    /// Time to send a request's body.
+    body_timeout_secs: Option<u64>,
+    /// Time from a request's head to its answer (else 408 request_timeout).
+    request_timeout_secs: Option<u64>,
+    /// A connection where nothing moves for this long, outside a request, is closed.
+    idle_timeout_secs: Option<u64>,
+    /// A device token unused for this many days is refused (expired_token).
+    token_idle_days: Option<u32>,
+    /// Reverse proxies whose X-Forwarded-For names the client.
+    trusted_proxies: Option<Vec<IpAddr>>,
+    /// Built-in TLS: certificate chain and private key (PEM), reloaded when they change.
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+}
+
+/// The server's options from the file, the command line's TLS files winning.
+fn server_options(
+    file: &Config,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+) -> anyhow::Result<preau_server::ServerOptions> {
+    let d = preau_server::listener::Limits::default();
+    let secs = |v: Option<u64>, default: Duration| v.map_or(default, Duration::from_secs);
+    let limits = preau_server::listener::Limits {
+        max_connections: file.max_connections.unwrap_or(d.max_connections),
+        header_timeout: secs(file.header_timeout_secs, d.header_timeout),
+        body_timeout: secs(file.body_timeout_secs, d.body_timeout),
+        request_timeout: secs(file.request_timeout_secs, d.request_timeout),
+        idle_timeout: secs(file.idle_timeout_secs, d.idle_timeout),
+    };
+    if limits.check().is_err() {
+        anyhow::bail!(
+            "max_connections doit être entre 1 et 100000, et chaque délai (…_timeout_secs) \
+             entre 1 et 86400 secondes"
+        );
+    }
+    let auth = preau_server::auth::AuthPolicy {
+        token_idle: chrono::Duration::days(i64::from(token_idle_days(file)?)),
+    };
+    let tls = match (
+        tls_cert.or_else(|| file.tls_cert.clone()),
+        tls_key.or_else(|| file.tls_key.clone()),
+    ) {
+        (Some(cert), Some(key)) => Some(preau_server::tls::TlsFiles { cert, key }),
+        (None, None) => None,
+        _ => anyhow::bail!(
+            "le certificat et la clé TLS vont ensemble : donnez --tls-cert et --tls-key              (ou tls_cert et tls_key)"
+        ),
+    };
+    Ok(preau_server::ServerOptions {
+        limits,
+        auth,
+        trusted_proxies: file.trusted_proxies.clone().unwrap_or_default(),
+        tls,
+    })
+}
+
+fn token_idle_days(file: &Config) -> anyhow::Result<u32> {
+    let days = file
+        .token_idle_days
+        .unwrap_or(preau_server::auth::DEFAULT_TOKEN_IDLE_DAYS);
+    if !(1..=3650).contains(&days) {
+        anyhow::bail!("token_idle_days doit être entre 1 et 3650 (trouvé : {days})");
+    }
+    Ok(days)
 }
 
 /// Reads `--config`, or the default file when it exists (a missing `--config` file is
@@ -138,6 +209,12 @@ enum Command {
         /// 127.0.0.1:8080).
         #[arg(long)]
         bind: Option<SocketAddr>,
+        /// Serve HTTPS with this certificate chain (PEM), reloaded when the file changes.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Create a one-time enrollment code for an adviser's laptop.
     Enroll {
@@ -277,6 +354,8 @@ fn run() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: the journal and log files get plain lines to grep.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -294,7 +373,16 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         .await
         .context("ouverture de la base de données")?;
     match cli.command {
-        Command::Serve { bind } => {
+        Command::Serve {
+            bind,
+            tls_cert,
+            tls_key,
+        } => {
+            let options = server_options(&file, tls_cert, tls_key)?;
+            // A certificate that does not load stops the start, with its reason.
+            if let Some(files) = &options.tls {
+                preau_server::tls::acceptor(files).context("certificat TLS")?;
+            }
             let bind = match bind.or(file.bind) {
                 Some(bind) => bind,
                 None => DEFAULT_BIND.parse()?,
@@ -307,8 +395,13 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("écoute sur {bind}"))?;
             let addr = listener.local_addr()?;
-            tracing::info!(%addr, "serving");
-            println!("preau-server écoute sur http://{addr}");
+            let scheme = if options.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            tracing::info!(%addr, scheme, limits = ?options.limits, "serving");
+            println!("preau-server écoute sur {scheme}://{addr}");
             // Ctrl-C, or SIGTERM from systemd: stop accepting, finish what is in flight.
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -320,7 +413,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
                 }
                 tracing::info!("shutting down");
             };
-            preau_server::serve(listener, storage, shutdown).await?;
+            preau_server::serve_with(listener, storage, options, shutdown).await?;
         }
         Command::Enroll { adviser } => {
             let (code, expires) =
@@ -337,18 +430,12 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             if devices.is_empty() {
                 println!("Aucun appareil enrôlé.");
             }
+            let policy = preau_server::auth::AuthPolicy {
+                token_idle: chrono::Duration::days(i64::from(token_idle_days(&file)?)),
+            };
+            let now = chrono::Utc::now();
             for d in devices {
-                let state = match d.revoked_at {
-                    Some(t) => format!("révoqué le {}", t.format("%Y-%m-%d %H:%M")),
-                    None => "actif".into(),
-                };
-                println!(
-                    "{}\t{}\t{}\tenrôlé le {}\t{state}",
-                    d.id,
-                    d.adviser,
-                    d.name,
-                    d.enrolled_at.format("%Y-%m-%d %H:%M")
-                );
+                println!("{}", device_line(&d, &policy, now));
             }
         }
         Command::Devices {
@@ -573,9 +660,105 @@ async fn people(storage: &dyn preau_server::Storage, command: PeopleCommand) -> 
     Ok(())
 }
 
+/// One line of `devices list`. Names and versions come from laptops: escaped, so that
+/// no terminal sequence reaches the admin's screen.
+fn device_line(
+    d: &preau_server::storage::Device,
+    policy: &preau_server::auth::AuthPolicy,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    use preau_server::text::printable;
+    let state = match d.revoked_at {
+        Some(t) => format!("révoqué le {}", t.format("%Y-%m-%d %H:%M")),
+        None if policy.expired(d, now) => "jeton expiré (à réenrôler)".into(),
+        None => "actif".into(),
+    };
+    let seen = match d.last_seen_at {
+        Some(t) => format!(
+            "vu le {} depuis {} ({})",
+            t.format("%Y-%m-%d %H:%M"),
+            printable(d.last_ip.as_deref().unwrap_or("?"), 64),
+            printable(d.app_version.as_deref().unwrap_or("version inconnue"), 64)
+        ),
+        None => "jamais vu".into(),
+    };
+    format!(
+        "{}\t{}\t{}\tenrôlé le {}\t{seen}\t{state}",
+        d.id,
+        printable(&d.adviser, 100),
+        printable(&d.name, 100),
+        d.enrolled_at.format("%Y-%m-%d %H:%M")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transport_keys_and_their_defaults() {
+        let file = parse_config(
+            "max_connections = 64\nheader_timeout_secs = 5\nrequest_timeout_secs = 30\n\
+             token_idle_days = 30\ntrusted_proxies = [\"127.0.0.1\"]\n",
+        )
+        .expect("valid config");
+        let o = server_options(&file, None, None).expect("options");
+        assert_eq!(o.limits.max_connections, 64);
+        assert_eq!(o.limits.header_timeout, Duration::from_secs(5));
+        assert_eq!(o.limits.request_timeout, Duration::from_secs(30));
+        let d = preau_server::listener::Limits::default();
+        assert_eq!(o.limits.body_timeout, d.body_timeout);
+        assert_eq!(o.limits.idle_timeout, d.idle_timeout);
+        assert_eq!(o.auth.token_idle, chrono::Duration::days(30));
+        assert_eq!(
+            o.trusted_proxies,
+            vec!["127.0.0.1".parse::<IpAddr>().expect("ip")]
+        );
+        assert_eq!(o.tls, None);
+        let none = server_options(&Config::default(), None, None).expect("defaults");
+        assert_eq!(none, preau_server::ServerOptions::default());
+        for bad in [
+            "max_connections = 0",
+            "header_timeout_secs = 0",
+            "token_idle_days = 0",
+            "tls_cert = \"/etc/c.pem\"",
+        ] {
+            let file = parse_config(bad).expect("parses");
+            assert!(server_options(&file, None, None).is_err(), "{bad}");
+        }
+        let cli = server_options(
+            &Config::default(),
+            Some("c.pem".into()),
+            Some("k.pem".into()),
+        )
+        .expect("tls");
+        assert_eq!(cli.tls.map(|t| t.key), Some(PathBuf::from("k.pem")));
+    }
+
+    #[test]
+    fn device_lines_escape_what_laptops_sent() {
+        let now = chrono::Utc::now();
+        let d = preau_server::storage::Device {
+            id: Uuid::nil(),
+            adviser: "Anne".into(),
+            name: "pc\u{1b}]0;pwned\u{7}".into(),
+            enrolled_at: now,
+            revoked_at: None,
+            last_seen_at: Some(now),
+            last_ip: Some("127.0.0.1".into()),
+            app_version: Some("preau/0.1.0".into()),
+        };
+        let line = device_line(&d, &preau_server::auth::AuthPolicy::default(), now);
+        assert!(
+            !line.chars().any(|c| c.is_control() && c != '\t'),
+            "{line:?}"
+        );
+        assert!(line.contains("pc\\u{1b}]0;pwned\\u{7}"), "{line}");
+        assert!(
+            line.contains("depuis 127.0.0.1 (preau/0.1.0)") && line.ends_with("actif"),
+            "{line}"
+        );
+    }
 
     #[test]
     fn config_file_keys_and_command_line_precedence() {

@@ -8,6 +8,7 @@ use preau_protocol::{
     PushRequest, PushResponse, ReferenceRequest, ReferenceResponse, API_PREFIX, MAX_BODY_BYTES,
     PROTOCOL_VERSION,
 };
+use rustls::pki_types::CertificateDer;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -52,11 +53,27 @@ pub(crate) fn install_crypto_provider() {
 }
 
 /// The TLS configuration (system roots through the platform verifier), built once per
-/// process: loading the system's certificates costs milliseconds each time.
-fn tls_config() -> Result<rustls::ClientConfig> {
+/// process: loading the system's certificates costs milliseconds each time. With extra
+/// roots ([`SyncOptions::extra_roots`]: a syndicate's own CA, a test's), a configuration
+/// of its own that trusts them as well.
+fn tls_config(extra_roots: &[CertificateDer<'static>]) -> Result<rustls::ClientConfig> {
     use rustls_platform_verifier::ConfigVerifierExt;
     static CONFIG: std::sync::OnceLock<std::result::Result<rustls::ClientConfig, String>> =
         std::sync::OnceLock::new();
+    if !extra_roots.is_empty() {
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
+            extra_roots.iter().cloned(),
+            std::sync::Arc::clone(&provider),
+        )
+        .map_err(|e| Error::Network(e.to_string()))?;
+        return Ok(rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Network(e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(std::sync::Arc::new(verifier))
+            .with_no_client_auth());
+    }
     CONFIG
         .get_or_init(|| rustls::ClientConfig::with_platform_verifier().map_err(|e| e.to_string()))
         .clone()
@@ -68,7 +85,7 @@ impl Client {
         install_crypto_provider();
         let base = check_url(server_url, opts.allow_plain_http)?;
         let http = reqwest::Client::builder()
-            .use_preconfigured_tls(tls_config()?)
+            .use_preconfigured_tls(tls_config(&opts.extra_roots)?)
             .timeout(opts.request_timeout)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("preau/", env!("CARGO_PKG_VERSION")))
@@ -110,6 +127,9 @@ impl Client {
         };
         if code == ErrorCode::RevokedToken {
             return Err(Error::Revoked);
+        }
+        if code == ErrorCode::ExpiredToken {
+            return Err(Error::Expired);
         }
         Err(Error::Refused {
             status: status.as_u16(),
@@ -225,7 +245,7 @@ impl Client {
 /// before a sync it was not asked for.
 pub async fn health(base: &str) -> bool {
     install_crypto_provider();
-    let client = match tls_config().and_then(|tls| {
+    let client = match tls_config(&[]).and_then(|tls| {
         reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .timeout(HEALTH_TIMEOUT)

@@ -25,6 +25,9 @@ pub struct SyncOptions {
     pub request_timeout: Duration,
     /// Allow `http://` to a non-loopback server (a test bench, a trusted network).
     pub allow_plain_http: bool,
+    /// Root certificates trusted besides the system's (DER): a syndicate serving HTTPS
+    /// with its own CA, or a test's self-signed one.
+    pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl Default for SyncOptions {
@@ -39,6 +42,7 @@ impl Default for SyncOptions {
             max_delay: Duration::from_secs(8),
             request_timeout: Duration::from_secs(60),
             allow_plain_http: false,
+            extra_roots: Vec::new(),
         }
     }
 }

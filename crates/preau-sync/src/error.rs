@@ -21,6 +21,9 @@ pub enum Error {
     BadUrl(String),
     #[error("device revoked")]
     Revoked,
+    /// The server let this laptop's token expire (unused for too long).
+    #[error("device token expired")]
+    Expired,
     #[error("server refused: {status} {code:?}: {message}")]
     Refused {
         status: u16,
@@ -55,6 +58,11 @@ impl Error {
                                synchroniser. Vos données locales restent disponibles et \
                                exportables."
                 .into(),
+            Error::Expired => "Ce poste ne s'est pas synchronisé depuis trop longtemps : son \
+                               accès au serveur du syndicat a expiré. Enrôlez-le à nouveau avec \
+                               un code remis par le syndicat ; vos données locales sont \
+                               conservées."
+                .into(),
             Error::Refused { code, .. } => match code {
                 ErrorCode::InvalidEnrollmentCode => {
                     "Code d'enrôlement inconnu, déjà utilisé ou expiré.".into()
@@ -68,6 +76,9 @@ impl Error {
                 ErrorCode::QuotaExceeded => "Le serveur a reçu trop de modifications de ce \
                                              poste en une heure : la synchronisation \
                                              reprendra plus tard."
+                    .into(),
+                ErrorCode::RequestTimeout => "Le serveur n'a pas répondu à temps : la \
+                                              synchronisation reprendra plus tard."
                     .into(),
                 _ => format!(
                     "Le serveur a refusé la synchronisation ({}).",
@@ -90,6 +101,7 @@ impl Error {
             }
             Error::Busy => IpcCode::Busy,
             Error::Revoked => IpcCode::Revoked,
+            Error::Expired => IpcCode::TokenExpired,
             Error::NotEnrolled => IpcCode::NotEnrolled,
             Error::Network(_) => IpcCode::Offline,
             Error::Refused {
@@ -118,7 +130,11 @@ impl Error {
     pub(crate) fn retryable(&self) -> bool {
         match self {
             Error::Network(_) | Error::Protocol(_) => true,
-            Error::Refused { status, .. } => *status >= 500,
+            // A 408: the server gave up on a slow request (a poor link); the next try
+            // may well go through.
+            Error::Refused { status, code, .. } => {
+                *status >= 500 || *code == ErrorCode::RequestTimeout
+            }
             _ => false,
         }
     }
@@ -150,6 +166,7 @@ mod tests {
             ),
             (Error::Busy, IpcCode::Busy, None),
             (Error::Revoked, IpcCode::Revoked, None),
+            (Error::Expired, IpcCode::TokenExpired, None),
             (Error::NotEnrolled, IpcCode::NotEnrolled, None),
             (Error::Network("refused".into()), IpcCode::Offline, None),
             (
@@ -169,5 +186,22 @@ mod tests {
             assert_eq!((error.code(), error.field()), (code, field), "{error:?}");
             assert!(!error.user_message().is_empty());
         }
+        assert!(Error::Expired
+            .user_message()
+            .contains("Enrôlez-le à nouveau"));
+    }
+
+    #[test]
+    fn a_request_timeout_is_retried_other_refusals_are_not() {
+        let refused = |status, code| Error::Refused {
+            status,
+            code,
+            message: String::new(),
+        };
+        assert!(refused(408, ErrorCode::RequestTimeout).retryable());
+        assert!(refused(503, ErrorCode::Unknown).retryable());
+        assert!(!refused(401, ErrorCode::ExpiredToken).retryable());
+        assert!(!refused(422, ErrorCode::InvalidBody).retryable());
+        assert!(!Error::Expired.retryable());
     }
 }

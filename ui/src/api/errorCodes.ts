@@ -28,6 +28,7 @@ const CODES: Record<ErrorCode, true> = {
   offline: true,
   invalid_enrollment_code: true,
   sync_refused: true,
+  token_expired: true,
 };
 
 /** Every code, in the order of the Rust enum. */

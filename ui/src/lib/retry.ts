@@ -34,6 +34,7 @@ export const RETRIED: Readonly<Record<ErrorCode, boolean>> = {
   offline: false,
   invalid_enrollment_code: false,
   sync_refused: false,
+  token_expired: false,
 };
 
 export function isRetryable(error: unknown): boolean {

@@ -28,6 +28,11 @@ pub struct Device {
     pub name: String,
     pub enrolled_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Last use of its token (renewed at most every few minutes; `None`: not since the
+    /// enrollment), from which address, with which app (`preau/0.1.0`).
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub last_ip: Option<String>,
+    pub app_version: Option<String>,
 }
 
 /// A page of records after a cursor.
@@ -197,7 +202,20 @@ pub(crate) fn join_participants(
             })
         })
         .collect()
+    /// Records a use of a device's token (which renews it): when, from which address,
+    /// with which app.
+    fn touch_device<'a>(
+        &'a self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        ip: Option<&'a str>,
+        app_version: Option<&'a str>,
+    ) -> Fut<'a, ()>;
 }
+
+/// The columns of `devices` a [`Device`] is read from, in this order (both backends).
+pub(crate) const DEVICE_COLUMNS: &str =
+    "id, adviser, name, enrolled_at, revoked_at, last_seen_at, last_ip, app_version";
 
 /// Opens the storage a `--database-url` / `--data-dir` pair names.
 pub async fn open(

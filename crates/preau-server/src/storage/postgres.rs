@@ -7,11 +7,12 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use preau_protocol::{Ack, AckStatus, Change, ReferenceVersion, MAX_PAGE_BYTES};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 use uuid::Uuid;
 
 use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage};
 use crate::authz::{self, Principal};
+use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage, DEVICE_COLUMNS};
 use crate::error::{Error, Result};
 use crate::merge::{self, state_from_columns, status_str};
 
@@ -90,6 +91,14 @@ INSERT INTO counters (name, value) VALUES ('owners_backfilled', 0);
     // Privacy (RGPD): see the SQLite backend's fourth migration.
     r#"
 CREATE INDEX changes_seen_by_record ON changes_seen (tbl, record_id);
+    // Last use of each device's token (issue 12): renewed on use, expired when idle. A
+    // device enrolled before this starts a fresh idle period now.
+    r#"
+ALTER TABLE devices ADD COLUMN last_seen_at TEXT;
+ALTER TABLE devices ADD COLUMN last_ip TEXT;
+ALTER TABLE devices ADD COLUMN app_version TEXT;
+UPDATE devices SET last_seen_at =
+    to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
 "#,
 ];
 
@@ -127,13 +136,8 @@ impl Drop for Pooled {
 }
 
 async fn connect(url: &str) -> Result<Client> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::warn!(error = %e, "postgres connection closed");
-        }
-    });
-    Ok(client)
+    // With the TLS its `sslmode` asks for (issue 12).
+    crate::pg_tls::connect(url).await
 }
 
 impl PgStorage {
@@ -209,12 +213,16 @@ fn to_device(r: &tokio_postgres::Row) -> Result<Device> {
     let id: String = r.try_get(0)?;
     let enrolled_at: String = r.try_get(3)?;
     let revoked_at: Option<String> = r.try_get(4)?;
+    let last_seen_at: Option<String> = r.try_get(5)?;
     Ok(Device {
         id: Uuid::parse_str(&id).map_err(|e| Error::Storage(format!("device id: {e}")))?,
         adviser: r.try_get(1)?,
         name: r.try_get(2)?,
         enrolled_at: parse_ts(&enrolled_at)?,
         revoked_at: revoked_at.as_deref().map(parse_ts).transpose()?,
+        last_seen_at: last_seen_at.as_deref().map(parse_ts).transpose()?,
+        last_ip: r.try_get(6)?,
+        app_version: r.try_get(7)?,
     })
 }
 
@@ -719,8 +727,7 @@ impl Storage for PgStorage {
             let mut p = self.client().await?;
             p.get()?
                 .query_opt(
-                    "SELECT id, adviser, name, enrolled_at, revoked_at FROM devices
-                     WHERE token_hash = $1",
+                    &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = $1"),
                     &[&token_hash],
                 )
                 .await?
@@ -735,8 +742,7 @@ impl Storage for PgStorage {
             let mut p = self.client().await?;
             p.get()?
                 .query(
-                    "SELECT id, adviser, name, enrolled_at, revoked_at FROM devices
-                     ORDER BY enrolled_at, id",
+                    &format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY enrolled_at, id"),
                     &[],
                 )
                 .await?
@@ -1082,6 +1088,23 @@ impl Storage for PgStorage {
                     })
                 })
                 .collect()
+    fn touch_device<'a>(
+        &'a self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        ip: Option<&'a str>,
+        app_version: Option<&'a str>,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .execute(
+                    "UPDATE devices SET last_seen_at = $2, last_ip = $3, app_version = $4
+                     WHERE id = $1",
+                    &[&id.to_string(), &ts(at), &ip, &app_version],
+                )
+                .await?;
+            Ok(())
         })
     }
 }

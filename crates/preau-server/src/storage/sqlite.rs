@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage};
 use crate::authz::{self, Principal};
+use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage, DEVICE_COLUMNS};
 use crate::error::{Error, Result};
 use crate::merge::{self, state_from_columns, status_str};
 
@@ -103,6 +104,13 @@ INSERT INTO counters (name, value) VALUES ('owners_backfilled', 0);
     // Privacy (RGPD): an erasure cleans the history of the records it erases.
     r#"
 CREATE INDEX changes_seen_by_record ON changes_seen (tbl, record_id);
+    // Last use of each device's token (issue 12): renewed on use, expired when idle. A
+    // device enrolled before this starts a fresh idle period now.
+    r#"
+ALTER TABLE devices ADD COLUMN last_seen_at TEXT;
+ALTER TABLE devices ADD COLUMN last_ip TEXT;
+ALTER TABLE devices ADD COLUMN app_version TEXT;
+UPDATE devices SET last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
 "#,
 ];
 
@@ -341,20 +349,41 @@ impl SqliteStorage {
     }
 }
 
-fn device_from_row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(String, String, String, String, Option<String>)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+type DeviceRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
 }
 
-fn to_device(row: (String, String, String, String, Option<String>)) -> Result<Device> {
-    let (id, adviser, name, enrolled_at, revoked_at) = row;
+fn to_device(row: DeviceRow) -> Result<Device> {
+    let (id, adviser, name, enrolled_at, revoked_at, last_seen_at, last_ip, app_version) = row;
     Ok(Device {
         id: Uuid::parse_str(&id).map_err(|e| Error::Storage(format!("device id: {e}")))?,
         adviser,
         name,
         enrolled_at: parse_ts(&enrolled_at)?,
         revoked_at: revoked_at.as_deref().map(parse_ts).transpose()?,
+        last_seen_at: last_seen_at.as_deref().map(parse_ts).transpose()?,
+        last_ip,
+        app_version,
     })
 }
 
@@ -855,10 +884,9 @@ impl Storage for SqliteStorage {
     fn device_by_token<'a>(&'a self, token_hash: &'a str) -> Fut<'a, Option<Device>> {
         let token_hash = token_hash.to_string();
         self.read(move |c| {
-            c.prepare_cached(
-                "SELECT id, adviser, name, enrolled_at, revoked_at FROM devices
-                 WHERE token_hash = ?1",
-            )?
+            c.prepare_cached(&format!(
+                "SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1"
+            ))?
             .query_row([token_hash], device_from_row)
             .optional()?
             .map(to_device)
@@ -868,10 +896,9 @@ impl Storage for SqliteStorage {
 
     fn devices(&self) -> Fut<'_, Vec<Device>> {
         self.read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT id, adviser, name, enrolled_at, revoked_at FROM devices
-                 ORDER BY enrolled_at, id",
-            )?;
+            let mut stmt = c.prepare(&format!(
+                "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY enrolled_at, id"
+            ))?;
             let rows = stmt.query_map([], device_from_row)?;
             rows.map(|r| to_device(r?)).collect()
         })
@@ -1071,6 +1098,21 @@ impl Storage for SqliteStorage {
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    fn touch_device<'a>(
+        &'a self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        ip: Option<&'a str>,
+        app_version: Option<&'a str>,
+    ) -> Fut<'a, ()> {
+        let (ip, app_version) = (ip.map(str::to_string), app_version.map(str::to_string));
+        self.write(move |c| {
+            c.prepare_cached(
+                "UPDATE devices SET last_seen_at = ?2, last_ip = ?3, app_version = ?4
+                 WHERE id = ?1",
+            )?
+            .execute(params![id.to_string(), ts(at), ip, app_version])?;
+            Ok(())
         })
     }
 }

@@ -9,6 +9,8 @@ mod privacy;
 mod store_model;
 mod support;
 mod sync;
+mod tls;
+mod transport;
 
 use support::{Backend, PgCluster};
 
@@ -45,6 +47,30 @@ fn suite(backend: &Backend) {
     privacy::retention_anonymises_only_old_visits(backend);
     privacy::issued_proposals_naming_a_person_are_listed(backend);
     privacy::a_replaced_person_is_found_in_history(backend);
+    eprintln!("[{}] detection", backend.label());
+    transport::refusals_are_logged_and_tokens_expire_when_idle(backend);
+    transport::device_names_with_control_characters_are_refused(backend);
+    transport::refusals_are_documented_in_openapi(backend);
+    eprintln!("[{}] https", backend.label());
+    tls::https_serves_sync_and_reloads_its_certificate(backend);
+}
+
+/// The transport does not depend on the backend: run once, on SQLite.
+#[test]
+fn transport_limits() {
+    let backend = Backend::sqlite();
+    transport::idle_connections_are_closed_and_health_keeps_answering(&backend);
+    transport::slow_loris_is_cut(&backend);
+    transport::late_bodies_and_requests_get_408(&backend);
+    transport::idle_watchdog_closes_quiet_connections(&backend);
+}
+
+#[test]
+fn postgres_tls() {
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    tls::postgres_sslmode_is_honoured(&cluster);
 }
 
 #[test]

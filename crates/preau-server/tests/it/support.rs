@@ -41,6 +41,30 @@ impl Backend {
         }
     }
 
+    /// Runs one SQL statement on the server's database `name` (tests that age a token).
+    pub fn execute(&self, name: &str, sql: &str) {
+        match self {
+            Backend::Sqlite(dir) => {
+                let c = rusqlite::Connection::open(dir.path().join(format!("{name}.db")))
+                    .expect("open server db");
+                c.busy_timeout(Duration::from_secs(10))
+                    .expect("busy timeout");
+                c.execute_batch(sql).expect("sql");
+            }
+            Backend::Postgres(pg) => {
+                let url = pg.url(name);
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("rt");
+                rt.block_on(async {
+                    let client = preau_server::pg_tls::connect(&url).await.expect("connect");
+                    client.batch_execute(sql).await.expect("sql");
+                });
+            }
+        }
+    }
+
     /// How many distinct changes the server applied (each change id counted once).
     pub fn changes_applied(&self, name: &str) -> i64 {
         match self {
@@ -65,10 +89,7 @@ impl Backend {
                     .build()
                     .expect("rt");
                 rt.block_on(async {
-                    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                        .await
-                        .expect("connect");
-                    tokio::spawn(conn);
+                    let client = preau_server::pg_tls::connect(&url).await.expect("connect");
                     let seen: i64 = client
                         .query_one("SELECT count(*) FROM changes_seen", &[])
                         .await
@@ -93,6 +114,8 @@ pub struct PgCluster {
     bin: PathBuf,
     port: u16,
     as_root: bool,
+    /// The CA that signed the cluster's certificate (it serves TLS, issue 12).
+    pub ca: TestCa,
 }
 
 /// Where `initdb` and `pg_ctl` are: `PREAU_PG_BIN` if set, else the newest
@@ -168,6 +191,7 @@ impl PgCluster {
             bin,
             port: free_port(),
             as_root,
+            ca: TestCa::new("Préau test CA (PostgreSQL)"),
         };
         if as_root {
             let ok = Command::new("chown")
@@ -191,8 +215,32 @@ impl PgCluster {
                 "--no-sync",
             ],
         );
+        // TLS on (issue 12): every PostgreSQL test connects with sslmode=require.
+        let (cert, key, _) = cluster.ca.leaf();
+        std::fs::write(data.join("server.crt"), cert).expect("server.crt");
+        std::fs::write(data.join("server.key"), key).expect("server.key");
+        std::fs::write(dir.join("ca.pem"), cluster.ca.pem()).expect("ca.pem");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                data.join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .expect("key mode");
+        }
+        if as_root {
+            let ok = Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(data.join("server.crt"))
+                .arg(data.join("server.key"))
+                .status()
+                .expect("chown")
+                .success();
+            assert!(ok, "chown of the cluster's certificate to postgres");
+        }
         let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on \
+             -c ssl_cert_file=server.crt -c ssl_key_file=server.key",
             cluster.port,
             dir.display()
         );
@@ -232,7 +280,20 @@ impl PgCluster {
     }
 
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://preau@127.0.0.1:{}/{db}", self.port)
+        format!(
+            "postgres://preau@127.0.0.1:{}/{db}?sslmode=require",
+            self.port
+        )
+    }
+
+    /// The URL with other TLS parameters than `sslmode=require`.
+    pub fn url_with(&self, db: &str, tls: &str) -> String {
+        format!("postgres://preau@127.0.0.1:{}/{db}?{tls}", self.port)
+    }
+
+    /// The PEM file of the CA that signed the cluster's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.pem")
     }
 
     pub fn create_database(&self, name: &str) {
@@ -242,10 +303,9 @@ impl PgCluster {
             .build()
             .expect("rt");
         rt.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            let client = preau_server::pg_tls::connect(&url)
                 .await
                 .expect("connect to postgres");
-            tokio::spawn(conn);
             let exists = client
                 .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
                 .await
@@ -288,10 +348,18 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub storage: Arc<dyn Storage>,
     rt: Option<tokio::runtime::Runtime>,
+    tls: bool,
 }
 
 impl TestServer {
     pub fn start(database_url: &str) -> TestServer {
+        TestServer::start_with(database_url, preau_server::ServerOptions::default())
+    }
+
+    /// A server with other transport options (short timeouts, TLS, trusted proxies).
+    pub fn start_with(database_url: &str, options: preau_server::ServerOptions) -> TestServer {
+        logs::install();
+        let tls = options.tls.is_some();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -302,21 +370,26 @@ impl TestServer {
             let storage = preau_server::storage::open(Some(&url), Path::new("."))
                 .await
                 .expect("open storage");
-            let (addr, _handle) =
-                preau_server::spawn("127.0.0.1:0".parse().expect("addr"), Arc::clone(&storage))
-                    .await
-                    .expect("spawn server");
+            let (addr, _handle) = preau_server::spawn_with(
+                "127.0.0.1:0".parse().expect("addr"),
+                Arc::clone(&storage),
+                options,
+            )
+            .await
+            .expect("spawn server");
             (addr, storage)
         });
         TestServer {
             addr,
             storage,
             rt: Some(rt),
+            tls,
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Runs an admin action on the server's storage.
@@ -578,5 +651,92 @@ impl Laptop {
     /// Where `needle` (lowercase ASCII) is found in any table of the laptop's store.
     pub fn scan(&self, needle: &str) -> Vec<String> {
         scan_sqlite(self.store.path(), needle)
+/// A certificate authority made for a test (rcgen), and the server certificates it signs.
+pub struct TestCa {
+    // Boxed: a backend holding a cluster stays small (clippy's large_enum_variant).
+    issuer: Box<rcgen::CertifiedIssuer<'static, rcgen::KeyPair>>,
+}
+
+impl TestCa {
+    pub fn new(name: &str) -> TestCa {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let key = rcgen::KeyPair::generate().expect("CA key");
+        TestCa {
+            issuer: Box::new(rcgen::CertifiedIssuer::self_signed(params, key).expect("CA")),
+        }
+    }
+
+    pub fn der(&self) -> rustls::pki_types::CertificateDer<'static> {
+        self.issuer.der().clone()
+    }
+
+    pub fn pem(&self) -> String {
+        self.issuer.pem()
+    }
+
+    /// A server certificate for `localhost` and 127.0.0.1: (certificate PEM, key PEM,
+    /// certificate DER).
+    pub fn leaf(&self) -> (String, String, Vec<u8>) {
+        let mut params =
+            rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+                .expect("params");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "preau-server de test");
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = params.signed_by(&key, &self.issuer).expect("certificate");
+        (cert.pem(), key.serialize_pem(), cert.der().to_vec())
+    }
+}
+
+/// The server's log lines, captured for the tests that check what the syndicate's IT
+/// would read (every test's server logs here; each test looks for its own device).
+pub mod logs {
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    static LINES: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+    struct Writer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Writer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut lines) = self.0.lock() {
+                lines.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    pub fn install() {
+        let buf = LINES.get_or_init(|| Arc::new(Mutex::new(Vec::new())));
+        let buf = Arc::clone(buf);
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("preau_server=info"))
+            .with_ansi(false)
+            .with_writer(move || Writer(Arc::clone(&buf)))
+            .try_init();
+    }
+
+    /// The captured lines that contain `needle`.
+    pub fn lines_with(needle: &str) -> Vec<String> {
+        let Some(buf) = LINES.get() else {
+            return Vec::new();
+        };
+        let text = buf
+            .lock()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        text.lines()
+            .filter(|l| l.contains(needle))
+            .map(str::to_string)
+            .collect()
     }
 }
