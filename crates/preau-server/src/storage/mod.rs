@@ -121,6 +121,15 @@ pub trait Storage: Send + Sync + 'static {
     /// `erase_participants` does for a record's whole history; the records themselves are
     /// left alone. Returns how many entries changed.
     fn erase_history(&self, change_ids: Vec<String>) -> Fut<'_, u64>;
+    /// Records a use of a device's token (which renews it): when, from which address,
+    /// with which app.
+    fn touch_device<'a>(
+        &'a self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        ip: Option<&'a str>,
+        app_version: Option<&'a str>,
+    ) -> Fut<'a, ()>;
 }
 
 /// One participant history entry: the state a change replaced.
@@ -202,15 +211,6 @@ pub(crate) fn join_participants(
             })
         })
         .collect()
-    /// Records a use of a device's token (which renews it): when, from which address,
-    /// with which app.
-    fn touch_device<'a>(
-        &'a self,
-        id: Uuid,
-        at: DateTime<Utc>,
-        ip: Option<&'a str>,
-        app_version: Option<&'a str>,
-    ) -> Fut<'a, ()>;
 }
 
 /// The columns of `devices` a [`Device`] is read from, in this order (both backends).

@@ -10,9 +10,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
-use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage};
-use crate::authz::{self, Principal};
 use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage, DEVICE_COLUMNS};
+use crate::authz::{self, Principal};
 use crate::error::{Error, Result};
 use crate::merge::{self, state_from_columns, status_str};
 
@@ -91,6 +90,7 @@ INSERT INTO counters (name, value) VALUES ('owners_backfilled', 0);
     // Privacy (RGPD): see the SQLite backend's fourth migration.
     r#"
 CREATE INDEX changes_seen_by_record ON changes_seen (tbl, record_id);
+"#,
     // Last use of each device's token (issue 12): renewed on use, expired when idle. A
     // device enrolled before this starts a fresh idle period now.
     r#"
@@ -1088,6 +1088,9 @@ impl Storage for PgStorage {
                     })
                 })
                 .collect()
+        })
+    }
+
     fn touch_device<'a>(
         &'a self,
         id: Uuid,

@@ -18,9 +18,8 @@ use preau_protocol::{Ack, AckStatus, Change, ReferenceVersion, MAX_PAGE_BYTES};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage};
-use crate::authz::{self, Principal};
 use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage, DEVICE_COLUMNS};
+use crate::authz::{self, Principal};
 use crate::error::{Error, Result};
 use crate::merge::{self, state_from_columns, status_str};
 
@@ -104,6 +103,7 @@ INSERT INTO counters (name, value) VALUES ('owners_backfilled', 0);
     // Privacy (RGPD): an erasure cleans the history of the records it erases.
     r#"
 CREATE INDEX changes_seen_by_record ON changes_seen (tbl, record_id);
+"#,
     // Last use of each device's token (issue 12): renewed on use, expired when idle. A
     // device enrolled before this starts a fresh idle period now.
     r#"
@@ -1098,6 +1098,9 @@ impl Storage for SqliteStorage {
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
     fn touch_device<'a>(
         &'a self,
         id: Uuid,

@@ -52,7 +52,8 @@ impl Backend {
                 c.execute_batch(sql).expect("sql");
             }
             Backend::Postgres(pg) => {
-                let url = pg.url(name);
+                // The test reads the database itself, over loopback, without TLS.
+                let url = pg.url_with(name, "sslmode=disable");
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -83,7 +84,8 @@ impl Backend {
                 seen
             }
             Backend::Postgres(pg) => {
-                let url = pg.url(name);
+                // The test reads the database itself, over loopback, without TLS.
+                let url = pg.url_with(name, "sslmode=disable");
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -604,7 +606,8 @@ impl Backend {
                 hits
             }
             Backend::Postgres(pg) => {
-                let url = pg.url(name);
+                // The test reads the database itself, over loopback, without TLS.
+                let url = pg.url_with(name, "sslmode=disable");
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -651,6 +654,9 @@ impl Laptop {
     /// Where `needle` (lowercase ASCII) is found in any table of the laptop's store.
     pub fn scan(&self, needle: &str) -> Vec<String> {
         scan_sqlite(self.store.path(), needle)
+    }
+}
+
 /// A certificate authority made for a test (rcgen), and the server certificates it signs.
 pub struct TestCa {
     // Boxed: a backend holding a cluster stays small (clippy's large_enum_variant).
