@@ -4,9 +4,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
+use preau_core::secrets::{OsKeyring, SecretStore};
 use preau_core::workflow::VisitExport;
 use preau_core::Store;
 
@@ -138,8 +140,16 @@ fn user(e: preau_core::Error) -> anyhow::Error {
     }
 }
 
+/// The OS keyring, where the app keeps the store's key and the device token: the CLI
+/// reads the same entries, so both open the same encrypted store.
+fn secrets() -> Arc<dyn SecretStore> {
+    Arc::new(OsKeyring::new())
+}
+
+/// Opens the data directory's store as the app does: encrypted, with its key from the
+/// keyring (made on first use; a plain store from an earlier Préau is encrypted first).
 fn open(dir: &Path) -> anyhow::Result<Store> {
-    Store::open_in(dir).map_err(user)
+    Store::open_encrypted(dir, secrets()).map_err(user)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -255,7 +265,9 @@ fn doctor(dir: &Path) -> anyhow::Result<()> {
     if !path.exists() {
         bail!("aucun fichier de données dans {}", dir.display());
     }
-    let report = preau_core::doctor::check(&path).map_err(user)?;
+    // Read-only: a store not encrypted yet is checked as it is, no key is made for it.
+    let key = preau_core::store_key(dir, secrets().as_ref(), false).map_err(user)?;
+    let report = preau_core::doctor::check_with_key(&path, key.as_ref()).map_err(user)?;
     for c in &report.checked {
         println!("vérifié : {c}");
     }
