@@ -57,6 +57,9 @@ impl StoreKey {
 /// it: a wrong key, like a damaged first page, is SQLite's "file is not a database".
 pub(crate) fn apply_key(conn: &Connection, key: Option<&StoreKey>) -> rusqlite::Result<()> {
     if let Some(key) = key {
+        // SQLCipher's own log goes to stderr (a wrong key prints three "ERROR CORE"
+        // lines): the failure is reported through our error and tracing instead.
+        conn.pragma_update(None, "cipher_log_level", "NONE")?;
         conn.pragma_update(None, "key", key.raw().as_str())?;
         conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
             r.get::<_, i64>(0)
