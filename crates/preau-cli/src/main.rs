@@ -59,6 +59,9 @@ enum Command {
     Sync(sync_cmd::SyncArgs),
     /// Checks the store without changing it (integrity, links, change log); exits 1 on a problem
     Doctor,
+    /// Sets aside a store whose key is not in this session's keyring (renamed, never
+    /// deleted), so that a new one is made; then `enroll` and `sync` bring the visits back
+    StartOver,
 }
 
 #[derive(Subcommand)]
@@ -255,8 +258,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Enroll(args) => sync_cmd::enroll(&dir, args)?,
         Command::Sync(args) => sync_cmd::sync(&dir, args)?,
         Command::Doctor => doctor(&dir)?,
+        Command::StartOver => start_over(&dir)?,
     }
     Ok(())
+}
+
+/// The app's « Mettre ces données de côté et relier ce portable au serveur »: only for a
+/// store whose key is missing; one that opens is never set aside.
+fn start_over(dir: &Path) -> anyhow::Result<()> {
+    match preau_core::store_key(dir, secrets().as_ref(), false) {
+        Err(preau_core::Error::KeyMissing { .. }) => {
+            let aside = preau_core::set_aside_locked_store(dir).map_err(user)?;
+            drop(open(dir)?);
+            println!(
+                "Données illisibles mises de côté dans {} (rien n'a été supprimé). Nouvelles données prêtes : enrôlez ce poste (preau-cli enroll URL CODE) puis synchronisez (preau-cli sync) pour récupérer vos visites.",
+                aside.display()
+            );
+            Ok(())
+        }
+        Err(e) => Err(user(e)),
+        Ok(_) => bail!(
+            "les données de {} s'ouvrent avec la clé du trousseau : rien n'a été mis de côté.",
+            dir.display()
+        ),
+    }
 }
 
 /// Prints what was checked and every problem; an error (exit 1) when there is one.

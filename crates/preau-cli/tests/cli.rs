@@ -486,3 +486,64 @@ fn no_participant_name_is_readable_in_the_data_directory() {
     let out = cli(&data, &["doctor"]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
 }
+
+/// Another session's keyring (the key removed from the real Secret Service): the CLI says
+/// so in French and changes nothing; `start-over` sets the store aside (same bytes, never
+/// deleted) and a new store opens; a store that opens is never set aside.
+#[test]
+fn a_lost_key_is_said_and_start_over_sets_the_store_aside() {
+    use preau_core::secrets::{secret_name, OsKeyring, SecretKind, SecretStore};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = cli(
+        dir.path(),
+        &[
+            "visits",
+            "create",
+            "--commune",
+            "80620",
+            "--at",
+            "2026-12-03T18:00",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli(dir.path(), &["start-over"]);
+    assert!(!out.status.success(), "a readable store is not set aside");
+    assert!(
+        stderr(&out).contains("rien n'a été mis de côté"),
+        "{}",
+        stderr(&out)
+    );
+
+    let db = dir.path().join("preau.db");
+    let before = std::fs::read(&db).expect("read");
+    OsKeyring::new()
+        .delete(&secret_name(SecretKind::StoreKey, dir.path()))
+        .expect("key removed");
+    let out = cli(dir.path(), &["visits", "list"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("la clé qui les ouvre")
+            && stderr(&out).contains("Rien n'a été effacé"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&db).expect("read"), before, "nothing changed");
+
+    let out = cli(dir.path(), &["start-over"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("preau.db.cle-introuvable-")
+                && !name.ends_with("-wal")
+                && !name.ends_with("-shm")
+        })
+        .collect();
+    assert_eq!(aside.len(), 1);
+    assert_eq!(std::fs::read(aside[0].path()).expect("kept"), before);
+    let out = cli(dir.path(), &["visits", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "a new, empty store");
+}
