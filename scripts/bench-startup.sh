@@ -19,6 +19,11 @@ if [ "${INNER:-}" != 1 ]; then
   INNER=1 exec xvfb-run -a -s '-screen 0 1366x768x24' dbus-run-session -- "$0" "$RUNS"
 fi
 
+# Préau keeps its store's key in the Secret Service (issue 12): a keyring in this D-Bus
+# session, as a desktop session has, its files in a temporary directory.
+KEYRINGS=$(mktemp -d)
+eval "$(printf '\n' | XDG_DATA_HOME=$KEYRINGS gnome-keyring-daemon --unlock --components=secrets)"
+
 now_ms() { date +%s%3N; }
 
 # All processes of the tree rooted at $1 (the app and its WebKit helpers).
@@ -93,4 +98,4 @@ echo "WebKit settings: WEBKIT_DISABLE_COMPOSITING_MODE=${WEBKIT_DISABLE_COMPOSIT
 for app in empty preau; do
   echo "$app: median start $(echo "${starts[$app]}" | median) ms, median PSS $(( $(echo "${pss[$app]}" | median) / 1024 )) MiB, median idle CPU $(echo "${cpu[$app]}" | median) %"
 done
-rm -rf "$PREAU_DATA_DIR"
+rm -rf "$PREAU_DATA_DIR" "$KEYRINGS"

@@ -17,11 +17,26 @@ as_root() {
 }
 
 # Build and run dependencies of a Tauri 2 app on Debian 12 (WebKitGTK 4.1).
+# libdbus-1-dev and gnome-keyring: the store's key and the device token are kept in the
+# Secret Service (issue 12); scripts/run.sh starts a keyring when there is no session.
 APT_BUILD=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
-  librsvg2-dev pkg-config dbus xvfb xauth)
+  librsvg2-dev pkg-config dbus xvfb xauth libdbus-1-dev gnome-keyring)
 # End-to-end tests in the real window, and PDF checks for later issues; the package test
-# (tests/package/run.sh) checks the desktop entry with desktop-file-validate.
-APT_TEST=(webkit2gtk-driver poppler-utils qpdf postgresql desktop-file-utils)
+# (tests/package/run.sh) checks the desktop entry with desktop-file-validate; secret-tool
+# (libsecret-tools) lets tests/e2e/keyring.e2e.mjs take a key out of the keyring.
+APT_TEST=(webkit2gtk-driver poppler-utils qpdf postgresql desktop-file-utils libsecret-tools)
+
+# with_keyring COMMAND...: runs it in a new D-Bus session with an unlocked GNOME Keyring
+# of its own (a Secret Service, as a desktop session has), whose files live in a
+# temporary directory removed afterwards. The app, preau-cli and their tests keep the
+# store's key there; without one they refuse to open the data (keyring_unavailable).
+with_keyring() {
+  dbus-run-session -- bash -c '
+    keyrings=$(mktemp -d)
+    trap "rm -rf \"\$keyrings\"" EXIT
+    eval "$(printf "\n" | XDG_DATA_HOME=$keyrings gnome-keyring-daemon --unlock --components=secrets)"
+    "$@"' with_keyring "$@"
+}
 
 apt_install() {
   local missing=()

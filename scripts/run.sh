@@ -13,6 +13,19 @@ say "cargo : construction de Préau (release ; la première fois prend plusieurs
 
 BIN="$CARGO_TARGET_DIR/release"
 export PREAU_DATA_DIR=${PREAU_DATA_DIR:-$HOME/.local/share/preau-demo}
+# The store's key lives in the session's keyring (Secret Service). Without a session bus
+# (a bare console, CI), everything runs in a new one with a keyring of its own; the demo
+# data dir is then set aside and made again each run, its key living only that long.
+if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] && [ -z "${PREAU_RUN_KEYRING:-}" ]; then
+  export PREAU_RUN_KEYRING=1
+  if [ -f "$PREAU_DATA_DIR/preau.db" ]; then
+    aside="$PREAU_DATA_DIR.$(date +%Y%m%d-%H%M%S)"
+    say "session sans trousseau : l'ancienne démo est mise de côté dans $aside"
+    mv "$PREAU_DATA_DIR" "$aside"
+  fi
+  with_keyring "$0" "$@"
+  exit
+fi
 if [ ! -f "$PREAU_DATA_DIR/preau.db" ]; then
   say "données de démonstration dans $PREAU_DATA_DIR"
   "$BIN/preau-cli" schools import "$ROOT/crates/preau-reference/tests/fixtures/annuaire-education-2024-somme.csv"

@@ -54,7 +54,9 @@ step "preau-server sans preau-core" bash -c 'set -o pipefail
 # The shell (package preau) embeds ui/dist when it compiles: built first (skipped when
 # up to date), so its own unit tests run with the rest of the workspace.
 ui_build
-step "tests Rust (cœur, CLI, serveur, application)" cargo test --workspace --quiet
+# In a D-Bus session with its own unlocked GNOME Keyring: preau-cli's tests run the real
+# binary, which keeps the store's key in the Secret Service (issue 12).
+step "tests Rust (cœur, CLI, serveur, application)" with_keyring cargo test --workspace --quiet
 step "types TypeScript générés à jour" git diff --exit-code --stat -- ui/src/api/types
 step "interface : vérification des types" bash -c 'cd ui && npm run --silent check'
 step "interface : tests unitaires" bash -c 'cd ui && npm test --silent'

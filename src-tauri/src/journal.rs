@@ -14,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use crate::save::write_durably;
+use crate::save::write_private;
 
 /// The journal's file name in the data directory.
 pub const JOURNAL_FILE: &str = "modifications-en-attente.json";
@@ -122,7 +122,7 @@ impl Journal {
             entries,
         };
         let bytes = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
-        write_durably(&self.path, &bytes)?;
+        write_private(&self.path, &bytes)?;
         inner.generation = generation;
         inner.entries = file.entries;
         Ok(true)

@@ -46,14 +46,18 @@ pub fn run() {
         .setup(|app| {
             let dir = data_dir(app)?;
             tracing::info!(data_dir = %dir.display(), "starting Préau");
-            app.manage(state::AppState::open(&dir));
+            let state = state::AppState::open(&dir);
+            let secrets = state.secrets();
+            app.manage(state);
             app.manage(journal::Journal::open(&dir));
-            app.manage(sync_worker::start(app.handle(), &dir));
+            app.manage(sync_worker::start(app.handle(), &dir, secrets));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::app::app_status,
             commands::app::restore_backup,
+            commands::app::app_reopen,
+            commands::app::store_start_over,
             commands::app::home,
             commands::app::labels,
             commands::app::new_id,

@@ -105,7 +105,16 @@ pub fn with_extension(path: PathBuf, extension: &str) -> PathBuf {
 
 /// Writes `bytes` beside `path` then renames: a reader never sees half a file.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> IpcResult<()> {
-    write_durably(path, bytes).map_err(|e| {
+    write_reported(path, bytes, false)
+}
+
+/// [`write_atomically`] into the data directory: private file and folder.
+pub fn write_atomically_private(path: &Path, bytes: &[u8]) -> IpcResult<()> {
+    write_reported(path, bytes, true)
+}
+
+fn write_reported(path: &Path, bytes: &[u8], private: bool) -> IpcResult<()> {
+    write_file(path, bytes, private).map_err(|e| {
         tracing::error!(path = %path.display(), error = %e, "writing a file failed");
         IpcError::new(
             ErrorCode::WriteFailed,
@@ -118,18 +127,36 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> IpcResult<()> {
     })
 }
 
+/// [`write_file`] for a file of the data directory (the journal): the file is 0600 from
+/// its creation and its folder 0700 (Unix), as the store is.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_file(path, bytes, true)
+}
+
 /// Writes `bytes` beside `path`, flushes them to the disk, then renames: a reader never
-/// sees half a file, and a power cut leaves the old file or the new one.
-pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// sees half a file, and a power cut leaves the old file or the new one. `private`: the
+/// file 0600 and its folder 0700 (Unix).
+fn write_file(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        if private {
+            preau_core::perms::private_dir(dir)?;
+        } else {
+            std::fs::create_dir_all(dir)?;
+        }
     }
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".part");
     let tmp = PathBuf::from(tmp);
     let written = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()
     })();

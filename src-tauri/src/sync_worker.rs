@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use preau_core::secrets::SecretStore;
 use preau_core::sync::SyncStatus;
 use preau_sync::worker::{Observer, ProgressEvent, Worker};
 use preau_sync::SyncOptions;
@@ -40,8 +41,8 @@ impl Observer for Window {
 }
 
 /// Makes the worker and starts it on Tauri's runtime.
-pub fn start(app: &AppHandle, data_dir: &Path) -> Arc<SyncWorker> {
-    let worker = Worker::new(data_dir, SyncOptions::default());
+pub fn start(app: &AppHandle, data_dir: &Path, secrets: Arc<dyn SecretStore>) -> Arc<SyncWorker> {
+    let worker = Worker::new(data_dir, secrets, SyncOptions::default());
     let observer = Arc::new(Window { app: app.clone() });
     tauri::async_runtime::spawn(Arc::clone(&worker).run(observer));
     worker

@@ -3,6 +3,8 @@
 # preau-server beside it, each in a fresh data dir,
 # in a virtual screen (Xvfb) with a D-Bus session (for the single-instance guard), through
 # tauri-driver and WebKitWebDriver. PREAU_E2E=NAME runs only tests/e2e/NAME.e2e.mjs.
+# The D-Bus session has an unlocked GNOME Keyring of its own (files in a temporary
+# directory): the app and preau-cli keep the store's key in the Secret Service.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -46,6 +48,13 @@ print(*[s.getsockname()[1] for s in socks])')
   return $status
 }
 
-if [ "${1:-}" = "--inner" ]; then APP=$2; inner; exit; fi
+if [ "${1:-}" = "--inner" ]; then
+  APP=$2
+  keyrings=$(mktemp -d)
+  trap 'rm -rf "$keyrings"' EXIT
+  eval "$(printf '\n' | XDG_DATA_HOME=$keyrings gnome-keyring-daemon --unlock --components=secrets)"
+  inner
+  exit
+fi
 APP=$(realpath "$1")
 exec xvfb-run -a -s '-screen 0 1366x768x24' dbus-run-session -- "$0" --inner "$APP"

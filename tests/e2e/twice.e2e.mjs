@@ -300,15 +300,21 @@ async function startServer(dir) {
 
 // ---------- A store that fails: another process holds its write lock ----------
 
-/** Holds SQLite's write lock on the store until `release()`: every save fails (busy). */
+/** Holds SQLite's write lock on the store until `release()`: every save fails (busy).
+ * The store is encrypted (SQLCipher, issue 12), so a plain SQLite client cannot open it:
+ * the lock is taken the way SQLite itself takes it in WAL mode: POSIX record locks on
+ * `preau.db-shm` (made by the running app), shared on the "a connection is open" byte
+ * (128, so that nobody rebuilds the WAL index meanwhile) and exclusive on the WAL write
+ * lock (120). Readers go on; every writer gets SQLITE_BUSY after its busy timeout. */
 async function lockStore() {
   const script = `
-import sqlite3, sys
-con = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
-con.execute('BEGIN EXCLUSIVE')
+import fcntl, os, sys
+fd = os.open(sys.argv[1] + '-shm', os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_SH, 1, 128)
+fcntl.lockf(fd, fcntl.LOCK_EX, 1, 120)
 print('locked', flush=True)
 sys.stdin.read()
-con.execute('ROLLBACK')
+fcntl.lockf(fd, fcntl.LOCK_UN, 1, 120)
 `;
   const child = spawn('python3', ['-c', script, DB], { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {

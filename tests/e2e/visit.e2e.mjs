@@ -6,11 +6,13 @@
 // PREAU_DATA_DIR set to a fresh directory, under xvfb-run and dbus-run-session).
 // Env: PREAU_APP (path to the built binary), PREAU_SCREENSHOTS (optional directory).
 import { mkdir } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { newSession } from './webdriver.mjs';
 import { $, assert, driverReachable, fail, finish, shot, sleep, StopScenario, stepper } from './tap.mjs';
 
 const APP = process.env.PREAU_APP;
+const DATA = process.env.PREAU_DATA_DIR;
 const SHOTS = process.env.PREAU_SCREENSHOTS || null;
 
 const COMMUNE = 'Péronne';
@@ -220,6 +222,32 @@ async function secondRun() {
   } finally {
     await session.delete().catch((error) => console.log(`  (delete session: ${error.message})`));
   }
+  await sleep(1_000);
+  // Issue 12: a copy of the data directory shows none of what was typed (store, WAL,
+  // backups, the journal of edits waiting, documents), and another user can open nothing.
+  await step('no name, email or note is readable in any file of the data directory', null, async () => {
+    const files = [];
+    const walk = (dir) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) {
+          assert((statSync(full).mode & 0o777) === 0o700, `${full} is not 0700`);
+          walk(full);
+        } else files.push(full);
+      }
+    };
+    assert((statSync(DATA).mode & 0o777) === 0o700, 'the data directory is not 0700');
+    walk(DATA);
+    assert(files.some((f) => f.endsWith('preau.db')), `no store among ${files}`);
+    const secrets = [...PEOPLE.map((p) => p.name), 'marie.dupont@example.fr', 'IEN à associer'];
+    for (const file of files) {
+      assert((statSync(file).mode & 0o777) === 0o600, `${file} is not 0600`);
+      const bytes = readFileSync(file);
+      for (const secret of secrets) {
+        assert(!bytes.includes(Buffer.from(secret)), `« ${secret} » is readable in ${file}`);
+      }
+    }
+  });
 }
 
 async function main() {

@@ -17,6 +17,9 @@ if [ "${1:-}" = "--app-inner" ]; then
   exec_line=$2 data=$3 log=$4 fbdir=$5 shot=$6
   # The command of the desktop entry, without its field codes (%U, %f…).
   read -r -a cmd <<<"${exec_line//%[a-zA-Z]/}"
+  # A keyring in this D-Bus session, as a desktop session has: the app keeps its key there.
+  keyrings=$(mktemp -d)
+  eval "$(printf '\n' | XDG_DATA_HOME=$keyrings gnome-keyring-daemon --unlock --components=secrets)"
   PREAU_DATA_DIR=$data PREAU_BENCH_READY=1 "${cmd[@]}" >"$log" 2>&1 &
   app=$!
   ready=1
@@ -31,6 +34,7 @@ if [ "${1:-}" = "--app-inner" ]; then
   fi
   kill "$app" 2>/dev/null
   wait "$app" 2>/dev/null
+  rm -rf "$keyrings"
   exit "$ready"
 fi
 
@@ -46,7 +50,14 @@ fi
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
 set +e
-apt_install desktop-file-utils xvfb xauth dbus
+apt_install desktop-file-utils xvfb xauth dbus gnome-keyring
+# preau-cli keeps the store's key in the Secret Service: the checks below run in a D-Bus
+# session with a keyring of their own (scripts/lib.sh, with_keyring).
+if [ -z "${PREAU_PACKAGE_KEYRING:-}" ]; then
+  export PREAU_PACKAGE_KEYRING=1
+  with_keyring "$0" "$@"
+  exit
+fi
 
 passed=0
 failed=0

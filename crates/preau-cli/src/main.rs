@@ -4,9 +4,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
+use preau_core::secrets::{OsKeyring, SecretStore};
 use preau_core::workflow::VisitExport;
 use preau_core::Store;
 
@@ -57,6 +59,9 @@ enum Command {
     Sync(sync_cmd::SyncArgs),
     /// Checks the store without changing it (integrity, links, change log); exits 1 on a problem
     Doctor,
+    /// Sets aside a store whose key is not in this session's keyring (renamed, never
+    /// deleted), so that a new one is made; then `enroll` and `sync` bring the visits back
+    StartOver,
 }
 
 #[derive(Subcommand)]
@@ -138,8 +143,16 @@ fn user(e: preau_core::Error) -> anyhow::Error {
     }
 }
 
+/// The OS keyring, where the app keeps the store's key and the device token: the CLI
+/// reads the same entries, so both open the same encrypted store.
+fn secrets() -> Arc<dyn SecretStore> {
+    Arc::new(OsKeyring::new())
+}
+
+/// Opens the data directory's store as the app does: encrypted, with its key from the
+/// keyring (made on first use; a plain store from an earlier Préau is encrypted first).
 fn open(dir: &Path) -> anyhow::Result<Store> {
-    Store::open_in(dir).map_err(user)
+    Store::open_encrypted(dir, secrets()).map_err(user)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -245,8 +258,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Enroll(args) => sync_cmd::enroll(&dir, args)?,
         Command::Sync(args) => sync_cmd::sync(&dir, args)?,
         Command::Doctor => doctor(&dir)?,
+        Command::StartOver => start_over(&dir)?,
     }
     Ok(())
+}
+
+/// The app's « Mettre ces données de côté et relier ce portable au serveur »: only for a
+/// store whose key is missing; one that opens is never set aside.
+fn start_over(dir: &Path) -> anyhow::Result<()> {
+    match preau_core::store_key(dir, secrets().as_ref(), false) {
+        Err(preau_core::Error::KeyMissing { .. }) => {
+            let aside = preau_core::set_aside_locked_store(dir).map_err(user)?;
+            drop(open(dir)?);
+            println!(
+                "Données illisibles mises de côté dans {} (rien n'a été supprimé). Nouvelles données prêtes : enrôlez ce poste (preau-cli enroll URL CODE) puis synchronisez (preau-cli sync) pour récupérer vos visites.",
+                aside.display()
+            );
+            Ok(())
+        }
+        Err(e) => Err(user(e)),
+        Ok(_) => bail!(
+            "les données de {} s'ouvrent avec la clé du trousseau : rien n'a été mis de côté.",
+            dir.display()
+        ),
+    }
 }
 
 /// Prints what was checked and every problem; an error (exit 1) when there is one.
@@ -255,7 +290,9 @@ fn doctor(dir: &Path) -> anyhow::Result<()> {
     if !path.exists() {
         bail!("aucun fichier de données dans {}", dir.display());
     }
-    let report = preau_core::doctor::check(&path).map_err(user)?;
+    // Read-only: a store not encrypted yet is checked as it is, no key is made for it.
+    let key = preau_core::store_key(dir, secrets().as_ref(), false).map_err(user)?;
+    let report = preau_core::doctor::check_with_key(&path, key.as_ref()).map_err(user)?;
     for c in &report.checked {
         println!("vérifié : {c}");
     }

@@ -26,6 +26,18 @@ fn cli(dir: &Path, args: &[&str]) -> Output {
         .expect("run preau-cli")
 }
 
+/// A connection to the CLI's encrypted store, keyed as the CLI does (the key from the
+/// session's keyring): to change the file behind its back.
+fn keyed(dir: &Path) -> rusqlite::Connection {
+    let key = preau_core::store_key(dir, &preau_core::secrets::OsKeyring::new(), false)
+        .expect("keyring")
+        .expect("the store is encrypted: its key is in the keyring");
+    let conn = rusqlite::Connection::open(dir.join("preau.db")).expect("open");
+    conn.pragma_update(None, "key", format!("x'{}'", key.as_str()))
+        .expect("key");
+    conn
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -145,11 +157,9 @@ fn bad_input_exits_non_zero_with_one_french_line_and_changes_nothing() {
 fn a_newer_data_file_is_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().expect("tempdir");
     assert!(cli(dir.path(), &["visits", "list"]).status.success());
-    let db = dir.path().join("preau.db");
-    // SQLite keeps `user_version` at offset 60 of the header, big-endian.
-    let mut bytes = std::fs::read(&db).expect("read");
-    bytes[60..64].copy_from_slice(&999u32.to_be_bytes());
-    std::fs::write(&db, bytes).expect("write");
+    keyed(dir.path())
+        .pragma_update(None, "user_version", 999)
+        .expect("newer version");
     let out = cli(dir.path(), &["visits", "list"]);
     assert!(!out.status.success());
     assert!(
@@ -326,7 +336,7 @@ fn doctor_passes_a_sound_store_and_names_each_problem_of_a_broken_one() {
     let visit = stdout(&out).trim().to_string();
     let db = dir.path().join("preau.db");
     for notes in ["première", "deuxième"] {
-        let conn = rusqlite::Connection::open(&db).expect("open");
+        let conn = keyed(dir.path());
         conn.execute(
             "UPDATE visits SET notes = ?1 WHERE id = ?2",
             [notes, &visit],
@@ -344,7 +354,7 @@ fn doctor_passes_a_sound_store_and_names_each_problem_of_a_broken_one() {
     // The change log silenced, a field it does not know, a record it lost track of.
     let before = std::fs::read(&db).expect("read");
     {
-        let conn = rusqlite::Connection::open(&db).expect("open");
+        let conn = keyed(dir.path());
         conn.execute_batch(
             "INSERT INTO sync_guard (on_) VALUES (1);
              UPDATE visits SET notes = 'jamais envoyé';
@@ -381,4 +391,159 @@ fn doctor_passes_a_sound_store_and_names_each_problem_of_a_broken_one() {
         damaged,
         "the doctor changes nothing"
     );
+}
+
+/// Every file under `dir`, recursively.
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Issue 12: a copy of the data directory (a stolen laptop's disk, another local user)
+/// shows no participant's name, in the store, its WAL or its backups — including a store
+/// and backups an earlier, unencrypted Préau left, which the CLI encrypts on first use
+/// with a key it keeps in the session's keyring (the real Secret Service).
+#[test]
+fn no_participant_name_is_readable_in_the_data_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("donnees");
+    let names = ["Marie Dupont", "Paul Martin", "Anne Leroy"];
+    let readable = |needle: &str| -> Vec<String> {
+        files(&data)
+            .into_iter()
+            .filter(|f| {
+                let bytes = std::fs::read(f).expect("read");
+                bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+            })
+            .map(|f| f.display().to_string())
+            .collect()
+    };
+    {
+        // As an earlier Préau left it: plain SQLite, its backup too (0644 in 0755).
+        let mut plain = preau_core::Store::open_in(&data).expect("plain store");
+        let text =
+            std::fs::read_to_string(fixture("visit-peronne-2-ecoles.json")).expect("fixture");
+        let doc = preau_core::workflow::VisitExport::parse(&text).expect("parse");
+        plain.visit_import(&doc).expect("import");
+    }
+    for b in preau_core::list_backups(&data.join("preau.db")).expect("backups") {
+        std::fs::remove_file(&b.path).expect("remove");
+    }
+    drop(preau_core::Store::open_in(&data).expect("plain again: its backup has the names"));
+    assert!(
+        !readable("Marie Dupont").is_empty(),
+        "the test sees plain text"
+    );
+
+    let out = cli(&data, &["visits", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Péronne"), "{}", stdout(&out));
+    // Real edits through the CLI on the encrypted store.
+    let out = cli(
+        &data,
+        &["visits", "import", &fixture("visit-peronne-2-ecoles.json")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli(
+        &data,
+        &[
+            "visits",
+            "create",
+            "--commune",
+            "80620",
+            "--at",
+            "2026-12-09T18:00",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    for name in names {
+        assert_eq!(readable(name), Vec::<String>::new(), "{name} readable");
+    }
+    assert_eq!(readable("SQLite format 3"), Vec::<String>::new());
+    assert!(!data.join("preau.db.avant-chiffrement").exists());
+    let participants: i64 = keyed(&data)
+        .query_row("SELECT count(*) FROM participants", [], |r| r.get(0))
+        .expect("the key in the keyring opens the store");
+    assert_eq!(participants, 3);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        for f in files(&data) {
+            assert_eq!(mode(&f), 0o600, "{}", f.display());
+        }
+    }
+    let out = cli(&data, &["doctor"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+}
+
+/// Another session's keyring (the key removed from the real Secret Service): the CLI says
+/// so in French and changes nothing; `start-over` sets the store aside (same bytes, never
+/// deleted) and a new store opens; a store that opens is never set aside.
+#[test]
+fn a_lost_key_is_said_and_start_over_sets_the_store_aside() {
+    use preau_core::secrets::{secret_name, OsKeyring, SecretKind, SecretStore};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = cli(
+        dir.path(),
+        &[
+            "visits",
+            "create",
+            "--commune",
+            "80620",
+            "--at",
+            "2026-12-03T18:00",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli(dir.path(), &["start-over"]);
+    assert!(!out.status.success(), "a readable store is not set aside");
+    assert!(
+        stderr(&out).contains("rien n'a été mis de côté"),
+        "{}",
+        stderr(&out)
+    );
+
+    let db = dir.path().join("preau.db");
+    let before = std::fs::read(&db).expect("read");
+    OsKeyring::new()
+        .delete(&secret_name(SecretKind::StoreKey, dir.path()))
+        .expect("key removed");
+    let out = cli(dir.path(), &["visits", "list"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("la clé qui les ouvre")
+            && stderr(&out).contains("Rien n'a été effacé"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&db).expect("read"), before, "nothing changed");
+
+    let out = cli(dir.path(), &["start-over"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("preau.db.cle-introuvable-")
+                && !name.ends_with("-wal")
+                && !name.ends_with("-shm")
+        })
+        .collect();
+    assert_eq!(aside.len(), 1);
+    assert_eq!(std::fs::read(aside[0].path()).expect("kept"), before);
+    let out = cli(dir.path(), &["visits", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "", "a new, empty store");
 }

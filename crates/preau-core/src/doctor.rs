@@ -10,6 +10,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{Error, Result};
+use crate::store::StoreKey;
 use crate::sync::SYNC_TABLES;
 
 /// What the doctor found; no problem means the file is sound.
@@ -24,7 +25,13 @@ pub struct DoctorReport {
 /// More problems than this of one kind are summed up in one line.
 const MAX_LISTED: usize = 20;
 
+/// Checks a plain store file (tests, tools); [`check_with_key`] for an encrypted one.
 pub fn check(path: &Path) -> Result<DoctorReport> {
+    check_with_key(path, None)
+}
+
+/// Checks the store file at `path`, opened with `key` when it is encrypted.
+pub fn check_with_key(path: &Path, key: Option<&StoreKey>) -> Result<DoctorReport> {
     if !path.exists() {
         return Err(Error::Io(std::io::Error::new(
             std::io::ErrorKind::NotFound,
@@ -33,6 +40,7 @@ pub fn check(path: &Path) -> Result<DoctorReport> {
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
+    crate::store::apply_key(&conn, key)?;
     let mut report = DoctorReport::default();
     integrity(&conn, &mut report)?;
     foreign_keys(&conn, &mut report)?;

@@ -29,6 +29,13 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("embedded reference data is invalid: {0}")]
     Reference(String),
+    /// The store is encrypted and its key is not in the keyring (another session or user,
+    /// a keyring reset): the file is left as it is.
+    #[error("the key of the encrypted store {path} is not in the keyring")]
+    KeyMissing { path: PathBuf },
+    /// The OS keyring could not be asked or did not keep a secret.
+    #[error("keyring: {0}")]
+    Keyring(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -51,6 +58,8 @@ impl Error {
             Error::ImportRejected(_) => ErrorCode::ImportRejected,
             Error::Sqlite(_) | Error::Io(_) => ErrorCode::Storage,
             Error::Reference(_) => ErrorCode::ReferenceData,
+            Error::KeyMissing { .. } => ErrorCode::StoreKeyMissing,
+            Error::Keyring(_) => ErrorCode::KeyringUnavailable,
         }
     }
 
@@ -83,6 +92,17 @@ impl Error {
                 "L'enregistrement a échoué (erreur de stockage). Rien n'a été modifié.".to_string()
             }
             Error::Reference(_) => "Les données de référence intégrées sont invalides.".to_string(),
+            Error::KeyMissing { .. } => "Vos données Préau sont chiffrées, et la clé qui les ouvre \
+                 n'est pas dans le trousseau de cette session (autre session ou autre utilisateur, \
+                 trousseau réinitialisé). Rien n'a été effacé. Si vous retrouvez votre session \
+                 habituelle, ouvrez Préau depuis celle-ci. Sinon, Préau peut mettre ces données \
+                 de côté (sans les supprimer) et repartir d'un poste neuf : reliez-le ensuite au \
+                 serveur du syndicat pour récupérer vos visites."
+                .to_string(),
+            Error::Keyring(_) => "Le trousseau du système (où Préau garde la clé de ses données) \
+                 ne répond pas. Ouvrez votre session de bureau habituelle, déverrouillez le \
+                 trousseau, puis réessayez. Rien n'a été modifié."
+                .to_string(),
         }
     }
 }

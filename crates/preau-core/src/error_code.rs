@@ -27,6 +27,10 @@ pub enum ErrorCode {
     Storage,
     /// The reference data built into the binary is invalid.
     ReferenceData,
+    /// The store is encrypted and its key is not in this session's keyring.
+    StoreKeyMissing,
+    /// The OS keyring (Secret Service…) cannot be reached or did not keep a secret.
+    KeyringUnavailable,
 
     // ----- The shell (`src-tauri`) -----
     /// The store is not open (start failed, restore in progress).
@@ -71,7 +75,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 25] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::InvalidInput,
         ErrorCode::NotFound,
         ErrorCode::NewerSchema,
@@ -79,6 +83,8 @@ impl ErrorCode {
         ErrorCode::ImportRejected,
         ErrorCode::Storage,
         ErrorCode::ReferenceData,
+        ErrorCode::StoreKeyMissing,
+        ErrorCode::KeyringUnavailable,
         ErrorCode::StoreUnavailable,
         ErrorCode::Internal,
         ErrorCode::UnsavedEdits,
@@ -109,6 +115,8 @@ impl ErrorCode {
             ErrorCode::ImportRejected => "import_rejected",
             ErrorCode::Storage => "storage",
             ErrorCode::ReferenceData => "reference_data",
+            ErrorCode::StoreKeyMissing => "store_key_missing",
+            ErrorCode::KeyringUnavailable => "keyring_unavailable",
             ErrorCode::StoreUnavailable => "store_unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::UnsavedEdits => "unsaved_edits",

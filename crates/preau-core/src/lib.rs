@@ -12,6 +12,7 @@ pub mod proposals;
 mod reference;
 mod schools;
 pub mod search;
+pub mod secrets;
 mod store;
 pub mod sync;
 mod validate;
@@ -23,7 +24,8 @@ pub use error_code::ErrorCode;
 // Shared with the server through the parsers' crate; kept under their old paths.
 pub use preau_reference::{format, money, text};
 pub use store::{
-    list_backups, make_id, open_with_status, restore_backup, BackupInfo, Store, DB_FILE,
+    file_kind, list_backups, make_id, open_with_status, perms, restore_backup,
+    set_aside_locked_store, store_key, BackupInfo, FileKind, Store, StoreKey, DB_FILE,
     SCHEMA_VERSION,
 };
 

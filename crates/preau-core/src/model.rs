@@ -277,8 +277,11 @@ pub enum StoreState {
     NewerSchema,
     /// The file is damaged or not a Préau store: left untouched, backups offered.
     Corrupt,
-    /// Any other failure to open (permissions, disk…).
+    /// Any other failure to open (permissions, disk, a keyring that does not answer…).
     Unavailable,
+    /// The store is encrypted and its key is not in this session's keyring: left
+    /// untouched; the app offers to set it aside and start again from the server.
+    KeyMissing,
 }
 
 /// What the app can do with its data directory, shown before anything else.

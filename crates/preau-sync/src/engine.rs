@@ -191,9 +191,11 @@ async fn sync_enrolled(
     }
     let settings = store.sync_settings()?;
     let url = settings.server_url.ok_or(Error::NotEnrolled)?;
-    let token = settings.token.ok_or(Error::NotEnrolled)?;
+    // From the keyring for an encrypted store: a laptop whose keyring lost it must enroll
+    // again, as one that never was.
+    let token = store.sync_token()?.ok_or(Error::NotEnrolled)?;
     let batch_size = opts.batch_size.max(1);
-    let client = Client::new(&url, Some(token), opts)?;
+    let client = Client::new(&url, Some(token.to_string()), opts)?;
     let mut report = SyncReport::default();
 
     // Push, batch by batch, in order; each change keeps its id until acknowledged. While a

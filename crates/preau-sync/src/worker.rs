@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use preau_core::secrets::SecretStore;
 use preau_core::sync::{SyncPhase, SyncStatus};
 use preau_core::Store;
 use serde::Serialize;
@@ -68,6 +69,8 @@ struct Live {
 
 pub struct Worker {
     data_dir: PathBuf,
+    /// Where the store's key and the device token are (the OS keyring in the app).
+    secrets: Arc<dyn SecretStore>,
     options: SyncOptions,
     live: Mutex<Live>,
     /// Events from the front end (« Synchroniser », an enrollment) for the policy.
@@ -83,9 +86,14 @@ fn count(n: usize) -> u32 {
 }
 
 impl Worker {
-    pub fn new(data_dir: &Path, options: SyncOptions) -> Arc<Worker> {
+    pub fn new(
+        data_dir: &Path,
+        secrets: Arc<dyn SecretStore>,
+        options: SyncOptions,
+    ) -> Arc<Worker> {
         Arc::new(Worker {
             data_dir: data_dir.to_path_buf(),
+            secrets,
             options,
             live: Mutex::new(Live::default()),
             inbox: Mutex::new(Vec::new()),
@@ -407,7 +415,8 @@ impl Worker {
             return None;
         }
         let dir = self.data_dir.clone();
-        match tokio::task::spawn_blocking(move || Store::open_in(&dir)).await {
+        let secrets = Arc::clone(&self.secrets);
+        match tokio::task::spawn_blocking(move || Store::open_encrypted(&dir, secrets)).await {
             Ok(Ok(store)) => Some(store),
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "sync connection to the store failed");

@@ -29,6 +29,28 @@ pub fn restore_backup(
     Ok(status)
 }
 
+/// « Réessayer » on the recovery screen: opens the store again if it is not open (a
+/// keyring unlocked since, a disk back), then says what the app may do.
+#[tauri::command(async)]
+pub fn app_reopen(state: State<'_, AppState>, worker: State<'_, Arc<SyncWorker>>) -> AppStatus {
+    let status = state.reopen();
+    worker.store_replaced();
+    status
+}
+
+/// « Mettre ces données de côté et repartir » when the store's key is lost: the store and
+/// its backups are renamed aside (never deleted) and a new store is made; the window then
+/// shows the welcome, whose enrollment and first sync bring the adviser's data back.
+#[tauri::command(async)]
+pub fn store_start_over(
+    state: State<'_, AppState>,
+    worker: State<'_, Arc<SyncWorker>>,
+) -> IpcResult<AppStatus> {
+    let status = state.start_over()?;
+    worker.store_replaced();
+    Ok(status)
+}
+
 #[tauri::command(async)]
 pub fn home(state: State<'_, AppState>) -> IpcResult<Home> {
     let now = chrono::Local::now().naive_local();

@@ -14,7 +14,7 @@ use preau_core::ErrorCode;
 
 use crate::error::{IpcError, IpcResult};
 use crate::journal::Journal;
-use crate::save::{save_target, write_atomically, SaveAs};
+use crate::save::{save_target, write_atomically, write_atomically_private, SaveAs};
 use crate::state::AppState;
 
 const NO_PRINTER: &str = "Aucune imprimante n'est configurée sur cet ordinateur (CUPS) : \
@@ -200,7 +200,8 @@ fn document(state: &AppState, id: &str, doc: Doc) -> IpcResult<(Vec<u8>, String)
 fn write_to_documents(state: &AppState, id: &str, doc: Doc) -> IpcResult<PathBuf> {
     let (bytes, name) = document(state, id, doc)?;
     let path = state.data_dir().join("documents").join(name);
-    write_atomically(&path, &bytes)?;
+    // Proposals name the mayor and the school: private, like the store.
+    write_atomically_private(&path, &bytes)?;
     Ok(path)
 }
 

@@ -45,8 +45,9 @@ pub async fn sync_enroll(
         return Err(sync_error(preau_sync::Error::Busy));
     }
     let dir = state.data_dir().to_path_buf();
+    let secrets = state.secrets();
     let enrolled = tauri::async_runtime::spawn_blocking(move || {
-        let mut store = preau_core::Store::open_in(&dir)?;
+        let mut store = preau_core::Store::open_encrypted(&dir, secrets)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

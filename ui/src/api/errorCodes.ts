@@ -11,6 +11,8 @@ const CODES: Record<ErrorCode, true> = {
   import_rejected: true,
   storage: true,
   reference_data: true,
+  store_key_missing: true,
+  keyring_unavailable: true,
   store_unavailable: true,
   internal: true,
   unsaved_edits: true,

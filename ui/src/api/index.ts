@@ -220,6 +220,10 @@ export function insideTauri(): boolean {
 export const api = {
   appStatus: () => call<AppStatus>('app_status'),
   restoreBackup: (path: string) => call<AppStatus>('restore_backup', { path }),
+  /** « Réessayer »: opens the store again if it is not open (a keyring unlocked since). */
+  appReopen: () => call<AppStatus>('app_reopen'),
+  /** The store's key is lost: sets the store aside (never deleted) and starts a new one. */
+  storeStartOver: () => call<AppStatus>('store_start_over'),
 
   home: () => call<Home>('home'),
 

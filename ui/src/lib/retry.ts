@@ -18,6 +18,10 @@ export const RETRIED: Readonly<Record<ErrorCode, boolean>> = {
   newer_schema: false,
   corrupt_store: false,
   reference_data: false,
+  // The store's key is not in this session's keyring (the recovery screen says so), or
+  // the keyring does not answer (« Réessayer » there, once it is unlocked).
+  store_key_missing: false,
+  keyring_unavailable: false,
   // Not answers to an autosaved edit.
   unsaved_edits: false,
   export_failed: false,

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 const DIR: &str = "backups";
 const KEEP_DAILY: usize = 7;
-const STAMP: &str = "%Y%m%d-%H%M%S";
+pub(super) const STAMP: &str = "%Y%m%d-%H%M%S";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -22,14 +22,16 @@ pub struct BackupInfo {
     pub created_at: NaiveDateTime,
 }
 
-fn backup_dir(db: &Path) -> PathBuf {
+pub(super) fn backup_dir(db: &Path) -> PathBuf {
     db.parent().unwrap_or(Path::new(".")).join(DIR)
 }
 
 /// Writes a consistent copy of the open store (`VACUUM INTO`), named with the UTC time.
+/// On an encrypted store SQLCipher writes the copy encrypted with the same key; the file
+/// is private (0600 in a 0700 folder).
 pub(super) fn make_backup(conn: &Connection, db: &Path, reason: &str) -> Result<PathBuf> {
     let dir = backup_dir(db);
-    std::fs::create_dir_all(&dir)?;
+    super::perms::private_dir(&dir)?;
     let stamp = Utc::now().format(STAMP);
     let target = dir.join(format!("preau-{stamp}-{reason}.db"));
     if target.exists() {
@@ -39,6 +41,7 @@ pub(super) fn make_backup(conn: &Connection, db: &Path, reason: &str) -> Result<
         .to_str()
         .ok_or_else(|| Error::Io(std::io::Error::other("backup path is not UTF-8")))?;
     conn.execute("VACUUM INTO ?1", [target_str])?;
+    super::perms::private_file(&target)?;
     tracing::info!(backup = %target.display(), "backup written");
     Ok(target)
 }
@@ -122,6 +125,7 @@ pub fn restore_backup(db: &Path, backup: &Path) -> Result<PathBuf> {
     // Copy to a temporary name first so a crash never leaves a half-copied store.
     let tmp = db.with_extension("db.restauration");
     std::fs::copy(backup, &tmp)?;
+    super::perms::private_file(&tmp)?;
     std::fs::rename(&tmp, db)?;
     tracing::warn!(from = %backup.display(), aside = %aside.display(), "backup restored");
     Ok(aside)

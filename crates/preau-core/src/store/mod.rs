@@ -2,20 +2,31 @@
 //!
 //! Opening never writes to a file it has not first checked: a file from a newer Préau or a
 //! damaged file is reported and left exactly as it is.
+//!
+//! The app and `preau-cli` open it with [`Store::open_encrypted`]: SQLCipher, with the key
+//! of the data directory from the OS keyring (`crypt.rs`, `secrets.rs`), in a private
+//! directory (`perms.rs`). [`Store::open`] and [`Store::open_in`] open a plain SQLite file:
+//! for tests, benches and tools only.
 
 mod backup;
+mod crypt;
 mod migrations;
+pub mod perms;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 pub use backup::{list_backups, restore_backup, BackupInfo};
+pub(crate) use crypt::apply_key;
+pub use crypt::{file_kind, FileKind, StoreKey};
 pub use migrations::SCHEMA_VERSION;
 
 use crate::error::{Error, Result};
 use crate::search::CommuneIndex;
+use crate::secrets::{secret_name, set_checked, SecretKind, SecretStore};
 
 /// The file name of the store inside the data directory.
 pub const DB_FILE: &str = "preau.db";
@@ -26,28 +37,79 @@ pub struct Store {
     pub(crate) conn: Connection,
     pub(crate) communes: CommuneIndex,
     path: PathBuf,
+    /// Where this store's secrets (the sync token) are kept: the keyring for an encrypted
+    /// store; `None` for a plain one (tests), which keeps its token in `sync_state` as
+    /// before — such a file protects nothing anyway.
+    pub(crate) vault: Option<Vault>,
+}
+
+/// The secret store of an encrypted store, and the name of its device token there.
+pub(crate) struct Vault {
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    pub(crate) token_name: String,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `data_dir`, migrating it and loading the
-    /// embedded reference data on first start.
+    /// Opens (creating if needed) the plain SQLite store in `data_dir`, migrating it and
+    /// loading the embedded reference data on first start. Tests and tools only: the app
+    /// and `preau-cli` use [`Store::open_encrypted`].
     pub fn open_in(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir)?;
         Store::open(&data_dir.join(DB_FILE))
     }
 
+    /// Opens a plain SQLite store file (tests and tools, see [`Store::open_in`]).
     pub fn open(path: &Path) -> Result<Store> {
-        Store::open_with(path, migrations::MIGRATIONS)
+        Store::open_with(path, migrations::MIGRATIONS, None)
     }
 
-    fn open_with(path: &Path, migrations: &[&str]) -> Result<Store> {
+    /// Opens the store of `data_dir` encrypted with the data directory's key, kept in
+    /// `secrets` (the OS keyring for the app and `preau-cli`):
+    /// - a new data directory gets a new random key, written to the keyring and read back
+    ///   before the store is created with it;
+    /// - a plain store left by an earlier Préau is checked, then encrypted in place (an
+    ///   encrypted backup first; see `crypt::encrypt_in_place`), with its plain backups;
+    /// - an encrypted store whose key is not in the keyring is [`Error::KeyMissing`]: left
+    ///   as it is, the app offers to set it aside ([`set_aside_locked_store`]);
+    /// - a keyring that cannot be asked is [`Error::Keyring`]: nothing is made anew.
+    ///
+    /// The directory becomes 0700 and its files 0600 (Unix), and a sync token still in
+    /// the store (from before) moves to the keyring.
+    pub fn open_encrypted(data_dir: &Path, secrets: Arc<dyn SecretStore>) -> Result<Store> {
+        perms::private_dir(data_dir)?;
+        let db = data_dir.join(DB_FILE);
+        let key = store_key(data_dir, secrets.as_ref(), true)?
+            .ok_or_else(|| Error::KeyMissing { path: db.clone() })?;
+        match crypt::file_kind(&db)? {
+            FileKind::Missing => perms::create_private_file(&db)?,
+            FileKind::Plain => {
+                // The same checks as any opening: a newer or damaged file is not touched.
+                check_existing(&db, SCHEMA_VERSION, None)?;
+                crypt::encrypt_in_place(&db, &key)?;
+            }
+            FileKind::Encrypted => {}
+        }
+        crypt::encrypt_plain_backups(&db, &key)?;
+        let mut store = Store::open_with(&db, migrations::MIGRATIONS, Some(&key))?;
+        crypt::remove_plain_leftover(&db, &key);
+        store.vault = Some(Vault {
+            token_name: secret_name(SecretKind::DeviceToken, data_dir),
+            secrets,
+        });
+        store.move_token_to_vault()?;
+        perms::tighten(data_dir);
+        Ok(store)
+    }
+
+    fn open_with(path: &Path, migrations: &[&str], key: Option<&StoreKey>) -> Result<Store> {
         let latest = migrations::version_of(migrations);
-        let found = if path.exists() {
-            check_existing(path, latest)?
+        let found = if path.exists() && crypt::file_kind(path)? != FileKind::Missing {
+            check_existing(path, latest, key)?
         } else {
             0
         };
         let mut conn = Connection::open(path).map_err(|e| classify(path, e))?;
+        crypt::apply_key(&conn, key).map_err(|e| classify(path, e))?;
         configure(&conn).map_err(|e| classify(path, e))?;
         conn.set_prepared_statement_cache_capacity(64);
         if found > 0 && found < latest {
@@ -62,6 +124,7 @@ impl Store {
             conn,
             communes,
             path: path.to_path_buf(),
+            vault: None,
         })
     }
 
@@ -91,9 +154,10 @@ impl Store {
 
 /// Reads the schema version of an existing file without writing to it, refusing a file
 /// from a newer Préau, a foreign SQLite file or a damaged one.
-fn check_existing(path: &Path, latest: i64) -> Result<i64> {
+fn check_existing(path: &Path, latest: i64, key: Option<&StoreKey>) -> Result<i64> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e))?;
+    crypt::apply_key(&conn, key).map_err(|e| classify(path, e))?;
     let read = || -> rusqlite::Result<(i64, i64, String)> {
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let app_id: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
@@ -156,12 +220,79 @@ pub fn make_id() -> String {
     new_id()
 }
 
-/// Opens the store in `data_dir` and says what the app may do with it. On failure the
-/// store is `None` and the status carries the French message and the backups on offer.
-pub fn open_with_status(data_dir: &Path) -> (Option<Store>, crate::model::AppStatus) {
+/// The key of the store in `data_dir`, from `secrets`. With `create`, a data directory
+/// whose store is not encrypted yet (none, or a plain file) gets a new random key, kept in
+/// `secrets` (and read back) before anything is encrypted with it; without, such a store
+/// has no key (`None`: it is opened plain). An encrypted store whose key is not there is
+/// [`Error::KeyMissing`].
+pub fn store_key(
+    data_dir: &Path,
+    secrets: &dyn SecretStore,
+    create: bool,
+) -> Result<Option<StoreKey>> {
+    let db = data_dir.join(DB_FILE);
+    let name = secret_name(SecretKind::StoreKey, data_dir);
+    let kind = crypt::file_kind(&db)?;
+    if let Some(text) = secrets.get(&name)? {
+        return match StoreKey::parse(&text) {
+            Some(key) => Ok(Some(key)),
+            None => Err(Error::Keyring(format!(
+                "the secret {name} is not a store key"
+            ))),
+        };
+    }
+    match kind {
+        FileKind::Encrypted => Err(Error::KeyMissing { path: db }),
+        FileKind::Missing | FileKind::Plain if create => {
+            let key = StoreKey::generate()?;
+            set_checked(secrets, &name, key.as_str())?;
+            tracing::info!(data_dir = %data_dir.display(), "new store key kept in the keyring");
+            Ok(Some(key))
+        }
+        FileKind::Missing | FileKind::Plain => Ok(None),
+    }
+}
+
+/// Sets aside an encrypted store whose key is lost (the keyring of another session or
+/// user, or a reset one), so that a new store can be made and the adviser's data pulled
+/// back from the server. Nothing is deleted: the store, its WAL and its backups (encrypted
+/// with the same lost key) are renamed `….cle-introuvable-<time>`, and come back if the
+/// key does. Returns the set-aside store's path.
+pub fn set_aside_locked_store(data_dir: &Path) -> Result<PathBuf> {
+    let db = data_dir.join(DB_FILE);
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let aside = data_dir.join(format!("{DB_FILE}.cle-introuvable-{stamp}"));
+    std::fs::rename(&db, &aside)?;
+    for suffix in ["-wal", "-shm"] {
+        let side = data_dir.join(format!("{DB_FILE}{suffix}"));
+        if side.exists() {
+            std::fs::rename(
+                &side,
+                data_dir.join(format!("{DB_FILE}.cle-introuvable-{stamp}{suffix}")),
+            )?;
+        }
+    }
+    let backups = data_dir.join("backups");
+    if backups.exists() {
+        std::fs::rename(
+            &backups,
+            data_dir.join(format!("backups.cle-introuvable-{stamp}")),
+        )?;
+    }
+    tracing::warn!(aside = %aside.display(), "store without its key set aside");
+    Ok(aside)
+}
+
+/// Opens the store in `data_dir` (encrypted, its key in `secrets`) and says what the app
+/// may do with it. On failure the store is `None` and the status carries the French
+/// message and the backups on offer.
+pub fn open_with_status(
+    data_dir: &Path,
+    secrets: Arc<dyn SecretStore>,
+) -> (Option<Store>, crate::model::AppStatus) {
     use crate::model::{AppStatus, StoreState};
     let db = data_dir.join(DB_FILE);
-    let result = Store::open_in(data_dir);
+    let result = Store::open_encrypted(data_dir, secrets);
     let (state, message) = match &result {
         Ok(_) => (StoreState::Ready, None),
         Err(e) => {
@@ -169,6 +300,7 @@ pub fn open_with_status(data_dir: &Path) -> (Option<Store>, crate::model::AppSta
             let state = match e {
                 Error::NewerSchema { .. } => StoreState::NewerSchema,
                 Error::Corrupt { .. } => StoreState::Corrupt,
+                Error::KeyMissing { .. } => StoreState::KeyMissing,
                 _ => StoreState::Unavailable,
             };
             let message = match state {
@@ -182,7 +314,8 @@ pub fn open_with_status(data_dir: &Path) -> (Option<Store>, crate::model::AppSta
             (state, Some(message))
         }
     };
-    let backups = if state == StoreState::Ready {
+    // A store whose key is lost cannot be restored from backups made with that same key.
+    let backups = if matches!(state, StoreState::Ready | StoreState::KeyMissing) {
         Vec::new()
     } else {
         list_backups(&db).unwrap_or_default()
@@ -205,7 +338,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join(DB_FILE);
         let v1 = migrations::MIGRATIONS;
-        let mut store = Store::open_with(&db, v1).expect("open v1");
+        let mut store = Store::open_with(&db, v1, None).expect("open v1");
         let visit = store
             .visit_create("80620", "2026-12-03T18:00")
             .expect("visit");
@@ -216,7 +349,7 @@ mod tests {
             .copied()
             .chain(["ALTER TABLE visits ADD COLUMN mood TEXT"])
             .collect();
-        let store = Store::open_with(&db, &v2).expect("open v2");
+        let store = Store::open_with(&db, &v2, None).expect("open v2");
         assert_eq!(
             store.visit(&visit.id).expect("visit kept").commune_insee,
             "80620"
@@ -229,8 +362,8 @@ mod tests {
                     .contains(&format!("avant-migration-v{SCHEMA_VERSION}"))
             })
             .expect("a backup made before migrating");
-        let copy =
-            Store::open_with(Path::new(&pre.path), v1).expect("backup opens at the old version");
+        let copy = Store::open_with(Path::new(&pre.path), v1, None)
+            .expect("backup opens at the old version");
         assert!(copy.visit(&visit.id).is_ok());
     }
 
@@ -241,7 +374,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join(DB_FILE);
         let v8 = &migrations::MIGRATIONS[..8];
-        let mut store = Store::open_with(&db, v8).expect("open v8");
+        let mut store = Store::open_with(&db, v8, None).expect("open v8");
         let visit = store
             .visit_create("80620", "2026-12-03T18:00")
             .expect("visit");
@@ -255,7 +388,7 @@ mod tests {
         let pending = crate::sync::pending_records(&store.conn).expect("pending");
         drop(store);
 
-        let store = Store::open_with(&db, &migrations::MIGRATIONS[..9]).expect("open v9");
+        let store = Store::open_with(&db, &migrations::MIGRATIONS[..9], None).expect("open v9");
         let (version, outbox): (i64, bool) = store
             .conn
             .query_row(

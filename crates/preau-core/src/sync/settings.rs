@@ -2,11 +2,16 @@
 //! pull got, and whether the server revoked it. Kept as rows of `sync_state` (key, text
 //! value: schema 4), read all at once into a typed [`SyncSettings`] and changed only
 //! through the setters below, so no caller spells a key or parses a value.
+//!
+//! The device token is a secret: an encrypted store keeps it in the keyring beside its key
+//! (`Store::vault`), never in the file; read it with [`Store::sync_token`]. Only a plain
+//! store (tests, tools) keeps it in `sync_state`, as Préau did before.
 
 use rusqlite::{Connection, OptionalExtension};
 
 use super::tables::SYNC_TABLES;
 use crate::error::Result;
+use crate::secrets::{set_checked, Secret};
 use crate::store::{now_utc, Store};
 
 /// The keys of `sync_state`; their spelling is the stored schema, never shown.
@@ -43,6 +48,8 @@ impl Key {
 pub struct SyncSettings {
     /// `None`: never enrolled.
     pub server_url: Option<String>,
+    /// The token as kept in `sync_state`: only a plain store (tests) has it there; use
+    /// [`Store::sync_token`], which also reads the keyring of an encrypted store.
     pub token: Option<String>,
     pub device_id: Option<String>,
     pub adviser: Option<String>,
@@ -119,6 +126,32 @@ impl Store {
         read(&self.conn)
     }
 
+    /// The device token the server gave this laptop: from the keyring for an encrypted
+    /// store, from `sync_state` for a plain one. `None`: not enrolled (or the keyring lost
+    /// it: enroll again).
+    pub fn sync_token(&self) -> Result<Option<Secret>> {
+        match &self.vault {
+            Some(vault) => vault.secrets.get(&vault.token_name),
+            None => Ok(get(&self.conn, Key::Token)?.map(Secret::new)),
+        }
+    }
+
+    /// Moves a token an earlier Préau left in `sync_state` into the keyring (written and
+    /// read back first, then removed from the file). Nothing to do for a plain store.
+    pub(crate) fn move_token_to_vault(&mut self) -> Result<()> {
+        let Some(vault) = &self.vault else {
+            return Ok(());
+        };
+        let Some(token) = get(&self.conn, Key::Token)?.map(Secret::new) else {
+            return Ok(());
+        };
+        set_checked(vault.secrets.as_ref(), &vault.token_name, &token)?;
+        self.conn
+            .execute("DELETE FROM sync_state WHERE key = ?1", [Key::Token.name()])?;
+        tracing::info!("device token moved from the store to the keyring");
+        Ok(())
+    }
+
     /// The server sequence number the next pull starts after.
     pub fn sync_cursor(&self) -> Result<i64> {
         Ok(get(&self.conn, Key::Cursor)?
@@ -127,7 +160,8 @@ impl Store {
     }
 
     /// Records the enrollment: server, device and its token. A different server starts
-    /// over from cursor 0 (the local records are then pushed to it as new).
+    /// over from cursor 0 (the local records are then pushed to it as new). An encrypted
+    /// store's token goes to the keyring first (a keyring that refuses it changes nothing).
     pub fn sync_enroll(
         &mut self,
         server_url: &str,
@@ -135,6 +169,10 @@ impl Store {
         adviser: &str,
         token: &str,
     ) -> Result<()> {
+        if let Some(vault) = &self.vault {
+            set_checked(vault.secrets.as_ref(), &vault.token_name, token)?;
+        }
+        let in_file = self.vault.is_none();
         let tx = self.conn.transaction()?;
         let previous = get(&tx, Key::ServerUrl)?;
         if previous.as_deref().is_some_and(|p| p != server_url) {
@@ -164,7 +202,11 @@ impl Store {
         set(&tx, Key::ServerUrl, server_url)?;
         set(&tx, Key::DeviceId, device_id)?;
         set(&tx, Key::Adviser, adviser)?;
-        set(&tx, Key::Token, token)?;
+        if in_file {
+            set(&tx, Key::Token, token)?;
+        } else {
+            tx.execute("DELETE FROM sync_state WHERE key = ?1", [Key::Token.name()])?;
+        }
         tx.commit()?;
         Ok(())
     }

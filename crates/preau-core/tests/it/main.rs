@@ -3,6 +3,7 @@
 mod change_log;
 mod directory_prop;
 mod durability;
+mod encryption;
 mod import;
 mod import_diff;
 mod proposals;

@@ -1,6 +1,8 @@
 use std::path::Path;
+use std::sync::Arc;
 
 use preau_core::model::StoreState;
+use preau_core::secrets::MemorySecrets;
 use preau_core::{open_with_status, Error, Store, DB_FILE, SCHEMA_VERSION};
 use rusqlite::Connection;
 
@@ -57,7 +59,7 @@ fn a_file_from_a_newer_preau_is_refused_and_left_untouched() {
         other => panic!("expected NewerSchema, got {:?}", other.err()),
     }
     assert_eq!(bytes(&db), before, "the newer file must not be modified");
-    let (store, status) = open_with_status(dir.path());
+    let (store, status) = open_with_status(dir.path(), Arc::new(MemorySecrets::new()));
     assert!(store.is_none());
     assert_eq!(status.state, StoreState::NewerSchema);
     assert!(status
@@ -70,7 +72,9 @@ fn a_file_from_a_newer_preau_is_refused_and_left_untouched() {
 fn a_damaged_file_is_reported_never_overwritten_and_a_backup_can_be_restored() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join(DB_FILE);
-    let mut store = Store::open(&db).expect("create");
+    let secrets = Arc::new(MemorySecrets::new());
+    let open = || Store::open_encrypted(dir.path(), secrets.clone());
+    let mut store = open().expect("create");
     let visit = store
         .visit_create("80620", "2026-12-03T18:00")
         .expect("visit");
@@ -78,23 +82,24 @@ fn a_damaged_file_is_reported_never_overwritten_and_a_backup_can_be_restored() {
     // Reopen tomorrow: today's backup (made at first start) holds the catalogue but the
     // visit was made after it; make a fresh one by reopening after removing backups.
     std::fs::remove_dir_all(dir.path().join("backups")).expect("clear backups");
-    drop(Store::open(&db).expect("reopen makes a backup"));
+    drop(open().expect("reopen makes a backup"));
 
     let garbage = b"this is not a sqlite database, just a damaged file..".repeat(200);
     std::fs::write(&db, &garbage).expect("damage");
     let _ = std::fs::remove_file(dir.path().join("preau.db-wal"));
     let _ = std::fs::remove_file(dir.path().join("preau.db-shm"));
 
-    assert!(matches!(Store::open(&db), Err(Error::Corrupt { .. })));
+    // The key is there and does not open it: damaged (a lost key is another state).
+    assert!(matches!(open(), Err(Error::Corrupt { .. })));
     assert_eq!(bytes(&db), garbage, "the damaged file must not be touched");
-    let (store, status) = open_with_status(dir.path());
+    let (store, status) = open_with_status(dir.path(), secrets.clone());
     assert!(store.is_none());
     assert_eq!(status.state, StoreState::Corrupt);
     let backup = status.backups.first().expect("a backup is offered").clone();
 
     let aside = preau_core::restore_backup(&db, Path::new(&backup.path)).expect("restore");
     assert_eq!(bytes(&aside), garbage, "the damaged file is kept aside");
-    let store = Store::open(&db).expect("restored store opens");
+    let store = open().expect("restored store opens");
     assert_eq!(
         store
             .visit(&visit.id)
