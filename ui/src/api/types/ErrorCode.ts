@@ -3,4 +3,4 @@
 /**
  * What went wrong, for the UI and scripts: a stable `snake_case` string on the wire.
  */
-export type ErrorCode = "invalid_input" | "not_found" | "newer_schema" | "corrupt_store" | "import_rejected" | "storage" | "reference_data" | "store_key_missing" | "keyring_unavailable" | "store_unavailable" | "internal" | "unsaved_edits" | "export_failed" | "nothing_to_export" | "write_failed" | "journal_failed" | "pdf_failed" | "no_viewer" | "no_printer" | "print_failed" | "busy" | "revoked" | "not_enrolled" | "offline" | "invalid_enrollment_code" | "sync_refused";
+export type ErrorCode = "invalid_input" | "not_found" | "newer_schema" | "corrupt_store" | "import_rejected" | "storage" | "reference_data" | "store_key_missing" | "keyring_unavailable" | "store_unavailable" | "internal" | "unsaved_edits" | "export_failed" | "nothing_to_export" | "write_failed" | "journal_failed" | "pdf_failed" | "no_viewer" | "no_printer" | "print_failed" | "busy" | "revoked" | "not_enrolled" | "offline" | "invalid_enrollment_code" | "sync_refused" | "token_expired";
