@@ -104,6 +104,12 @@ const CENTS: ColumnType = ColumnType::Integer {
     max: 1_000_000_000_000,
 };
 
+/// Most tables hang from their visit by its `visit_id` column.
+const UNDER_VISIT: Ownership = Ownership::Under {
+    column: "visit_id",
+    parent: "visits",
+};
+
 /// Largest issued proposal PDF, in bytes.
 pub const MAX_PDF_BYTES: usize = 3 * 1024 * 1024;
 /// Largest proposal snapshot (the JSON a PDF is drawn from), in characters.
@@ -154,10 +160,7 @@ pub const TABLES: &[Table] = &[
             col("visit_id", ColumnType::Id),
             col("school_id", ColumnType::Id),
         ],
-        ownership: Ownership::Under {
-            column: "visit_id",
-            parent: "visits",
-        },
+        ownership: UNDER_VISIT,
         append_only: None,
     },
     Table {
@@ -172,10 +175,7 @@ pub const TABLES: &[Table] = &[
             opt("phone", SHORT),
             opt("email", SHORT),
         ],
-        ownership: Ownership::Under {
-            column: "visit_id",
-            parent: "visits",
-        },
+        ownership: UNDER_VISIT,
         append_only: None,
     },
     Table {
@@ -195,10 +195,7 @@ pub const TABLES: &[Table] = &[
             opt("ien_date", TIME),
             col("ien_comment", LONG),
         ],
-        ownership: Ownership::Under {
-            column: "visit_id",
-            parent: "visits",
-        },
+        ownership: UNDER_VISIT,
         append_only: None,
     },
     Table {
@@ -211,10 +208,7 @@ pub const TABLES: &[Table] = &[
             col("position", POSITION),
             col("label", LONG),
         ],
-        ownership: Ownership::Under {
-            column: "visit_id",
-            parent: "visits",
-        },
+        ownership: UNDER_VISIT,
         append_only: None,
     },
     Table {
@@ -230,10 +224,7 @@ pub const TABLES: &[Table] = &[
             col("display", SHORT),
             col("teacher_computer", ColumnType::Flag),
         ],
-        ownership: Ownership::Under {
-            column: "visit_id",
-            parent: "visits",
-        },
+        ownership: UNDER_VISIT,
         append_only: None,
     },
     Table {
@@ -249,10 +240,7 @@ pub const TABLES: &[Table] = &[
             col("internet", SHORT),
             opt("ent", SHORT),
         ],
-        ownership: Ownership::Under {
-            column: "visit_id",
-            parent: "visits",
-        },
+        ownership: UNDER_VISIT,
         append_only: None,
     },
     Table {
@@ -264,10 +252,7 @@ pub const TABLES: &[Table] = &[
             col("label", SHORT),
             col("title", SHORT),
         ],
-        ownership: Ownership::Under {
-            column: "visit_id",
-            parent: "visits",
-        },
+        ownership: UNDER_VISIT,
         append_only: None,
     },
     Table {
@@ -359,10 +344,7 @@ pub const TABLES: &[Table] = &[
             opt("pdf", ColumnType::HexBytes { max: MAX_PDF_BYTES }),
             opt("pdf_sha256", ColumnType::Text { max: 64 }),
         ],
-        ownership: Ownership::Under {
-            column: "visit_id",
-            parent: "visits",
-        },
+        ownership: UNDER_VISIT,
         // The mayor's answer is all that changes once a proposal is issued.
         append_only: Some(&["status", "decided_on"]),
     },

@@ -348,7 +348,25 @@ pub fn apply_batch<E>(
                     .map(|st| st.into_remote(ch.table.clone(), ch.record_id.clone())),
             }),
         };
-        let (placement, code) = match verdict {
+        // The change as it would apply, or why it may not.
+        let last_seq = out.last_seq;
+        let outcome = verdict.and_then(|(placement, code)| {
+            let seq = last_seq + 1;
+            let (mut next, status) = apply(state.clone(), ch, who.device, seq);
+            next.owner = placement.owner;
+            next.root = placement.root;
+            if next.conflicts.len() > MAX_CONFLICTS || approx_size(&next) > MAX_RECORD_BYTES {
+                return Err(authz::Denied {
+                    code: ErrorCode::RecordTooLarge,
+                    message: format!(
+                        "{} {} would pass {MAX_RECORD_BYTES} bytes or {MAX_CONFLICTS} values set aside",
+                        ch.table, ch.record_id
+                    ),
+                });
+            }
+            Ok((seq, next, status, code))
+        });
+        let (seq, next, status, code) = match outcome {
             Ok(v) => v,
             Err(denied) => {
                 out.acks.push(refuse(denied, &state));
@@ -364,30 +382,6 @@ pub fn apply_batch<E>(
                 continue;
             }
         };
-        let seq = out.last_seq + 1;
-        let (mut next, status) = apply(state.clone(), ch, who.device, seq);
-        next.owner = placement.owner;
-        next.root = placement.root;
-        if next.conflicts.len() > MAX_CONFLICTS || approx_size(&next) > MAX_RECORD_BYTES {
-            let denied = authz::Denied {
-                code: ErrorCode::RecordTooLarge,
-                message: format!(
-                    "{} {} would pass {MAX_RECORD_BYTES} bytes or {MAX_CONFLICTS} values set aside",
-                    ch.table, ch.record_id
-                ),
-            };
-            out.acks.push(refuse(denied, &state));
-            out.seen.push(Seen {
-                change_id: ch.change_id,
-                revision: 0,
-                status: AckStatus::Refused,
-                table: ch.table.clone(),
-                record_id: ch.record_id.clone(),
-                before: None,
-            });
-            read.insert(key, state);
-            continue;
-        }
         if let Some(code) = code {
             if code_owner(&code.code).is_none() && !claimed.contains_key(&code.code) {
                 claimed.insert(code.code.clone(), who.device);
