@@ -313,23 +313,23 @@ pub fn apply_batch<E>(
                 message: format!("{} is not a synced table", ch.table),
             }),
             Some(table) => {
-                let parent = match authz::parent_to_check(table, ch, state.as_ref()) {
-                    None => None,
-                    Some((pt, pid)) => {
-                        let pkey = (pt.to_string(), pid.to_string());
-                        if let Some(p) = out.records.get(&pkey) {
-                            Some(p.clone())
-                        } else {
-                            if !read.contains_key(&pkey) {
-                                let loaded = load(pt, pid)?;
-                                read.insert(pkey.clone(), loaded);
-                            }
-                            read.get(&pkey).cloned().flatten()
-                        }
+                // The parent, by reference (no copy per change): from this batch, else
+                // read once from the store.
+                let pkey = authz::parent_to_check(table, ch, state.as_ref())
+                    .map(|(pt, pid)| (pt.to_string(), pid.to_string()));
+                if let Some(k) = &pkey {
+                    if !out.records.contains_key(k) && !read.contains_key(k) {
+                        let loaded = load(&k.0, &k.1)?;
+                        read.insert(k.clone(), loaded);
                     }
-                };
+                }
+                let parent = pkey.as_ref().and_then(|k| {
+                    out.records
+                        .get(k)
+                        .or_else(|| read.get(k).and_then(Option::as_ref))
+                });
                 let owner_of = |c: &str| claimed.get(c).copied().or_else(|| code_owner(c));
-                authz::authorize(who, table, ch, state.as_ref(), parent.as_ref(), &owner_of)
+                authz::authorize(who, table, ch, state.as_ref(), parent, &owner_of)
             }
         };
         let before = state.as_ref().map(|st| Before {
