@@ -366,40 +366,43 @@ pub fn is_uuid_text(s: &str) -> bool {
 
 /// Why a value does not fit its column (English, for the client's logs).
 fn check_value(table: &Table, column: &Column, value: &Value) -> Result<(), String> {
-    let name = format!("{}.{}", table.name, column.name);
+    // Checked for every field of every pushed change: nothing is allocated unless the
+    // value is refused.
+    let name = || format!("{}.{}", table.name, column.name);
     if value.is_null() {
         return if column.nullable {
             Ok(())
         } else {
-            Err(format!("{name} may not be null"))
+            Err(format!("{} may not be null", name()))
         };
     }
     match column.ty {
         ColumnType::Text { max } => match value.as_str() {
             Some(s) if s.chars().count() <= max && !s.contains('\0') => Ok(()),
             Some(_) => Err(format!(
-                "{name} is longer than {max} characters or holds NUL"
+                "{} is longer than {max} characters or holds NUL",
+                name()
             )),
-            None => Err(format!("{name} must be a string")),
+            None => Err(format!("{} must be a string", name())),
         },
         ColumnType::OneOf(allowed) => match value.as_str() {
             Some(s) if allowed.contains(&s) => Ok(()),
-            _ => Err(format!("{name} must be one of {}", allowed.join(", "))),
+            _ => Err(format!("{} must be one of {}", name(), allowed.join(", "))),
         },
         ColumnType::Integer { min, max } => match value.as_i64() {
             // `as_i64` is None for fractions and for integers beyond i64 (which would lose
             // precision in SQLite and in JavaScript).
             Some(n) if (min..=max).contains(&n) => Ok(()),
-            _ => Err(format!("{name} must be an integer from {min} to {max}")),
+            _ => Err(format!("{} must be an integer from {min} to {max}", name())),
         },
         ColumnType::Flag => match value {
             Value::Bool(_) => Ok(()),
             v if matches!(v.as_i64(), Some(0 | 1)) => Ok(()),
-            _ => Err(format!("{name} must be 0 or 1")),
+            _ => Err(format!("{} must be 0 or 1", name())),
         },
         ColumnType::Id => match value.as_str() {
             Some(s) if is_uuid_text(s) => Ok(()),
-            _ => Err(format!("{name} must be a record id")),
+            _ => Err(format!("{} must be a record id", name())),
         },
         ColumnType::HexBytes { max } => match value.as_str() {
             Some(s)
@@ -409,7 +412,7 @@ fn check_value(table: &Table, column: &Column, value: &Value) -> Result<(), Stri
             {
                 Ok(())
             }
-            _ => Err(format!("{name} must be hex of at most {max} bytes")),
+            _ => Err(format!("{} must be hex of at most {max} bytes", name())),
         },
     }
 }
