@@ -48,8 +48,8 @@ pub struct Placement {
     pub root: Option<String>,
 }
 
-/// What checking a proposal's device code found: the code, and whether the device claims
-/// it now (a code made on a laptop before enrollments handed codes out).
+/// The device code a new issued proposal carries (claimed by its device when no device
+/// holds it yet: a code made on a laptop before enrollments handed codes out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeUse {
     pub code: String,
@@ -314,6 +314,20 @@ pub fn backfill(records: &[Unplaced], adviser_of: &dyn Fn(Uuid) -> Option<String
         })
         .collect();
     Backfill { placed, codes }
+}
+
+/// The distinct device codes of the proposal numbers a batch names: the storage looks up
+/// which device holds each before the batch is judged.
+pub fn proposal_codes_named(changes: &[Change]) -> Vec<&str> {
+    let mut codes: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.table == "proposals")
+        .filter_map(|c| c.fields.get("number").and_then(Value::as_str))
+        .filter_map(proposal_code)
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
 }
 
 /// The device code in a proposal number `YEAR-CODE-SEQ`.

@@ -332,10 +332,6 @@ pub fn apply_batch<E>(
                 authz::authorize(who, table, ch, state.as_ref(), parent, &owner_of)
             }
         };
-        let before = state.as_ref().map(|st| Before {
-            deleted: st.deleted,
-            fields: serde_json::to_string(&st.fields).unwrap_or_else(|_| "{}".into()),
-        });
         let refuse = |denied: authz::Denied, state: &Option<RecordState>| Ack {
             change_id: ch.change_id,
             status: AckStatus::Refused,
@@ -382,6 +378,11 @@ pub fn apply_batch<E>(
                 continue;
             }
         };
+        // The state this change replaces, kept for `devices revert` (accepted changes only).
+        let before = state.as_ref().map(|st| Before {
+            deleted: st.deleted,
+            fields: serde_json::to_string(&st.fields).unwrap_or_else(|_| "{}".into()),
+        });
         if let Some(code) = code {
             if code_owner(&code.code).is_none() && !claimed.contains_key(&code.code) {
                 claimed.insert(code.code.clone(), who.device);

@@ -431,15 +431,7 @@ async fn push_tx(client: &mut Client, who: &Principal, changes: &[Change]) -> Re
         loaded.insert(key, state_from_row(&row, 2)?);
     }
     let mut codes = HashMap::new();
-    for ch in changes.iter().filter(|c| c.table == "proposals") {
-        let Some(code) = ch
-            .fields
-            .get("number")
-            .and_then(serde_json::Value::as_str)
-            .and_then(authz::proposal_code)
-        else {
-            continue;
-        };
+    for code in authz::proposal_codes_named(changes) {
         if let Some(row) = tx
             .query_opt(
                 "SELECT device_id FROM device_codes WHERE code = $1",

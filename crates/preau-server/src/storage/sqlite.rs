@@ -459,12 +459,16 @@ fn push_in(tx: &Connection, who: &Principal, changes: &[Change], now: &str) -> R
             }
         }
     }
-    let codes = proposal_codes(changes, |code| {
-        tx.prepare_cached("SELECT device_id FROM device_codes WHERE code = ?1")?
-            .query_row([code], |r| r.get::<_, String>(0))
-            .optional()
-            .map_err(Error::from)
-    })?;
+    let mut codes = HashMap::new();
+    for code in authz::proposal_codes_named(changes) {
+        let device: Option<String> = tx
+            .prepare_cached("SELECT device_id FROM device_codes WHERE code = ?1")?
+            .query_row([code], |r| r.get(0))
+            .optional()?;
+        if let Some(d) = device.and_then(|d| Uuid::parse_str(&d).ok()) {
+            codes.insert(code.to_string(), d);
+        }
+    }
     let out = merge::apply_batch(
         changes,
         who,
@@ -512,33 +516,6 @@ fn push_in(tx: &Connection, who: &Principal, changes: &[Change], now: &str) -> R
             record = %s.record_id, "change refused");
     }
     Ok(out.acks)
-}
-
-/// The devices holding the codes of the proposal numbers a batch names.
-pub(super) fn proposal_codes(
-    changes: &[Change],
-    mut lookup: impl FnMut(&str) -> Result<Option<String>>,
-) -> Result<HashMap<String, Uuid>> {
-    let mut codes = HashMap::new();
-    for ch in changes.iter().filter(|c| c.table == "proposals") {
-        let Some(code) = ch
-            .fields
-            .get("number")
-            .and_then(serde_json::Value::as_str)
-            .and_then(authz::proposal_code)
-        else {
-            continue;
-        };
-        if codes.contains_key(code) {
-            continue;
-        }
-        if let Some(device) = lookup(code)? {
-            if let Ok(d) = Uuid::parse_str(&device) {
-                codes.insert(code.to_string(), d);
-            }
-        }
-    }
-    Ok(codes)
 }
 
 fn pull_read(conn: &Connection, cursor: i64, limit: u32) -> Result<Page> {
