@@ -112,6 +112,16 @@ ALTER TABLE devices ADD COLUMN last_ip TEXT;
 ALTER TABLE devices ADD COLUMN app_version TEXT;
 UPDATE devices SET last_seen_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
 "#,
+    // Indexes every push paid for and only rare commands used (issue 12's speed goal):
+    // records by visit (`devices revert`, `visits hand-over` scan instead), and changes
+    // by record, which only an erasure looks up, for participants: indexed for them
+    // alone.
+    r#"
+DROP INDEX records_by_root;
+DROP INDEX changes_seen_by_record;
+CREATE INDEX changes_seen_participants ON changes_seen (record_id)
+    WHERE tbl = 'participants';
+"#,
 ];
 
 /// Most pushes, and most changes, committed together by the writer.
@@ -127,7 +137,28 @@ enum Job {
         changes: Vec<Change>,
         reply: tokio::sync::oneshot::Sender<Result<Vec<Ack>>>,
     },
+    /// A device's last use: committed with the pushes waiting beside it rather than in a
+    /// transaction (and an fsync) of its own, since most arrive with a push.
+    Touch {
+        touch: Touch,
+        reply: tokio::sync::oneshot::Sender<Result<()>>,
+    },
     Write(WriteFn),
+}
+
+/// What `touch_device` records.
+struct Touch {
+    device: Uuid,
+    at: String,
+    ip: Option<String>,
+    app_version: Option<String>,
+}
+
+impl Job {
+    /// Committed by `commit_group`, together with other jobs of its kind.
+    fn groups(&self) -> bool {
+        matches!(self, Job::Push { .. } | Job::Touch { .. })
+    }
 }
 
 pub struct SqliteStorage {
@@ -158,12 +189,12 @@ fn writer_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
                     tracing::error!("sqlite write panicked");
                 }
             }
-            push @ Job::Push { .. } => {
-                let mut group = vec![push];
+            first => {
+                let mut group = vec![first];
                 let mut changes = group_changes(&group);
                 while group.len() < GROUP_PUSHES && changes < GROUP_CHANGES {
                     match jobs.try_recv() {
-                        Ok(job @ Job::Push { .. }) => {
+                        Ok(job) if job.groups() => {
                             group.push(job);
                             changes = group_changes(&group);
                         }
@@ -175,7 +206,7 @@ fn writer_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
                     }
                 }
                 if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    push_group(&mut conn, group)
+                    commit_group(&mut conn, group)
                 }))
                 .is_err()
                 {
@@ -191,62 +222,100 @@ fn group_changes(group: &[Job]) -> usize {
         .iter()
         .map(|j| match j {
             Job::Push { changes, .. } => changes.len(),
-            Job::Write(_) => 0,
+            Job::Touch { .. } | Job::Write(_) => 0,
         })
         .sum()
 }
 
-/// Applies pushes in one transaction, each under its own savepoint, and answers them once
-/// the transaction is committed (or all with the error that stopped it).
-fn push_group(conn: &mut Connection, group: Vec<Job>) {
-    let mut replies = Vec::with_capacity(group.len());
+/// Each push's acknowledgements, and whether the touches were recorded.
+type GroupOutcome = (Vec<Result<Vec<Ack>>>, Result<()>);
+
+/// Applies pushes and device touches in one transaction, each push under its own
+/// savepoint, and answers them once the transaction is committed (or all with the error
+/// that stopped it).
+fn commit_group(conn: &mut Connection, group: Vec<Job>) {
+    let mut push_replies = Vec::with_capacity(group.len());
     let mut pushes = Vec::with_capacity(group.len());
+    let mut touch_replies = Vec::new();
+    let mut touches = Vec::new();
     for job in group {
-        if let Job::Push {
-            who,
-            changes,
-            reply,
-        } = job
-        {
-            pushes.push((who, changes));
-            replies.push(reply);
+        match job {
+            Job::Push {
+                who,
+                changes,
+                reply,
+            } => {
+                pushes.push((who, changes));
+                push_replies.push(reply);
+            }
+            Job::Touch { touch, reply } => {
+                touches.push(touch);
+                touch_replies.push(reply);
+            }
+            Job::Write(_) => {}
         }
     }
-    let outcome = (|| -> Result<Vec<Result<Vec<Ack>>>> {
+    let outcome = (|| -> Result<GroupOutcome> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut results = Vec::with_capacity(pushes.len());
         let now = ts(Utc::now());
         for (who, changes) in &pushes {
-            tx.prepare_cached("SAVEPOINT push")?.execute([])?;
-            match push_in(&tx, who, changes, &now) {
-                Ok(acks) => {
-                    tx.prepare_cached("RELEASE push")?.execute([])?;
-                    results.push(Ok(acks));
-                }
-                Err(e) => {
-                    tx.prepare_cached("ROLLBACK TO push")?.execute([])?;
-                    tx.prepare_cached("RELEASE push")?.execute([])?;
-                    results.push(Err(e));
-                }
-            }
+            results.push(in_savepoint(&tx, || push_in(&tx, who, changes, &now))?);
         }
+        // A touch that fails must not take the pushes with it.
+        let touched = in_savepoint(&tx, || touch_in(&tx, &touches))?;
         tx.commit()?;
-        Ok(results)
+        Ok((results, touched))
     })();
     match outcome {
-        Ok(results) => {
-            for (reply, result) in replies.into_iter().zip(results) {
+        Ok((results, touched)) => {
+            for (reply, result) in push_replies.into_iter().zip(results) {
                 let _ = reply.send(result);
+            }
+            if let Err(e) = &touched {
+                tracing::warn!(error = %e, "device touches not recorded");
+            }
+            for reply in touch_replies {
+                let answer = match &touched {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(Error::Storage(e.to_string())),
+                };
+                let _ = reply.send(answer);
             }
         }
         Err(e) => {
-            tracing::error!(error = %e, pushes = replies.len(), "push group failed");
+            tracing::error!(error = %e, pushes = push_replies.len(), "push group failed");
             let message = e.to_string();
-            for reply in replies {
+            for reply in push_replies {
+                let _ = reply.send(Err(Error::Storage(message.clone())));
+            }
+            for reply in touch_replies {
                 let _ = reply.send(Err(Error::Storage(message.clone())));
             }
         }
     }
+}
+
+/// Runs `f` under a savepoint: its writes are kept if it succeeds, undone if it fails.
+/// The outer error is the savepoint's own (the transaction cannot go on).
+fn in_savepoint<T>(tx: &Connection, f: impl FnOnce() -> Result<T>) -> Result<Result<T>> {
+    tx.prepare_cached("SAVEPOINT job")?.execute([])?;
+    let result = f();
+    if result.is_err() {
+        tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
+    }
+    tx.prepare_cached("RELEASE job")?.execute([])?;
+    Ok(result)
+}
+
+fn touch_in(tx: &Connection, touches: &[Touch]) -> Result<()> {
+    let mut update = tx.prepare_cached(
+        "UPDATE devices SET last_seen_at = ?2, last_ip = ?3, app_version = ?4 WHERE id = ?1",
+    )?;
+    for t in touches {
+        update.execute(params![t.device.to_string(), t.at, t.ip, t.app_version])?;
+    }
+    Ok(())
 }
 
 fn connect(path: &Path) -> Result<Connection> {
@@ -443,7 +512,7 @@ fn push_in(tx: &Connection, who: &Principal, changes: &[Change], now: &str) -> R
     let seq: i64 = tx
         .prepare_cached("SELECT value FROM counters WHERE name = 'seq'")?
         .query_row([], |r| r.get(0))?;
-    let mut already_seen = HashMap::new();
+    let mut already_seen = merge::FastMap::default();
     {
         // A refused change is judged again when it comes back (a visit may have been
         // handed over meanwhile).
@@ -682,12 +751,17 @@ fn revert_in(tx: &Connection, device: Uuid, since: &str) -> Result<u64> {
     }
     // Laptops removed what hung from a visit deleted there: send it again.
     let mut resent = 0u64;
-    for root in &roots {
+    if !roots.is_empty() {
+        // One pass over the records (there is no index by visit: it cost every push more
+        // than this rare command saves).
         let keys: Vec<(String, String)> = {
+            let roots = serde_json::to_string(&roots)?;
             let mut stmt = tx.prepare(
-                "SELECT tbl, record_id FROM records WHERE root = ?1 AND deleted = 0 ORDER BY revision",
+                "SELECT tbl, record_id FROM records
+                 WHERE deleted = 0 AND root IN (SELECT value FROM json_each(?1))
+                 ORDER BY revision",
             )?;
-            let rows = stmt.query_map([root], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = stmt.query_map([roots], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         for key in keys.into_iter().filter(|k| !restored.contains(k)) {
@@ -1085,14 +1159,19 @@ impl Storage for SqliteStorage {
         ip: Option<&'a str>,
         app_version: Option<&'a str>,
     ) -> Fut<'a, ()> {
-        let (ip, app_version) = (ip.map(str::to_string), app_version.map(str::to_string));
-        self.write(move |c| {
-            c.prepare_cached(
-                "UPDATE devices SET last_seen_at = ?2, last_ip = ?3, app_version = ?4
-                 WHERE id = ?1",
-            )?
-            .execute(params![id.to_string(), ts(at), ip, app_version])?;
-            Ok(())
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let sent = self.send(Job::Touch {
+            touch: Touch {
+                device: id,
+                at: ts(at),
+                ip: ip.map(str::to_string),
+                app_version: app_version.map(str::to_string),
+            },
+            reply,
+        });
+        Box::pin(async move {
+            sent?;
+            answer.await.map_err(|_| writer_stopped())?
         })
     }
 }
