@@ -46,6 +46,8 @@ pub struct ServerOptions {
     pub trusted_proxies: Vec<IpAddr>,
     /// Built-in TLS; `None`: plain HTTP (behind a reverse proxy, or on loopback).
     pub tls: Option<tls::TlsFiles>,
+    /// Changes one device may push per hour.
+    pub quota: quota::PerHour,
 }
 
 /// The API with the middleware every request goes through.
@@ -55,10 +57,9 @@ pub fn app(storage: Arc<dyn Storage>, options: &ServerOptions) -> axum::Router {
         auth: options.auth.clone(),
         trusted_proxies: options.trusted_proxies.clone().into(),
     });
-    api::router(storage).layer(axum::middleware::from_fn_with_state(
-        guard,
-        middleware::guard,
-    ))
+    api::router_with(storage, quota::Quota::new(options.quota.0)).layer(
+        axum::middleware::from_fn_with_state(guard, middleware::guard),
+    )
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, with the default options.

@@ -66,6 +66,8 @@ struct Config {
     /// Built-in TLS: certificate chain and private key (PEM), reloaded when they change.
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    /// Changes one device may push per hour (else 429 quota_exceeded).
+    changes_per_hour: Option<u64>,
 }
 
 /// The server's options from the file, the command line's TLS files winning.
@@ -102,11 +104,18 @@ fn server_options(
             "le certificat et la clé TLS vont ensemble : donnez --tls-cert et --tls-key              (ou tls_cert et tls_key)"
         ),
     };
+    let quota = match file.changes_per_hour {
+        None => preau_server::quota::PerHour::default(),
+        Some(n) => preau_server::quota::PerHour::checked(n).ok_or_else(|| {
+            anyhow::anyhow!("changes_per_hour doit être entre 1 et 1000000000 (trouvé : {n})")
+        })?,
+    };
     Ok(preau_server::ServerOptions {
         limits,
         auth,
         trusted_proxies: file.trusted_proxies.clone().unwrap_or_default(),
         tls,
+        quota,
     })
 }
 
@@ -699,9 +708,14 @@ mod tests {
     fn transport_keys_and_their_defaults() {
         let file = parse_config(
             "max_connections = 64\nheader_timeout_secs = 5\nrequest_timeout_secs = 30\n\
-             token_idle_days = 30\ntrusted_proxies = [\"127.0.0.1\"]\n",
+             token_idle_days = 30\ntrusted_proxies = [\"127.0.0.1\"]\n\
+             changes_per_hour = 1000\n",
         )
         .expect("valid config");
+        assert_eq!(
+            server_options(&file, None, None).expect("options").quota,
+            preau_server::quota::PerHour(1000)
+        );
         let o = server_options(&file, None, None).expect("options");
         assert_eq!(o.limits.max_connections, 64);
         assert_eq!(o.limits.header_timeout, Duration::from_secs(5));
@@ -721,6 +735,7 @@ mod tests {
             "max_connections = 0",
             "header_timeout_secs = 0",
             "token_idle_days = 0",
+            "changes_per_hour = 0",
             "tls_cert = \"/etc/c.pem\"",
         ] {
             let file = parse_config(bad).expect("parses");

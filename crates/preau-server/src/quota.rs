@@ -13,6 +13,23 @@ use uuid::Uuid;
 /// Changes one device may push in an hour, by default.
 pub const DEFAULT_CHANGES_PER_HOUR: u64 = 500_000;
 
+/// Changes one device may push in an hour (configuration key `changes_per_hour`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerHour(pub u64);
+
+impl Default for PerHour {
+    fn default() -> Self {
+        PerHour(DEFAULT_CHANGES_PER_HOUR)
+    }
+}
+
+impl PerHour {
+    /// What a configuration may set: at least one change, at most a billion.
+    pub fn checked(n: u64) -> Option<PerHour> {
+        (1..=1_000_000_000).contains(&n).then_some(PerHour(n))
+    }
+}
+
 const WINDOW: Duration = Duration::from_secs(3600);
 
 /// Changes pushed per device in the current hour-long window.

@@ -526,3 +526,53 @@ pub fn hand_over_and_purge(backend: &Backend) {
             .is_empty());
     }
 }
+
+/// A device scripted to flood the server is stopped at its hourly quota (set here by the
+/// server's options, as `changes_per_hour` does): 429 `quota_exceeded` saying when to
+/// retry, nothing of the refused push stored; another device is not affected.
+pub fn a_flood_is_stopped_at_the_quota(backend: &Backend) {
+    let options = preau_server::ServerOptions {
+        quota: preau_server::quota::PerHour(3),
+        ..preau_server::ServerOptions::default()
+    };
+    let server = TestServer::start_with(&backend.url("attack_quota"), options);
+    let mallory = Laptop::enrolled(&server.url(), &server.enrollment_code("Mallory"));
+    let anne = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let school = |name: &str| {
+        change(
+            "schools",
+            &preau_core::make_id(),
+            json!({"name": name, "kind": "primaire", "public": true,
+                "commune_insee": "80021"}),
+            false,
+        )
+    };
+    let (status, answer) = push_raw(&server, &mallory, json!([school("a"), school("b")]));
+    assert_eq!(status, 200, "{answer}");
+    let flood = school("c-flood");
+    let (status, answer) = push_raw(&server, &mallory, json!([flood.clone(), school("d")]));
+    assert_eq!(status, 429, "{answer}");
+    assert_eq!(answer["code"], "quota_exceeded", "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("retry in")),
+        "{answer}"
+    );
+    let (status, answer) = push_raw(&server, &anne, json!([school("e")]));
+    assert_eq!(status, 200, "another device has its own quota: {answer}");
+    let storage = std::sync::Arc::clone(&server.storage);
+    let page = server
+        .block_on(async move { storage.pull(0, 1000).await })
+        .expect("pull");
+    let names: Vec<String> = page
+        .records
+        .iter()
+        .filter_map(|r| {
+            let fields: Value = serde_json::from_str(r.fields.get()).ok()?;
+            Some(fields["name"].as_str()?.to_string())
+        })
+        .collect();
+    assert_eq!(names.len(), 3, "a, b and e: {names:?}");
+    assert!(!names.iter().any(|n| n == "c-flood"), "{names:?}");
+}

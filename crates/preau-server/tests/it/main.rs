@@ -42,6 +42,7 @@ fn suite(backend: &Backend) {
     attack::pages_and_conflicts_are_bounded(backend);
     attack::revert_restores_a_vandalised_visit(backend);
     attack::hand_over_and_purge(backend);
+    attack::a_flood_is_stopped_at_the_quota(backend);
     eprintln!("[{}] privacy", backend.label());
     privacy::erasure_reaches_every_laptop(backend);
     privacy::retention_anonymises_only_old_visits(backend);
