@@ -73,6 +73,7 @@ pub fn run() {
             commands::visits::visit_create,
             commands::visits::visit_get,
             commands::visits::visits_list,
+            commands::visits::visit_rows,
             commands::visits::visit_update,
             commands::visits::participant_save,
             commands::visits::participant_delete,

@@ -160,6 +160,26 @@ export async function textContent(session, element) {
   return (await session.execute('return arguments[0].textContent;', [element])).trim();
 }
 
+/** WebDriver's codes of the keys the scenarios press. */
+export const KEY = {
+  enter: '\uE007',
+  tab: '\uE004',
+  backspace: '\uE003',
+  escape: '\uE00C',
+  left: '\uE012',
+  up: '\uE013',
+  right: '\uE014',
+  down: '\uE015',
+  f5: '\uE035',
+};
+
+/** Presses keys on the keyboard (W3C actions), wherever the focus is. */
+export async function press(session, ...keys) {
+  const actions = [];
+  for (const key of keys) actions.push({ type: 'keyDown', value: key }, { type: 'keyUp', value: key });
+  await session.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
+}
+
 /** Opens the visit `visitId` from « Visites ». */
 export async function openVisit(session, visitId) {
   await click(session, await session.waitForElement($('nav-visits'), { timeout: 30_000 }));

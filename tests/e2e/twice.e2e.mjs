@@ -29,7 +29,9 @@ import {
   freshShot,
   gotoStep,
   importExampleVisit,
+  KEY,
   openVisit,
+  press,
   sleep,
   StopScenario,
   stepper,
@@ -54,8 +56,6 @@ const LINE = '01a228d8-9944-70bd-9d79-f0577fb51ccc';
 
 /** The school of CLASS: the import gives the schools of the directory their local ids. */
 let SCHOOL = null;
-
-const KEY = { down: '\uE015', up: '\uE013' };
 
 const shot = (session, name) => freshShot(session, name, 'twice-');
 const step = stepper({ screenshot: shot });
@@ -99,13 +99,6 @@ async function typeInto(session, element, text) {
   await element.click();
   await element.clear();
   await element.sendKeys(text);
-}
-
-/** Presses keys wherever the focus is (W3C actions). */
-async function press(session, ...keys) {
-  const actions = [];
-  for (const key of keys) actions.push({ type: 'keyDown', value: key }, { type: 'keyUp', value: key });
-  await session.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
 }
 
 const participantRow = (id) => `[data-testid="participant-row"][data-id="${id}"]`;

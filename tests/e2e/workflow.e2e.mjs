@@ -22,7 +22,9 @@ import {
   finish,
   FIXTURES,
   gotoStep,
+  KEY,
   openVisit,
+  press,
   shot,
   sleep,
   StopScenario,
@@ -100,15 +102,6 @@ async function waitState(session, expected, timeout = 10_000) {
     timeout,
     message: `save-status data-state="${expected}"`,
   });
-}
-
-const KEY = { enter: '\uE007', tab: '\uE004', backspace: '\uE003' };
-
-/** Presses keys on the keyboard (W3C actions), wherever the focus is. */
-async function press(session, ...keys) {
-  const actions = [];
-  for (const key of keys) actions.push({ type: 'keyDown', value: key }, { type: 'keyUp', value: key });
-  await session.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
 }
 
 async function focusedTestid(session) {

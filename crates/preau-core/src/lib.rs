@@ -16,6 +16,7 @@ pub mod secrets;
 mod store;
 pub mod sync;
 mod validate;
+pub mod visit_rows;
 mod visits;
 pub mod workflow;
 

@@ -30,6 +30,7 @@ import type { SchoolKind } from './types/SchoolKind';
 import type { Visit } from './types/Visit';
 import type { VisitPatch } from './types/VisitPatch';
 import type { VisitSummary } from './types/VisitSummary';
+import type { VisitRow } from './types/VisitRow';
 import type { Civility } from './types/Civility';
 import type { DocumentSettings } from './types/DocumentSettings';
 import type { DraftPatch } from './types/DraftPatch';
@@ -59,8 +60,10 @@ export type {
   SchoolKind,
   Visit,
   VisitPatch,
+  VisitRow,
   VisitSummary,
 };
+export type { ProposalBrief } from './types/ProposalBrief';
 export type { BackupInfo } from './types/BackupInfo';
 export type { CatalogueItem } from './types/CatalogueItem';
 export type { Availability } from './types/Availability';
@@ -247,6 +250,8 @@ export const api = {
     call<Visit>('visit_create', { communeInsee, scheduledAt }),
   visitGet: (id: string) => call<Visit>('visit_get', { id }),
   visitsList: () => call<VisitSummary[]>('visits_list'),
+  /** Every visit with its participants' names and its proposal's state today. */
+  visitRows: () => call<VisitRow[]>('visit_rows'),
   visitUpdate: (id: string, patch: VisitPatch) => call<Visit>('visit_update', { id, patch }),
 
   /** The visit as a `preau-visit` JSON file (as `preau-cli visits export`), where the
