@@ -73,8 +73,8 @@ async function setUp() {
   await cli('proposals', 'draft', example);
   await issue(soon, { validity: 10 });
   await issue(later);
-  await cli('proposals', 'decide', await issue(accepted), 'accepted');
-  await cli('proposals', 'decide', await issue(refused), 'refused');
+  await cli('proposals', 'decide', await issue(accepted), 'acceptee');
+  await cli('proposals', 'decide', await issue(refused), 'refusee');
   await issue(expired, { validity: 30, on: isoDay(daysFromToday(-60)) });
 
   const communes = [];
@@ -156,6 +156,7 @@ async function scenario(session, made) {
       const rows = await rowStates(session);
       assert(rows.every(([, s]) => s === state), `${state}: ${JSON.stringify(rows)}`);
       assert(ids.every((id) => rows.some(([r]) => r === id)), `${state}: the expected visits`);
+      if (state === 'emise') await shot(session, 'issued');
     }
     await click(session, await session.find($('visits-state-aucune')));
     await session.waitFor(async () => (await count(session)) === 144, { message: 'aucune: 144' });
