@@ -61,6 +61,8 @@ pub fn run() {
             commands::app::home,
             commands::app::labels,
             commands::app::new_id,
+            commands::zoom::zoom_restore,
+            commands::zoom::zoom_set,
             commands::app::ui_ready,
             commands::first_start::first_start,
             commands::first_start::welcome_choose,

@@ -19,6 +19,7 @@ mod validate;
 pub mod visit_rows;
 mod visits;
 pub mod workflow;
+pub mod zoom;
 
 pub use error::{Error, Result};
 pub use error_code::ErrorCode;

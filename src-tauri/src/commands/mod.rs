@@ -12,3 +12,4 @@ pub mod schools;
 pub mod sync;
 pub mod visits;
 pub mod workflow;
+pub mod zoom;

@@ -53,6 +53,9 @@ const cases: [string, () => Promise<unknown>, string, Record<string, unknown> | 
   ['lineDelete', () => api.lineDelete('v1', 'sc1', 'l1'), 'line_delete', { visitId: 'v1', scenarioId: 'sc1', id: 'l1' }],
   ['lineReprice', () => api.lineReprice('v1', 'sc1', 'l1'), 'line_reprice', { visitId: 'v1', scenarioId: 'sc1', id: 'l1' }],
   ['socleSuggestions', () => api.socleSuggestions('v1', 'sc1'), 'socle_suggestions', { visitId: 'v1', scenarioId: 'sc1' }],
+  ['visitRows', () => api.visitRows(), 'visit_rows', undefined],
+  ['zoomRestore', () => api.zoomRestore(), 'zoom_restore', undefined],
+  ['zoomSet', () => api.zoomSet(125), 'zoom_set', { percent: 125 }],
 ];
 
 describe('workflow command wrappers', () => {

@@ -31,6 +31,7 @@ import type { Visit } from './types/Visit';
 import type { VisitPatch } from './types/VisitPatch';
 import type { VisitSummary } from './types/VisitSummary';
 import type { VisitRow } from './types/VisitRow';
+import type { Zoom } from './types/Zoom';
 import type { Civility } from './types/Civility';
 import type { DocumentSettings } from './types/DocumentSettings';
 import type { DraftPatch } from './types/DraftPatch';
@@ -64,6 +65,7 @@ export type {
   VisitSummary,
 };
 export type { ProposalBrief } from './types/ProposalBrief';
+export type { Zoom } from './types/Zoom';
 export type { BackupInfo } from './types/BackupInfo';
 export type { CatalogueItem } from './types/CatalogueItem';
 export type { Availability } from './types/Availability';
@@ -229,6 +231,11 @@ export const api = {
   storeStartOver: () => call<AppStatus>('store_start_over'),
 
   home: () => call<Home>('home'),
+
+  /** Applies the zoom saved on this laptop (Ctrl + / − / 0). */
+  zoomRestore: () => call<Zoom>('zoom_restore'),
+  /** Saves and applies a zoom, in percent (50 to 300). */
+  zoomSet: (percent: number) => call<Zoom>('zoom_set', { percent }),
 
   /** Whether this start shows the welcome of a new install, and what it shows. */
   firstStart: () => call<FirstStart>('first_start'),
