@@ -15,10 +15,14 @@ fn apply(webview: &Webview, zoom: Zoom) -> IpcResult<Zoom> {
     Ok(zoom)
 }
 
-/// Applies the zoom saved on this laptop (at start, once the store is open).
+/// Applies the zoom saved on this laptop (at start, once the store is open). The normal
+/// size is what the webview starts with: it is left alone.
 #[tauri::command(async)]
 pub fn zoom_restore(webview: Webview, state: State<'_, AppState>) -> IpcResult<Zoom> {
     let zoom = state.with_store(|s| s.zoom())?;
+    if zoom == Zoom::NORMAL {
+        return Ok(zoom);
+    }
     apply(&webview, zoom)
 }
 
