@@ -88,6 +88,17 @@ describe('searchCatalogue', () => {
     expect(searchCatalogue(CATALOGUE, query).map((i) => i.reference)).toEqual(expected);
   });
 
+  it('puts a designation starting with the query before an accessory naming it (issue 14)', () => {
+    const catalogue = [
+      item('COQUE', 'Postes et mobilité', 'Coque de protection renforcée pour tablette 10"'),
+      item('CHAR16', 'Postes et mobilité', 'Chariot de recharge et de rangement 16 tablettes'),
+      item('TABL', 'Postes et mobilité', 'Tablette 10" élève, 64 Go, Wi-Fi'),
+      item('MOB', 'Tablettes', 'Support mural'),
+    ];
+    expect(searchCatalogue(catalogue, 'tablette').map((i) => i.reference)).toEqual(['TABL', 'COQUE', 'CHAR16', 'MOB']);
+    expect(searchCatalogue(catalogue, 'tablette 10').map((i) => i.reference)).toEqual(['TABL', 'COQUE']);
+  });
+
   it('puts an exact reference first, then references starting with the query', () => {
     const items = [item('XTABL', 'Divers', 'Support'), item('TABLX', 'Divers', 'Autre'), item('TABL', 'Mobile', 'Tablette')];
     expect(searchCatalogue(items, 'tabl').map((i) => i.reference)).toEqual(['TABL', 'TABLX', 'XTABL']);
