@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { newSession } from './webdriver.mjs';
-import { $, assert, driverReachable, fail, finish, shot, sleep, StopScenario, stepper } from './tap.mjs';
+import { $, assert, driverReachable, fail, finish, freshShot as shot, sleep, StopScenario, stepper } from './tap.mjs';
 
 const APP = process.env.PREAU_APP;
 const DATA = process.env.PREAU_DATA_DIR;
