@@ -5,7 +5,8 @@
 // FCTVA, remaining cost, cost over the life, per pupil per year), a chart whose parts add
 // up to the total TTC, the objectives served and no participant's phone or e-mail; the
 // arrow keys move between scenarios, Escape returns to the visit with the focus on the
-// button, which opens it again.
+// button, which opens it again. Alt+5 / Alt+1 go to the steps, and the first tab stop is
+// the skip link past the rail.
 //
 // Env: PREAU_APP, PREAU_CLI, PREAU_DATA_DIR, TAURI_DRIVER_URL, PREAU_SCREENSHOTS (optional).
 import { mkdir } from 'node:fs/promises';
@@ -149,6 +150,38 @@ async function scenario(session, visitId, plans) {
     assert(focused === 'present-open', `focus on ${focused}`);
     const label = await (await session.find($('totals-scenario'))).attribute('data-label');
     assert(label === 'B', `the totals bar shows scenario ${label}`);
+  });
+
+  await step('Alt+5 and Alt+1 go to the steps; the skip link goes past the rail', session, async () => {
+    const shown = (name) =>
+      session.execute(`return !document.querySelector('[data-step="${name}"]').hidden;`);
+    const ALT = '\uE00A';
+    const alt = (digit) =>
+      session.cmd('POST', '/actions', {
+        actions: [
+          {
+            type: 'key',
+            id: 'keyboard',
+            actions: [
+              { type: 'keyDown', value: ALT },
+              { type: 'keyDown', value: digit },
+              { type: 'keyUp', value: digit },
+              { type: 'keyUp', value: ALT },
+            ],
+          },
+        ],
+      });
+    await alt('5');
+    await session.waitFor(() => shown('financement'), { message: 'Alt+5 shows « Financement »' });
+    await alt('1');
+    await session.waitFor(() => shown('participants'), { message: 'Alt+1 shows « Participants »' });
+    await session.execute('document.activeElement && document.activeElement.blur(); window.focus();');
+    await press(session, KEY.tab);
+    const first = await session.execute('return document.activeElement && document.activeElement.dataset.testid;');
+    assert(first === 'skip-link', `the first tab stop is ${first}`);
+    await press(session, KEY.enter);
+    const target = await session.execute('return document.activeElement && document.activeElement.id;');
+    assert(target === 'visit-scroll', `the skip link went to ${target}`);
   });
 
   await step('the button opens it again', session, async () => {

@@ -10,6 +10,7 @@ import {
   ruleStatusLabel,
   scenarioName,
   searchCatalogue,
+  stepForShortcut,
   STEPS,
   suggestionKey,
   worstStatus,
@@ -57,6 +58,19 @@ describe('STEPS', () => {
     expect(STEPS.map((s) => s.key)).toEqual(['participants', 'projet', 'situation', 'equipements', 'financement', 'proposition']);
     expect(STEPS.filter((s) => s.upcoming).map((s) => s.key)).toEqual([]);
   });
+});
+
+describe('stepForShortcut', () => {
+  const key = (code: string, extra: Partial<KeyboardEvent> = {}) => ({ altKey: true, ctrlKey: false, metaKey: false, code, ...extra });
+  it.each([
+    [key('Digit1'), 'participants'],
+    [key('Digit4'), 'equipements'],
+    [key('Numpad6'), 'proposition'],
+    [key('Digit7'), null],
+    [key('Digit1', { altKey: false }), null],
+    [key('Digit1', { ctrlKey: true }), null],
+    [key('KeyA'), null],
+  ])('%j → %s', (event, expected) => expect(stepForShortcut(event)).toBe(expected));
 });
 
 describe('fold', () => {

@@ -21,6 +21,17 @@ export const STEPS = [
 
 export type StepKey = (typeof STEPS)[number]['key'];
 
+/**
+ * The step Alt+1 … Alt+6 goes to, or null. Read from the key's place (`code`), not the
+ * character: on a French keyboard the digits are shifted (« & é " ' ( - »).
+ */
+export function stepForShortcut(e: Pick<KeyboardEvent, 'altKey' | 'ctrlKey' | 'metaKey' | 'code'>): StepKey | null {
+  if (!e.altKey || e.ctrlKey || e.metaKey) return null;
+  const m = /^(?:Digit|Numpad)([1-9])$/.exec(e.code);
+  if (!m) return null;
+  return STEPS[Number(m[1]) - 1]?.key ?? null;
+}
+
 /** Lower case without accents, for search: « Écran » → « ecran ». */
 export function fold(text: string): string {
   return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
