@@ -19,6 +19,7 @@ import {
   fail,
   finish,
   freshShot,
+  gotoStep,
   importExampleVisit,
   KEY,
   openVisit,
@@ -46,6 +47,54 @@ async function current(session) {
   return (await session.find($('presentation'))).attribute('data-current');
 }
 
+/** The window handles WebDriver knows, and a switch to one of them. */
+const handles = (session) => session.cmd('GET', '/window/handles');
+const switchTo = (session, handle) => session.cmd('POST', '/window', { handle });
+
+/**
+ * The second screen: started with `--presenter-here` (Xvfb has one screen), F5 opens the
+ * presentation in a window of its own; the adviser's window keeps the visit, and a
+ * scenario chosen there is the one the other window shows.
+ */
+async function secondScreen(session, visitId, plans) {
+  await step('second screen: F5 opens the presentation in its own window', session, async () => {
+    await openVisit(session, visitId);
+    await session.waitFor(async () => (await (await session.find($('present-open'))).property('disabled')) === false, {
+      message: 'the button is enabled',
+    });
+    const [main] = await handles(session);
+    await press(session, KEY.f5);
+    await session.waitForElement($('presenting-elsewhere'));
+    assert((await session.findAll($('presentation'))).length === 0, 'the laptop keeps the visit');
+    const all = await session.waitFor(async () => {
+      const h = await handles(session);
+      return h.length === 2 ? h : null;
+    }, { message: 'two windows' });
+    const other = all.find((h) => h !== main);
+    await switchTo(session, other);
+    const card = await session.waitForElement(`${$('present-scenario')}[data-label="A"]`, { timeout: 20_000 });
+    const ttc = await textContent(session, await card.find($('present-ttc')));
+    assert(ttc === money(plans[0].plan.total_ttc_cents), `the other window shows ${ttc}`);
+    assert((await current(session)) === 'A', 'scenario A first');
+    await shot(session, 'second-screen');
+    await switchTo(session, main);
+    return { main, other };
+  }).then(async ({ main, other }) => {
+    await step('second screen: the scenario chosen on the laptop is the one shown', session, async () => {
+      await gotoStep(session, 'financement');
+      await click(session, await session.find(`${$('funding-scenario-tab')}[data-label="B"]`));
+      await switchTo(session, other);
+      await session.waitFor(async () => (await current(session)) === 'B', { message: 'B on the second screen' });
+      await switchTo(session, main);
+    });
+    await step('second screen: F5 again closes it', session, async () => {
+      await press(session, KEY.f5);
+      await session.waitFor(async () => (await handles(session)).length === 1, { message: 'one window left' });
+      assert((await session.findAll($('presenting-elsewhere'))).length === 0, 'the notice is gone');
+    });
+  });
+}
+
 async function main() {
   if (SHOTS) await mkdir(SHOTS, { recursive: true });
   let visitId;
@@ -63,6 +112,9 @@ async function main() {
   }
   if (!(await driverReachable())) return;
   await withApp(step, 'start the app', (session) => scenario(session, visitId, plans));
+  await withApp(step, 'start the app with --presenter-here', (session) => secondScreen(session, visitId, plans), () => {}, [
+    '--presenter-here',
+  ]);
 }
 
 async function scenario(session, visitId, plans) {

@@ -132,12 +132,12 @@ export async function driverReachable() {
 }
 
 /**
- * Starts the app (PREAU_APP) as the step `label`, runs `scenario(session)`, and always
- * closes the session. An error other than a failed step is reported as unexpected, after
+ * Starts the app (PREAU_APP, with `args`) as the step `label`, runs `scenario(session)`,
+ * and always closes the session. An error other than a failed step is reported as unexpected, after
  * which `onError` may print more.
  */
-export async function withApp(step, label, scenario, onError = () => {}) {
-  const session = await step(label, null, () => newSession(process.env.PREAU_APP));
+export async function withApp(step, label, scenario, onError = () => {}, args = []) {
+  const session = await step(label, null, () => newSession(process.env.PREAU_APP, { args }));
   if (process.env.PREAU_E2E_DEBUG) console.log(`  session ${session.id} at ${session.base}`);
   try {
     return await scenario(session);

@@ -7,6 +7,7 @@ pub mod communes;
 pub mod export;
 pub mod first_start;
 pub mod journal;
+pub mod presenter;
 pub mod proposals;
 pub mod schools;
 pub mod sync;

@@ -56,6 +56,9 @@ const cases: [string, () => Promise<unknown>, string, Record<string, unknown> | 
   ['visitRows', () => api.visitRows(), 'visit_rows', undefined],
   ['zoomRestore', () => api.zoomRestore(), 'zoom_restore', undefined],
   ['zoomSet', () => api.zoomSet(125), 'zoom_set', { percent: 125 }],
+  ['presenterOpen', () => api.presenterOpen('v1'), 'presenter_open', { visitId: 'v1' }],
+  ['presenterClose', () => api.presenterClose(), 'presenter_close', undefined],
+  ['presenterUpdate', () => api.presenterUpdate('v1', 's1'), 'presenter_update', { visitId: 'v1', scenarioId: 's1' }],
 ];
 
 describe('workflow command wrappers', () => {

@@ -234,6 +234,12 @@ export const api = {
 
   /** Applies the zoom saved on this laptop (Ctrl + / − / 0). */
   zoomRestore: () => call<Zoom>('zoom_restore'),
+  /** « Montrer au maire » on another screen: false when there is none. */
+  presenterOpen: (visitId: string) => call<boolean>('presenter_open', { visitId }),
+  presenterClose: () => call<void>('presenter_close'),
+  /** Tells the presentation window what to show (it reads the visit again). */
+  presenterUpdate: (visitId: string, scenarioId: string | null) =>
+    call<void>('presenter_update', { visitId, scenarioId }),
   /** Saves and applies a zoom, in percent (50 to 300). */
   zoomSet: (percent: number) => call<Zoom>('zoom_set', { percent }),
 
@@ -357,6 +363,20 @@ export const api = {
       keepRemote,
     }),
 };
+
+/** What the main window tells the presentation window on a second screen. */
+export interface PresenterUpdate {
+  visitId: string;
+  /** The scenario shown; null: the first. */
+  scenarioId: string | null;
+}
+
+
+/** The presentation window hears the main window; answers the unsubscribe. */
+export async function onPresenterUpdate(handler: (update: PresenterUpdate) => void): Promise<() => void> {
+  if (!insideTauri()) return () => {};
+  return listen<PresenterUpdate>('presentation://update', (event) => handler(event.payload));
+}
 
 /**
  * Listens to the background sync: `onStatus` gets the whole state after each change,
