@@ -98,9 +98,15 @@ mod tests {
     #[test]
     fn apostrophes_after_a_letter_are_typographic() {
         use super::apostrophes;
-        assert_eq!(apostrophes("l'école n'a pas d'élèves"), "l’école n’a pas d’élèves");
+        assert_eq!(
+            apostrophes("l'école n'a pas d'élèves"),
+            "l’école n’a pas d’élèves"
+        );
         assert_eq!(apostrophes("Aujourd'hui"), "Aujourd’hui");
-        assert_eq!(apostrophes("la valeur 'abc' et ' seul"), "la valeur 'abc’ et ' seul");
+        assert_eq!(
+            apostrophes("la valeur 'abc' et ' seul"),
+            "la valeur 'abc’ et ' seul"
+        );
         assert_eq!(apostrophes("déjà l’école"), "déjà l’école");
         assert_eq!(apostrophes(""), "");
     }

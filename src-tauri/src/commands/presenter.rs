@@ -22,17 +22,24 @@ pub const HERE_FLAG: &str = "--presenter-here";
 /// A visit id as the store makes them (a UUID): anything else is refused before it is
 /// written into the window's start script.
 fn checked_id(id: &str) -> IpcResult<&str> {
-    let ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    let ok =
+        !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
     if ok {
         Ok(id)
     } else {
-        Err(IpcError::new(ErrorCode::InvalidInput, "Identifiant de visite invalide."))
+        Err(IpcError::new(
+            ErrorCode::InvalidInput,
+            "Identifiant de visite invalide.",
+        ))
     }
 }
 
 fn failed(e: tauri::Error) -> IpcError {
     tracing::warn!("presentation window: {e}");
-    IpcError::new(ErrorCode::Internal, "La fenêtre de présentation n’a pas pu s’ouvrir.")
+    IpcError::new(
+        ErrorCode::Internal,
+        "La fenêtre de présentation n’a pas pu s’ouvrir.",
+    )
 }
 
 /// Opens (or brings back) the presentation of `visit_id` on another screen; answers false
@@ -64,7 +71,9 @@ pub async fn presenter_open(app: AppHandle, visit_id: String) -> IpcResult<bool>
         Some(monitor) if !here => {
             let window = builder.visible(false).build().map_err(failed)?;
             let PhysicalPosition { x, y } = *monitor.position();
-            window.set_position(PhysicalPosition::new(x, y)).map_err(failed)?;
+            window
+                .set_position(PhysicalPosition::new(x, y))
+                .map_err(failed)?;
             window.set_fullscreen(true).map_err(failed)?;
             window.show().map_err(failed)?;
         }
@@ -86,12 +95,25 @@ struct Update {
 /// Tells the presentation window (if open) that the visit changed and which scenario the
 /// adviser shows.
 #[tauri::command]
-pub async fn presenter_update(app: AppHandle, visit_id: String, scenario_id: Option<String>) -> IpcResult<()> {
+pub async fn presenter_update(
+    app: AppHandle,
+    visit_id: String,
+    scenario_id: Option<String>,
+) -> IpcResult<()> {
     let visit_id = checked_id(&visit_id)?.to_string();
-    let scenario_id = scenario_id.map(|s| checked_id(&s).map(str::to_string)).transpose()?;
+    let scenario_id = scenario_id
+        .map(|s| checked_id(&s).map(str::to_string))
+        .transpose()?;
     if app.get_webview_window(LABEL).is_some() {
-        app.emit_to(LABEL, "presentation://update", Update { visit_id, scenario_id })
-            .map_err(failed)?;
+        app.emit_to(
+            LABEL,
+            "presentation://update",
+            Update {
+                visit_id,
+                scenario_id,
+            },
+        )
+        .map_err(failed)?;
     }
     Ok(())
 }

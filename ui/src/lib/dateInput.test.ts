@@ -50,3 +50,17 @@ describe('parseTime: 24 h', () => {
     expect(showDate('')).toBe('');
   });
 });
+
+describe('no field follows the system’s locale', () => {
+  it('has no <input type="date"> or type="time" in any component (ParsedField instead)', () => {
+    const sources = import.meta.glob('../**/*.svelte', { query: '?raw', import: 'default', eager: true }) as Record<
+      string,
+      string
+    >;
+    expect(Object.keys(sources).length).toBeGreaterThan(20);
+    const offending = Object.entries(sources)
+      .filter(([, text]) => /type=["'](date|time|datetime-local)["']/.test(text))
+      .map(([file]) => file);
+    expect(offending).toEqual([]);
+  });
+});

@@ -85,12 +85,7 @@ fn checked(s: &DocumentSettings) -> Result<DocumentSettings> {
         adviser_name: required("adviser_name", &s.adviser_name, "Le nom du conseiller", 80)?,
         adviser_title: bounded("adviser_title", &s.adviser_title, "La fonction", 80)?,
         adviser_phone: bounded("adviser_phone", &s.adviser_phone, "Le téléphone", 30)?,
-        adviser_email: bounded(
-            "adviser_email",
-            &s.adviser_email,
-            "L’e-mail",
-            80,
-        )?,
+        adviser_email: bounded("adviser_email", &s.adviser_email, "L’e-mail", 80)?,
         has_logo: s.has_logo,
     })
 }
