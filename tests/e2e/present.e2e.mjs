@@ -13,6 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import {
   $,
   assert,
+  chord,
   cliIn,
   click,
   driverReachable,
@@ -207,22 +208,7 @@ async function scenario(session, visitId, plans) {
   await step('Alt+5 and Alt+1 go to the steps; the skip link goes past the rail', session, async () => {
     const shown = (name) =>
       session.execute(`return !document.querySelector('[data-step="${name}"]').hidden;`);
-    const ALT = '\uE00A';
-    const alt = (digit) =>
-      session.cmd('POST', '/actions', {
-        actions: [
-          {
-            type: 'key',
-            id: 'keyboard',
-            actions: [
-              { type: 'keyDown', value: ALT },
-              { type: 'keyDown', value: digit },
-              { type: 'keyUp', value: digit },
-              { type: 'keyUp', value: ALT },
-            ],
-          },
-        ],
-      });
+    const alt = (digit) => chord(session, KEY.alt, digit);
     await alt('5');
     await session.waitFor(() => shown('financement'), { message: 'Alt+5 shows « Financement »' });
     await alt('1');

@@ -171,12 +171,25 @@ export const KEY = {
   right: '\uE014',
   down: '\uE015',
   f5: '\uE035',
+  control: '\uE009',
+  alt: '\uE00A',
 };
 
 /** Presses keys on the keyboard (W3C actions), wherever the focus is. */
 export async function press(session, ...keys) {
   const actions = [];
   for (const key of keys) actions.push({ type: 'keyDown', value: key }, { type: 'keyUp', value: key });
+  await session.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
+}
+
+/** `modifier` held while `key` is pressed (Ctrl + =, Alt + 5…), wherever the focus is. */
+export async function chord(session, modifier, key) {
+  const actions = [
+    { type: 'keyDown', value: modifier },
+    { type: 'keyDown', value: key },
+    { type: 'keyUp', value: key },
+    { type: 'keyUp', value: modifier },
+  ];
   await session.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
 }
 

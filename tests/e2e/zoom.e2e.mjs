@@ -5,32 +5,15 @@
 //
 // Env: PREAU_APP, PREAU_CLI, PREAU_DATA_DIR, TAURI_DRIVER_URL, PREAU_SCREENSHOTS (optional).
 import { mkdir } from 'node:fs/promises';
-import { $, assert, driverReachable, fail, finish, freshShot, importExampleVisit, StopScenario, stepper, withApp } from './tap.mjs';
+import { $, assert, chord, driverReachable, fail, finish, freshShot, importExampleVisit, KEY, StopScenario, stepper, withApp } from './tap.mjs';
 
 const DATA = process.env.PREAU_DATA_DIR;
 const SHOTS = process.env.PREAU_SCREENSHOTS || null;
 const shot = (session, name) => freshShot(session, name, 'zoom-');
 const step = stepper({ prefix: 'zoom-', screenshot: shot });
 
-const CONTROL = '\uE009';
-
 /** Ctrl + `key`, wherever the focus is. */
-async function ctrl(session, key) {
-  await session.cmd('POST', '/actions', {
-    actions: [
-      {
-        type: 'key',
-        id: 'keyboard',
-        actions: [
-          { type: 'keyDown', value: CONTROL },
-          { type: 'keyDown', value: key },
-          { type: 'keyUp', value: key },
-          { type: 'keyUp', value: CONTROL },
-        ],
-      },
-    ],
-  });
-}
+const ctrl = (session, key) => chord(session, KEY.control, key);
 
 const zoomOf = (session) => session.execute('return Number(document.documentElement.dataset.zoom || 100);');
 const widthOf = (session) => session.execute('return window.innerWidth;');
