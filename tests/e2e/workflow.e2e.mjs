@@ -48,7 +48,7 @@ const SCHOOL_2 = 'Louis Pasteur';
 
 // Objectives: one typical (picked from the list) and one typed, per school.
 const OBJECTIVES = {
-  [SCHOOL_1]: { typical: 'Développer l\'oral (s\'enregistrer, s\'écouter)', typed: 'Découvrir les écrans en grand groupe' },
+  [SCHOOL_1]: { typical: 'Développer l’oral (s’enregistrer, s’écouter)', typed: 'Découvrir les écrans en grand groupe' },
   [SCHOOL_2]: { typical: 'Différencier les apprentissages', typed: 'Initier à la programmation avec des robots' },
 };
 const CLASSES = {
