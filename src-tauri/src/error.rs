@@ -87,11 +87,11 @@ mod tests {
     fn a_refused_value_names_its_code_and_field() {
         let e = preau_core::Error::Invalid {
             field: "email",
-            message: "Adresse de courriel invalide.".into(),
+            message: "Adresse e-mail invalide.".into(),
         };
         assert_eq!(
             wire(e.into()),
-            json!({"code": "invalid_input", "message": "Adresse de courriel invalide.",
+            json!({"code": "invalid_input", "message": "Adresse e-mail invalide.",
                    "field": "email", "details": null})
         );
     }

@@ -50,6 +50,9 @@ print(*[s.getsockname()[1] for s in socks])')
 
 if [ "${1:-}" = "--inner" ]; then
   APP=$2
+  # The app under the C locale, as on a system set to English or to nothing: its dates,
+  # times and numbers must be French all the same (issue 14).
+  export LANG=C LC_ALL=C
   keyrings=$(mktemp -d)
   trap 'rm -rf "$keyrings"' EXIT
   eval "$(printf '\n' | XDG_DATA_HOME=$keyrings gnome-keyring-daemon --unlock --components=secrets)"

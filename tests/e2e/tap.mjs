@@ -132,12 +132,12 @@ export async function driverReachable() {
 }
 
 /**
- * Starts the app (PREAU_APP) as the step `label`, runs `scenario(session)`, and always
- * closes the session. An error other than a failed step is reported as unexpected, after
+ * Starts the app (PREAU_APP, with `args`) as the step `label`, runs `scenario(session)`,
+ * and always closes the session. An error other than a failed step is reported as unexpected, after
  * which `onError` may print more.
  */
-export async function withApp(step, label, scenario, onError = () => {}) {
-  const session = await step(label, null, () => newSession(process.env.PREAU_APP));
+export async function withApp(step, label, scenario, onError = () => {}, args = []) {
+  const session = await step(label, null, () => newSession(process.env.PREAU_APP, { args }));
   if (process.env.PREAU_E2E_DEBUG) console.log(`  session ${session.id} at ${session.base}`);
   try {
     return await scenario(session);
@@ -158,6 +158,39 @@ export async function click(session, element) {
 /** The exact text content (WebDriver's « text » turns no-break spaces into spaces). */
 export async function textContent(session, element) {
   return (await session.execute('return arguments[0].textContent;', [element])).trim();
+}
+
+/** WebDriver's codes of the keys the scenarios press. */
+export const KEY = {
+  enter: '\uE007',
+  tab: '\uE004',
+  backspace: '\uE003',
+  escape: '\uE00C',
+  left: '\uE012',
+  up: '\uE013',
+  right: '\uE014',
+  down: '\uE015',
+  f5: '\uE035',
+  control: '\uE009',
+  alt: '\uE00A',
+};
+
+/** Presses keys on the keyboard (W3C actions), wherever the focus is. */
+export async function press(session, ...keys) {
+  const actions = [];
+  for (const key of keys) actions.push({ type: 'keyDown', value: key }, { type: 'keyUp', value: key });
+  await session.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
+}
+
+/** `modifier` held while `key` is pressed (Ctrl + =, Alt + 5…), wherever the focus is. */
+export async function chord(session, modifier, key) {
+  const actions = [
+    { type: 'keyDown', value: modifier },
+    { type: 'keyDown', value: key },
+    { type: 'keyUp', value: key },
+    { type: 'keyUp', value: modifier },
+  ];
+  await session.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
 }
 
 /** Opens the visit `visitId` from « Visites ». */

@@ -9,14 +9,16 @@ import { mkdir } from 'node:fs/promises';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { newSession } from './webdriver.mjs';
-import { $, assert, driverReachable, fail, finish, shot, sleep, StopScenario, stepper } from './tap.mjs';
+import { $, assert, driverReachable, fail, finish, freshShot as shot, sleep, StopScenario, stepper } from './tap.mjs';
 
 const APP = process.env.PREAU_APP;
 const DATA = process.env.PREAU_DATA_DIR;
 const SHOTS = process.env.PREAU_SCREENSHOTS || null;
 
 const COMMUNE = 'Péronne';
-const VISIT_DATE = '2026-12-03';
+// Typed as a French adviser does, whatever the system's locale (run.sh runs the app under
+// the C locale): day first, 24 h.
+const VISIT_DATE = '03/12/2026';
 const VISIT_TIME = '18:00';
 const PEOPLE = [
   { name: 'Marie Dupont', role: 'maire', email: 'marie.dupont@example.fr' },
@@ -110,8 +112,14 @@ async function firstRun() {
     await step(`plan a visit on ${VISIT_DATE} at ${VISIT_TIME}`, session, async () => {
       const date = await session.find($('plan-visit-date'));
       const time = await session.find($('plan-visit-time'));
-      assert((await session.setValue(date, VISIT_DATE)) === VISIT_DATE, 'date input refused the value');
-      assert((await session.setValue(time, VISIT_TIME)) === VISIT_TIME, 'time input refused the value');
+      await date.clear();
+      await date.sendKeys(VISIT_DATE);
+      await time.clear();
+      await time.sendKeys(VISIT_TIME);
+      assert((await date.attribute('data-value')) === '2026-12-03', `« ${VISIT_DATE} » is 3 December`);
+      assert((await time.attribute('data-value')) === '18:00', `« ${VISIT_TIME} » is 18:00`);
+      const locale = await session.execute('return Intl.DateTimeFormat().resolvedOptions().locale;');
+      console.log(`  the window's locale: ${locale}`);
       await (await session.find($('plan-visit-submit'))).click();
       const header = await session.waitForElement($('visit-header'), { timeout: 10_000 });
       await session.waitFor(async () => (await header.text()).includes(COMMUNE), { message: 'visit header naming the commune' });

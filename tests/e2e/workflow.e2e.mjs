@@ -22,7 +22,9 @@ import {
   finish,
   FIXTURES,
   gotoStep,
+  KEY,
   openVisit,
+  press,
   shot,
   sleep,
   StopScenario,
@@ -46,7 +48,7 @@ const SCHOOL_2 = 'Louis Pasteur';
 
 // Objectives: one typical (picked from the list) and one typed, per school.
 const OBJECTIVES = {
-  [SCHOOL_1]: { typical: 'Développer l\'oral (s\'enregistrer, s\'écouter)', typed: 'Découvrir les écrans en grand groupe' },
+  [SCHOOL_1]: { typical: 'Développer l’oral (s’enregistrer, s’écouter)', typed: 'Découvrir les écrans en grand groupe' },
   [SCHOOL_2]: { typical: 'Différencier les apprentissages', typed: 'Initier à la programmation avec des robots' },
 };
 const CLASSES = {
@@ -100,15 +102,6 @@ async function waitState(session, expected, timeout = 10_000) {
     timeout,
     message: `save-status data-state="${expected}"`,
   });
-}
-
-const KEY = { enter: '\uE007', tab: '\uE004', backspace: '\uE003' };
-
-/** Presses keys on the keyboard (W3C actions), wherever the focus is. */
-async function press(session, ...keys) {
-  const actions = [];
-  for (const key of keys) actions.push({ type: 'keyDown', value: key }, { type: 'keyUp', value: key });
-  await session.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
 }
 
 async function focusedTestid(session) {

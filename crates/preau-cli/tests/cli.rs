@@ -523,7 +523,7 @@ fn a_lost_key_is_said_and_start_over_sets_the_store_aside() {
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("la clé qui les ouvre")
-            && stderr(&out).contains("Rien n'a été effacé"),
+            && stderr(&out).contains("Rien n’a été effacé"),
         "{}",
         stderr(&out)
     );

@@ -71,8 +71,13 @@ impl Error {
         }
     }
 
-    /// French text for the adviser. Internal details stay in the logs.
+    /// French text for the adviser, with typographic apostrophes (« l’école »), whatever
+    /// wrote it. Internal details stay in the logs.
     pub fn user_message(&self) -> String {
+        crate::format::apostrophes(&self.french())
+    }
+
+    fn french(&self) -> String {
         match self {
             Error::Invalid { message, .. } => message.clone(),
             Error::NotFound { what, .. } => format!("Élément introuvable ({what})."),

@@ -16,8 +16,10 @@ pub mod secrets;
 mod store;
 pub mod sync;
 mod validate;
+pub mod visit_rows;
 mod visits;
 pub mod workflow;
+pub mod zoom;
 
 pub use error::{Error, Result};
 pub use error_code::ErrorCode;

@@ -150,7 +150,7 @@ impl Role {
             Self::Maire => "Maire",
             Self::Adjoint => "Adjoint(e) aux affaires scolaires",
             Self::SecretaireMairie => "Secrétaire de mairie",
-            Self::Directeur => "Directeur / directrice d'école",
+            Self::Directeur => "Directeur / directrice d’école",
             Self::Enseignant => "Enseignant(e)",
             Self::Ien => "IEN",
             Self::Erun => "ERUN / conseiller numérique",

@@ -224,7 +224,7 @@ pub(crate) fn install_server_catalogue(
         &ReferenceVersion {
             kind: "catalogue".into(),
             version: v,
-            label: format!("Catalogue du groupement d'achat (version {version})"),
+            label: format!("Catalogue du groupement d’achat (version {version})"),
             source: "Publié par le serveur du syndicat".into(),
             indicative,
         },

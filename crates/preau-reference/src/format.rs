@@ -65,6 +65,23 @@ const MONTHS: [&str; 12] = [
     "décembre",
 ];
 
+/// French typography for a text the program writes: the typographic apostrophe after a
+/// letter (« l'école » → « l’école », « aujourd'hui »); any other straight quote is left
+/// as it is (a quoted value, a code).
+pub fn apostrophes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut previous: Option<char> = None;
+    for c in text.chars() {
+        out.push(if c == '\'' && previous.is_some_and(char::is_alphabetic) {
+            '’'
+        } else {
+            c
+        });
+        previous = Some(c);
+    }
+    out
+}
+
 /// "29 novembre 2026", "1er décembre 2026".
 pub fn date(d: NaiveDate) -> String {
     let day = if d.day() == 1 {
@@ -78,6 +95,22 @@ pub fn date(d: NaiveDate) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn apostrophes_after_a_letter_are_typographic() {
+        use super::apostrophes;
+        assert_eq!(
+            apostrophes("l'école n'a pas d'élèves"),
+            "l’école n’a pas d’élèves"
+        );
+        assert_eq!(apostrophes("Aujourd'hui"), "Aujourd’hui");
+        assert_eq!(
+            apostrophes("la valeur 'abc' et ' seul"),
+            "la valeur 'abc’ et ' seul"
+        );
+        assert_eq!(apostrophes("déjà l’école"), "déjà l’école");
+        assert_eq!(apostrophes(""), "");
+    }
+
     use super::*;
 
     #[test]

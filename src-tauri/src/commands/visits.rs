@@ -1,4 +1,5 @@
 use preau_core::model::{Participant, Visit, VisitPatch, VisitSummary};
+use preau_core::visit_rows::VisitRow;
 use tauri::State;
 
 use crate::error::IpcResult;
@@ -21,6 +22,13 @@ pub fn visit_get(state: State<'_, AppState>, id: String) -> IpcResult<Visit> {
 #[tauri::command(async)]
 pub fn visits_list(state: State<'_, AppState>) -> IpcResult<Vec<VisitSummary>> {
     state.with_store(|s| s.visits_list())
+}
+
+/// The « Visites » list and « À relancer »: a proposal's « expirée » is on the laptop's day.
+#[tauri::command(async)]
+pub fn visit_rows(state: State<'_, AppState>) -> IpcResult<Vec<VisitRow>> {
+    let today = chrono::Local::now().date_naive();
+    state.with_store(|s| s.visit_rows(today))
 }
 
 #[tauri::command(async)]

@@ -53,6 +53,12 @@ const cases: [string, () => Promise<unknown>, string, Record<string, unknown> | 
   ['lineDelete', () => api.lineDelete('v1', 'sc1', 'l1'), 'line_delete', { visitId: 'v1', scenarioId: 'sc1', id: 'l1' }],
   ['lineReprice', () => api.lineReprice('v1', 'sc1', 'l1'), 'line_reprice', { visitId: 'v1', scenarioId: 'sc1', id: 'l1' }],
   ['socleSuggestions', () => api.socleSuggestions('v1', 'sc1'), 'socle_suggestions', { visitId: 'v1', scenarioId: 'sc1' }],
+  ['visitRows', () => api.visitRows(), 'visit_rows', undefined],
+  ['zoomRestore', () => api.zoomRestore(), 'zoom_restore', undefined],
+  ['zoomSet', () => api.zoomSet(125), 'zoom_set', { percent: 125 }],
+  ['presenterOpen', () => api.presenterOpen('v1'), 'presenter_open', { visitId: 'v1' }],
+  ['presenterClose', () => api.presenterClose(), 'presenter_close', undefined],
+  ['presenterUpdate', () => api.presenterUpdate('v1', 's1'), 'presenter_update', { visitId: 'v1', scenarioId: 's1' }],
 ];
 
 describe('workflow command wrappers', () => {

@@ -30,6 +30,8 @@ import type { SchoolKind } from './types/SchoolKind';
 import type { Visit } from './types/Visit';
 import type { VisitPatch } from './types/VisitPatch';
 import type { VisitSummary } from './types/VisitSummary';
+import type { VisitRow } from './types/VisitRow';
+import type { Zoom } from './types/Zoom';
 import type { Civility } from './types/Civility';
 import type { DocumentSettings } from './types/DocumentSettings';
 import type { DraftPatch } from './types/DraftPatch';
@@ -59,8 +61,11 @@ export type {
   SchoolKind,
   Visit,
   VisitPatch,
+  VisitRow,
   VisitSummary,
 };
+export type { ProposalBrief } from './types/ProposalBrief';
+export type { Zoom } from './types/Zoom';
 export type { BackupInfo } from './types/BackupInfo';
 export type { CatalogueItem } from './types/CatalogueItem';
 export type { Availability } from './types/Availability';
@@ -227,6 +232,17 @@ export const api = {
 
   home: () => call<Home>('home'),
 
+  /** Applies the zoom saved on this laptop (Ctrl + / − / 0). */
+  zoomRestore: () => call<Zoom>('zoom_restore'),
+  /** « Montrer au maire » on another screen: false when there is none. */
+  presenterOpen: (visitId: string) => call<boolean>('presenter_open', { visitId }),
+  presenterClose: () => call<void>('presenter_close'),
+  /** Tells the presentation window what to show (it reads the visit again). */
+  presenterUpdate: (visitId: string, scenarioId: string | null) =>
+    call<void>('presenter_update', { visitId, scenarioId }),
+  /** Saves and applies a zoom, in percent (50 to 300). */
+  zoomSet: (percent: number) => call<Zoom>('zoom_set', { percent }),
+
   /** Whether this start shows the welcome of a new install, and what it shows. */
   firstStart: () => call<FirstStart>('first_start'),
   /** Records the path chosen in the welcome (it resumes there after a restart). */
@@ -247,6 +263,8 @@ export const api = {
     call<Visit>('visit_create', { communeInsee, scheduledAt }),
   visitGet: (id: string) => call<Visit>('visit_get', { id }),
   visitsList: () => call<VisitSummary[]>('visits_list'),
+  /** Every visit with its participants' names and its proposal's state today. */
+  visitRows: () => call<VisitRow[]>('visit_rows'),
   visitUpdate: (id: string, patch: VisitPatch) => call<Visit>('visit_update', { id, patch }),
 
   /** The visit as a `preau-visit` JSON file (as `preau-cli visits export`), where the
@@ -345,6 +363,20 @@ export const api = {
       keepRemote,
     }),
 };
+
+/** What the main window tells the presentation window on a second screen. */
+export interface PresenterUpdate {
+  visitId: string;
+  /** The scenario shown; null: the first. */
+  scenarioId: string | null;
+}
+
+
+/** The presentation window hears the main window; answers the unsubscribe. */
+export async function onPresenterUpdate(handler: (update: PresenterUpdate) => void): Promise<() => void> {
+  if (!insideTauri()) return () => {};
+  return listen<PresenterUpdate>('presentation://update', (event) => handler(event.payload));
+}
 
 /**
  * Listens to the background sync: `onStatus` gets the whole state after each change,

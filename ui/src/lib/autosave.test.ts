@@ -131,7 +131,7 @@ describe('SerialSaver', () => {
 });
 
 const STORAGE = { code: 'storage', message: 'L’enregistrement a échoué (erreur de stockage).' };
-const INVALID = { code: 'invalid_input', message: 'Adresse de courriel invalide.', field: 'email' };
+const INVALID = { code: 'invalid_input', message: 'Adresse e-mail invalide.', field: 'email' };
 
 /** A journal in memory, as the savers write to it. */
 function fakeJournal() {
@@ -200,7 +200,7 @@ describe('SerialSaver retries', () => {
     const j = fakeJournal();
     const states: [SaveState, unknown][] = [];
     const saver = new SerialSaver(be.save, { onState: (s, e) => states.push([s, e]) }, journaled(j.sink, 'v1/refused'));
-    void saver.flush('pas-un-courriel');
+    void saver.flush('pas-un-e-mail');
     expect(j.entries.has('v1/refused')).toBe(true);
     be.calls[0].reject(INVALID);
     await settle();

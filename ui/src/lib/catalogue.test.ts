@@ -48,9 +48,9 @@ describe('catalogue wording', () => {
     expect(marketOf(it_, false)).toBe('SN-2024-07');
     expect(marketTitle(it_.market!)).toBe('SN-2024-07 — Équipements numériques des écoles');
     expect(lotOf(it_, false)).toBe('Lot 1 — Affichage collectif');
-    expect(validityOf(it_, false)).toBe(`du 1${NB}septembre${NB}2026 au 31${NB}août${NB}2027`);
+    expect(validityOf(it_, false)).toBe(`du 1er${NB}septembre${NB}2026 au 31${NB}août${NB}2027`);
     expect(periodicityOf(it_)).toBe('ponctuel (investissement)');
-    expect(validityLines(it_, false)).toEqual([`du 1${NB}septembre${NB}2026`, `au 31${NB}août${NB}2027`]);
+    expect(validityLines(it_, false)).toEqual([`du 1er${NB}septembre${NB}2026`, `au 31${NB}août${NB}2027`]);
     expect(supplierOf(it_)).toBe('Écrans du Nord SAS, réf. EDN-IFP65-4K');
     expect(supplierOf(item({ supplier: null }))).toBe('réf. fournisseur EDN-IFP65-4K');
     expect(supplierOf(item({ supplier: null, supplier_reference: null }))).toBeNull();
@@ -79,7 +79,7 @@ describe('catalogue wording', () => {
     expect(unavailableBadge(item({ availability: 'not_yet' }))).toBe('Pas encore valable');
     expect(unavailableBadge(item())).toBeNull();
     expect(unavailableReason(item({ availability: 'not_yet', valid_from: '2027-01-01' }))).toBe(
-      `Pas encore valable (à partir du 1${NB}janvier${NB}2027)`,
+      `Pas encore valable (à partir du 1er${NB}janvier${NB}2027)`,
     );
   });
 });

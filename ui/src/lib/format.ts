@@ -8,7 +8,7 @@ export const NNBSP = '\u202f';
 /** U+2212 MINUS SIGN. */
 export const MINUS = '\u2212';
 
-const MONTHS = [
+export const MONTHS = [
   'janvier',
   'février',
   'mars',
@@ -135,11 +135,11 @@ export function parseLocal(value: string): LocalDateTime | null {
   return dt;
 }
 
-/** « 29 novembre 2026 » (no-break spaces keep the date on one line). */
+/** « 29 novembre 2026 », « 1er décembre 2026 » as the PDF writes it (no-break spaces keep the date on one line). */
 export function formatDate(value: string): string {
   const dt = parseLocal(value);
   if (!dt) return value;
-  return `${dt.day}${NBSP}${MONTHS[dt.month - 1]}${NBSP}${dt.year}`;
+  return `${dt.day === 1 ? '1er' : dt.day}${NBSP}${MONTHS[dt.month - 1]}${NBSP}${dt.year}`;
 }
 
 /** « 18 h 00 ». */
@@ -147,7 +147,7 @@ export function formatTime(hour: number, minute: number): string {
   return `${hour}${NBSP}h${NBSP}${String(minute).padStart(2, '0')}`;
 }
 
-/** « 1 décembre 2026 à 18 h 00 ». */
+/** « 1er décembre 2026 à 18 h 00 ». */
 export function formatDateTime(value: string): string {
   const dt = parseLocal(value);
   if (!dt) return value;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SaveTracker, type Waiting } from './saveTracker.svelte';
 
 const STORAGE = { code: 'storage', message: 'L’enregistrement a échoué (erreur de stockage).' };
-const INVALID = { code: 'invalid_input', message: 'Adresse de courriel invalide.', field: 'email' };
+const INVALID = { code: 'invalid_input', message: 'Adresse e-mail invalide.', field: 'email' };
 
 describe('SaveTracker', () => {
   it('says « saved » only when no record is saving, failing, refused or journaled', () => {

@@ -10,6 +10,7 @@ import {
   ruleStatusLabel,
   scenarioName,
   searchCatalogue,
+  stepForShortcut,
   STEPS,
   suggestionKey,
   worstStatus,
@@ -59,6 +60,19 @@ describe('STEPS', () => {
   });
 });
 
+describe('stepForShortcut', () => {
+  const key = (code: string, extra: Partial<KeyboardEvent> = {}) => ({ altKey: true, ctrlKey: false, metaKey: false, code, ...extra });
+  it.each([
+    [key('Digit1'), 'participants'],
+    [key('Digit4'), 'equipements'],
+    [key('Numpad6'), 'proposition'],
+    [key('Digit7'), null],
+    [key('Digit1', { altKey: false }), null],
+    [key('Digit1', { ctrlKey: true }), null],
+    [key('KeyA'), null],
+  ])('%j → %s', (event, expected) => expect(stepForShortcut(event)).toBe(expected));
+});
+
 describe('fold', () => {
   const cases: [string, string][] = [
     ['Écran', 'ecran'],
@@ -86,6 +100,17 @@ describe('searchCatalogue', () => {
   ];
   it.each(cases)('%j → %j', (query, expected) => {
     expect(searchCatalogue(CATALOGUE, query).map((i) => i.reference)).toEqual(expected);
+  });
+
+  it('puts a designation starting with the query before an accessory naming it (issue 14)', () => {
+    const catalogue = [
+      item('COQUE', 'Postes et mobilité', 'Coque de protection renforcée pour tablette 10"'),
+      item('CHAR16', 'Postes et mobilité', 'Chariot de recharge et de rangement 16 tablettes'),
+      item('TABL', 'Postes et mobilité', 'Tablette 10" élève, 64 Go, Wi-Fi'),
+      item('MOB', 'Tablettes', 'Support mural'),
+    ];
+    expect(searchCatalogue(catalogue, 'tablette').map((i) => i.reference)).toEqual(['TABL', 'COQUE', 'CHAR16', 'MOB']);
+    expect(searchCatalogue(catalogue, 'tablette 10').map((i) => i.reference)).toEqual(['TABL', 'COQUE']);
   });
 
   it('puts an exact reference first, then references starting with the query', () => {

@@ -21,6 +21,17 @@ export const STEPS = [
 
 export type StepKey = (typeof STEPS)[number]['key'];
 
+/**
+ * The step Alt+1 … Alt+6 goes to, or null. Read from the key's place (`code`), not the
+ * character: on a French keyboard the digits are shifted (« & é " ' ( - »).
+ */
+export function stepForShortcut(e: Pick<KeyboardEvent, 'altKey' | 'ctrlKey' | 'metaKey' | 'code'>): StepKey | null {
+  if (!e.altKey || e.ctrlKey || e.metaKey) return null;
+  const m = /^(?:Digit|Numpad)([1-9])$/.exec(e.code);
+  if (!m) return null;
+  return STEPS[Number(m[1]) - 1]?.key ?? null;
+}
+
 /** Lower case without accents, for search: « Écran » → « ecran ». */
 export function fold(text: string): string {
   return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
@@ -29,7 +40,9 @@ export function fold(text: string): string {
 /**
  * Catalogue items matching every word of `query` in their reference, category or
  * designation (accents and case ignored). An exact reference comes first, then references
- * starting with the query, then the rest in catalogue order. An empty query gives nothing.
+ * starting with the query, then designations starting with it (« tablette » → the tablet),
+ * then designations holding every word (« coque … pour tablette »), then the rest (found
+ * through the category); each group in catalogue order. An empty query gives nothing.
  */
 export function searchCatalogue(items: CatalogueItem[], query: string): CatalogueItem[] {
   const words = fold(query).split(/\s+/).filter((w) => w !== '');
@@ -40,7 +53,17 @@ export function searchCatalogue(items: CatalogueItem[], query: string): Catalogu
     const ref = fold(item.reference);
     const haystack = `${ref} ${fold(item.category)} ${fold(item.designation)}`;
     if (!words.every((w) => haystack.includes(w))) return;
-    const rank = ref === q ? 0 : ref.startsWith(q) ? 1 : 2;
+    const designation = fold(item.designation);
+    const rank =
+      ref === q
+        ? 0
+        : ref.startsWith(q)
+          ? 1
+          : designation.startsWith(q)
+            ? 2
+            : words.every((w) => designation.includes(w))
+              ? 3
+              : 4;
     ranked.push({ item, rank, index });
   });
   ranked.sort((a, b) => a.rank - b.rank || a.index - b.index);

@@ -28,10 +28,7 @@ const SUMMARY_COLUMNS: &str = "p.id, p.visit_id, p.number, p.revision, p.status,
 fn summary_row(r: &Row<'_>, today: NaiveDate) -> rusqlite::Result<ProposalSummary> {
     let stored: String = r.get(4)?;
     let valid_until: Option<NaiveDate> = r.get(9)?;
-    let mut status = ProposalStatus::from_key(&stored).unwrap_or(ProposalStatus::Brouillon);
-    if status == ProposalStatus::Emise && valid_until.is_some_and(|d| d < today) {
-        status = ProposalStatus::Expiree;
-    }
+    let status = ProposalStatus::on(&stored, valid_until, today);
     let scenario_ids: String = r.get(5)?;
     let civility: String = r.get(6)?;
     let replaces_number: Option<String> = r.get(12)?;

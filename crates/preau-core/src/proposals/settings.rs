@@ -79,18 +79,13 @@ fn checked(s: &DocumentSettings) -> Result<DocumentSettings> {
         organisation: required("organisation", &s.organisation, "Le nom du syndicat", 80)?,
         address_lines,
         phone: bounded("phone", &s.phone, "Le téléphone", 30)?,
-        email: bounded("email", &s.email, "L'adresse électronique", 80)?,
+        email: bounded("email", &s.email, "L’e-mail", 80)?,
         website: bounded("website", &s.website, "Le site", 80)?,
         place: required("place", &s.place, "Le lieu", 60)?,
         adviser_name: required("adviser_name", &s.adviser_name, "Le nom du conseiller", 80)?,
         adviser_title: bounded("adviser_title", &s.adviser_title, "La fonction", 80)?,
         adviser_phone: bounded("adviser_phone", &s.adviser_phone, "Le téléphone", 30)?,
-        adviser_email: bounded(
-            "adviser_email",
-            &s.adviser_email,
-            "L'adresse électronique",
-            80,
-        )?,
+        adviser_email: bounded("adviser_email", &s.adviser_email, "L’e-mail", 80)?,
         has_logo: s.has_logo,
     })
 }

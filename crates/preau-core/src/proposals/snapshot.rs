@@ -244,11 +244,11 @@ impl Store {
                 address: commune.mairie.address.clone(),
             },
             object: format!(
-                "Proposition d'équipement numérique pour {} de {}",
+                "Proposition d’équipement numérique pour {} de {}",
                 if wf.schools.len() > 1 {
                     "les écoles"
                 } else {
-                    "l'école"
+                    "l’école"
                 },
                 commune.name
             ),

@@ -30,6 +30,17 @@ impl ProposalStatus {
         }
     }
 
+    /// The status of a stored row on `today`: an issued proposal past its validity date
+    /// and not answered is « expirée » (never stored).
+    pub(crate) fn on(stored: &str, valid_until: Option<NaiveDate>, today: NaiveDate) -> Self {
+        let status = Self::from_key(stored).unwrap_or(Self::Brouillon);
+        if status == Self::Emise && valid_until.is_some_and(|d| d < today) {
+            Self::Expiree
+        } else {
+            status
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Brouillon => "Brouillon",

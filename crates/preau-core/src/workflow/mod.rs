@@ -49,11 +49,11 @@ fn key_labels(pairs: &[(&str, &str)]) -> Vec<KeyLabel> {
 pub fn options() -> WorkflowOptions {
     WorkflowOptions {
         typical_objectives: [
-            "Renforcer la lecture et l'écriture",
-            "Développer l'oral (s'enregistrer, s'écouter)",
+            "Renforcer la lecture et l’écriture",
+            "Développer l’oral (s’enregistrer, s’écouter)",
             "Différencier les apprentissages",
             "Initier à la programmation et à la robotique",
-            "Apprendre à chercher et à évaluer l'information",
+            "Apprendre à chercher et à évaluer l’information",
             "Produire des contenus (textes, images, sons, vidéos)",
             "Communiquer avec les familles (ENT)",
             "Éduquer à un usage responsable du numérique",
@@ -67,7 +67,7 @@ pub fn options() -> WorkflowOptions {
             ("differencier", "Différencier"),
             ("programmer", "Programmer"),
             ("projeter", "Projeter, montrer"),
-            ("s_entrainer", "S'entraîner"),
+            ("s_entrainer", "S’entraîner"),
         ]),
         crcn: key_labels(&[
             ("information", "Information et données"),
@@ -96,7 +96,7 @@ pub fn options() -> WorkflowOptions {
             ("complet", "Wi-Fi dans toutes les classes"),
         ]),
         internet: key_labels(&[
-            ("aucun", "Pas d'accès"),
+            ("aucun", "Pas d’accès"),
             ("adsl", "ADSL"),
             ("vdsl", "VDSL"),
             ("fibre", "Fibre"),

@@ -84,7 +84,7 @@ impl Store {
                         TEACHER_PC,
                         1,
                         format!(
-                            "Classe « {} » : pas d'ordinateur pour l'enseignant.",
+                            "Classe « {} » : pas d’ordinateur pour l’enseignant.",
                             c.name
                         ),
                     );
@@ -134,10 +134,10 @@ impl Store {
                 let what = match (situation.wifi, situation.wifi_switchable) {
                     (Wifi::Aucun, _) => "pas de Wi-Fi",
                     (Wifi::Partiel, _) => "Wi-Fi dans une partie des classes seulement",
-                    _ => "Wi-Fi qui ne peut pas être coupé par l'enseignant",
+                    _ => "Wi-Fi qui ne peut pas être coupé par l’enseignant",
                 };
                 push(&school.id, None, WIFI, rooms, format!(
-                    "{} : {what} ; le socle prévoit un point d'accès désactivable par classe équipée.",
+                    "{} : {what} ; le socle prévoit un point d’accès désactivable par classe équipée.",
                     school.name
                 ));
             }
@@ -152,7 +152,7 @@ impl Store {
                     ENT,
                     pupils,
                     format!(
-                        "{} : pas d'ENT ; licence par élève et par an ({pupils} élèves).",
+                        "{} : pas d’ENT ; licence par élève et par an ({pupils} élèves).",
                         school.name
                     ),
                 );

@@ -43,8 +43,8 @@ impl IenStatus {
     pub fn label(self) -> &'static str {
         match self {
             Self::ASoumettre => "À soumettre",
-            Self::Soumis => "Soumis à l'IEN",
-            Self::Valide => "Validé par l'IEN",
+            Self::Soumis => "Soumis à l’IEN",
+            Self::Valide => "Validé par l’IEN",
             Self::ARetravailler => "À retravailler",
         }
     }

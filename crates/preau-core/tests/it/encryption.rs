@@ -279,7 +279,7 @@ fn a_lost_key_is_said_and_the_store_only_set_aside_on_request() {
         status
             .message
             .as_deref()
-            .is_some_and(|m| m.contains("clé") && m.contains("Rien n'a été effacé")),
+            .is_some_and(|m| m.contains("clé") && m.contains("Rien n’a été effacé")),
         "{status:?}"
     );
     assert_eq!(std::fs::read(data.join(DB_FILE)).expect("read"), before);

@@ -335,3 +335,78 @@ fn letterhead_settings_are_checked() {
     assert_eq!(store.logo_png().expect("logo"), None);
     assert!(!store.document_settings().expect("s").has_logo);
 }
+
+/// The « Visites » list: each visit's proposal as the mayor holds it, on the day asked.
+#[test]
+fn visit_rows_say_where_each_proposal_stands() {
+    let (_dir, mut store) = new_store();
+    let example_visit = example(&mut store);
+    let small = small_visit(&mut store);
+    let bare = store
+        .visit_create("80620", "2027-01-15T09:00")
+        .expect("visit")
+        .id;
+    let today = day(2026, 11, 29);
+    let state = |store: &Store, on: NaiveDate, id: &str| {
+        let rows = store.visit_rows(on).expect("rows");
+        assert_eq!(rows.len(), 3);
+        let row = rows.into_iter().find(|r| r.visit.id == id).expect("row");
+        row.proposal.map(|p| (p.status, p.reference, p.valid_until))
+    };
+    assert_eq!(state(&store, today, &bare), None);
+    assert_eq!(state(&store, today, &small), None);
+
+    let draft = store.proposal_draft(&small, today).expect("draft");
+    assert_eq!(
+        state(&store, today, &small),
+        Some((ProposalStatus::Brouillon, None, None))
+    );
+    let issued = store
+        .proposal_issue(&draft.id, today, fake_pdf)
+        .expect("issue");
+    let reference = Some(issued.reference());
+    let until = issued.valid_until;
+    assert_eq!(
+        state(&store, today, &small),
+        Some((ProposalStatus::Emise, reference.clone(), until))
+    );
+    // Past its validity date and not answered: « expirée », computed, never stored.
+    let after = until.expect("valid until") + chrono::Days::new(1);
+    assert_eq!(
+        state(&store, after, &small),
+        Some((ProposalStatus::Expiree, reference.clone(), until))
+    );
+    // A draft of the next revision does not hide the issued one the mayor holds.
+    store.proposal_draft(&small, today).expect("next draft");
+    assert_eq!(
+        state(&store, today, &small),
+        Some((ProposalStatus::Emise, reference.clone(), until))
+    );
+    store
+        .proposal_decide(&issued.id, true, today)
+        .expect("accepted");
+    assert_eq!(
+        state(&store, after, &small).map(|s| s.0),
+        Some(ProposalStatus::Acceptee)
+    );
+
+    // Participants' names come with the row (the list searches them).
+    let rows = store.visit_rows(today).expect("rows");
+    let example_row = rows
+        .iter()
+        .find(|r| r.visit.id == example_visit)
+        .expect("example");
+    assert_eq!(
+        example_row.participants,
+        ["Marie Dupont", "Paul Martin", "Anne Leroy"]
+    );
+    // Most recent date first, as `visits_list`.
+    let ids: Vec<String> = rows.into_iter().map(|r| r.visit.id).collect();
+    let listed: Vec<String> = store
+        .visits_list()
+        .expect("list")
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    assert_eq!(ids, listed);
+}

@@ -407,7 +407,7 @@ fn a_school_with_equipment_lines_cannot_be_unticked() {
         .expect_err("refused");
     assert_eq!(err.field(), Some("school_ids"));
     assert!(
-        err.user_message().contains("ligne(s) d'équipement"),
+        err.user_message().contains("ligne(s) d’équipement"),
         "{}",
         err.user_message()
     );
