@@ -182,7 +182,7 @@ impl Store {
                     report.updated += 1;
                 }
                 None => {
-                    let id = new_id();
+                    let id = directory_school_id(&s.uai);
                     tx.execute(
                         "INSERT INTO schools (id, uai, name, kind, public, commune_insee, classes,
                            pupils, source, status, updated_at)
@@ -214,5 +214,35 @@ impl Store {
         let mut stmt = self.conn.prepare_cached("SELECT insee FROM communes")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// The id of the directory's school `uai`, the same on every laptop: each laptop imports
+/// the directory the server publishes, and a school made there with an id of its own
+/// would come down to the others as a second school with the same UAI, left waiting on
+/// every laptop (`UNIQUE(uai)`). A UUID of version 8 (custom) from the SHA-256 of the
+/// UAI: never equal to a UUIDv7 made for a school typed by hand.
+pub fn directory_school_id(uai: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("preau/school/{}", uai.trim().to_uppercase()));
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+#[cfg(test)]
+mod directory_ids {
+    use super::directory_school_id;
+
+    #[test]
+    fn one_uai_one_id_on_every_laptop() {
+        let id = directory_school_id("0800001A");
+        assert_eq!(id, directory_school_id(" 0800001a "));
+        assert_ne!(id, directory_school_id("0800002B"));
+        let parsed = uuid::Uuid::parse_str(&id).expect("a uuid");
+        assert_eq!(parsed.get_version_num(), 8);
+        assert!(preau_protocol::schema::is_uuid_text(&id));
     }
 }

@@ -519,3 +519,28 @@ pub fn reimporting_a_visit_is_not_a_conflict(backend: &Backend) {
     assert_eq!(a.dump(), b.dump());
     assert_eq!(a.dump(), c.dump());
 }
+
+/// The directory published by the server reaches two laptops: each school is one record
+/// everywhere (same id from the same UAI), so nothing waits and the laptops agree.
+pub fn the_directory_is_one_set_of_schools_on_every_laptop(backend: &Backend) {
+    let server = TestServer::start(&backend.url("directory_twice"));
+    let dir = tempfile::tempdir().expect("dir");
+    let schools = dir.path().join("schools.csv");
+    std::fs::write(&schools, fixture("annuaire-education-2024-somme.csv")).expect("write");
+    let storage = std::sync::Arc::clone(&server.storage);
+    server
+        .block_on(async move {
+            preau_server::admin::import_reference(storage.as_ref(), "schools", &schools).await
+        })
+        .expect("publish schools");
+    let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Paul"));
+    a.sync();
+    b.sync();
+    a.sync();
+    let rb = b.sync();
+    let ra = a.sync();
+    assert_eq!(ra.waiting, 0, "{:?}", a.inbox_errors());
+    assert_eq!(rb.waiting, 0, "{:?}", b.inbox_errors());
+    assert_eq!(a.dump(), b.dump());
+}
