@@ -198,8 +198,66 @@ async fn sync_enrolled(
     let client = Client::new(&url, Some(token.to_string()), opts)?;
     let mut report = SyncReport::default();
 
-    // Push, batch by batch, in order; each change keeps its id until acknowledged. While a
-    // batch is in flight the next one is made from the log and saved (the store's work
+    push_pending(store, &client, batch_size, &mut report, progress).await?;
+
+    // Pull, page by page: each page applied with its cursor in one transaction (records
+    // not applicable yet are staged), while the next page is already being fetched. Newer
+    // reference data is fetched once the first page names the versions, before anything
+    // is applied (schools are parents of records).
+    let mut page = client.pull(store.sync_cursor()?, progress).await?;
+    update_reference(store, &client, &page.reference, &mut report, progress).await?;
+    let reference = loop {
+        report.pulled += page.records.len();
+        let pull_total = report.pulled + usize::try_from(page.remaining).unwrap_or(usize::MAX);
+        let (more, next_cursor, reference) = (page.more, page.next_cursor, page.reference);
+        let records: Vec<IncomingRecord> = page.records.into_iter().map(to_incoming).collect();
+        let (next, applied) = tokio::join!(
+            async {
+                if more {
+                    Some(client.pull(next_cursor, progress).await)
+                } else {
+                    None
+                }
+            },
+            async { store.sync_receive(&records, next_cursor) }
+        );
+        report.applied += applied?.applied;
+        progress(Progress::Pulling {
+            received: report.pulled,
+            total: pull_total,
+        });
+        match next {
+            Some(next) => page = next?,
+            None => break reference,
+        }
+    };
+    // A version published while pulling.
+    update_reference(store, &client, &reference, &mut report, progress).await?;
+
+    // Records staged by this sync or an earlier one, now that their parents may be here.
+    progress(Progress::Applying);
+    let applied = store.sync_apply_inbox()?;
+    report.applied += applied.applied;
+    report.waiting = applied.waiting;
+    // What the pull itself changed here (a line losing a class deleted elsewhere) is
+    // sent now rather than at the next sync, so laptops agree as soon as both have synced.
+    if store.sync_overview()?.pending > 0 {
+        push_pending(store, &client, batch_size, &mut report, progress).await?;
+    }
+    report.open_conflicts = store.sync_overview()?.conflicts;
+    Ok(report)
+}
+
+/// Pushes the pending changes, batch by batch, in order; each change keeps its id until
+/// acknowledged.
+async fn push_pending(
+    store: &mut Store,
+    client: &Client,
+    batch_size: usize,
+    report: &mut SyncReport,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<()> {
+    // While a batch is in flight the next one is made from the log and saved (the store's work
     // overlaps the server's); it is sent only once the previous one is acknowledged.
     let total = usize::try_from(store.sync_overview()?.pending).unwrap_or(usize::MAX);
     let mut queue: VecDeque<OutgoingChange> = store.sync_outgoing_saved(usize::MAX)?.into();
@@ -268,46 +326,5 @@ async fn sync_enrolled(
             total: total.max(report.pushed),
         });
     }
-
-    // Pull, page by page: each page applied with its cursor in one transaction (records
-    // not applicable yet are staged), while the next page is already being fetched. Newer
-    // reference data is fetched once the first page names the versions, before anything
-    // is applied (schools are parents of records).
-    let mut page = client.pull(store.sync_cursor()?, progress).await?;
-    update_reference(store, &client, &page.reference, &mut report, progress).await?;
-    let reference = loop {
-        report.pulled += page.records.len();
-        let pull_total = report.pulled + usize::try_from(page.remaining).unwrap_or(usize::MAX);
-        let (more, next_cursor, reference) = (page.more, page.next_cursor, page.reference);
-        let records: Vec<IncomingRecord> = page.records.into_iter().map(to_incoming).collect();
-        let (next, applied) = tokio::join!(
-            async {
-                if more {
-                    Some(client.pull(next_cursor, progress).await)
-                } else {
-                    None
-                }
-            },
-            async { store.sync_receive(&records, next_cursor) }
-        );
-        report.applied += applied?.applied;
-        progress(Progress::Pulling {
-            received: report.pulled,
-            total: pull_total,
-        });
-        match next {
-            Some(next) => page = next?,
-            None => break reference,
-        }
-    };
-    // A version published while pulling.
-    update_reference(store, &client, &reference, &mut report, progress).await?;
-
-    // Records staged by this sync or an earlier one, now that their parents may be here.
-    progress(Progress::Applying);
-    let applied = store.sync_apply_inbox()?;
-    report.applied += applied.applied;
-    report.waiting = applied.waiting;
-    report.open_conflicts = store.sync_overview()?.conflicts;
-    Ok(report)
+    Ok(())
 }

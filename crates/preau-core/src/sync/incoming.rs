@@ -195,6 +195,9 @@ fn apply_one(
     if let Err(e) = check_pulled(rec) {
         return Ok(Err(e));
     }
+    if t.name == "class_situations" && rec.deleted {
+        unlink_lines_from_class(conn, &rec.record_id)?;
+    }
     if !pending.contains("-") {
         if !ctx.columns.contains_key(t.name) {
             ctx.columns.insert(t.name, columns(conn, t.name)?);
@@ -268,6 +271,30 @@ const APPLY_CHUNK: usize = 500;
 /// can be applied is, and each one that cannot leaves no trace but its staged copy (with
 /// its error). `stage_failures`: the records come from a page (stage the failures), not
 /// from the inbox (note the error on the staged row).
+/// A class deleted elsewhere: the lines of this laptop that named it lose it, as the
+/// local `ON DELETE SET NULL` would do, but as a local edit (outside the guard, so the
+/// triggers log it). Under the guard the cascade would change them here only: a line
+/// made here while a colleague deleted its class would keep the class on the server and
+/// on every other laptop, where it then waits forever for a class that no longer exists
+/// (found by `store_model::laptops_and_server_converge`).
+fn unlink_lines_from_class(conn: &Connection, class_id: &str) -> Result<()> {
+    let guarded: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM sync_guard)")?
+        .query_row([], |r| r.get(0))?;
+    if guarded {
+        conn.prepare_cached("DELETE FROM sync_guard")?.execute([])?;
+    }
+    let unlinked = conn
+        .prepare_cached("UPDATE equipment_lines SET class_id = NULL WHERE class_id = ?1")?
+        .execute([class_id]);
+    if guarded {
+        conn.prepare_cached("INSERT INTO sync_guard (on_) VALUES (1)")?
+            .execute([])?;
+    }
+    unlinked?;
+    Ok(())
+}
+
 fn apply_all(
     conn: &Connection,
     recs: &[&IncomingRecord],
