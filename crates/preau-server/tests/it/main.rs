@@ -4,6 +4,7 @@
 mod account;
 mod api;
 mod attack;
+mod backoffice;
 mod faults;
 mod privacy;
 mod store_model;
@@ -84,6 +85,28 @@ fn suite_postgres() {
         return;
     };
     suite(&Backend::Postgres(cluster));
+}
+
+/// The back-office (issue 13), on both backends: `cargo test -p preau-server --test it
+/// backoffice`.
+#[test]
+fn backoffice_sqlite() {
+    backoffice_suite(&Backend::sqlite());
+}
+
+#[test]
+fn backoffice_postgres() {
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    backoffice_suite(&Backend::Postgres(cluster));
+}
+
+fn backoffice_suite(backend: &Backend) {
+    backoffice::every_page_checks_the_role(backend);
+    backoffice::forms_need_their_csrf_token_and_disabled_accounts_are_out(backend);
+    backoffice::logins_are_throttled(backend);
+    backoffice::dashboard_totals_are_the_laptops_plans(backend);
 }
 
 #[test]
