@@ -105,6 +105,7 @@ pub enum Action {
     Exported,
     DeviceRevoked,
     EnrollmentCreated,
+    CampaignCreated,
 }
 
 impl Action {
@@ -120,6 +121,7 @@ impl Action {
             Action::Exported => "exported",
             Action::DeviceRevoked => "device_revoked",
             Action::EnrollmentCreated => "enrollment_created",
+            Action::CampaignCreated => "campaign_created",
         }
     }
 
@@ -135,6 +137,7 @@ impl Action {
             Action::Exported => "Export",
             Action::DeviceRevoked => "Poste révoqué",
             Action::EnrollmentCreated => "Code d’enrôlement créé",
+            Action::CampaignCreated => "Campagne lancée",
         }
     }
 
@@ -150,6 +153,7 @@ impl Action {
             Action::Exported,
             Action::DeviceRevoked,
             Action::EnrollmentCreated,
+            Action::CampaignCreated,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

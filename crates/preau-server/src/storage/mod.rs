@@ -183,6 +183,44 @@ pub trait Storage: Send + Sync + 'static {
     fn live_records<'a>(&'a self, table: &'a str) -> Fut<'a, Vec<StoredRecord>>;
     /// A live proposal's PDF (hex, as pushed) and the SHA-256 the laptop gave it.
     fn proposal_pdf<'a>(&'a self, record_id: &'a str) -> Fut<'a, Option<StoredPdf>>;
+    /// A group-purchase campaign (the back-office's own record, no laptop's).
+    fn add_campaign<'a>(&'a self, campaign: &'a Campaign) -> Fut<'a, ()>;
+    /// Every campaign, the latest cut-off first.
+    fn campaigns(&self) -> Fut<'_, Vec<Campaign>>;
+}
+
+/// A group-purchase campaign ("recensement des besoins"): the demand of the proposals
+/// priced with one catalogue version, as of a cut-off date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Campaign {
+    pub id: Uuid,
+    pub name: String,
+    pub cutoff: chrono::NaiveDate,
+    pub catalogue_version: String,
+    pub created_at: DateTime<Utc>,
+    /// The staff member who launched it.
+    pub created_by: String,
+}
+
+/// A campaign from its stored columns `(id, name, cutoff, catalogue_version,
+/// created_at, created_by)`, for both backends.
+pub(crate) fn campaign(
+    id: &str,
+    name: String,
+    cutoff: &str,
+    catalogue_version: String,
+    created_at: &str,
+    created_by: String,
+) -> Result<Campaign> {
+    Ok(Campaign {
+        id: Uuid::parse_str(id).map_err(|e| Error::Storage(format!("campaign id: {e}")))?,
+        name,
+        cutoff: chrono::NaiveDate::parse_from_str(cutoff, "%Y-%m-%d")
+            .map_err(|e| Error::Storage(format!("campaign cut-off {cutoff:?}: {e}")))?,
+        catalogue_version,
+        created_at: parse_ts(created_at)?,
+        created_by,
+    })
 }
 
 /// A live record as the back-office reads it.

@@ -11,8 +11,8 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use super::{
-    parse_ts, staff_user, ts, Device, Enrolled, Fut, Page, Storage, StoredPdf, StoredRecord,
-    DEVICE_COLUMNS, STAFF_COLUMNS,
+    campaign, parse_ts, staff_user, ts, Campaign, Device, Enrolled, Fut, Page, Storage, StoredPdf,
+    StoredRecord, DEVICE_COLUMNS, STAFF_COLUMNS,
 };
 use crate::authz::{self, Principal};
 use crate::error::{Error, Result};
@@ -135,6 +135,14 @@ CREATE TABLE audit_log (
     action TEXT NOT NULL,
     detail TEXT NOT NULL,
     ip     TEXT
+);
+CREATE TABLE campaigns (
+    id                TEXT PRIMARY KEY,
+    name              TEXT NOT NULL,
+    cutoff            TEXT NOT NULL,
+    catalogue_version TEXT NOT NULL,
+    created_at        TEXT NOT NULL,
+    created_by        TEXT NOT NULL
 );
 "#,
 ];
@@ -1454,6 +1462,56 @@ impl Storage for PgStorage {
             let hex: Option<String> = row.try_get(0)?;
             let sha256: Option<String> = row.try_get(1)?;
             Ok(hex.map(|hex| StoredPdf { hex, sha256 }))
+        })
+    }
+
+    fn add_campaign<'a>(&'a self, campaign: &'a Campaign) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .execute(
+                    "INSERT INTO campaigns
+                       (id, name, cutoff, catalogue_version, created_at, created_by)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &campaign.id.to_string(),
+                        &campaign.name,
+                        &campaign.cutoff.to_string(),
+                        &campaign.catalogue_version,
+                        &ts(campaign.created_at),
+                        &campaign.created_by,
+                    ],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn campaigns(&self) -> Fut<'_, Vec<Campaign>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .query(
+                    "SELECT id, name, cutoff, catalogue_version, created_at, created_by
+                     FROM campaigns ORDER BY cutoff DESC, created_at DESC",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    let id: String = r.try_get(0)?;
+                    let cutoff: String = r.try_get(2)?;
+                    let at: String = r.try_get(4)?;
+                    campaign(
+                        &id,
+                        r.try_get(1)?,
+                        &cutoff,
+                        r.try_get(3)?,
+                        &at,
+                        r.try_get(5)?,
+                    )
+                })
+                .collect()
         })
     }
 }

@@ -19,8 +19,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use super::{
-    parse_ts, staff_user, ts, Device, Enrolled, Fut, Page, Storage, StoredPdf, StoredRecord,
-    DEVICE_COLUMNS, STAFF_COLUMNS,
+    campaign, parse_ts, staff_user, ts, Campaign, Device, Enrolled, Fut, Page, Storage, StoredPdf,
+    StoredRecord, DEVICE_COLUMNS, STAFF_COLUMNS,
 };
 use crate::authz::{self, Principal};
 use crate::error::{Error, Result};
@@ -148,6 +148,14 @@ CREATE TABLE audit_log (
     action TEXT NOT NULL,
     detail TEXT NOT NULL,
     ip     TEXT
+) STRICT;
+CREATE TABLE campaigns (
+    id                TEXT PRIMARY KEY,
+    name              TEXT NOT NULL,
+    cutoff            TEXT NOT NULL,
+    catalogue_version TEXT NOT NULL,
+    created_at        TEXT NOT NULL,
+    created_by        TEXT NOT NULL
 ) STRICT;
 "#,
 ];
@@ -1429,6 +1437,49 @@ impl Storage for SqliteStorage {
                 )
                 .optional()?;
             Ok(found.and_then(|(hex, sha256)| hex.map(|hex| StoredPdf { hex, sha256 })))
+        })
+    }
+
+    fn add_campaign<'a>(&'a self, campaign: &'a Campaign) -> Fut<'a, ()> {
+        let c = campaign.clone();
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO campaigns (id, name, cutoff, catalogue_version, created_at, created_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    c.id.to_string(),
+                    c.name,
+                    c.cutoff.to_string(),
+                    c.catalogue_version,
+                    ts(c.created_at),
+                    c.created_by
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn campaigns(&self) -> Fut<'_, Vec<Campaign>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, name, cutoff, catalogue_version, created_at, created_by
+                 FROM campaigns ORDER BY cutoff DESC, created_at DESC",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })?;
+            rows.map(|r| {
+                let (id, name, cutoff, version, at, by) = r?;
+                campaign(&id, name, &cutoff, version, &at, by)
+            })
+            .collect()
         })
     }
 }

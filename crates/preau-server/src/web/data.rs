@@ -83,6 +83,18 @@ pub struct Scenario {
     pub label: String,
     pub title: String,
     pub amounts: Amounts,
+    /// Its lines as issued, every school together.
+    pub lines: Vec<Line>,
+}
+
+/// An equipment line as the issued proposal froze it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Line {
+    pub reference: String,
+    pub designation: String,
+    pub quantity: i64,
+    pub unit_price_ht_cents: i64,
+    pub total_ht_cents: i64,
 }
 
 /// An issued proposal (the latest issued revision of its number).
@@ -102,6 +114,11 @@ pub struct Proposal {
     pub epci: Option<String>,
     pub scenarios: Vec<Scenario>,
     pub pdf_sha256: Option<String>,
+    /// The catalogue version its lines were priced with.
+    pub catalogue_version: String,
+    /// The lot of each catalogue reference priced under a group-purchase market
+    /// ("Lot 2 — Vidéoprojection").
+    pub lots: HashMap<String, String>,
 }
 
 impl Proposal {
@@ -125,6 +142,34 @@ struct Snapshot {
     commune: SnapCommune,
     #[serde(default)]
     scenarios: Vec<SnapScenario>,
+    catalogue: SnapCatalogue,
+}
+
+#[derive(Deserialize)]
+struct SnapCatalogue {
+    version: String,
+    #[serde(default)]
+    markets: Vec<SnapMarket>,
+}
+
+#[derive(Deserialize)]
+struct SnapMarket {
+    #[serde(default)]
+    lots: Vec<SnapLot>,
+}
+
+#[derive(Deserialize)]
+struct SnapLot {
+    lot: String,
+    label: Option<String>,
+    #[serde(default)]
+    references: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct SnapSchool {
+    #[serde(default)]
+    lines: Vec<Line>,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +185,8 @@ struct SnapScenario {
     label: String,
     #[serde(default)]
     title: String,
+    #[serde(default)]
+    schools: Vec<SnapSchool>,
     plan: SnapPlan,
 }
 
@@ -229,9 +276,28 @@ fn proposal(r: &StoredRecord, today: NaiveDate) -> Option<Proposal> {
                     aid: s.plan.total_aid_cents,
                     remaining: s.plan.remaining_ttc_cents,
                 },
+                lines: s
+                    .schools
+                    .into_iter()
+                    .flat_map(|school| school.lines)
+                    .collect(),
             })
             .collect(),
         pdf_sha256: text(f, "pdf_sha256").map(str::to_string),
+        lots: snapshot
+            .catalogue
+            .markets
+            .into_iter()
+            .flat_map(|m| m.lots)
+            .flat_map(|lot| {
+                let name = match &lot.label {
+                    Some(label) => format!("Lot {} — {label}", lot.lot),
+                    None => format!("Lot {}", lot.lot),
+                };
+                lot.references.into_iter().map(move |r| (r, name.clone()))
+            })
+            .collect(),
+        catalogue_version: snapshot.catalogue.version,
     })
 }
 
@@ -346,6 +412,7 @@ mod tests {
     fn snapshot(ht: i64) -> String {
         json!({
             "commune": { "name": "Péronne", "insee": "80620", "epci": "CC Haute Somme" },
+            "catalogue": { "version": "c1" },
             "scenarios": [{ "label": "A", "title": "t", "plan": {
                 "total_ht_cents": ht, "total_ttc_cents": ht * 12 / 10,
                 "total_aid_cents": ht / 2, "remaining_ttc_cents": ht / 3 } }]

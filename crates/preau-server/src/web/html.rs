@@ -48,6 +48,7 @@ fn nav(staff: &Staff, current: Page) -> Markup {
     let items = [
         (Page::Dashboard, "", "Tableau de bord"),
         (Page::Visits, "/visites", "Visites et propositions"),
+        (Page::Campaigns, "/recensement", "Recensement des besoins"),
         (Page::Audit, "/journal", "Journal"),
     ];
     html! {

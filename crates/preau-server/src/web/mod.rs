@@ -13,6 +13,7 @@
 //! synced record.
 
 pub mod data;
+pub mod demand;
 pub mod html;
 pub mod pages;
 pub mod session;
@@ -49,15 +50,24 @@ pub enum Page {
     Visits,
     Visit,
     ProposalPdf,
+    /// The campaigns and their demand.
+    Campaigns,
+    /// Launching a campaign (a form).
+    CampaignNew,
+    /// The demand's XLSX and CSV.
+    DemandExport,
     Audit,
 }
 
 impl Page {
-    pub const ALL: [Page; 5] = [
+    pub const ALL: [Page; 8] = [
         Page::Dashboard,
         Page::Visits,
         Page::Visit,
         Page::ProposalPdf,
+        Page::Campaigns,
+        Page::CampaignNew,
+        Page::DemandExport,
         Page::Audit,
     ];
 
@@ -66,9 +76,11 @@ impl Page {
         match self {
             // Read-only partners see the dashboards, not the visits (people's names).
             Page::Dashboard => true,
-            Page::Visits | Page::Visit | Page::ProposalPdf => {
+            Page::Visits | Page::Visit | Page::ProposalPdf | Page::Campaigns => {
                 matches!(role, Admin | Coordinator | Adviser)
             }
+            // The coordinator runs the group purchase and sends its files.
+            Page::CampaignNew | Page::DemandExport => matches!(role, Admin | Coordinator),
             Page::Audit => role == Admin,
         }
     }
@@ -95,6 +107,13 @@ pub fn router(storage: Arc<dyn Storage>, secure: bool) -> Router {
         .route("/visites", get(pages::visits::list))
         .route("/visites/{id}", get(pages::visits::visit))
         .route("/propositions/{id}/pdf", get(pages::visits::pdf))
+        .route(
+            "/recensement",
+            get(pages::demand::list).post(pages::demand::create),
+        )
+        .route("/recensement/{id}", get(pages::demand::show))
+        .route("/recensement/{id}/besoins.xlsx", get(pages::demand::xlsx))
+        .route("/recensement/{id}/besoins.csv", get(pages::demand::csv))
         .route("/journal", get(pages::audit::show))
         .route("/style.css", get(html::stylesheet))
         .fallback(pages::not_found)

@@ -227,8 +227,9 @@ fn issue(server: &TestServer, adviser: &str, accept: bool) -> Issued {
     }
 }
 
-/// The pages and exports, for one visit and proposal.
-fn pages(visit: &str, proposal: &str) -> Vec<(preau_server::web::Page, String)> {
+/// The pages and exports (GET), for one visit, proposal and campaign; `CampaignNew` is
+/// the form's POST, tried apart.
+fn pages(visit: &str, proposal: &str, campaign: &str) -> Vec<(preau_server::web::Page, String)> {
     use preau_server::web::Page;
     let all: Vec<(Page, String)> = vec![
         (Page::Dashboard, "/bureau".into()),
@@ -239,8 +240,23 @@ fn pages(visit: &str, proposal: &str) -> Vec<(preau_server::web::Page, String)> 
             format!("/bureau/propositions/{proposal}/pdf"),
         ),
         (Page::Audit, "/bureau/journal".into()),
+        (Page::Campaigns, "/bureau/recensement".into()),
+        (Page::Campaigns, format!("/bureau/recensement/{campaign}")),
+        (
+            Page::DemandExport,
+            format!("/bureau/recensement/{campaign}/besoins.xlsx"),
+        ),
+        (
+            Page::DemandExport,
+            format!("/bureau/recensement/{campaign}/besoins.csv"),
+        ),
     ];
-    assert_eq!(all.len(), Page::ALL.len(), "every page is tested");
+    for page in Page::ALL {
+        assert!(
+            page == Page::CampaignNew || all.iter().any(|(p, _)| *p == page),
+            "{page:?} is tested"
+        );
+    }
     all
 }
 
@@ -250,7 +266,20 @@ pub fn every_page_checks_the_role(backend: &Backend) {
     for role in Role::ALL {
         account(&server, &email(role), role);
     }
-    let pages = pages(&issued.visit, &issued.proposal);
+    let campaign = preau_server::storage::Campaign {
+        id: uuid::Uuid::now_v7(),
+        name: "Rentrée 2027".into(),
+        cutoff: chrono::NaiveDate::from_ymd_opt(2099, 1, 1).expect("date"),
+        catalogue_version: "demo".into(),
+        created_at: chrono::Utc::now(),
+        created_by: "coordinator@syndicat.test".into(),
+    };
+    {
+        let storage = Arc::clone(&server.storage);
+        let c = campaign.clone();
+        server.block_on(async move { storage.add_campaign(&c).await.expect("campaign") });
+    }
+    let pages = pages(&issued.visit, &issued.proposal, &campaign.id.to_string());
     server.block_on(async {
         // Anonymous: the login page, never data.
         let mut anonymous = Browser::new(&server);
@@ -294,6 +323,28 @@ pub fn every_page_checks_the_role(backend: &Backend) {
                     );
                 }
             }
+            // Launching a campaign: a form the coordination posts.
+            let csrf = b.get("/bureau").await.csrf();
+            let before = server.storage.campaigns().await.expect("campaigns").len();
+            let a = b
+                .post(
+                    "/bureau/recensement",
+                    &[
+                        ("csrf", &csrf),
+                        ("name", "Campagne de test"),
+                        ("cutoff", "2099-01-01"),
+                        ("catalogue_version", "serveur-1"),
+                    ],
+                )
+                .await;
+            let after = server.storage.campaigns().await.expect("campaigns").len();
+            if Page::CampaignNew.allows(role) {
+                // No catalogue published: the version is not one offered, nothing made.
+                assert_eq!(a.status, 422, "{role:?}: {}", a.text());
+            } else {
+                assert_eq!(a.status, 403, "{role:?}");
+            }
+            assert_eq!(before, after);
             // A session never authorises the sync API.
             let r = client
                 .post(format!("{}/api/v1/pull", server.url()))

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod demand;
 pub mod login;
 pub mod visits;
 
