@@ -49,6 +49,7 @@ fn nav(staff: &Staff, current: Page) -> Markup {
         (Page::Dashboard, "", "Tableau de bord"),
         (Page::Visits, "/visites", "Visites et propositions"),
         (Page::Campaigns, "/recensement", "Recensement des besoins"),
+        (Page::Devices, "/postes", "Postes"),
         (Page::Audit, "/journal", "Journal"),
     ];
     html! {

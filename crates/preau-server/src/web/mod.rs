@@ -56,11 +56,15 @@ pub enum Page {
     CampaignNew,
     /// The demand's XLSX and CSV.
     DemandExport,
+    /// The laptops.
+    Devices,
+    /// Enrolling and revoking laptops (forms).
+    DeviceActions,
     Audit,
 }
 
 impl Page {
-    pub const ALL: [Page; 8] = [
+    pub const ALL: [Page; 10] = [
         Page::Dashboard,
         Page::Visits,
         Page::Visit,
@@ -68,6 +72,8 @@ impl Page {
         Page::Campaigns,
         Page::CampaignNew,
         Page::DemandExport,
+        Page::Devices,
+        Page::DeviceActions,
         Page::Audit,
     ];
 
@@ -81,7 +87,7 @@ impl Page {
             }
             // The coordinator runs the group purchase and sends its files.
             Page::CampaignNew | Page::DemandExport => matches!(role, Admin | Coordinator),
-            Page::Audit => role == Admin,
+            Page::Devices | Page::DeviceActions | Page::Audit => role == Admin,
         }
     }
 }
@@ -114,6 +120,15 @@ pub fn router(storage: Arc<dyn Storage>, secure: bool) -> Router {
         .route("/recensement/{id}", get(pages::demand::show))
         .route("/recensement/{id}/besoins.xlsx", get(pages::demand::xlsx))
         .route("/recensement/{id}/besoins.csv", get(pages::demand::csv))
+        .route("/postes", get(pages::devices::list))
+        .route(
+            "/postes/enrolement",
+            axum::routing::post(pages::devices::enroll),
+        )
+        .route(
+            "/postes/{id}/revocation",
+            axum::routing::post(pages::devices::revoke),
+        )
         .route("/journal", get(pages::audit::show))
         .route("/style.css", get(html::stylesheet))
         .fallback(pages::not_found)

@@ -227,8 +227,8 @@ fn issue(server: &TestServer, adviser: &str, accept: bool) -> Issued {
     }
 }
 
-/// The pages and exports (GET), for one visit, proposal and campaign; `CampaignNew` is
-/// the form's POST, tried apart.
+/// The pages and exports (GET), for one visit, proposal and campaign; the forms
+/// (`CampaignNew`, `DeviceActions`) are posted apart.
 fn pages(visit: &str, proposal: &str, campaign: &str) -> Vec<(preau_server::web::Page, String)> {
     use preau_server::web::Page;
     let all: Vec<(Page, String)> = vec![
@@ -240,6 +240,7 @@ fn pages(visit: &str, proposal: &str, campaign: &str) -> Vec<(preau_server::web:
             format!("/bureau/propositions/{proposal}/pdf"),
         ),
         (Page::Audit, "/bureau/journal".into()),
+        (Page::Devices, "/bureau/postes".into()),
         (Page::Campaigns, "/bureau/recensement".into()),
         (Page::Campaigns, format!("/bureau/recensement/{campaign}")),
         (
@@ -253,7 +254,8 @@ fn pages(visit: &str, proposal: &str, campaign: &str) -> Vec<(preau_server::web:
     ];
     for page in Page::ALL {
         assert!(
-            page == Page::CampaignNew || all.iter().any(|(p, _)| *p == page),
+            matches!(page, Page::CampaignNew | Page::DeviceActions)
+                || all.iter().any(|(p, _)| *p == page),
             "{page:?} is tested"
         );
     }
@@ -600,4 +602,82 @@ pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
         assert!(!pdf.body.starts_with(b"%PDF"));
         assert_eq!(b.get("/bureau/propositions/nope/pdf").await.status, 404);
     });
+}
+
+/// The code the enrollment form shows.
+fn shown_code(page: &Answer) -> String {
+    let text = page.text();
+    let at = text.find("class=\"code\">").expect("a code") + 13;
+    text[at..at + 14].to_string()
+}
+
+pub fn laptops_are_enrolled_and_revoked_from_the_postes_page(backend: &Backend) {
+    let server = TestServer::start(&backend.url("backoffice_devices"));
+    account(&server, "admin@syndicat.test", Role::Admin);
+    account(&server, "coord@syndicat.test", Role::Coordinator);
+    let (code, mut coord) = server.block_on(async {
+        let mut admin = Browser::new(&server);
+        assert_eq!(
+            admin.login("admin@syndicat.test", PASSWORD).await.status,
+            303
+        );
+        let csrf = admin.get("/bureau/postes").await.csrf();
+        let empty = admin
+            .post(
+                "/bureau/postes/enrolement",
+                &[("csrf", &csrf), ("adviser", " ")],
+            )
+            .await;
+        assert_eq!(empty.status, 422);
+        let made = admin
+            .post(
+                "/bureau/postes/enrolement",
+                &[("csrf", &csrf), ("adviser", "Anne Martin")],
+            )
+            .await;
+        assert_eq!(made.status, 200, "{}", made.text());
+        let mut coord = Browser::new(&server);
+        assert_eq!(
+            coord.login("coord@syndicat.test", PASSWORD).await.status,
+            303
+        );
+        (shown_code(&made), coord)
+    });
+    let mut laptop = Laptop::enrolled(&server.url(), &code);
+    laptop.sync();
+    let id = server.block_on(async {
+        let devices = server.storage.devices().await.expect("devices");
+        assert_eq!(devices.len(), 1);
+        assert_eq!(devices[0].adviser, "Anne Martin");
+        let id = devices[0].id;
+        // The coordination sees no laptops and cannot revoke one.
+        assert_eq!(coord.get("/bureau/postes").await.status, 403);
+        let csrf = coord.get("/bureau").await.csrf();
+        let path = format!("/bureau/postes/{id}/revocation");
+        assert_eq!(coord.post(&path, &[("csrf", &csrf)]).await.status, 403);
+        assert!(server.storage.devices().await.expect("devices")[0]
+            .revoked_at
+            .is_none());
+        id
+    });
+    server.block_on(async {
+        let mut admin = Browser::new(&server);
+        assert_eq!(
+            admin.login("admin@syndicat.test", PASSWORD).await.status,
+            303
+        );
+        let list = admin.get("/bureau/postes").await;
+        assert!(list.text().contains("Anne Martin"));
+        let path = format!("/bureau/postes/{id}/revocation");
+        assert_eq!(admin.post(&path, &[]).await.status, 403, "no CSRF token");
+        let done = admin.post(&path, &[("csrf", &list.csrf())]).await;
+        assert_eq!(done.status, 303);
+        let log = server.storage.audit_log(10).await.expect("log");
+        assert!(log.iter().any(|e| e.action == "device_revoked"));
+        assert!(log.iter().any(|e| e.action == "enrollment_created"));
+    });
+    let err = laptop
+        .try_sync(crate::support::fast_retries())
+        .expect_err("revoked");
+    assert!(matches!(err, preau_sync::Error::Revoked), "{err:?}");
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod dashboard;
 pub mod demand;
+pub mod devices;
 pub mod login;
 pub mod visits;
 
