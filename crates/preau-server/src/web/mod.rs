@@ -143,7 +143,9 @@ pub fn router(storage: Arc<dyn Storage>, secure: bool) -> Router {
 }
 
 /// Headers on every back-office answer: nothing from elsewhere, no framing, no sniffing,
-/// no caching of people's data, and no Referer (a password link carries its secret).
+/// no caching of people's data, and no Referer to other sites (a password link carries its
+/// secret). `same-origin`, not `no-referrer`: under the latter browsers send `Origin: null`
+/// with our own forms, which the CSRF check refuses.
 async fn secure_headers(mut response: Response) -> impl IntoResponse {
     let h = response.headers_mut();
     h.insert(
@@ -159,7 +161,7 @@ async fn secure_headers(mut response: Response) -> impl IntoResponse {
     );
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !h.contains_key(header::CACHE_CONTROL) {

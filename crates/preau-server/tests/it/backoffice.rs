@@ -454,7 +454,7 @@ pub fn forms_need_their_csrf_token_and_disabled_accounts_are_out(backend: &Backe
         let mut lea = Browser::new(&server);
         let form = lea.get(&link.path()).await;
         assert_eq!(form.status, 200);
-        assert_eq!(form.headers["referrer-policy"], "no-referrer");
+        assert_eq!(form.headers["referrer-policy"], "same-origin");
         let csrf = form.csrf();
         let fields = |p: &'static str| {
             [
@@ -680,4 +680,93 @@ pub fn laptops_are_enrolled_and_revoked_from_the_postes_page(backend: &Backend) 
         .try_sync(crate::support::fast_retries())
         .expect_err("revoked");
     assert!(matches!(err, preau_sync::Error::Revoked), "{err:?}");
+}
+
+/// A server with a few advisers' visits and proposals (three laptops each, one
+/// accepted, refused or pending proposal each), and accounts `admin@syndicat.test`,
+/// `coord@syndicat.test`, `viewer@syndicat.test`, all with the tests' password.
+fn demo_server(backend: &Backend) -> (TestServer, Vec<Issued>) {
+    let server = TestServer::start(&backend.url("backoffice_demo"));
+    account(&server, "admin@syndicat.test", Role::Admin);
+    account(&server, "coord@syndicat.test", Role::Coordinator);
+    account(&server, "viewer@syndicat.test", Role::Viewer);
+    let mut kept = Vec::new();
+    for (adviser, answers) in [
+        ("Anne Martin", [Some(true), None, Some(false)]),
+        ("Paul Durand", [Some(true), Some(true), None]),
+        ("Léa Bernard", [None, None, Some(true)]),
+    ] {
+        for answer in answers {
+            let mut i = issue(&server, adviser, answer == Some(true));
+            if answer == Some(false) {
+                let today = chrono::Utc::now().date_naive();
+                i.laptop
+                    .store
+                    .proposal_decide(&i.proposal, false, today)
+                    .expect("refuse");
+                i.laptop.sync();
+            }
+            kept.push(i);
+        }
+    }
+    (server, kept)
+}
+
+/// The demo server left running for a person to look at: `cargo test -p preau-server
+/// --test it backoffice_demo -- --ignored`, with `PREAU_DEMO_URL_FILE` (where its
+/// address is written) and `PREAU_DEMO_SECONDS` (how long it serves, 600 by default).
+pub fn demo(backend: &Backend) {
+    let (server, _laptops) = demo_server(backend);
+    if let Ok(file) = std::env::var("PREAU_DEMO_URL_FILE") {
+        std::fs::write(file, server.url()).expect("url file");
+    }
+    let seconds: u64 = std::env::var("PREAU_DEMO_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    eprintln!(
+        "back-office demo at {}/bureau for {seconds} s",
+        server.url()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(seconds));
+}
+
+/// The back-office in a real browser (`tests/backoffice/browser.mjs`: Debian's Chromium
+/// through chromedriver, axe-core on every page) against the demo server. Needs
+/// `chromium`, `chromium-driver`, Node.js and `tests/backoffice/node_modules` (the
+/// scripts install them); `PREAU_SCREENSHOTS` keeps a screenshot of each page.
+pub fn in_a_real_browser(backend: &Backend) {
+    let (server, _laptops) = demo_server(backend);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut driver = std::process::Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("chromedriver (apt-get install chromium-driver)");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/backoffice/browser.mjs");
+    let driver_url = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "chromedriver did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let mut node = std::process::Command::new("node");
+    node.arg(&script).arg(server.url()).arg(&driver_url);
+    if let Ok(dir) = std::env::var("PREAU_SCREENSHOTS") {
+        node.arg(dir);
+    }
+    let status = node.status().expect("node");
+    let _ = driver.kill();
+    let _ = driver.wait();
+    assert!(
+        status.success(),
+        "the browser scenario failed (its lines above)"
+    );
 }

@@ -102,6 +102,20 @@ fn backoffice_postgres() {
     backoffice_suite(&Backend::Postgres(cluster));
 }
 
+#[test]
+#[ignore = "serves demo data for a person or a browser; see backoffice::demo"]
+fn backoffice_demo() {
+    backoffice::demo(&Backend::sqlite());
+}
+
+/// Debian's Chromium, chromedriver and axe-core: run by `scripts/test.sh`, which installs
+/// them (`cargo test -p preau-server --test it backoffice_browser -- --ignored`).
+#[test]
+#[ignore = "needs chromium, chromium-driver, node and tests/backoffice/node_modules"]
+fn backoffice_browser() {
+    backoffice::in_a_real_browser(&Backend::sqlite());
+}
+
 fn backoffice_suite(backend: &Backend) {
     backoffice::every_page_checks_the_role(backend);
     backoffice::forms_need_their_csrf_token_and_disabled_accounts_are_out(backend);
