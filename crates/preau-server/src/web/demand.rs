@@ -223,7 +223,7 @@ pub fn xlsx(campaign: &Campaign, d: &Demand) -> Result<Vec<u8>> {
             1,
             0,
             format!(
-                "Catalogue {} ; date limite {}",
+                "Catalogue {} ; date limite {}",
                 campaign.catalogue_version,
                 preau_reference::format::date(campaign.cutoff)
             ),

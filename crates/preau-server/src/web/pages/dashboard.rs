@@ -127,14 +127,14 @@ fn breakdown<K>(
         }
     };
     html! {
-        table {
+        div class="scroll" tabindex="0" role="region" aria-label=(caption) { table {
             caption { (caption) }
             thead { tr { th scope="col" { (first) } (head) } }
             tbody {
                 @for (k, r) in rows { tr { th scope="row" { (name(k)) } (cells(r)) } }
             }
             tfoot { tr { th scope="row" { "Total" } (cells(&total)) } }
-        }
+        } }
     }
 }
 

@@ -174,7 +174,7 @@ pub async fn show(
     let body = html! {
         p {
             "Catalogue " (c.catalogue_version) ", date limite " (date(c.cutoff)) ". "
-            (d.firm_proposals) " proposition(s) acceptée(s) ; "
+            (d.firm_proposals) " proposition(s) acceptée(s) ; "
             (d.probable_proposals) " en attente, comptée(s) à part comme probables."
         }
         @if exports {
@@ -205,7 +205,7 @@ pub async fn show(
         }
         @for g in &d.groups {
             h2 { (g.name) }
-            div class="scroll" {
+            div class="scroll" tabindex="0" role="region" aria-label=(g.name) {
                 table {
                     caption { "Quantités acceptées par commune — " (g.name) }
                     thead { tr {
@@ -235,16 +235,10 @@ pub async fn show(
 }
 
 fn file_name(c: &Campaign, ext: &str) -> String {
-    let stem: String = c
-        .name
+    // « Rentrée 2027 » → besoins-rentree-2027-…: plain ASCII for every system.
+    let stem: String = preau_reference::text::fold_plain(&c.name)
         .chars()
-        .map(|ch| {
-            if ch.is_ascii_alphanumeric() {
-                ch.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
+        .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '-' })
         .collect();
     format!("besoins-{}-{}.{ext}", stem.trim_matches('-'), c.cutoff)
 }

@@ -25,8 +25,8 @@ fn devices_page(staff: &Staff, devices: &[Device], code: Option<Markup>) -> Mark
         section {
             h2 { "Enrôler un poste" }
             p class="notice" { "Le code sert une fois, pendant "
-                (crate::admin::CODE_VALIDITY_HOURS) " heures ; il redonne aussi l’accès à un poste révoqué." }
-            form class="filters" method="post" action=(format!("{PREFIX}/postes/enrolement")) {
+                (crate::admin::CODE_VALIDITY_HOURS) " heures ; il redonne aussi l’accès à un poste révoqué." }
+            form class="inline" method="post" action=(format!("{PREFIX}/postes/enrolement")) {
                 input type="hidden" name="csrf" value=(staff.csrf());
                 label { "Conseiller" input type="text" name="adviser" required maxlength="100"; }
                 button type="submit" { "Créer un code d’enrôlement" }

@@ -40,7 +40,7 @@ fn login_page(csrf: &str, email: &str, error: Option<&str>) -> Markup {
                 }
                 button type="submit" { "Se connecter" }
             }
-            p class="notice" { "Pas encore de mot de passe, ou oublié ? Demandez un lien à l’administration du service." }
+            p class="notice" { "Pas encore de mot de passe, ou oublié ? Demandez un lien à l’administration du service." }
         }
     };
     frame("Connexion", None, body)

@@ -47,20 +47,20 @@ impl IntoResponse for WebError {
             WebError::BadForm => (
                 StatusCode::FORBIDDEN,
                 "Formulaire refusé",
-                "Ce formulaire a expiré ou ne vient pas de cette page : rechargez la page \
+                "Ce formulaire a expiré ou ne vient pas de cette page : rechargez la page \
                  et recommencez.",
             ),
             WebError::Throttled => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "Trop de tentatives",
-                "Trop de tentatives de connexion : réessayez dans un quart d’heure.",
+                "Trop de tentatives de connexion : réessayez dans un quart d’heure.",
             ),
             WebError::Internal(e) => {
                 tracing::error!(error = %e, "back-office page failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Erreur du serveur",
-                    "Le serveur n’a pas pu préparer cette page. Réessayez ; si l’erreur \
+                    "Le serveur n’a pas pu préparer cette page. Réessayez ; si l’erreur \
                      persiste, prévenez l’administration du service.",
                 )
             }

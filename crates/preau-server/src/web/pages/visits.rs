@@ -115,6 +115,23 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+/// A participant's role as the app labels it (preau-core's `model::Role`, which the
+/// server does not depend on; an unknown key is shown as it is).
+fn role_label(key: &str) -> &str {
+    match key {
+        "maire" => "Maire",
+        "adjoint" => "Adjoint(e) aux affaires scolaires",
+        "secretaire_mairie" => "Secrétaire de mairie",
+        "directeur" => "Directeur / directrice d’école",
+        "enseignant" => "Enseignant(e)",
+        "ien" => "IEN",
+        "erun" => "ERUN / conseiller numérique",
+        "canope" => "Canopé",
+        "syndicat" => "Syndicat",
+        other => other,
+    }
+}
+
 fn status_badge(s: Option<Status>) -> Markup {
     match s {
         Some(s) => html! { span class=(format!("status {}", s.key())) { (s.label()) } },
@@ -249,7 +266,7 @@ pub async fn visit(
         h2 { "Participants" }
         @if participants.is_empty() { p { "Aucun participant enregistré." } }
         @else {
-            ul { @for p in &participants { li { (field(p, "name")) " — " (field(p, "role")) } } }
+            ul { @for p in &participants { li { (field(p, "name")) " — " (role_label(field(p, "role"))) } } }
         }
         h2 { "Scénarios" }
         @if scenarios.is_empty() { p { "Aucun scénario." } }
@@ -302,13 +319,13 @@ pub async fn visit(
                     }
                 }
                 @if p.scenarios.len() > 1 {
-                    p class="notice" { "Plusieurs scénarios : le tableau de bord compte le premier, \
+                    p class="notice" { "Plusieurs scénarios : le tableau de bord compte le premier, \
                         tant que le portable n’enregistre pas celui que la mairie a accepté." }
                 }
                 p {
                     a href=(format!("{PREFIX}/propositions/{}/pdf", p.id)) download { "Télécharger le PDF émis" }
                     br;
-                    "SHA-256 : " span class="hash" { (p.pdf_sha256.as_deref().unwrap_or("—")) }
+                    "SHA-256 : " span class="hash" { (p.pdf_sha256.as_deref().unwrap_or("—")) }
                 }
             }
         }
