@@ -262,6 +262,15 @@ pub(crate) fn stored_records(
 pub(crate) const STAFF_COLUMNS: &str =
     "id, email, name, role, created_at, disabled_at, password_hash";
 
+/// [`STAFF_COLUMNS`] of a table named `alias` in a join.
+pub(crate) fn staff_columns_of(alias: &str) -> String {
+    STAFF_COLUMNS
+        .split(", ")
+        .map(|col| format!("{alias}.{col}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A staff account from its stored columns.
 pub(crate) fn staff_user(
     id: &str,

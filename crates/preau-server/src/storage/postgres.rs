@@ -1344,11 +1344,7 @@ impl Storage for PgStorage {
         now: DateTime<Utc>,
     ) -> Fut<'a, Option<StaffUser>> {
         Box::pin(async move {
-            let columns = STAFF_COLUMNS
-                .split(", ")
-                .map(|col| format!("u.{col}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let columns = super::staff_columns_of("u");
             let mut p = self.client().await?;
             p.get()?
                 .query_opt(

@@ -433,38 +433,16 @@ fn to_device(row: DeviceRow) -> Result<Device> {
     })
 }
 
-type StaffRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-);
-
-fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffRow> {
-    Ok((
-        r.get(0)?,
+/// A staff account and its password hash from a row of [`STAFF_COLUMNS`].
+fn staff_from_row(r: &rusqlite::Row<'_>) -> Result<(StaffUser, Option<String>)> {
+    staff_user(
+        &r.get::<_, String>(0)?,
         r.get(1)?,
         r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
+        &r.get::<_, String>(3)?,
+        &r.get::<_, String>(4)?,
+        r.get::<_, Option<String>>(5)?.as_deref(),
         r.get(6)?,
-    ))
-}
-
-fn to_staff(row: StaffRow) -> Result<(StaffUser, Option<String>)> {
-    let (id, email, name, role, created_at, disabled_at, password_hash) = row;
-    staff_user(
-        &id,
-        email,
-        name,
-        &role,
-        &created_at,
-        disabled_at.as_deref(),
-        password_hash,
     )
 }
 
@@ -1200,8 +1178,12 @@ impl Storage for SqliteStorage {
             let mut stmt = c.prepare(&format!(
                 "SELECT {STAFF_COLUMNS} FROM staff_users ORDER BY email"
             ))?;
-            let rows = stmt.query_map([], staff_row)?;
-            rows.map(|r| to_staff(r?).map(|(u, _)| u)).collect()
+            let mut rows = stmt.query([])?;
+            let mut users = Vec::new();
+            while let Some(r) = rows.next()? {
+                users.push(staff_from_row(r)?.0);
+            }
+            Ok(users)
         })
     }
 
@@ -1214,9 +1196,9 @@ impl Storage for SqliteStorage {
             c.prepare_cached(&format!(
                 "SELECT {STAFF_COLUMNS} FROM staff_users WHERE email = ?1"
             ))?
-            .query_row([email], staff_row)
-            .optional()?
-            .map(to_staff)
+            .query([email])?
+            .next()?
+            .map(staff_from_row)
             .transpose()
         })
     }
@@ -1298,13 +1280,12 @@ impl Storage for SqliteStorage {
             }
             tx.execute("DELETE FROM staff_sessions WHERE user_id = ?1", [&id])?;
             let user = tx
-                .query_row(
-                    &format!("SELECT {STAFF_COLUMNS} FROM staff_users WHERE id = ?1"),
-                    [&id],
-                    staff_row,
-                )
-                .optional()?
-                .map(to_staff)
+                .prepare(&format!(
+                    "SELECT {STAFF_COLUMNS} FROM staff_users WHERE id = ?1"
+                ))?
+                .query([&id])?
+                .next()?
+                .map(staff_from_row)
                 .transpose()?
                 .map(|(u, _)| u);
             tx.commit()?;
@@ -1342,18 +1323,14 @@ impl Storage for SqliteStorage {
     ) -> Fut<'a, Option<StaffUser>> {
         let token_hash = token_hash.to_string();
         self.read(move |c| {
-            let columns = STAFF_COLUMNS
-                .split(", ")
-                .map(|col| format!("u.{col}"))
-                .collect::<Vec<_>>()
-                .join(", ");
             c.prepare_cached(&format!(
-                "SELECT {columns} FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id
-                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL"
+                "SELECT {} FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL",
+                super::staff_columns_of("u")
             ))?
-            .query_row(params![token_hash, ts(now)], staff_row)
-            .optional()?
-            .map(|r| to_staff(r).map(|(u, _)| u))
+            .query(params![token_hash, ts(now)])?
+            .next()?
+            .map(|r| staff_from_row(r).map(|(u, _)| u))
             .transpose()
         })
     }

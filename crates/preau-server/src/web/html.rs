@@ -32,6 +32,19 @@ pub fn integer(n: u64) -> String {
     preau_reference::format::integer(n)
 }
 
+/// Percent-encodes a query or form value (all but the unreserved characters).
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 /// "novembre 2026".
 pub fn month(year: i32, month: u32) -> String {
     NaiveDate::from_ymd_opt(year, month, 1)

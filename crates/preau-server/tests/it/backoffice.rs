@@ -15,19 +15,6 @@ use crate::support::{Backend, Laptop, TestServer};
 
 const PASSWORD: &str = "un mot de passe assez long";
 
-/// Percent-encodes a form value.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// A browser: its own cookie jar, redirects not followed.
 pub struct Browser {
     client: reqwest::Client,
@@ -124,7 +111,7 @@ impl Browser {
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
         let body = form
             .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .map(|(k, v)| format!("{k}={}", preau_server::web::html::encode(v)))
             .collect::<Vec<_>>()
             .join("&");
         let req = self

@@ -96,23 +96,10 @@ impl Filters {
         let query: Vec<String> = pairs
             .iter()
             .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .map(|(k, v)| format!("{k}={}", crate::web::html::encode(v)))
             .collect();
         format!("?{}", query.join("&"))
     }
-}
-
-/// Percent-encodes a query value (what is not unreserved).
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// A participant's role as the app labels it (preau-core's `model::Role`, which the
