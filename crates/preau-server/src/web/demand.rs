@@ -483,6 +483,75 @@ mod tests {
         assert!(!xlsx(&campaign(), &d).expect("xlsx").is_empty());
     }
 
+    use proptest::prelude::*;
+
+    fn any_proposal() -> impl Strategy<Value = Proposal> {
+        let status = prop_oneof![
+            Just(Status::Pending),
+            Just(Status::Accepted),
+            Just(Status::Refused),
+            Just(Status::Expired),
+        ];
+        let line = (0..4usize, 1..50i64, 0..200_000i64);
+        (
+            0..5usize,
+            status,
+            proptest::collection::vec(line, 0..6),
+            any::<bool>(),
+        )
+            .prop_map(|(commune, status, lines, same_version)| {
+                let refs = ["VP", "TAB", "ROB", "LIC"];
+                let mut p = proposal(
+                    &format!("8000{commune}"),
+                    status,
+                    lines
+                        .into_iter()
+                        .map(|(r, q, price)| (refs[r], q, price))
+                        .collect(),
+                );
+                if !same_version {
+                    p.catalogue_version = "c0".into();
+                }
+                p
+            })
+    }
+
+    proptest! {
+        /// Whatever the proposals: the firm total is the accepted proposals' lines of the
+        /// campaign's catalogue, the probable one the pending ones', every group and item
+        /// adds up, and the CSV's lines add up to the same cents.
+        #[test]
+        fn totals_add_up_whatever_the_proposals(ps in proptest::collection::vec(any_proposal(), 0..12)) {
+            let cats = HashMap::from([("TAB".to_string(), "Équipement mobile".to_string())]);
+            let d = demand(&campaign(), &ps, &cats);
+            let lines = |st: Status| -> Cell {
+                let mut c = Cell::default();
+                for p in ps.iter().filter(|p| p.status == st && p.catalogue_version == "c1") {
+                    for l in &p.scenarios[0].lines {
+                        c += Cell { quantity: l.quantity, ht: l.total_ht_cents };
+                    }
+                }
+                c
+            };
+            prop_assert_eq!(d.firm_total(), lines(Status::Accepted));
+            prop_assert_eq!(d.probable_total(), lines(Status::Pending));
+            for g in &d.groups {
+                let items: i64 = g.items.iter().map(|i| i.firm_total().ht).sum();
+                prop_assert_eq!(g.firm_total().ht, items);
+            }
+            let text = String::from_utf8(csv(&d).expect("csv")).expect("utf-8");
+            let mut firm = 0i64;
+            for line in text.lines().skip(1) {
+                let f: Vec<&str> = line.split(';').collect();
+                if f[5] == "acceptée" {
+                    let (e, c) = f[7].split_once(',').expect("comma");
+                    firm += e.parse::<i64>().expect("euros") * 100 + c.parse::<i64>().expect("cents");
+                }
+            }
+            prop_assert_eq!(firm, d.firm_total().ht);
+        }
+    }
+
     #[test]
     fn sheet_names_are_short_clean_and_unique() {
         let mut taken = vec!["Synthèse".to_string()];
