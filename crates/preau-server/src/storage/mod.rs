@@ -181,6 +181,10 @@ pub trait Storage: Send + Sync + 'static {
     /// back-office computes its pages from them); a proposal's PDF is left in the
     /// database.
     fn live_records<'a>(&'a self, table: &'a str) -> Fut<'a, Vec<StoredRecord>>;
+    /// How many records `table` holds (tombstones too) and its latest revision: every
+    /// push, purge and revert that changes one of them changes this pair. Cheap: no
+    /// record's fields are read (what the back-office's cache is keyed on).
+    fn table_version<'a>(&'a self, table: &'a str) -> Fut<'a, (i64, i64)>;
     /// A live proposal's PDF (hex, as pushed) and the SHA-256 the laptop gave it.
     fn proposal_pdf<'a>(&'a self, record_id: &'a str) -> Fut<'a, Option<StoredPdf>>;
     /// A group-purchase campaign (the back-office's own record, no laptop's).

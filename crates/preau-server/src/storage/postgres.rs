@@ -1510,4 +1510,18 @@ impl Storage for PgStorage {
                 .collect()
         })
     }
+
+    fn table_version<'a>(&'a self, table: &'a str) -> Fut<'a, (i64, i64)> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let row = p
+                .get()?
+                .query_one(
+                    "SELECT count(*), coalesce(max(revision), 0) FROM records WHERE tbl = $1",
+                    &[&table],
+                )
+                .await?;
+            Ok((row.try_get(0)?, row.try_get(1)?))
+        })
+    }
 }

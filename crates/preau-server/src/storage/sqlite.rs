@@ -1459,4 +1459,14 @@ impl Storage for SqliteStorage {
             .collect()
         })
     }
+
+    fn table_version<'a>(&'a self, table: &'a str) -> Fut<'a, (i64, i64)> {
+        let table = table.to_string();
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT count(*), coalesce(max(revision), 0) FROM records WHERE tbl = ?1",
+            )?
+            .query_row([table], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        })
+    }
 }

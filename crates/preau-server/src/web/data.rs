@@ -208,10 +208,65 @@ pub fn day(fields: &Map<String, Value>, name: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok()
 }
 
-/// The issued proposals, latest revision of each number, as of `today`.
-pub async fn proposals(storage: &dyn Storage, today: NaiveDate) -> Result<Vec<Proposal>> {
-    let records = storage.live_records("proposals").await?;
-    Ok(issued(&records, today))
+/// The issued proposals as last read, and what they were read at: reading them again
+/// means reading every PDF's bytes out of the database (SQLite parses a record's whole
+/// JSON to leave its `pdf` out; PostgreSQL detoasts it), a few hundred megabytes for the
+/// issue's 1,500 proposals, while an issued proposal only changes by a push.
+#[derive(Default)]
+pub struct Cache {
+    proposals: std::sync::Mutex<Option<CachedProposals>>,
+}
+
+struct CachedProposals {
+    /// `Storage::table_version("proposals")` and the day statuses were computed for.
+    key: ((i64, i64), NaiveDate),
+    proposals: std::sync::Arc<Vec<Proposal>>,
+}
+
+/// The issued proposals, latest revision of each number, as of `today`; each counted for
+/// its visit's adviser as the server has it now (a hand-over moves the visit's proposals
+/// without changing their revision).
+pub async fn proposals(
+    storage: &dyn Storage,
+    cache: &Cache,
+    today: NaiveDate,
+) -> Result<Vec<Proposal>> {
+    let key = (storage.table_version("proposals").await?, today);
+    let cached = cache.proposals.lock().ok().and_then(|c| {
+        c.as_ref()
+            .filter(|c| c.key == key)
+            .map(|c| c.proposals.clone())
+    });
+    let proposals = match cached {
+        Some(p) => p,
+        None => {
+            let records = storage.live_records("proposals").await?;
+            let fresh = std::sync::Arc::new(issued(&records, today));
+            if let Ok(mut c) = cache.proposals.lock() {
+                *c = Some(CachedProposals {
+                    key,
+                    proposals: fresh.clone(),
+                });
+            }
+            fresh
+        }
+    };
+    let owners: HashMap<String, String> = storage
+        .live_records("visits")
+        .await?
+        .into_iter()
+        .filter_map(|v| Some((v.record_id, v.owner?)))
+        .collect();
+    Ok(proposals
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            if let Some(owner) = owners.get(&p.visit_id) {
+                p.adviser.clone_from(owner);
+            }
+            p
+        })
+        .collect())
 }
 
 fn issued(records: &[StoredRecord], today: NaiveDate) -> Vec<Proposal> {
@@ -351,10 +406,10 @@ impl Visit {
 }
 
 /// Every live visit with its issued proposals.
-pub async fn visits(storage: &dyn Storage, today: NaiveDate) -> Result<Vec<Visit>> {
+pub async fn visits(storage: &dyn Storage, cache: &Cache, today: NaiveDate) -> Result<Vec<Visit>> {
     let records = storage.live_records("visits").await?;
     let mut proposals: HashMap<String, Vec<Proposal>> = HashMap::new();
-    for p in self::proposals(storage, today).await? {
+    for p in self::proposals(storage, cache, today).await? {
         proposals.entry(p.visit_id.clone()).or_default().push(p);
     }
     let communes = Communes::load();

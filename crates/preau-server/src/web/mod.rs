@@ -41,6 +41,7 @@ pub struct WebState {
     /// Cookies marked `Secure`: the server speaks HTTPS itself.
     pub secure: bool,
     pub throttle: Arc<session::Throttle>,
+    pub cache: Arc<data::Cache>,
 }
 
 /// Every page and export, and who may open it: the one place roles are decided.
@@ -98,6 +99,7 @@ pub fn router(storage: Arc<dyn Storage>, secure: bool) -> Router {
         storage,
         secure,
         throttle: Arc::new(session::Throttle::default()),
+        cache: Arc::new(data::Cache::default()),
     };
     let pages = Router::new()
         .route("/", get(pages::dashboard::show))

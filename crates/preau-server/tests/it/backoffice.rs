@@ -565,6 +565,33 @@ pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
                 && e.actor.as_deref() == Some("coord@syndicat.test")));
     });
 
+    // What changes on the server shows at the next request, cached or not: Paul's mayor
+    // accepts (a push), then Anne's visit is handed over (no push: the owner only).
+    let mut paul = paul;
+    let today = chrono::Utc::now().date_naive();
+    paul.laptop
+        .store
+        .proposal_decide(&paul.proposal, true, today)
+        .expect("accept");
+    paul.laptop.sync();
+    let anne_visit: uuid::Uuid = anne.visit.parse().expect("uuid");
+    server.block_on(async {
+        let mut b = Browser::new(&server);
+        assert_eq!(b.login("coord@syndicat.test", PASSWORD).await.status, 303);
+        let d = b.get("/bureau").await;
+        assert_eq!(
+            d.figure("acceptee-ht"),
+            euros(accepted.total_ht_cents + pending.total_ht_cents)
+        );
+        assert_eq!(d.figure("attente-ht"), euros(0));
+        let n = preau_server::admin::hand_over(server.storage.as_ref(), anne_visit, "Léa Bernard")
+            .await
+            .expect("hand over");
+        assert!(n > 0);
+        let text = b.get("/bureau").await.text();
+        assert!(text.contains("Léa Bernard") && !text.contains("Anne Martin"));
+    });
+
     // A PDF altered in the database is not sent.
     let sql = match backend {
         Backend::Sqlite(_) => format!(

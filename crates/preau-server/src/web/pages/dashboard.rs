@@ -141,7 +141,10 @@ fn breakdown<K>(
 pub async fn show(State(state): State<WebState>, staff: Staff) -> Result<Markup, WebError> {
     staff.may(Page::Dashboard)?;
     let today = Utc::now().date_naive();
-    let summary = summarise(data::proposals(state.storage.as_ref(), today).await?, today);
+    let summary = summarise(
+        data::proposals(state.storage.as_ref(), &state.cache, today).await?,
+        today,
+    );
     let visits_link = Page::Visits.allows(staff.user.role);
     let body = html! {
         p class="notice" {

@@ -33,11 +33,12 @@ async fn campaign(state: &WebState, id: &str) -> Result<Campaign, WebError> {
 /// The catalogue versions the issued proposals were priced with, and the published one.
 async fn catalogue_versions(state: &WebState) -> Result<BTreeSet<String>, WebError> {
     let today = Utc::now().date_naive();
-    let mut versions: BTreeSet<String> = data::proposals(state.storage.as_ref(), today)
-        .await?
-        .into_iter()
-        .map(|p| p.catalogue_version)
-        .collect();
+    let mut versions: BTreeSet<String> =
+        data::proposals(state.storage.as_ref(), &state.cache, today)
+            .await?
+            .into_iter()
+            .map(|p| p.catalogue_version)
+            .collect();
     // A catalogue published here is "serveur-N" on the laptops (preau-core's
     // `reference.rs`), which the server does not depend on.
     for v in state.storage.reference_versions().await? {
@@ -156,7 +157,7 @@ pub async fn create(
 async fn compute(state: &WebState, c: &Campaign) -> Result<Demand, WebError> {
     let today = Utc::now().date_naive();
     let storage = state.storage.as_ref();
-    let proposals = data::proposals(storage, today).await?;
+    let proposals = data::proposals(storage, &state.cache, today).await?;
     let categories = demand::categories(storage).await?;
     Ok(demand::demand(c, &proposals, &categories))
 }

@@ -146,7 +146,7 @@ pub async fn list(
 ) -> Result<Markup, WebError> {
     staff.may(Page::Visits)?;
     let today = Utc::now().date_naive();
-    let all = data::visits(state.storage.as_ref(), today).await?;
+    let all = data::visits(state.storage.as_ref(), &state.cache, today).await?;
     let epcis: BTreeSet<String> = all.iter().filter_map(|v| v.epci.clone()).collect();
     let advisers: BTreeSet<String> = all.iter().map(|v| v.adviser.clone()).collect();
     let total = all.len();
@@ -228,7 +228,7 @@ pub async fn visit(
     }
     let storage = state.storage.as_ref();
     let today = Utc::now().date_naive();
-    let visit = data::visits(storage, today)
+    let visit = data::visits(storage, &state.cache, today)
         .await?
         .into_iter()
         .find(|v| v.id == id)
@@ -347,7 +347,7 @@ pub async fn pdf(
         ))
         .into());
     }
-    let number = data::proposals(storage, Utc::now().date_naive())
+    let number = data::proposals(storage, &state.cache, Utc::now().date_naive())
         .await?
         .into_iter()
         .find(|p| p.id == id)
