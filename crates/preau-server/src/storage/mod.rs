@@ -185,6 +185,12 @@ pub trait Storage: Send + Sync + 'static {
     /// push, purge and revert that changes one of them changes this pair. Cheap: no
     /// record's fields are read (what the back-office's cache is keyed on).
     fn table_version<'a>(&'a self, table: &'a str) -> Fut<'a, (i64, i64)>;
+    /// The live records of `table` under one visit (its `root`), as [`Storage::live_records`].
+    fn live_records_of_visit<'a>(
+        &'a self,
+        table: &'a str,
+        visit_id: &'a str,
+    ) -> Fut<'a, Vec<StoredRecord>>;
     /// A live proposal's PDF (hex, as pushed) and the SHA-256 the laptop gave it.
     fn proposal_pdf<'a>(&'a self, record_id: &'a str) -> Fut<'a, Option<StoredPdf>>;
     /// A group-purchase campaign (the back-office's own record, no laptop's).

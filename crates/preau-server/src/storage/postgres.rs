@@ -1524,4 +1524,28 @@ impl Storage for PgStorage {
             Ok((row.try_get(0)?, row.try_get(1)?))
         })
     }
+
+    fn live_records_of_visit<'a>(
+        &'a self,
+        table: &'a str,
+        visit_id: &'a str,
+    ) -> Fut<'a, Vec<StoredRecord>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let rows = p
+                .get()?
+                .query(
+                    "SELECT record_id, CASE WHEN tbl = 'proposals'
+                       THEN (fields::jsonb - 'pdf')::text ELSE fields END, owner, root
+                     FROM records WHERE root = $2 AND tbl = $1 AND NOT deleted
+                     ORDER BY record_id",
+                    &[&table, &visit_id],
+                )
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<Result<Vec<_>>>()?;
+            super::stored_records(rows)
+        })
+    }
 }

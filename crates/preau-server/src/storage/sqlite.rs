@@ -1469,4 +1469,23 @@ impl Storage for SqliteStorage {
             .query_row([table], |r| Ok((r.get(0)?, r.get(1)?)))?)
         })
     }
+
+    fn live_records_of_visit<'a>(
+        &'a self,
+        table: &'a str,
+        visit_id: &'a str,
+    ) -> Fut<'a, Vec<StoredRecord>> {
+        let (table, visit_id) = (table.to_string(), visit_id.to_string());
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT record_id, CASE WHEN tbl = 'proposals' THEN json_remove(fields, '$.pdf')
+                   ELSE fields END, owner, root
+                 FROM records WHERE root = ?2 AND tbl = ?1 AND deleted = 0 ORDER BY record_id",
+            )?;
+            let rows = stmt.query_map([&table, &visit_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            super::stored_records(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
 }

@@ -215,6 +215,42 @@ pub fn day(fields: &Map<String, Value>, name: &str) -> Option<NaiveDate> {
 #[derive(Default)]
 pub struct Cache {
     proposals: std::sync::Mutex<Option<CachedProposals>>,
+    /// Each catalogue reference's category, keyed on the equipment lines' version.
+    categories: std::sync::Mutex<Option<((i64, i64), std::sync::Arc<HashMap<String, String>>)>>,
+}
+
+/// Each catalogue reference's category, from the synced equipment lines (10,000 of them
+/// are read again only when one changed).
+pub async fn categories(
+    storage: &dyn Storage,
+    cache: &Cache,
+) -> Result<std::sync::Arc<HashMap<String, String>>> {
+    let key = storage.table_version("equipment_lines").await?;
+    if let Some(hit) = cache
+        .categories
+        .lock()
+        .ok()
+        .and_then(|c| c.as_ref().filter(|c| c.0 == key).map(|c| c.1.clone()))
+    {
+        return Ok(hit);
+    }
+    let fresh: HashMap<String, String> = storage
+        .live_records("equipment_lines")
+        .await?
+        .iter()
+        .map(|l| {
+            (
+                field(l, "reference").to_string(),
+                field(l, "category").to_string(),
+            )
+        })
+        .filter(|(r, c)| !r.is_empty() && !c.is_empty())
+        .collect();
+    let fresh = std::sync::Arc::new(fresh);
+    if let Ok(mut c) = cache.categories.lock() {
+        *c = Some((key, fresh.clone()));
+    }
+    Ok(fresh)
 }
 
 struct CachedProposals {
@@ -426,22 +462,6 @@ pub async fn visits(storage: &dyn Storage, cache: &Cache, today: NaiveDate) -> R
                 id: r.record_id,
                 insee,
             }
-        })
-        .collect())
-}
-
-/// The live records of `table` under one visit.
-pub async fn of_visit(
-    storage: &dyn Storage,
-    table: &str,
-    visit_id: &str,
-) -> Result<Vec<StoredRecord>> {
-    Ok(storage
-        .live_records(table)
-        .await?
-        .into_iter()
-        .filter(|r| {
-            r.root.as_deref() == Some(visit_id) || text(&r.fields, "visit_id") == Some(visit_id)
         })
         .collect())
 }

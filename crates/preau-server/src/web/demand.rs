@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
-use super::data::{field, Proposal, Status};
+use super::data::{Proposal, Status};
 use crate::error::{Error, Result};
-use crate::storage::{Campaign, Storage};
+use crate::storage::Campaign;
 
 /// A quantity and its amount HT (cents).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -90,22 +90,6 @@ impl Demand {
         let totals: Vec<Cell> = self.groups.iter().map(Group::probable_total).collect();
         sum(totals.iter())
     }
-}
-
-/// Each catalogue reference's category, from the synced equipment lines.
-pub async fn categories(storage: &dyn Storage) -> Result<HashMap<String, String>> {
-    Ok(storage
-        .live_records("equipment_lines")
-        .await?
-        .iter()
-        .map(|l| {
-            (
-                field(l, "reference").to_string(),
-                field(l, "category").to_string(),
-            )
-        })
-        .filter(|(r, c)| !r.is_empty() && !c.is_empty())
-        .collect())
 }
 
 /// The campaign's demand: proposals priced with its catalogue version; firm when

@@ -158,7 +158,7 @@ async fn compute(state: &WebState, c: &Campaign) -> Result<Demand, WebError> {
     let today = Utc::now().date_naive();
     let storage = state.storage.as_ref();
     let proposals = data::proposals(storage, &state.cache, today).await?;
-    let categories = demand::categories(storage).await?;
+    let categories = data::categories(storage, &state.cache).await?;
     Ok(demand::demand(c, &proposals, &categories))
 }
 

@@ -233,10 +233,12 @@ pub async fn visit(
         .into_iter()
         .find(|v| v.id == id)
         .ok_or(WebError::NotFound)?;
-    let mut participants = data::of_visit(storage, "participants", &id).await?;
+    let mut participants = storage.live_records_of_visit("participants", &id).await?;
     participants.sort_by_key(|p| p.fields.get("position").and_then(|v| v.as_i64()));
-    let scenarios = data::of_visit(storage, "scenarios", &id).await?;
-    let lines = storage.live_records("equipment_lines").await?;
+    let scenarios = storage.live_records_of_visit("scenarios", &id).await?;
+    let lines = storage
+        .live_records_of_visit("equipment_lines", &id)
+        .await?;
     let title = format!(
         "{} — {}",
         visit.commune,
