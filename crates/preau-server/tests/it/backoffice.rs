@@ -67,6 +67,15 @@ impl Browser {
         }
     }
 
+    /// A browser with its own HTTP client (one that trusts a test CA).
+    pub fn with_client(server: &TestServer, client: reqwest::Client) -> Browser {
+        Browser {
+            client,
+            base: server.url(),
+            cookies: HashMap::new(),
+        }
+    }
+
     fn cookie_header(&self) -> String {
         self.cookies
             .iter()
@@ -783,4 +792,69 @@ pub fn in_a_real_browser(backend: &Backend) {
         status.success(),
         "the browser scenario failed (its lines above)"
     );
+}
+
+/// Over the server's own HTTPS, the cookies are marked `Secure` (and not over HTTP: the
+/// other tests read them without).
+pub fn cookies_are_secure_over_https(backend: &Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    let ca = crate::support::TestCa::new("Préau test CA (bureau)");
+    let (cert, key, _) = ca.leaf();
+    std::fs::write(dir.path().join("cert.pem"), cert).expect("cert");
+    std::fs::write(dir.path().join("key.pem"), key).expect("key");
+    let options = preau_server::ServerOptions {
+        tls: Some(preau_server::tls::TlsFiles {
+            cert: dir.path().join("cert.pem"),
+            key: dir.path().join("key.pem"),
+        }),
+        ..preau_server::ServerOptions::default()
+    };
+    let server = TestServer::start_with(&backend.url("backoffice_https"), options);
+    account(&server, "anne@syndicat.test", Role::Viewer);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der()).expect("root");
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    server.block_on(async {
+        let mut b = Browser::with_client(&server, client);
+        let form = b.get("/bureau/connexion").await;
+        let set: Vec<&str> = form
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().expect("text"))
+            .collect();
+        assert!(set.iter().all(|c| c.ends_with("; Secure")), "{set:?}");
+        let csrf = form.csrf();
+        let login = b
+            .post(
+                "/bureau/connexion",
+                &[
+                    ("csrf", &csrf),
+                    ("email", "anne@syndicat.test"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(login.status, 303);
+        let session = login.headers["set-cookie"].to_str().expect("text");
+        assert!(
+            session.starts_with("preau_session=")
+                && session.contains("HttpOnly")
+                && session.contains("SameSite=Strict")
+                && session.ends_with("; Secure"),
+            "{session}"
+        );
+        assert_eq!(b.get("/bureau").await.status, 200);
+    });
 }

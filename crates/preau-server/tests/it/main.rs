@@ -122,6 +122,7 @@ fn backoffice_suite(backend: &Backend) {
     backoffice::logins_are_throttled(backend);
     backoffice::dashboard_totals_are_the_laptops_plans(backend);
     backoffice::laptops_are_enrolled_and_revoked_from_the_postes_page(backend);
+    backoffice::cookies_are_secure_over_https(backend);
 }
 
 #[test]
