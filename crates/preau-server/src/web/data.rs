@@ -216,15 +216,17 @@ pub fn day(fields: &Map<String, Value>, name: &str) -> Option<NaiveDate> {
 pub struct Cache {
     proposals: std::sync::Mutex<Option<CachedProposals>>,
     /// Each catalogue reference's category, keyed on the equipment lines' version.
-    categories: std::sync::Mutex<Option<((i64, i64), std::sync::Arc<HashMap<String, String>>)>>,
+    categories: std::sync::Mutex<Option<(TableVersion, Categories)>>,
 }
+
+/// `Storage::table_version`: a table's record count and latest revision.
+type TableVersion = (i64, i64);
+/// Each catalogue reference's category.
+pub type Categories = std::sync::Arc<HashMap<String, String>>;
 
 /// Each catalogue reference's category, from the synced equipment lines (10,000 of them
 /// are read again only when one changed).
-pub async fn categories(
-    storage: &dyn Storage,
-    cache: &Cache,
-) -> Result<std::sync::Arc<HashMap<String, String>>> {
+pub async fn categories(storage: &dyn Storage, cache: &Cache) -> Result<Categories> {
     let key = storage.table_version("equipment_lines").await?;
     if let Some(hit) = cache
         .categories
@@ -255,7 +257,7 @@ pub async fn categories(
 
 struct CachedProposals {
     /// `Storage::table_version("proposals")` and the day statuses were computed for.
-    key: ((i64, i64), NaiveDate),
+    key: (TableVersion, NaiveDate),
     proposals: std::sync::Arc<Vec<Proposal>>,
 }
 
