@@ -191,7 +191,7 @@ async fn main() {
     let cookie = format!("preau_session={}", session.token);
     let base = format!("http://{addr}/bureau");
     let pages = [
-        ("tableau de bord", format!("{base}"), 50),
+        ("tableau de bord", base.clone(), 50),
         ("visites (2 000 lignes)", format!("{base}/visites"), 30),
         (
             "visites filtrées",
