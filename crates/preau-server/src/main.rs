@@ -547,8 +547,12 @@ async fn users(storage: &dyn preau_server::Storage, command: UsersCommand) -> an
             role,
             base_url,
         } => {
-            let role: staff::Role = role.parse()?;
-            let (user, link) = staff::add_user(storage, &email, &name, role).await?;
+            let role: staff::Role = role.parse().with_context(|| {
+                format!("rôle inconnu : {role:?} (admin, coordinator, adviser ou viewer)")
+            })?;
+            let (user, link) = staff::add_user(storage, &email, &name, role)
+                .await
+                .with_context(|| format!("création du compte {}", email.trim()))?;
             println!(
                 "Compte {} ({}) créé. Lien à usage unique pour choisir le mot de passe, valable jusqu'au {} (UTC) :\n{}",
                 user.email,
@@ -584,7 +588,9 @@ async fn users(storage: &dyn preau_server::Storage, command: UsersCommand) -> an
             println!("Compte {email} désactivé ; ses sessions sont fermées.");
         }
         UsersCommand::Link { email, base_url } => {
-            let link = staff::reset_link(storage, &email).await?;
+            let link = staff::reset_link(storage, &email)
+                .await
+                .with_context(|| format!("aucun compte actif {email}"))?;
             println!(
                 "Lien à usage unique pour {email}, valable jusqu'au {} (UTC) :\n{}",
                 link.expires_at.format("%Y-%m-%d %H:%M"),

@@ -858,3 +858,96 @@ pub fn cookies_are_secure_over_https(backend: &Backend) {
         assert_eq!(b.get("/bureau").await.status, 200);
     });
 }
+
+/// The `users` commands of the real binary: a one-time link printed, the account listed
+/// as waiting for its password, then active, then disabled; a bad role refused in French.
+pub fn users_commands_add_list_link_and_disable(backend: &Backend) {
+    let url = backend.url("backoffice_cli");
+    let run = |args: &[&str]| -> (bool, String, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_preau-server"))
+            .arg("--database-url")
+            .arg(&url)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("preau-server");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&[
+        "users",
+        "add",
+        "--email",
+        " Claire@Syndicat.test ",
+        "--name",
+        "Claire Martin",
+        "--role",
+        "coordinator",
+        "--base-url",
+        "https://preau.example/",
+    ]);
+    assert!(ok, "{err}");
+    let link = out
+        .split_whitespace()
+        .find(|w| w.starts_with("https://preau.example/bureau/mot-de-passe?jeton="))
+        .expect("a one-time link")
+        .to_string();
+    let token = link.rsplit('=').next().expect("token").to_string();
+    let (_, list, _) = run(&["users", "list"]);
+    assert!(
+        list.contains("claire@syndicat.test") && list.contains("mot de passe à choisir"),
+        "{list}"
+    );
+    let (ok, _, err) = run(&[
+        "users",
+        "add",
+        "--email",
+        "x@syndicat.test",
+        "--name",
+        "X",
+        "--role",
+        "root",
+    ]);
+    assert!(!ok && err.contains("rôle inconnu"), "{err}");
+    let (ok, _, err) = run(&[
+        "users",
+        "add",
+        "--email",
+        "claire@syndicat.test",
+        "--name",
+        "C",
+        "--role",
+        "viewer",
+    ]);
+    assert!(
+        !ok && err.contains("création du compte claire@syndicat.test"),
+        "{err}"
+    );
+
+    let server = TestServer::start(&url);
+    let storage = Arc::clone(&server.storage);
+    server.block_on(async move {
+        staff::set_password(storage.as_ref(), &token, PASSWORD)
+            .await
+            .expect("set")
+            .expect("the printed link sets the password");
+    });
+    let (_, list, _) = run(&["users", "list"]);
+    assert!(list.contains("actif"), "{list}");
+    let (ok, out, _) = run(&["users", "link", "claire@syndicat.test"]);
+    assert!(ok && out.contains("/bureau/mot-de-passe?jeton="), "{out}");
+    let (ok, _, _) = run(&["users", "disable", "claire@syndicat.test"]);
+    assert!(ok);
+    let (_, list, _) = run(&["users", "list"]);
+    assert!(list.contains("désactivé le"), "{list}");
+    let (ok, _, err) = run(&["users", "disable", "nobody@syndicat.test"]);
+    assert!(!ok && err.contains("aucun compte"), "{err}");
+    let (ok, _, err) = run(&["users", "link", "claire@syndicat.test"]);
+    assert!(
+        !ok && err.contains("aucun compte actif"),
+        "no link for a disabled account: {err}"
+    );
+}

@@ -123,6 +123,7 @@ fn backoffice_suite(backend: &Backend) {
     backoffice::dashboard_totals_are_the_laptops_plans(backend);
     backoffice::laptops_are_enrolled_and_revoked_from_the_postes_page(backend);
     backoffice::cookies_are_secure_over_https(backend);
+    backoffice::users_commands_add_list_link_and_disable(backend);
 }
 
 #[test]
