@@ -560,6 +560,14 @@ pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
             .text();
         let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&anne.pdf));
         assert!(page.contains(&sha), "the visit page shows the SHA-256");
+        for shown in [
+            "Projet par école",
+            "École élémentaire Louis Pasteur",
+            "Renforcer la lecture",
+            "Marie Dupont — Maire",
+        ] {
+            assert!(page.contains(shown), "the visit page shows {shown}");
+        }
         let pdf = b
             .get(&format!("/bureau/propositions/{}/pdf", anne.proposal))
             .await;

@@ -102,6 +102,32 @@ impl Filters {
     }
 }
 
+/// A JSON list as the laptop stores it (`[2,3]`, `["projection","oral"]`), as words.
+fn json_words(json: &str) -> String {
+    match serde_json::from_str::<Vec<serde_json::Value>>(json) {
+        Ok(items) => items
+            .iter()
+            .map(|v| match v {
+                serde_json::Value::String(s) => s.replace('_', " "),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Err(_) => json.to_string(),
+    }
+}
+
+/// The IEN's opinion as the app labels it.
+fn ien_label(key: &str) -> &str {
+    match key {
+        "a_soumettre" => "À soumettre",
+        "soumis" => "Soumis",
+        "valide" => "Validé",
+        "a_retravailler" => "À retravailler",
+        other => other,
+    }
+}
+
 /// A participant's role as the app labels it (preau-core's `model::Role`, which the
 /// server does not depend on; an unknown key is shown as it is).
 fn role_label(key: &str) -> &str {
@@ -236,6 +262,15 @@ pub async fn visit(
     let mut participants = storage.live_records_of_visit("participants", &id).await?;
     participants.sort_by_key(|p| p.fields.get("position").and_then(|v| v.as_i64()));
     let scenarios = storage.live_records_of_visit("scenarios", &id).await?;
+    let projects = storage.live_records_of_visit("pedagogy", &id).await?;
+    let mut objectives = storage.live_records_of_visit("objectives", &id).await?;
+    objectives.sort_by_key(|o| o.fields.get("position").and_then(|v| v.as_i64()));
+    let schools: std::collections::HashMap<String, String> = storage
+        .live_records("schools")
+        .await?
+        .into_iter()
+        .map(|s| (s.record_id.clone(), field(&s, "name").to_string()))
+        .collect();
     let lines = storage
         .live_records_of_visit("equipment_lines", &id)
         .await?;
@@ -256,6 +291,30 @@ pub async fn visit(
         @if participants.is_empty() { p { "Aucun participant enregistré." } }
         @else {
             ul { @for p in &participants { li { (field(p, "name")) " — " (role_label(field(p, "role"))) } } }
+        }
+        h2 { "Projet par école" }
+        @if projects.is_empty() { p { "Aucun projet pédagogique enregistré." } }
+        @for project in &projects {
+            @let school = field(project, "school_id");
+            section {
+                h3 { (schools.get(school).map_or("École", String::as_str)) }
+                dl {
+                    dt { "Cycles" } dd { (json_words(field(project, "cycles"))) }
+                    dt { "Usages visés" } dd { (json_words(field(project, "uses"))) }
+                    dt { "Besoins de formation" } dd {
+                        @match field(project, "training_needs") { "" => "—", text => (text) }
+                    }
+                    dt { "Avis de l’IEN" } dd {
+                        (ien_label(field(project, "ien_status")))
+                        @if let Some(d) = data::day(&project.fields, "ien_date") { ", le " (date(d)) }
+                    }
+                }
+                @let mine: Vec<_> = objectives.iter().filter(|o| field(o, "school_id") == school).collect();
+                @if !mine.is_empty() {
+                    p { "Objectifs :" }
+                    ul { @for o in mine { li { (field(o, "label")) } } }
+                }
+            }
         }
         h2 { "Scénarios" }
         @if scenarios.is_empty() { p { "Aucun scénario." } }
