@@ -819,17 +819,8 @@ pub fn cookies_are_secure_over_https(backend: &Backend) {
     };
     let server = TestServer::start_with(&backend.url("backoffice_https"), options);
     account(&server, "anne@syndicat.test", Role::Viewer);
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.der()).expect("root");
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
     let client = reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
+        .use_preconfigured_tls(ca.client_config())
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
