@@ -23,8 +23,10 @@ APT_BUILD=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libss
   librsvg2-dev pkg-config dbus xvfb xauth libdbus-1-dev gnome-keyring)
 # End-to-end tests in the real window, and PDF checks for later issues; the package test
 # (tests/package/run.sh) checks the desktop entry with desktop-file-validate; secret-tool
-# (libsecret-tools) lets tests/e2e/keyring.e2e.mjs take a key out of the keyring.
-APT_TEST=(webkit2gtk-driver poppler-utils qpdf postgresql desktop-file-utils libsecret-tools)
+# (libsecret-tools) lets tests/e2e/keyring.e2e.mjs take a key out of the keyring; the
+# back-office runs in Debian's Chromium through chromedriver (tests/backoffice, issue 13).
+APT_TEST=(webkit2gtk-driver poppler-utils qpdf postgresql desktop-file-utils libsecret-tools
+  chromium chromium-driver)
 
 # with_keyring COMMAND...: runs it in a new D-Bus session with an unlocked GNOME Keyring
 # of its own (a Secret Service, as a desktop session has), whose files live in a
@@ -67,6 +69,17 @@ ui_deps() {
     say "npm : installation des paquets de l'interface"
     (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
     cp "$ROOT/ui/package-lock.json" "$stamp"
+  fi
+}
+
+# axe-core for the back-office's browser test, from its lock file; reinstalled only when
+# the lock changes.
+backoffice_deps() {
+  local dir="$ROOT/tests/backoffice" stamp="$ROOT/tests/backoffice/node_modules/.preau-lock"
+  if [ ! -f "$stamp" ] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    say "npm : installation d'axe-core (test du bureau dans Chromium)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$stamp"
   fi
 }
 

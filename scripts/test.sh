@@ -2,13 +2,15 @@
 # Runs every test of Préau: formatting and lints, the Rust tests (every crate of the
 # workspace, the app's shell included; the PostgreSQL suite of preau-server fails if
 # PostgreSQL cannot start), the UI's unit tests and type checks, then the end-to-end test
-# of the real app in its window under Xvfb. Installs what is missing first. Ends with
+# of the real app in its window under Xvfb, and the back-office in Chromium. Installs what
+# is missing first. Ends with
 # "N passed, N failed".
 source "$(dirname "$0")/lib.sh"
 
 apt_install "${APT_BUILD[@]}" "${APT_TEST[@]}"
 need_toolchains
 ui_deps
+backoffice_deps
 tauri_driver
 
 cd "$ROOT"
@@ -70,6 +72,10 @@ else
   # Every route against its OpenAPI document, with and without a token (issue 12).
   step "API contre son OpenAPI (Schemathesis)" tests/api/schemathesis.sh "$CARGO_TARGET_DIR/debug/preau-server"
 fi
+# The back-office in Debian's Chromium, axe-core on every page (issue 13): the Rust test
+# starts a server with demo data and runs tests/backoffice/browser.mjs against it.
+step "bureau du syndicat dans Chromium (axe-core)" with_keyring cargo test -p preau-server \
+  --test it --quiet backoffice_browser -- --ignored
 step "paquets Debian : construction, installation, démarrage, retrait" tests/package/run.sh
 
 echo

@@ -32,6 +32,40 @@ pub fn codes() -> Result<HashSet<String>> {
     Ok(codes)
 }
 
+/// A commune's name and EPCI, as the server's back-office shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commune {
+    pub insee: String,
+    pub name: String,
+    /// "CC Terre de Picardie"; `None` for a commune in none.
+    pub epci: Option<String>,
+}
+
+/// Every commune of the embedded file, by INSEE code.
+pub fn all() -> Result<Vec<Commune>> {
+    let bad = |e: csv::Error| Error::Embedded(format!("communes: {e}"));
+    let mut reader = csv::Reader::from_reader(CSV.as_bytes());
+    let headers = reader.headers().map_err(bad)?.clone();
+    let at = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::Embedded(format!("communes: no {name} column")))
+    };
+    let (insee, name, epci) = (at("code_insee")?, at("nom")?, at("epci_nom")?);
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(bad)?;
+        let get = |i: usize| record.get(i).unwrap_or("").to_string();
+        out.push(Commune {
+            insee: get(insee),
+            name: get(name),
+            epci: Some(get(epci)).filter(|e| !e.is_empty()),
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -39,5 +73,10 @@ mod tests {
         let codes = super::codes().expect("embedded communes");
         assert_eq!(codes.len(), 771);
         assert!(codes.contains("80620") && codes.contains("80001"));
+        let all = super::all().expect("communes");
+        assert_eq!(all.len(), 771);
+        let abbeville = all.iter().find(|c| c.insee == "80001").expect("80001");
+        assert_eq!(abbeville.name, "Abbeville");
+        assert_eq!(abbeville.epci.as_deref(), Some("CA de la Baie de Somme"));
     }
 }

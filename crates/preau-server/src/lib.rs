@@ -12,7 +12,9 @@
 //! - `middleware.rs`: client address, body timeout, request deadline, refusal logs;
 //! - `tls.rs`: built-in TLS, its certificate reloaded when the files change;
 //! - `pg_tls.rs`: PostgreSQL over TLS (`sslmode`);
-//! - `text.rs`: client text made safe to print.
+//! - `text.rs`: client text made safe to print;
+//! - `staff.rs`: the syndicate's staff accounts, sessions and audit log (issue 13);
+//! - `web/`: the back-office, HTML under `/bureau` (issue 13).
 
 pub mod admin;
 pub mod api;
@@ -24,9 +26,11 @@ pub mod merge;
 pub mod middleware;
 pub mod pg_tls;
 pub mod quota;
+pub mod staff;
 pub mod storage;
 pub mod text;
 pub mod tls;
+pub mod web;
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -57,9 +61,12 @@ pub fn app(storage: Arc<dyn Storage>, options: &ServerOptions) -> axum::Router {
         auth: options.auth.clone(),
         trusted_proxies: options.trusted_proxies.clone().into(),
     });
-    api::router_with(storage, quota::Quota::new(options.quota.0)).layer(
-        axum::middleware::from_fn_with_state(guard, middleware::guard),
-    )
+    api::router_with(Arc::clone(&storage), quota::Quota::new(options.quota.0))
+        .merge(web::router(storage, options.tls.is_some()))
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            middleware::guard,
+        ))
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, with the default options.

@@ -255,6 +255,40 @@ enum Command {
         #[command(subcommand)]
         command: PeopleCommand,
     },
+    /// The syndicate's staff accounts for the back-office (/bureau).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create an account; prints a one-time link to set its password.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, coordinator, adviser or viewer.
+        #[arg(long)]
+        role: String,
+        /// The server's address as staff reach it, to print the whole link (default:
+        /// the link's path only).
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    List,
+    /// Disable an account: its sessions end at once.
+    Disable {
+        email: String,
+    },
+    /// A new one-time link to set a forgotten password.
+    Link {
+        email: String,
+        #[arg(long)]
+        base_url: Option<String>,
+    },
 }
 
 /// Who a request is about: every participant record whose name is the same (case,
@@ -485,6 +519,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             println!("Visite {visit} confiée à {to} ({n} enregistrement(s)).");
         }
         Command::People { command } => people(storage.as_ref(), command).await?,
+        Command::Users { command } => users(storage.as_ref(), command).await?,
         Command::Import { command } => {
             let (kind, file) = match command {
                 ImportCommand::Catalogue { file } => ("catalogue", file),
@@ -497,6 +532,78 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "{} : version {} publiée ({} entrées).",
                 p.kind, p.version, p.entries
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The one-time link as printed: its path after the server's address, if given.
+fn link_text(link: &preau_server::staff::PasswordLink, base_url: Option<&str>) -> String {
+    format!(
+        "{}{}",
+        base_url.unwrap_or("").trim_end_matches('/'),
+        link.path()
+    )
+}
+
+async fn users(storage: &dyn preau_server::Storage, command: UsersCommand) -> anyhow::Result<()> {
+    use preau_server::staff;
+    match command {
+        UsersCommand::Add {
+            email,
+            name,
+            role,
+            base_url,
+        } => {
+            let role: staff::Role = role.parse().with_context(|| {
+                format!("rôle inconnu : {role:?} (admin, coordinator, adviser ou viewer)")
+            })?;
+            let (user, link) = staff::add_user(storage, &email, &name, role)
+                .await
+                .with_context(|| format!("création du compte {}", email.trim()))?;
+            println!(
+                "Compte {} ({}) créé. Lien à usage unique pour choisir le mot de passe, valable jusqu'au {} (UTC) :\n{}",
+                user.email,
+                role.label(),
+                link.expires_at.format("%Y-%m-%d %H:%M"),
+                link_text(&link, base_url.as_deref())
+            );
+        }
+        UsersCommand::List => {
+            let users = staff::list_users(storage).await?;
+            if users.is_empty() {
+                println!("Aucun compte.");
+            }
+            for u in users {
+                let state = match (u.disabled_at, u.has_password) {
+                    (Some(at), _) => format!("désactivé le {}", at.format("%Y-%m-%d")),
+                    (None, false) => "mot de passe à choisir".to_string(),
+                    (None, true) => "actif".to_string(),
+                };
+                println!(
+                    "{}  {}  {}  {}",
+                    printable(&u.email),
+                    printable(&u.name),
+                    u.role.as_str(),
+                    state
+                );
+            }
+        }
+        UsersCommand::Disable { email } => {
+            if !staff::disable_user(storage, &email, None).await? {
+                anyhow::bail!("aucun compte {email}");
+            }
+            println!("Compte {email} désactivé ; ses sessions sont fermées.");
+        }
+        UsersCommand::Link { email, base_url } => {
+            let link = staff::reset_link(storage, &email)
+                .await
+                .with_context(|| format!("aucun compte actif {email}"))?;
+            println!(
+                "Lien à usage unique pour {email}, valable jusqu'au {} (UTC) :\n{}",
+                link.expires_at.format("%Y-%m-%d %H:%M"),
+                link_text(&link, base_url.as_deref())
             );
         }
     }

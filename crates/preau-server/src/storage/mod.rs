@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::authz::Principal;
 use crate::error::{Error, Result};
+use crate::staff::{AuditEntry, StaffUser};
 
 pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
 
@@ -130,6 +131,178 @@ pub trait Storage: Send + Sync + 'static {
         ip: Option<&'a str>,
         app_version: Option<&'a str>,
     ) -> Fut<'a, ()>;
+
+    // Staff accounts and the back-office (issue 13), kept apart from devices: a device
+    // token is never looked up here, a session never in `devices`.
+
+    /// `false`: an account already has this email.
+    fn add_staff_user<'a>(&'a self, user: &'a StaffUser) -> Fut<'a, bool>;
+    fn staff_users(&self) -> Fut<'_, Vec<StaffUser>>;
+    /// The account with this (normalised) email, with its password hash if one was set.
+    fn staff_user_by_email<'a>(
+        &'a self,
+        email: &'a str,
+    ) -> Fut<'a, Option<(StaffUser, Option<String>)>>;
+    /// Disables the account and deletes its sessions and password links, in one
+    /// transaction. `false`: no such account.
+    fn disable_staff_user<'a>(&'a self, email: &'a str, now: DateTime<Utc>) -> Fut<'a, bool>;
+    fn create_password_link<'a>(
+        &'a self,
+        token_hash: &'a str,
+        user: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> Fut<'a, ()>;
+    /// Consumes an unused, unexpired link of an enabled account: sets its password hash
+    /// and ends its sessions. `None`: no such link.
+    fn use_password_link<'a>(
+        &'a self,
+        token_hash: &'a str,
+        password_hash: &'a str,
+        now: DateTime<Utc>,
+    ) -> Fut<'a, Option<StaffUser>>;
+    fn create_staff_session<'a>(
+        &'a self,
+        token_hash: &'a str,
+        user: Uuid,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Fut<'a, ()>;
+    /// The enabled account of an unexpired session.
+    fn staff_session<'a>(
+        &'a self,
+        token_hash: &'a str,
+        now: DateTime<Utc>,
+    ) -> Fut<'a, Option<StaffUser>>;
+    fn end_staff_session<'a>(&'a self, token_hash: &'a str) -> Fut<'a, ()>;
+    fn record_audit<'a>(&'a self, entry: &'a AuditEntry) -> Fut<'a, ()>;
+    /// The `limit` latest entries, newest first.
+    fn audit_log(&self, limit: u32) -> Fut<'_, Vec<AuditEntry>>;
+    /// Every stored record of a synced table, tombstones excepted, read as they are (the
+    /// back-office computes its pages from them); a proposal's PDF is left in the
+    /// database.
+    fn live_records<'a>(&'a self, table: &'a str) -> Fut<'a, Vec<StoredRecord>>;
+    /// How many records `table` holds (tombstones too) and its latest revision: every
+    /// push, purge and revert that changes one of them changes this pair. Cheap: no
+    /// record's fields are read (what the back-office's cache is keyed on).
+    fn table_version<'a>(&'a self, table: &'a str) -> Fut<'a, (i64, i64)>;
+    /// The live records of `table` under one visit (its `root`), as [`Storage::live_records`].
+    fn live_records_of_visit<'a>(
+        &'a self,
+        table: &'a str,
+        visit_id: &'a str,
+    ) -> Fut<'a, Vec<StoredRecord>>;
+    /// A live proposal's PDF (hex, as pushed) and the SHA-256 the laptop gave it.
+    fn proposal_pdf<'a>(&'a self, record_id: &'a str) -> Fut<'a, Option<StoredPdf>>;
+    /// A group-purchase campaign (the back-office's own record, no laptop's).
+    fn add_campaign<'a>(&'a self, campaign: &'a Campaign) -> Fut<'a, ()>;
+    /// Every campaign, the latest cut-off first.
+    fn campaigns(&self) -> Fut<'_, Vec<Campaign>>;
+}
+
+/// A group-purchase campaign ("recensement des besoins"): the demand of the proposals
+/// priced with one catalogue version, as of a cut-off date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Campaign {
+    pub id: Uuid,
+    pub name: String,
+    pub cutoff: chrono::NaiveDate,
+    pub catalogue_version: String,
+    pub created_at: DateTime<Utc>,
+    /// The staff member who launched it.
+    pub created_by: String,
+}
+
+/// A campaign from its stored columns `(id, name, cutoff, catalogue_version,
+/// created_at, created_by)`, for both backends.
+pub(crate) fn campaign(
+    id: &str,
+    name: String,
+    cutoff: &str,
+    catalogue_version: String,
+    created_at: &str,
+    created_by: String,
+) -> Result<Campaign> {
+    Ok(Campaign {
+        id: Uuid::parse_str(id).map_err(|e| Error::Storage(format!("campaign id: {e}")))?,
+        name,
+        cutoff: chrono::NaiveDate::parse_from_str(cutoff, "%Y-%m-%d")
+            .map_err(|e| Error::Storage(format!("campaign cut-off {cutoff:?}: {e}")))?,
+        catalogue_version,
+        created_at: parse_ts(created_at)?,
+        created_by,
+    })
+}
+
+/// A live record as the back-office reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub record_id: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// The adviser it belongs to.
+    pub owner: Option<String>,
+    /// Its visit.
+    pub root: Option<String>,
+}
+
+/// An issued proposal's PDF as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPdf {
+    pub hex: String,
+    pub sha256: Option<String>,
+}
+
+/// Parses live records' `(record_id, fields, owner, root)`, for both backends.
+pub(crate) fn stored_records(
+    rows: Vec<(String, String, Option<String>, Option<String>)>,
+) -> Result<Vec<StoredRecord>> {
+    rows.into_iter()
+        .map(|(record_id, fields, owner, root)| {
+            Ok(StoredRecord {
+                record_id,
+                fields: serde_json::from_str(&fields)?,
+                owner,
+                root,
+            })
+        })
+        .collect()
+}
+
+/// The columns of `staff_users` a [`StaffUser`] is read from, in this order (both
+/// backends), then its password hash.
+pub(crate) const STAFF_COLUMNS: &str =
+    "id, email, name, role, created_at, disabled_at, password_hash";
+
+/// [`STAFF_COLUMNS`] of a table named `alias` in a join.
+pub(crate) fn staff_columns_of(alias: &str) -> String {
+    STAFF_COLUMNS
+        .split(", ")
+        .map(|col| format!("{alias}.{col}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A staff account from its stored columns.
+pub(crate) fn staff_user(
+    id: &str,
+    email: String,
+    name: String,
+    role: &str,
+    created_at: &str,
+    disabled_at: Option<&str>,
+    password_hash: Option<String>,
+) -> Result<(StaffUser, Option<String>)> {
+    Ok((
+        StaffUser {
+            id: Uuid::parse_str(id).map_err(|e| Error::Storage(format!("staff id: {e}")))?,
+            email,
+            name,
+            role: role.parse()?,
+            created_at: parse_ts(created_at)?,
+            disabled_at: disabled_at.map(parse_ts).transpose()?,
+            has_password: password_hash.is_some(),
+        },
+        password_hash,
+    ))
 }
 
 /// One participant history entry: the state a change replaced.

@@ -10,10 +10,14 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
-use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage, DEVICE_COLUMNS};
+use super::{
+    campaign, parse_ts, staff_user, ts, Campaign, Device, Enrolled, Fut, Page, Storage, StoredPdf,
+    StoredRecord, DEVICE_COLUMNS, STAFF_COLUMNS,
+};
 use crate::authz::{self, Principal};
 use crate::error::{Error, Result};
 use crate::merge::{self, state_from_columns, status_str};
+use crate::staff::{AuditEntry, StaffUser};
 
 const POOL_SIZE: usize = 8;
 
@@ -106,6 +110,47 @@ UPDATE devices SET last_seen_at =
 DROP INDEX changes_seen_by_record;
 CREATE INDEX changes_seen_participants ON changes_seen (record_id)
     WHERE tbl = 'participants';
+"#,
+    // The back-office (issue 13): see the SQLite backend's seventh migration.
+    r#"
+CREATE TABLE staff_users (
+    id            TEXT PRIMARY KEY,
+    email         TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    password_hash TEXT,
+    created_at    TEXT NOT NULL,
+    disabled_at   TEXT
+);
+CREATE TABLE staff_password_links (
+    token_hash TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX staff_password_links_by_user ON staff_password_links (user_id);
+CREATE TABLE staff_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX staff_sessions_by_user ON staff_sessions (user_id);
+CREATE TABLE audit_log (
+    id     BIGSERIAL PRIMARY KEY,
+    at     TEXT NOT NULL,
+    actor  TEXT,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    ip     TEXT
+);
+CREATE TABLE campaigns (
+    id                TEXT PRIMARY KEY,
+    name              TEXT NOT NULL,
+    cutoff            TEXT NOT NULL,
+    catalogue_version TEXT NOT NULL,
+    created_at        TEXT NOT NULL,
+    created_by        TEXT NOT NULL
+);
 "#,
 ];
 
@@ -234,6 +279,22 @@ fn to_device(r: &tokio_postgres::Row) -> Result<Device> {
 }
 
 type Tx<'a> = tokio_postgres::Transaction<'a>;
+
+fn to_staff(r: &tokio_postgres::Row) -> Result<(StaffUser, Option<String>)> {
+    let id: String = r.try_get(0)?;
+    let role: String = r.try_get(3)?;
+    let created_at: String = r.try_get(4)?;
+    let disabled_at: Option<String> = r.try_get(5)?;
+    staff_user(
+        &id,
+        r.try_get(1)?,
+        r.try_get(2)?,
+        &role,
+        &created_at,
+        disabled_at.as_deref(),
+        r.try_get(6)?,
+    )
+}
 
 /// Fills in the owners of records stored before ownership existed (once).
 async fn backfill_owners(tx: &Tx<'_>) -> Result<()> {
@@ -1107,6 +1168,391 @@ impl Storage for PgStorage {
                 )
                 .await?;
             Ok(())
+        })
+    }
+
+    fn add_staff_user<'a>(&'a self, user: &'a StaffUser) -> Fut<'a, bool> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let n = p
+                .get()?
+                .execute(
+                    "INSERT INTO staff_users (id, email, name, role, created_at)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING",
+                    &[
+                        &user.id.to_string(),
+                        &user.email,
+                        &user.name,
+                        &user.role.as_str(),
+                        &ts(user.created_at),
+                    ],
+                )
+                .await?;
+            Ok(n == 1)
+        })
+    }
+
+    fn staff_users(&self) -> Fut<'_, Vec<StaffUser>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .query(
+                    &format!("SELECT {STAFF_COLUMNS} FROM staff_users ORDER BY email"),
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| to_staff(r).map(|(u, _)| u))
+                .collect()
+        })
+    }
+
+    fn staff_user_by_email<'a>(
+        &'a self,
+        email: &'a str,
+    ) -> Fut<'a, Option<(StaffUser, Option<String>)>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .query_opt(
+                    &format!("SELECT {STAFF_COLUMNS} FROM staff_users WHERE email = $1"),
+                    &[&email],
+                )
+                .await?
+                .as_ref()
+                .map(to_staff)
+                .transpose()
+        })
+    }
+
+    fn disable_staff_user<'a>(&'a self, email: &'a str, now: DateTime<Utc>) -> Fut<'a, bool> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let tx = p.get()?.transaction().await?;
+            let Some(row) = tx
+                .query_opt(
+                    "UPDATE staff_users SET disabled_at = coalesce(disabled_at, $2)
+                     WHERE email = $1 RETURNING id",
+                    &[&email, &ts(now)],
+                )
+                .await?
+            else {
+                return Ok(false);
+            };
+            let id: String = row.try_get(0)?;
+            tx.execute("DELETE FROM staff_sessions WHERE user_id = $1", &[&id])
+                .await?;
+            tx.execute(
+                "DELETE FROM staff_password_links WHERE user_id = $1",
+                &[&id],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    fn create_password_link<'a>(
+        &'a self,
+        token_hash: &'a str,
+        user: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .execute(
+                    "INSERT INTO staff_password_links (token_hash, user_id, expires_at)
+                     VALUES ($1, $2, $3)",
+                    &[&token_hash, &user.to_string(), &ts(expires_at)],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn use_password_link<'a>(
+        &'a self,
+        token_hash: &'a str,
+        password_hash: &'a str,
+        now: DateTime<Utc>,
+    ) -> Fut<'a, Option<StaffUser>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let tx = p.get()?.transaction().await?;
+            let Some(row) = tx
+                .query_opt(
+                    "DELETE FROM staff_password_links WHERE token_hash = $1
+                     RETURNING user_id, expires_at",
+                    &[&token_hash],
+                )
+                .await?
+            else {
+                return Ok(None);
+            };
+            let id: String = row.try_get(0)?;
+            let expires_at: String = row.try_get(1)?;
+            if parse_ts(&expires_at)? < now {
+                // Used up all the same: an expired link is never good again.
+                tx.commit().await?;
+                return Ok(None);
+            }
+            let user = tx
+                .query_opt(
+                    &format!(
+                        "UPDATE staff_users SET password_hash = $2
+                         WHERE id = $1 AND disabled_at IS NULL RETURNING {STAFF_COLUMNS}"
+                    ),
+                    &[&id, &password_hash],
+                )
+                .await?
+                .as_ref()
+                .map(to_staff)
+                .transpose()?
+                .map(|(u, _)| u);
+            if user.is_some() {
+                tx.execute("DELETE FROM staff_sessions WHERE user_id = $1", &[&id])
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(user)
+        })
+    }
+
+    fn create_staff_session<'a>(
+        &'a self,
+        token_hash: &'a str,
+        user: Uuid,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let c = p.get()?;
+            // Expired sessions go when new ones come: the table stays small.
+            c.execute(
+                "DELETE FROM staff_sessions WHERE expires_at < $1",
+                &[&ts(now)],
+            )
+            .await?;
+            c.execute(
+                "INSERT INTO staff_sessions (token_hash, user_id, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[&token_hash, &user.to_string(), &ts(now), &ts(expires_at)],
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn staff_session<'a>(
+        &'a self,
+        token_hash: &'a str,
+        now: DateTime<Utc>,
+    ) -> Fut<'a, Option<StaffUser>> {
+        Box::pin(async move {
+            let columns = super::staff_columns_of("u");
+            let mut p = self.client().await?;
+            p.get()?
+                .query_opt(
+                    &format!(
+                        "SELECT {columns} FROM staff_sessions s
+                         JOIN staff_users u ON u.id = s.user_id
+                         WHERE s.token_hash = $1 AND s.expires_at > $2
+                           AND u.disabled_at IS NULL"
+                    ),
+                    &[&token_hash, &ts(now)],
+                )
+                .await?
+                .as_ref()
+                .map(|r| to_staff(r).map(|(u, _)| u))
+                .transpose()
+        })
+    }
+
+    fn end_staff_session<'a>(&'a self, token_hash: &'a str) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .execute(
+                    "DELETE FROM staff_sessions WHERE token_hash = $1",
+                    &[&token_hash],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn record_audit<'a>(&'a self, entry: &'a AuditEntry) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .execute(
+                    "INSERT INTO audit_log (at, actor, action, detail, ip)
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        &ts(entry.at),
+                        &entry.actor,
+                        &entry.action,
+                        &entry.detail,
+                        &entry.ip,
+                    ],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn audit_log(&self, limit: u32) -> Fut<'_, Vec<AuditEntry>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .query(
+                    "SELECT at, actor, action, detail, ip FROM audit_log
+                     ORDER BY id DESC LIMIT $1",
+                    &[&i64::from(limit)],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    let at: String = r.try_get(0)?;
+                    Ok(AuditEntry {
+                        at: parse_ts(&at)?,
+                        actor: r.try_get(1)?,
+                        action: r.try_get(2)?,
+                        detail: r.try_get(3)?,
+                        ip: r.try_get(4)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn live_records<'a>(&'a self, table: &'a str) -> Fut<'a, Vec<StoredRecord>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            // The PDF (up to megabytes of hex) stays in the database.
+            let rows = p
+                .get()?
+                .query(
+                    "SELECT record_id, CASE WHEN $1 = 'proposals'
+                       THEN (fields::jsonb - 'pdf')::text ELSE fields END, owner, root
+                     FROM records WHERE tbl = $1 AND NOT deleted ORDER BY record_id",
+                    &[&table],
+                )
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<Result<Vec<_>>>()?;
+            super::stored_records(rows)
+        })
+    }
+
+    fn proposal_pdf<'a>(&'a self, record_id: &'a str) -> Fut<'a, Option<StoredPdf>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let row = p
+                .get()?
+                .query_opt(
+                    "SELECT fields::json ->> 'pdf', fields::json ->> 'pdf_sha256'
+                     FROM records WHERE tbl = 'proposals' AND record_id = $1 AND NOT deleted",
+                    &[&record_id],
+                )
+                .await?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let hex: Option<String> = row.try_get(0)?;
+            let sha256: Option<String> = row.try_get(1)?;
+            Ok(hex.map(|hex| StoredPdf { hex, sha256 }))
+        })
+    }
+
+    fn add_campaign<'a>(&'a self, campaign: &'a Campaign) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .execute(
+                    "INSERT INTO campaigns
+                       (id, name, cutoff, catalogue_version, created_at, created_by)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &campaign.id.to_string(),
+                        &campaign.name,
+                        &campaign.cutoff.to_string(),
+                        &campaign.catalogue_version,
+                        &ts(campaign.created_at),
+                        &campaign.created_by,
+                    ],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn campaigns(&self) -> Fut<'_, Vec<Campaign>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .query(
+                    "SELECT id, name, cutoff, catalogue_version, created_at, created_by
+                     FROM campaigns ORDER BY cutoff DESC, created_at DESC",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    let id: String = r.try_get(0)?;
+                    let cutoff: String = r.try_get(2)?;
+                    let at: String = r.try_get(4)?;
+                    campaign(
+                        &id,
+                        r.try_get(1)?,
+                        &cutoff,
+                        r.try_get(3)?,
+                        &at,
+                        r.try_get(5)?,
+                    )
+                })
+                .collect()
+        })
+    }
+
+    fn table_version<'a>(&'a self, table: &'a str) -> Fut<'a, (i64, i64)> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let row = p
+                .get()?
+                .query_one(
+                    "SELECT count(*), coalesce(max(revision), 0) FROM records WHERE tbl = $1",
+                    &[&table],
+                )
+                .await?;
+            Ok((row.try_get(0)?, row.try_get(1)?))
+        })
+    }
+
+    fn live_records_of_visit<'a>(
+        &'a self,
+        table: &'a str,
+        visit_id: &'a str,
+    ) -> Fut<'a, Vec<StoredRecord>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let rows = p
+                .get()?
+                .query(
+                    "SELECT record_id, CASE WHEN tbl = 'proposals'
+                       THEN (fields::jsonb - 'pdf')::text ELSE fields END, owner, root
+                     FROM records WHERE root = $2 AND tbl = $1 AND NOT deleted
+                     ORDER BY record_id",
+                    &[&table, &visit_id],
+                )
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<Result<Vec<_>>>()?;
+            super::stored_records(rows)
         })
     }
 }

@@ -18,10 +18,14 @@ use preau_protocol::{Ack, AckStatus, Change, ReferenceVersion, MAX_PAGE_BYTES};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
-use super::{parse_ts, ts, Device, Enrolled, Fut, Page, Storage, DEVICE_COLUMNS};
+use super::{
+    campaign, parse_ts, staff_user, ts, Campaign, Device, Enrolled, Fut, Page, Storage, StoredPdf,
+    StoredRecord, DEVICE_COLUMNS, STAFF_COLUMNS,
+};
 use crate::authz::{self, Principal};
 use crate::error::{Error, Result};
 use crate::merge::{self, state_from_columns, status_str};
+use crate::staff::{AuditEntry, StaffUser};
 
 pub const DB_FILE: &str = "preau-server.db";
 const READERS: usize = 4;
@@ -121,6 +125,48 @@ DROP INDEX records_by_root;
 DROP INDEX changes_seen_by_record;
 CREATE INDEX changes_seen_participants ON changes_seen (record_id)
     WHERE tbl = 'participants';
+"#,
+    // The back-office (issue 13): staff accounts, their one-time password links and
+    // sessions (hashes only), and the audit log of what staff did.
+    r#"
+CREATE TABLE staff_users (
+    id            TEXT PRIMARY KEY,
+    email         TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    role          TEXT NOT NULL,
+    password_hash TEXT,
+    created_at    TEXT NOT NULL,
+    disabled_at   TEXT
+) STRICT;
+CREATE TABLE staff_password_links (
+    token_hash TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX staff_password_links_by_user ON staff_password_links (user_id);
+CREATE TABLE staff_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX staff_sessions_by_user ON staff_sessions (user_id);
+CREATE TABLE audit_log (
+    id     INTEGER PRIMARY KEY,
+    at     TEXT NOT NULL,
+    actor  TEXT,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    ip     TEXT
+) STRICT;
+CREATE TABLE campaigns (
+    id                TEXT PRIMARY KEY,
+    name              TEXT NOT NULL,
+    cutoff            TEXT NOT NULL,
+    catalogue_version TEXT NOT NULL,
+    created_at        TEXT NOT NULL,
+    created_by        TEXT NOT NULL
+) STRICT;
 "#,
 ];
 
@@ -454,6 +500,19 @@ fn to_device(row: DeviceRow) -> Result<Device> {
         last_ip,
         app_version,
     })
+}
+
+/// A staff account and its password hash from a row of [`STAFF_COLUMNS`].
+fn staff_from_row(r: &rusqlite::Row<'_>) -> Result<(StaffUser, Option<String>)> {
+    staff_user(
+        &r.get::<_, String>(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        &r.get::<_, String>(3)?,
+        &r.get::<_, String>(4)?,
+        r.get::<_, Option<String>>(5)?.as_deref(),
+        r.get(6)?,
+    )
 }
 
 const LOAD_RECORD: &str = "SELECT revision, deleted, fields, meta, conflicts, owner, root
@@ -1172,6 +1231,340 @@ impl Storage for SqliteStorage {
         Box::pin(async move {
             sent?;
             answer.await.map_err(|_| writer_stopped())?
+        })
+    }
+
+    fn add_staff_user<'a>(&'a self, user: &'a StaffUser) -> Fut<'a, bool> {
+        let user = user.clone();
+        self.write(move |c| {
+            let n = c.execute(
+                "INSERT INTO staff_users (id, email, name, role, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (email) DO NOTHING",
+                params![
+                    user.id.to_string(),
+                    user.email,
+                    user.name,
+                    user.role.as_str(),
+                    ts(user.created_at)
+                ],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn staff_users(&self) -> Fut<'_, Vec<StaffUser>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {STAFF_COLUMNS} FROM staff_users ORDER BY email"
+            ))?;
+            let mut rows = stmt.query([])?;
+            let mut users = Vec::new();
+            while let Some(r) = rows.next()? {
+                users.push(staff_from_row(r)?.0);
+            }
+            Ok(users)
+        })
+    }
+
+    fn staff_user_by_email<'a>(
+        &'a self,
+        email: &'a str,
+    ) -> Fut<'a, Option<(StaffUser, Option<String>)>> {
+        let email = email.to_string();
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {STAFF_COLUMNS} FROM staff_users WHERE email = ?1"
+            ))?
+            .query([email])?
+            .next()?
+            .map(staff_from_row)
+            .transpose()
+        })
+    }
+
+    fn disable_staff_user<'a>(&'a self, email: &'a str, now: DateTime<Utc>) -> Fut<'a, bool> {
+        let email = email.to_string();
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM staff_users WHERE email = ?1",
+                    [&email],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else {
+                return Ok(false);
+            };
+            tx.execute(
+                "UPDATE staff_users SET disabled_at = coalesce(disabled_at, ?2) WHERE id = ?1",
+                params![id, ts(now)],
+            )?;
+            tx.execute("DELETE FROM staff_sessions WHERE user_id = ?1", [&id])?;
+            tx.execute("DELETE FROM staff_password_links WHERE user_id = ?1", [&id])?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn create_password_link<'a>(
+        &'a self,
+        token_hash: &'a str,
+        user: Uuid,
+        expires_at: DateTime<Utc>,
+    ) -> Fut<'a, ()> {
+        let token_hash = token_hash.to_string();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO staff_password_links (token_hash, user_id, expires_at)
+                 VALUES (?1, ?2, ?3)",
+                params![token_hash, user.to_string(), ts(expires_at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn use_password_link<'a>(
+        &'a self,
+        token_hash: &'a str,
+        password_hash: &'a str,
+        now: DateTime<Utc>,
+    ) -> Fut<'a, Option<StaffUser>> {
+        let (token_hash, password_hash) = (token_hash.to_string(), password_hash.to_string());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let found: Option<(String, String)> = tx
+                .query_row(
+                    "DELETE FROM staff_password_links WHERE token_hash = ?1
+                     RETURNING user_id, expires_at",
+                    [&token_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((id, expires_at)) = found else {
+                return Ok(None);
+            };
+            if parse_ts(&expires_at)? < now {
+                // Used up all the same: an expired link is never good again.
+                tx.commit()?;
+                return Ok(None);
+            }
+            let n = tx.execute(
+                "UPDATE staff_users SET password_hash = ?2 WHERE id = ?1 AND disabled_at IS NULL",
+                params![id, password_hash],
+            )?;
+            if n == 0 {
+                tx.commit()?;
+                return Ok(None);
+            }
+            tx.execute("DELETE FROM staff_sessions WHERE user_id = ?1", [&id])?;
+            let user = tx
+                .prepare(&format!(
+                    "SELECT {STAFF_COLUMNS} FROM staff_users WHERE id = ?1"
+                ))?
+                .query([&id])?
+                .next()?
+                .map(staff_from_row)
+                .transpose()?
+                .map(|(u, _)| u);
+            tx.commit()?;
+            Ok(user)
+        })
+    }
+
+    fn create_staff_session<'a>(
+        &'a self,
+        token_hash: &'a str,
+        user: Uuid,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Fut<'a, ()> {
+        let token_hash = token_hash.to_string();
+        self.write(move |c| {
+            // Expired sessions go when new ones come: the table stays small.
+            c.execute(
+                "DELETE FROM staff_sessions WHERE expires_at < ?1",
+                [ts(now)],
+            )?;
+            c.execute(
+                "INSERT INTO staff_sessions (token_hash, user_id, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, user.to_string(), ts(now), ts(expires_at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn staff_session<'a>(
+        &'a self,
+        token_hash: &'a str,
+        now: DateTime<Utc>,
+    ) -> Fut<'a, Option<StaffUser>> {
+        let token_hash = token_hash.to_string();
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {} FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL",
+                super::staff_columns_of("u")
+            ))?
+            .query(params![token_hash, ts(now)])?
+            .next()?
+            .map(|r| staff_from_row(r).map(|(u, _)| u))
+            .transpose()
+        })
+    }
+
+    fn end_staff_session<'a>(&'a self, token_hash: &'a str) -> Fut<'a, ()> {
+        let token_hash = token_hash.to_string();
+        self.write(move |c| {
+            c.execute(
+                "DELETE FROM staff_sessions WHERE token_hash = ?1",
+                [token_hash],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn record_audit<'a>(&'a self, entry: &'a AuditEntry) -> Fut<'a, ()> {
+        let e = entry.clone();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO audit_log (at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![ts(e.at), e.actor, e.action, e.detail, e.ip],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn audit_log(&self, limit: u32) -> Fut<'_, Vec<AuditEntry>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT at, actor, action, detail, ip FROM audit_log ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
+            })?;
+            rows.map(|r| {
+                let (at, actor, action, detail, ip) = r?;
+                Ok(AuditEntry {
+                    at: parse_ts(&at)?,
+                    actor,
+                    action,
+                    detail,
+                    ip,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn live_records<'a>(&'a self, table: &'a str) -> Fut<'a, Vec<StoredRecord>> {
+        let table = table.to_string();
+        self.read(move |c| {
+            // The PDF (up to megabytes of hex) stays in the database.
+            let mut stmt = c.prepare_cached(
+                "SELECT record_id, CASE WHEN ?1 = 'proposals' THEN json_remove(fields, '$.pdf')
+                   ELSE fields END, owner, root
+                 FROM records WHERE tbl = ?1 AND deleted = 0 ORDER BY record_id",
+            )?;
+            let rows = stmt.query_map([&table], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            super::stored_records(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    fn proposal_pdf<'a>(&'a self, record_id: &'a str) -> Fut<'a, Option<StoredPdf>> {
+        let record_id = record_id.to_string();
+        self.read(move |c| {
+            let found: Option<(Option<String>, Option<String>)> = c
+                .query_row(
+                    "SELECT json_extract(fields, '$.pdf'), json_extract(fields, '$.pdf_sha256')
+                     FROM records WHERE tbl = 'proposals' AND record_id = ?1 AND deleted = 0
+                       AND json_valid(fields)",
+                    [record_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            Ok(found.and_then(|(hex, sha256)| hex.map(|hex| StoredPdf { hex, sha256 })))
+        })
+    }
+
+    fn add_campaign<'a>(&'a self, campaign: &'a Campaign) -> Fut<'a, ()> {
+        let c = campaign.clone();
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO campaigns (id, name, cutoff, catalogue_version, created_at, created_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    c.id.to_string(),
+                    c.name,
+                    c.cutoff.to_string(),
+                    c.catalogue_version,
+                    ts(c.created_at),
+                    c.created_by
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn campaigns(&self) -> Fut<'_, Vec<Campaign>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, name, cutoff, catalogue_version, created_at, created_by
+                 FROM campaigns ORDER BY cutoff DESC, created_at DESC",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })?;
+            rows.map(|r| {
+                let (id, name, cutoff, version, at, by) = r?;
+                campaign(&id, name, &cutoff, version, &at, by)
+            })
+            .collect()
+        })
+    }
+
+    fn table_version<'a>(&'a self, table: &'a str) -> Fut<'a, (i64, i64)> {
+        let table = table.to_string();
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT count(*), coalesce(max(revision), 0) FROM records WHERE tbl = ?1",
+            )?
+            .query_row([table], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        })
+    }
+
+    fn live_records_of_visit<'a>(
+        &'a self,
+        table: &'a str,
+        visit_id: &'a str,
+    ) -> Fut<'a, Vec<StoredRecord>> {
+        let (table, visit_id) = (table.to_string(), visit_id.to_string());
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT record_id, CASE WHEN tbl = 'proposals' THEN json_remove(fields, '$.pdf')
+                   ELSE fields END, owner, root
+                 FROM records WHERE root = ?2 AND tbl = ?1 AND deleted = 0 ORDER BY record_id",
+            )?;
+            let rows = stmt.query_map([&table, &visit_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            super::stored_records(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
 }

@@ -4,6 +4,7 @@
 mod account;
 mod api;
 mod attack;
+mod backoffice;
 mod faults;
 mod privacy;
 mod store_model;
@@ -86,6 +87,45 @@ fn suite_postgres() {
         return;
     };
     suite(&Backend::Postgres(cluster));
+}
+
+/// The back-office (issue 13), on both backends: `cargo test -p preau-server --test it
+/// backoffice`.
+#[test]
+fn backoffice_sqlite() {
+    backoffice_suite(&Backend::sqlite());
+}
+
+#[test]
+fn backoffice_postgres() {
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    backoffice_suite(&Backend::Postgres(cluster));
+}
+
+#[test]
+#[ignore = "serves demo data for a person or a browser; see backoffice::demo"]
+fn backoffice_demo() {
+    backoffice::demo(&Backend::sqlite());
+}
+
+/// Debian's Chromium, chromedriver and axe-core: run by `scripts/test.sh`, which installs
+/// them (`cargo test -p preau-server --test it backoffice_browser -- --ignored`).
+#[test]
+#[ignore = "needs chromium, chromium-driver, node and tests/backoffice/node_modules"]
+fn backoffice_browser() {
+    backoffice::in_a_real_browser(&Backend::sqlite());
+}
+
+fn backoffice_suite(backend: &Backend) {
+    backoffice::every_page_checks_the_role(backend);
+    backoffice::forms_need_their_csrf_token_and_disabled_accounts_are_out(backend);
+    backoffice::logins_are_throttled(backend);
+    backoffice::dashboard_totals_are_the_laptops_plans(backend);
+    backoffice::laptops_are_enrolled_and_revoked_from_the_postes_page(backend);
+    backoffice::cookies_are_secure_over_https(backend);
+    backoffice::users_commands_add_list_link_and_disable(backend);
 }
 
 #[test]

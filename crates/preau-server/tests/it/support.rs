@@ -684,6 +684,19 @@ impl TestCa {
         self.issuer.pem()
     }
 
+    /// A TLS client configuration that trusts this CA only.
+    pub fn client_config(&self) -> rustls::ClientConfig {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.der()).expect("root");
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+    }
+
     /// A server certificate for `localhost` and 127.0.0.1: (certificate PEM, key PEM,
     /// certificate DER).
     pub fn leaf(&self) -> (String, String, Vec<u8>) {

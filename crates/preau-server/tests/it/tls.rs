@@ -34,16 +34,7 @@ fn served_certificate(
     addr: std::net::SocketAddr,
     ca: &TestCa,
 ) -> Vec<u8> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.der()).expect("root");
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(ca.client_config()));
     rt.block_on(async {
         let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
         let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
@@ -95,17 +86,8 @@ pub fn https_serves_sync_and_reloads_its_certificate(backend: &Backend) {
         "no plain HTTP on the TLS port"
     );
     let health: serde_json::Value = a.rt.block_on(async {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(ca.der()).expect("root");
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
         reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
+            .use_preconfigured_tls(ca.client_config())
             .build()
             .expect("client")
             .get(format!("{}/api/v1/health", server.url()))

@@ -1,0 +1,173 @@
+//! The syndicate's back-office (issue 13): server-rendered HTML (maud) under [`PREFIX`],
+//! on the same storage and in the same router as the sync API, with one embedded CSS
+//! file and no script a page needs to work.
+//!
+//! - `session.rs`: staff sessions (cookie), CSRF, login throttling, who may see what;
+//! - `html.rs`: the layout and French typography;
+//! - `data.rs`: the synced records read into what the pages show (read-only);
+//! - `pages/`: one module per page.
+//!
+//! Invariants: a device token never opens a page (only the session cookie is read here)
+//! and a session never authorises the sync API (`auth::AuthDevice` reads only the bearer
+//! token); every page and export checks the role ([`Page::allows`]); no handler writes a
+//! synced record.
+
+pub mod data;
+pub mod demand;
+pub mod html;
+pub mod pages;
+pub mod session;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::staff::Role;
+use crate::storage::Storage;
+
+/// Where the back-office is served; the sync API is under `/api/v1`.
+pub const PREFIX: &str = "/bureau";
+
+/// Largest form body accepted (a login, a filter).
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+#[derive(Clone)]
+pub struct WebState {
+    pub storage: Arc<dyn Storage>,
+    /// Cookies marked `Secure`: the server speaks HTTPS itself.
+    pub secure: bool,
+    pub throttle: Arc<session::Throttle>,
+    pub cache: Arc<data::Cache>,
+}
+
+/// Every page and export, and who may open it: the one place roles are decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Dashboard,
+    Visits,
+    Visit,
+    ProposalPdf,
+    /// The campaigns and their demand.
+    Campaigns,
+    /// Launching a campaign (a form).
+    CampaignNew,
+    /// The demand's XLSX and CSV.
+    DemandExport,
+    /// The laptops.
+    Devices,
+    /// Enrolling and revoking laptops (forms).
+    DeviceActions,
+    Audit,
+}
+
+impl Page {
+    pub const ALL: [Page; 10] = [
+        Page::Dashboard,
+        Page::Visits,
+        Page::Visit,
+        Page::ProposalPdf,
+        Page::Campaigns,
+        Page::CampaignNew,
+        Page::DemandExport,
+        Page::Devices,
+        Page::DeviceActions,
+        Page::Audit,
+    ];
+
+    pub fn allows(self, role: Role) -> bool {
+        use Role::*;
+        match self {
+            // Read-only partners see the dashboards, not the visits (people's names).
+            Page::Dashboard => true,
+            Page::Visits | Page::Visit | Page::ProposalPdf | Page::Campaigns => {
+                matches!(role, Admin | Coordinator | Adviser)
+            }
+            // The coordinator runs the group purchase and sends its files.
+            Page::CampaignNew | Page::DemandExport => matches!(role, Admin | Coordinator),
+            Page::Devices | Page::DeviceActions | Page::Audit => role == Admin,
+        }
+    }
+}
+
+/// The back-office's routes, to be merged into the server's router.
+pub fn router(storage: Arc<dyn Storage>, secure: bool) -> Router {
+    let state = WebState {
+        storage,
+        secure,
+        throttle: Arc::new(session::Throttle::default()),
+        cache: Arc::new(data::Cache::default()),
+    };
+    let pages = Router::new()
+        .route("/", get(pages::dashboard::show))
+        .route(
+            "/connexion",
+            get(pages::login::form).post(pages::login::submit),
+        )
+        .route("/deconnexion", axum::routing::post(pages::login::logout))
+        .route(
+            "/mot-de-passe",
+            get(pages::login::password_form).post(pages::login::password_submit),
+        )
+        .route("/visites", get(pages::visits::list))
+        .route("/visites/{id}", get(pages::visits::visit))
+        .route("/propositions/{id}/pdf", get(pages::visits::pdf))
+        .route(
+            "/recensement",
+            get(pages::demand::list).post(pages::demand::create),
+        )
+        .route("/recensement/{id}", get(pages::demand::show))
+        .route("/recensement/{id}/besoins.xlsx", get(pages::demand::xlsx))
+        .route("/recensement/{id}/besoins.csv", get(pages::demand::csv))
+        .route("/postes", get(pages::devices::list))
+        .route(
+            "/postes/enrolement",
+            axum::routing::post(pages::devices::enroll),
+        )
+        .route(
+            "/postes/{id}/revocation",
+            axum::routing::post(pages::devices::revoke),
+        )
+        .route("/journal", get(pages::audit::show))
+        .route("/style.css", get(html::stylesheet))
+        .fallback(pages::not_found)
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(axum::middleware::map_response(secure_headers))
+        .with_state(state);
+    // `/bureau/` as typed by hand: the dashboard is `/bureau`.
+    let home = || async { axum::response::Redirect::permanent(PREFIX) };
+    Router::new()
+        .nest(PREFIX, pages)
+        .route(&[PREFIX, "/"].concat(), get(home))
+}
+
+/// Headers on every back-office answer: nothing from elsewhere, no framing, no sniffing,
+/// no caching of people's data, and no Referer to other sites (a password link carries its
+/// secret). `same-origin`, not `no-referrer`: under the latter browsers send `Origin: null`
+/// with our own forms, which the CSRF check refuses.
+async fn secure_headers(mut response: Response) -> impl IntoResponse {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

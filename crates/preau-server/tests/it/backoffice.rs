@@ -1,0 +1,952 @@
+//! The back-office (issue 13) over real HTTP, as a browser uses it: cookies, forms with
+//! their CSRF token, redirects not followed (each answer is checked).
+//!
+//! Every page and export for each role (anonymous: the login page; wrong role: 403,
+//! never data), device tokens and sessions kept apart, CSRF-less posts refused, a
+//! disabled account's session ended, the login throttle, and the dashboard's totals equal
+//! to the cent to the plans the laptops computed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use preau_server::staff::{self, Role};
+
+use crate::support::{Backend, Laptop, TestServer};
+
+const PASSWORD: &str = "un mot de passe assez long";
+
+/// A browser: its own cookie jar, redirects not followed.
+pub struct Browser {
+    client: reqwest::Client,
+    base: String,
+    pub cookies: HashMap<String, String>,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The value of the hidden `csrf` field of the page's first form.
+    pub fn csrf(&self) -> String {
+        let text = self.text();
+        let at = text.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+        text[at..at + 64].to_string()
+    }
+
+    /// The text of the element marked `data-figure="{name}"`.
+    pub fn figure(&self, name: &str) -> String {
+        let text = self.text();
+        let marker = format!("data-figure=\"{name}\">");
+        let at = text.find(&marker).expect("figure") + marker.len();
+        text[at..]
+            .split('<')
+            .next()
+            .expect("figure text")
+            .to_string()
+    }
+}
+
+impl Browser {
+    pub fn new(server: &TestServer) -> Browser {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: server.url(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    /// A browser with its own HTTP client (one that trusts a test CA).
+    pub fn with_client(server: &TestServer, client: reqwest::Client) -> Browser {
+        Browser {
+            client,
+            base: server.url(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
+        let req = if self.cookies.is_empty() {
+            req
+        } else {
+            req.header("cookie", self.cookie_header())
+        };
+        let resp = req.send().await.expect("send");
+        for c in resp.headers().get_all("set-cookie") {
+            let c = c.to_str().expect("cookie text");
+            let pair = c.split(';').next().expect("pair");
+            let (k, v) = pair.split_once('=').expect("name=value");
+            if v.is_empty() || c.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        Answer {
+            status: resp.status().as_u16(),
+            location: resp
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().expect("location").to_string()),
+            headers: resp.headers().clone(),
+            body: resp.bytes().await.expect("body").to_vec(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        let req = self.client.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", preau_server::web::html::encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(req).await
+    }
+
+    /// Logs in through the form; returns the answer to the post.
+    pub async fn login(&mut self, email: &str, password: &str) -> Answer {
+        let form = self.get("/bureau/connexion").await;
+        let csrf = form.csrf();
+        self.post(
+            "/bureau/connexion",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+/// An account with its password set (through the library, as the link's page does).
+pub fn account(server: &TestServer, email: &str, role: Role) {
+    let storage = Arc::clone(&server.storage);
+    let email = email.to_string();
+    server.block_on(async move {
+        let (_, link) = staff::add_user(storage.as_ref(), &email, "Quelqu’un", role)
+            .await
+            .expect("add user");
+        staff::set_password(storage.as_ref(), &link.token, PASSWORD)
+            .await
+            .expect("set password")
+            .expect("password accepted");
+    });
+}
+
+fn email(role: Role) -> String {
+    format!("{}@syndicat.test", role.as_str())
+}
+
+/// A laptop with the example visit and an issued proposal, synced.
+struct Issued {
+    laptop: Laptop,
+    visit: String,
+    proposal: String,
+    pdf: Vec<u8>,
+}
+
+/// The example visit under new ids (every id replaced the same way wherever it occurs),
+/// so two advisers can each hold one.
+fn fresh_example_visit(l: &mut Laptop) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/visit-peronne-2-ecoles.json");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let renamed: Vec<String> = text
+        .split('"')
+        .map(|part| {
+            if preau_protocol::schema::is_uuid_text(part) {
+                ids.entry(part.to_string())
+                    .or_insert_with(|| uuid::Uuid::now_v7().to_string())
+                    .clone()
+            } else {
+                part.to_string()
+            }
+        })
+        .collect();
+    let doc = preau_core::workflow::VisitExport::parse(&renamed.join("\"")).expect("fixture");
+    l.store.visit_import(&doc).expect("import")
+}
+
+fn issue(server: &TestServer, adviser: &str, accept: bool) -> Issued {
+    let mut laptop = Laptop::enrolled(&server.url(), &server.enrollment_code(adviser));
+    let visit = fresh_example_visit(&mut laptop);
+    let today = chrono::Utc::now().date_naive();
+    let draft = laptop.store.proposal_draft(&visit, today).expect("draft");
+    let pdf: Vec<u8> = format!("%PDF-1.7 proposition de {adviser}\n")
+        .into_bytes()
+        .into_iter()
+        .chain((0..=255u8).cycle().take(3000))
+        .collect();
+    let bytes = pdf.clone();
+    let issued = laptop
+        .store
+        .proposal_issue(&draft.id, today, move |_| Ok(bytes))
+        .expect("issue");
+    if accept {
+        laptop
+            .store
+            .proposal_decide(&issued.id, true, today)
+            .expect("accept");
+    }
+    laptop.sync();
+    Issued {
+        laptop,
+        visit,
+        proposal: issued.id,
+        pdf,
+    }
+}
+
+/// The pages and exports (GET), for one visit, proposal and campaign; the forms
+/// (`CampaignNew`, `DeviceActions`) are posted apart.
+fn pages(visit: &str, proposal: &str, campaign: &str) -> Vec<(preau_server::web::Page, String)> {
+    use preau_server::web::Page;
+    let all: Vec<(Page, String)> = vec![
+        (Page::Dashboard, "/bureau".into()),
+        (Page::Visits, "/bureau/visites".into()),
+        (Page::Visit, format!("/bureau/visites/{visit}")),
+        (
+            Page::ProposalPdf,
+            format!("/bureau/propositions/{proposal}/pdf"),
+        ),
+        (Page::Audit, "/bureau/journal".into()),
+        (Page::Devices, "/bureau/postes".into()),
+        (Page::Campaigns, "/bureau/recensement".into()),
+        (Page::Campaigns, format!("/bureau/recensement/{campaign}")),
+        (
+            Page::DemandExport,
+            format!("/bureau/recensement/{campaign}/besoins.xlsx"),
+        ),
+        (
+            Page::DemandExport,
+            format!("/bureau/recensement/{campaign}/besoins.csv"),
+        ),
+    ];
+    for page in Page::ALL {
+        assert!(
+            matches!(page, Page::CampaignNew | Page::DeviceActions)
+                || all.iter().any(|(p, _)| *p == page),
+            "{page:?} is tested"
+        );
+    }
+    all
+}
+
+pub fn every_page_checks_the_role(backend: &Backend) {
+    let server = TestServer::start(&backend.url("backoffice_roles"));
+    let issued = issue(&server, "Anne Martin", true);
+    for role in Role::ALL {
+        account(&server, &email(role), role);
+    }
+    let campaign = preau_server::storage::Campaign {
+        id: uuid::Uuid::now_v7(),
+        name: "Rentrée 2027".into(),
+        cutoff: chrono::NaiveDate::from_ymd_opt(2099, 1, 1).expect("date"),
+        catalogue_version: "demo".into(),
+        created_at: chrono::Utc::now(),
+        created_by: "coordinator@syndicat.test".into(),
+    };
+    {
+        let storage = Arc::clone(&server.storage);
+        let c = campaign.clone();
+        server.block_on(async move { storage.add_campaign(&c).await.expect("campaign") });
+    }
+    let pages = pages(&issued.visit, &issued.proposal, &campaign.id.to_string());
+    server.block_on(async {
+        // Anonymous: the login page, never data.
+        let mut anonymous = Browser::new(&server);
+        for (_, path) in &pages {
+            let a = anonymous.get(path).await;
+            assert_eq!(a.status, 303, "{path}");
+            assert_eq!(a.location.as_deref(), Some("/bureau/connexion"), "{path}");
+            assert!(a.body.is_empty(), "{path}");
+        }
+        // A device token is not a session: the login page again.
+        let token = issued.laptop.token();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        for (_, path) in &pages {
+            let r = client
+                .get(format!("{}{path}", server.url()))
+                .header("authorization", format!("Bearer {token}"))
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(r.status().as_u16(), 303, "device token on {path}");
+        }
+        for role in Role::ALL {
+            let mut b = Browser::new(&server);
+            let login = b.login(&email(role), PASSWORD).await;
+            assert_eq!(login.status, 303, "{role:?}: {}", login.text());
+            assert_eq!(login.location.as_deref(), Some("/bureau"));
+            let cookie = b.cookies.get("preau_session").cloned().expect("session");
+            for (page, path) in &pages {
+                let a = b.get(path).await;
+                if page.allows(role) {
+                    assert_eq!(a.status, 200, "{role:?} {path}: {}", a.text());
+                } else {
+                    assert_eq!(a.status, 403, "{role:?} {path}");
+                    let text = a.text();
+                    assert!(
+                        !text.contains("Péronne") && !text.contains("Anne Martin"),
+                        "{role:?} {path}: a refusal shows no data"
+                    );
+                }
+            }
+            // Launching a campaign: a form the coordination posts.
+            let csrf = b.get("/bureau").await.csrf();
+            let before = server.storage.campaigns().await.expect("campaigns").len();
+            let a = b
+                .post(
+                    "/bureau/recensement",
+                    &[
+                        ("csrf", &csrf),
+                        ("name", "Campagne de test"),
+                        ("cutoff", "2099-01-01"),
+                        ("catalogue_version", "serveur-1"),
+                    ],
+                )
+                .await;
+            let after = server.storage.campaigns().await.expect("campaigns").len();
+            if Page::CampaignNew.allows(role) {
+                // No catalogue published: the version is not one offered, nothing made.
+                assert_eq!(a.status, 422, "{role:?}: {}", a.text());
+            } else {
+                assert_eq!(a.status, 403, "{role:?}");
+            }
+            assert_eq!(before, after);
+            // A session never authorises the sync API.
+            let r = client
+                .post(format!("{}/api/v1/pull", server.url()))
+                .header("cookie", format!("preau_session={cookie}"))
+                .header("content-type", "application/json")
+                .body(r#"{"protocol":1,"cursor":0,"limit":10}"#)
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(
+                r.status().as_u16(),
+                401,
+                "{role:?}: a session is not a token"
+            );
+        }
+    });
+    // The matrix itself: partners read the dashboards only; the log is the admins'.
+    use preau_server::web::Page;
+    assert!(Page::Dashboard.allows(Role::Viewer));
+    assert!(!Page::Visits.allows(Role::Viewer) && !Page::ProposalPdf.allows(Role::Viewer));
+    assert!(Page::Audit.allows(Role::Admin) && !Page::Audit.allows(Role::Coordinator));
+}
+
+pub fn forms_need_their_csrf_token_and_disabled_accounts_are_out(backend: &Backend) {
+    let server = TestServer::start(&backend.url("backoffice_csrf"));
+    account(&server, "anne@syndicat.test", Role::Coordinator);
+    account(&server, "paul@syndicat.test", Role::Admin);
+    server.block_on(async {
+        // A login without the form's token is refused, whatever the password.
+        let mut b = Browser::new(&server);
+        let a = b
+            .post(
+                "/bureau/connexion",
+                &[("email", "anne@syndicat.test"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(a.status, 403);
+        assert!(!b.cookies.contains_key("preau_session"));
+
+        assert_eq!(b.login("anne@syndicat.test", PASSWORD).await.status, 303);
+        let page = b.get("/bureau").await;
+        assert_eq!(page.status, 200);
+        let csrf = page.csrf();
+        // Logout without the token, with another session's token, or from another
+        // origin: refused, the session still open.
+        let mut other = Browser::new(&server);
+        assert_eq!(
+            other.login("paul@syndicat.test", PASSWORD).await.status,
+            303
+        );
+        let other_csrf = other.get("/bureau").await.csrf();
+        assert_ne!(other_csrf, csrf);
+        for form in [
+            vec![],
+            vec![("csrf", other_csrf.as_str())],
+            vec![("csrf", "x")],
+        ] {
+            assert_eq!(b.post("/bureau/deconnexion", &form).await.status, 403);
+        }
+        let cross = reqwest::Client::new()
+            .post(format!("{}/bureau/deconnexion", server.url()))
+            .header(
+                "cookie",
+                format!("preau_session={}", b.cookies["preau_session"]),
+            )
+            .header("origin", "https://evil.example")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}"))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(cross.status().as_u16(), 403);
+        assert_eq!(b.get("/bureau").await.status, 200, "still logged in");
+        // With it: logged out, the old cookie is worth nothing.
+        let old = b.cookies["preau_session"].clone();
+        let out = b.post("/bureau/deconnexion", &[("csrf", &csrf)]).await;
+        assert_eq!(out.status, 303);
+        assert!(!b.cookies.contains_key("preau_session"));
+        b.cookies.insert("preau_session".into(), old);
+        assert_eq!(b.get("/bureau").await.status, 303, "a closed session");
+
+        // A disabled account's open session ends at once, and it cannot log in again.
+        assert_eq!(other.get("/bureau/journal").await.status, 200);
+        assert!(
+            staff::disable_user(server.storage.as_ref(), "Paul@Syndicat.test", None)
+                .await
+                .expect("disable")
+        );
+        assert_eq!(other.get("/bureau/journal").await.status, 303);
+        assert_eq!(
+            other.login("paul@syndicat.test", PASSWORD).await.status,
+            401
+        );
+
+        // The one-time link, through its page: a short password is refused, a good one
+        // set, the link then used up.
+        let (_, link) = staff::add_user(
+            server.storage.as_ref(),
+            "lea@syndicat.test",
+            "Léa",
+            Role::Viewer,
+        )
+        .await
+        .expect("add");
+        let mut lea = Browser::new(&server);
+        let form = lea.get(&link.path()).await;
+        assert_eq!(form.status, 200);
+        assert_eq!(form.headers["referrer-policy"], "same-origin");
+        let csrf = form.csrf();
+        let fields = |p: &'static str| {
+            [
+                ("csrf", csrf.clone()),
+                ("jeton", link.token.clone()),
+                ("password", p.to_string()),
+                ("confirm", p.to_string()),
+            ]
+        };
+        for (password, status) in [("court", 422), (PASSWORD, 200), (PASSWORD, 422)] {
+            let f = fields(password);
+            let form: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let a = lea.post("/bureau/mot-de-passe", &form).await;
+            assert_eq!(a.status, status, "{password}: {}", a.text());
+        }
+        assert_eq!(lea.login("lea@syndicat.test", PASSWORD).await.status, 303);
+
+        // The audit log holds the logins, the failure and the disabling.
+        let log = server.storage.audit_log(100).await.expect("log");
+        let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+        for a in [
+            "login",
+            "logout",
+            "login_failed",
+            "user_disabled",
+            "password_set",
+        ] {
+            assert!(actions.contains(&a), "{a} in {actions:?}");
+        }
+    });
+}
+
+pub fn logins_are_throttled(backend: &Backend) {
+    let server = TestServer::start(&backend.url("backoffice_throttle"));
+    account(&server, "anne@syndicat.test", Role::Viewer);
+    server.block_on(async {
+        let mut b = Browser::new(&server);
+        for _ in 0..preau_server::web::session::FAILURES_PER_EMAIL {
+            assert_eq!(
+                b.login("anne@syndicat.test", "pas le bon").await.status,
+                401
+            );
+        }
+        // Past the limit, even the right password waits.
+        let a = b.login("Anne@syndicat.test", PASSWORD).await;
+        assert_eq!(a.status, 429);
+        assert!(!b.cookies.contains_key("preau_session"));
+    });
+}
+
+/// "12 345,67 €" as the pages write it.
+fn euros(cents: i64) -> String {
+    preau_reference::format::euros(cents)
+}
+
+pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
+    let server = TestServer::start(&backend.url("backoffice_totals"));
+    let anne = issue(&server, "Anne Martin", true);
+    let paul = issue(&server, "Paul Durand", false);
+    account(&server, "coord@syndicat.test", Role::Coordinator);
+    // What the laptops compute (`preau-cli visits plan`): the first scenario's plan.
+    let plan = |i: &Issued| {
+        i.laptop
+            .store
+            .plans(&i.visit)
+            .expect("plans")
+            .into_iter()
+            .next()
+            .expect("a scenario")
+            .1
+    };
+    let (accepted, pending) = (plan(&anne), plan(&paul));
+    assert!(accepted.total_ht_cents > 0);
+    server.block_on(async {
+        let mut b = Browser::new(&server);
+        assert_eq!(b.login("coord@syndicat.test", PASSWORD).await.status, 303);
+        let d = b.get("/bureau").await;
+        assert_eq!(d.status, 200);
+        assert_eq!(d.figure("acceptee-ht"), euros(accepted.total_ht_cents));
+        assert_eq!(d.figure("acceptee-aides"), euros(accepted.total_aid_cents));
+        assert_eq!(d.figure("attente-ht"), euros(pending.total_ht_cents));
+        assert_eq!(d.figure("refusee-ht"), euros(0));
+        let text = d.text();
+        assert!(text.contains("Anne Martin") && text.contains("Paul Durand"));
+
+        // The table's filters.
+        let all = b.get("/bureau/visites").await.text();
+        assert!(all.contains("2 visite(s) sur 2"), "{all}");
+        let pauls = b
+            .get("/bureau/visites?conseiller=Paul%20Durand")
+            .await
+            .text();
+        assert!(pauls.contains("1 visite(s) sur 2"));
+        assert!(pauls.contains(&paul.visit) && !pauls.contains(&anne.visit));
+        let accepted_only = b
+            .get("/bureau/visites?statut=acceptee&tri=-commune")
+            .await
+            .text();
+        assert!(accepted_only.contains(&anne.visit) && !accepted_only.contains(&paul.visit));
+        let none = b.get("/bureau/visites?commune=Amiens").await.text();
+        assert!(none.contains("0 visite(s) sur 2"));
+
+        // The issued PDF, byte for byte, with its hash; the download is in the log.
+        let page = b
+            .get(&format!("/bureau/visites/{}", anne.visit))
+            .await
+            .text();
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&anne.pdf));
+        assert!(page.contains(&sha), "the visit page shows the SHA-256");
+        for shown in [
+            "Projet par école",
+            "École élémentaire Louis Pasteur",
+            "Renforcer la lecture",
+            "Marie Dupont — Maire",
+        ] {
+            assert!(page.contains(shown), "the visit page shows {shown}");
+        }
+        let pdf = b
+            .get(&format!("/bureau/propositions/{}/pdf", anne.proposal))
+            .await;
+        assert_eq!(pdf.status, 200);
+        assert_eq!(pdf.body, anne.pdf);
+        assert_eq!(pdf.headers["content-type"], "application/pdf");
+        assert_eq!(pdf.headers["x-content-sha256"], sha.as_str());
+        let log = server.storage.audit_log(10).await.expect("log");
+        assert!(log
+            .iter()
+            .any(|e| e.action == "pdf_downloaded"
+                && e.actor.as_deref() == Some("coord@syndicat.test")));
+    });
+
+    // What changes on the server shows at the next request, cached or not: Paul's mayor
+    // accepts (a push), then Anne's visit is handed over (no push: the owner only).
+    let mut paul = paul;
+    let today = chrono::Utc::now().date_naive();
+    paul.laptop
+        .store
+        .proposal_decide(&paul.proposal, true, today)
+        .expect("accept");
+    paul.laptop.sync();
+    let anne_visit: uuid::Uuid = anne.visit.parse().expect("uuid");
+    server.block_on(async {
+        let mut b = Browser::new(&server);
+        assert_eq!(b.login("coord@syndicat.test", PASSWORD).await.status, 303);
+        let d = b.get("/bureau").await;
+        assert_eq!(
+            d.figure("acceptee-ht"),
+            euros(accepted.total_ht_cents + pending.total_ht_cents)
+        );
+        assert_eq!(d.figure("attente-ht"), euros(0));
+        let n = preau_server::admin::hand_over(server.storage.as_ref(), anne_visit, "Léa Bernard")
+            .await
+            .expect("hand over");
+        assert!(n > 0);
+        let text = b.get("/bureau").await.text();
+        assert!(text.contains("Léa Bernard") && !text.contains("Anne Martin"));
+    });
+
+    // A PDF altered in the database is not sent.
+    let sql = match backend {
+        Backend::Sqlite(_) => format!(
+            "UPDATE records SET fields = json_set(fields, '$.pdf', '00') \
+             WHERE tbl = 'proposals' AND record_id = '{}'",
+            paul.proposal
+        ),
+        Backend::Postgres(_) => format!(
+            "UPDATE records SET fields = jsonb_set(fields::jsonb, '{{pdf}}', '\"00\"')::text \
+             WHERE tbl = 'proposals' AND record_id = '{}'",
+            paul.proposal
+        ),
+    };
+    backend.execute("backoffice_totals", &sql);
+    server.block_on(async {
+        let mut b = Browser::new(&server);
+        assert_eq!(b.login("coord@syndicat.test", PASSWORD).await.status, 303);
+        let pdf = b
+            .get(&format!("/bureau/propositions/{}/pdf", paul.proposal))
+            .await;
+        assert_eq!(pdf.status, 500);
+        assert!(!pdf.body.starts_with(b"%PDF"));
+        assert_eq!(b.get("/bureau/propositions/nope/pdf").await.status, 404);
+    });
+}
+
+/// The code the enrollment form shows.
+fn shown_code(page: &Answer) -> String {
+    let text = page.text();
+    let at = text.find("class=\"code\">").expect("a code") + 13;
+    text[at..at + 14].to_string()
+}
+
+pub fn laptops_are_enrolled_and_revoked_from_the_postes_page(backend: &Backend) {
+    let server = TestServer::start(&backend.url("backoffice_devices"));
+    account(&server, "admin@syndicat.test", Role::Admin);
+    account(&server, "coord@syndicat.test", Role::Coordinator);
+    let (code, mut coord) = server.block_on(async {
+        let mut admin = Browser::new(&server);
+        assert_eq!(
+            admin.login("admin@syndicat.test", PASSWORD).await.status,
+            303
+        );
+        let csrf = admin.get("/bureau/postes").await.csrf();
+        let empty = admin
+            .post(
+                "/bureau/postes/enrolement",
+                &[("csrf", &csrf), ("adviser", " ")],
+            )
+            .await;
+        assert_eq!(empty.status, 422);
+        let made = admin
+            .post(
+                "/bureau/postes/enrolement",
+                &[("csrf", &csrf), ("adviser", "Anne Martin")],
+            )
+            .await;
+        assert_eq!(made.status, 200, "{}", made.text());
+        let mut coord = Browser::new(&server);
+        assert_eq!(
+            coord.login("coord@syndicat.test", PASSWORD).await.status,
+            303
+        );
+        (shown_code(&made), coord)
+    });
+    let mut laptop = Laptop::enrolled(&server.url(), &code);
+    laptop.sync();
+    let id = server.block_on(async {
+        let devices = server.storage.devices().await.expect("devices");
+        assert_eq!(devices.len(), 1);
+        assert_eq!(devices[0].adviser, "Anne Martin");
+        let id = devices[0].id;
+        // The coordination sees no laptops and cannot revoke one.
+        assert_eq!(coord.get("/bureau/postes").await.status, 403);
+        let csrf = coord.get("/bureau").await.csrf();
+        let path = format!("/bureau/postes/{id}/revocation");
+        assert_eq!(coord.post(&path, &[("csrf", &csrf)]).await.status, 403);
+        assert!(server.storage.devices().await.expect("devices")[0]
+            .revoked_at
+            .is_none());
+        id
+    });
+    server.block_on(async {
+        let mut admin = Browser::new(&server);
+        assert_eq!(
+            admin.login("admin@syndicat.test", PASSWORD).await.status,
+            303
+        );
+        let list = admin.get("/bureau/postes").await;
+        assert!(list.text().contains("Anne Martin"));
+        let path = format!("/bureau/postes/{id}/revocation");
+        assert_eq!(admin.post(&path, &[]).await.status, 403, "no CSRF token");
+        let done = admin.post(&path, &[("csrf", &list.csrf())]).await;
+        assert_eq!(done.status, 303);
+        let log = server.storage.audit_log(10).await.expect("log");
+        assert!(log.iter().any(|e| e.action == "device_revoked"));
+        assert!(log.iter().any(|e| e.action == "enrollment_created"));
+    });
+    let err = laptop
+        .try_sync(crate::support::fast_retries())
+        .expect_err("revoked");
+    assert!(matches!(err, preau_sync::Error::Revoked), "{err:?}");
+}
+
+/// A server with a few advisers' visits and proposals (three laptops each, one
+/// accepted, refused or pending proposal each), and accounts `admin@syndicat.test`,
+/// `coord@syndicat.test`, `viewer@syndicat.test`, all with the tests' password.
+fn demo_server(backend: &Backend) -> (TestServer, Vec<Issued>) {
+    let server = TestServer::start(&backend.url("backoffice_demo"));
+    account(&server, "admin@syndicat.test", Role::Admin);
+    account(&server, "coord@syndicat.test", Role::Coordinator);
+    account(&server, "viewer@syndicat.test", Role::Viewer);
+    let mut kept = Vec::new();
+    for (adviser, answers) in [
+        ("Anne Martin", [Some(true), None, Some(false)]),
+        ("Paul Durand", [Some(true), Some(true), None]),
+        ("Léa Bernard", [None, None, Some(true)]),
+    ] {
+        for answer in answers {
+            let mut i = issue(&server, adviser, answer == Some(true));
+            if answer == Some(false) {
+                let today = chrono::Utc::now().date_naive();
+                i.laptop
+                    .store
+                    .proposal_decide(&i.proposal, false, today)
+                    .expect("refuse");
+                i.laptop.sync();
+            }
+            kept.push(i);
+        }
+    }
+    (server, kept)
+}
+
+/// The demo server left running for a person to look at: `cargo test -p preau-server
+/// --test it backoffice_demo -- --ignored`, with `PREAU_DEMO_URL_FILE` (where its
+/// address is written) and `PREAU_DEMO_SECONDS` (how long it serves, 600 by default).
+pub fn demo(backend: &Backend) {
+    let (server, _laptops) = demo_server(backend);
+    if let Ok(file) = std::env::var("PREAU_DEMO_URL_FILE") {
+        std::fs::write(file, server.url()).expect("url file");
+    }
+    let seconds: u64 = std::env::var("PREAU_DEMO_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    eprintln!(
+        "back-office demo at {}/bureau for {seconds} s",
+        server.url()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(seconds));
+}
+
+/// The back-office in a real browser (`tests/backoffice/browser.mjs`: Debian's Chromium
+/// through chromedriver, axe-core on every page) against the demo server. Needs
+/// `chromium`, `chromium-driver`, Node.js and `tests/backoffice/node_modules` (the
+/// scripts install them); `PREAU_SCREENSHOTS` keeps a screenshot of each page.
+pub fn in_a_real_browser(backend: &Backend) {
+    let (server, _laptops) = demo_server(backend);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut driver = std::process::Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("chromedriver (apt-get install chromium-driver)");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/backoffice/browser.mjs");
+    let driver_url = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "chromedriver did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let mut node = std::process::Command::new("node");
+    node.arg(&script).arg(server.url()).arg(&driver_url);
+    if let Ok(dir) = std::env::var("PREAU_SCREENSHOTS") {
+        node.arg(dir);
+    }
+    let status = node.status().expect("node");
+    let _ = driver.kill();
+    let _ = driver.wait();
+    assert!(
+        status.success(),
+        "the browser scenario failed (its lines above)"
+    );
+}
+
+/// Over the server's own HTTPS, the cookies are marked `Secure` (and not over HTTP: the
+/// other tests read them without).
+pub fn cookies_are_secure_over_https(backend: &Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    let ca = crate::support::TestCa::new("Préau test CA (bureau)");
+    let (cert, key, _) = ca.leaf();
+    std::fs::write(dir.path().join("cert.pem"), cert).expect("cert");
+    std::fs::write(dir.path().join("key.pem"), key).expect("key");
+    let options = preau_server::ServerOptions {
+        tls: Some(preau_server::tls::TlsFiles {
+            cert: dir.path().join("cert.pem"),
+            key: dir.path().join("key.pem"),
+        }),
+        ..preau_server::ServerOptions::default()
+    };
+    let server = TestServer::start_with(&backend.url("backoffice_https"), options);
+    account(&server, "anne@syndicat.test", Role::Viewer);
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls(ca.client_config())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    server.block_on(async {
+        let mut b = Browser::with_client(&server, client);
+        let form = b.get("/bureau/connexion").await;
+        let set: Vec<&str> = form
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().expect("text"))
+            .collect();
+        assert!(set.iter().all(|c| c.ends_with("; Secure")), "{set:?}");
+        let csrf = form.csrf();
+        let login = b
+            .post(
+                "/bureau/connexion",
+                &[
+                    ("csrf", &csrf),
+                    ("email", "anne@syndicat.test"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(login.status, 303);
+        let session = login.headers["set-cookie"].to_str().expect("text");
+        assert!(
+            session.starts_with("preau_session=")
+                && session.contains("HttpOnly")
+                && session.contains("SameSite=Strict")
+                && session.ends_with("; Secure"),
+            "{session}"
+        );
+        assert_eq!(b.get("/bureau").await.status, 200);
+    });
+}
+
+/// The `users` commands of the real binary: a one-time link printed, the account listed
+/// as waiting for its password, then active, then disabled; a bad role refused in French.
+pub fn users_commands_add_list_link_and_disable(backend: &Backend) {
+    let url = backend.url("backoffice_cli");
+    let run = |args: &[&str]| -> (bool, String, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_preau-server"))
+            .arg("--database-url")
+            .arg(&url)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("preau-server");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&[
+        "users",
+        "add",
+        "--email",
+        " Claire@Syndicat.test ",
+        "--name",
+        "Claire Martin",
+        "--role",
+        "coordinator",
+        "--base-url",
+        "https://preau.example/",
+    ]);
+    assert!(ok, "{err}");
+    let link = out
+        .split_whitespace()
+        .find(|w| w.starts_with("https://preau.example/bureau/mot-de-passe?jeton="))
+        .expect("a one-time link")
+        .to_string();
+    let token = link.rsplit('=').next().expect("token").to_string();
+    let (_, list, _) = run(&["users", "list"]);
+    assert!(
+        list.contains("claire@syndicat.test") && list.contains("mot de passe à choisir"),
+        "{list}"
+    );
+    let (ok, _, err) = run(&[
+        "users",
+        "add",
+        "--email",
+        "x@syndicat.test",
+        "--name",
+        "X",
+        "--role",
+        "root",
+    ]);
+    assert!(!ok && err.contains("rôle inconnu"), "{err}");
+    let (ok, _, err) = run(&[
+        "users",
+        "add",
+        "--email",
+        "claire@syndicat.test",
+        "--name",
+        "C",
+        "--role",
+        "viewer",
+    ]);
+    assert!(
+        !ok && err.contains("création du compte claire@syndicat.test"),
+        "{err}"
+    );
+
+    let server = TestServer::start(&url);
+    let storage = Arc::clone(&server.storage);
+    server.block_on(async move {
+        staff::set_password(storage.as_ref(), &token, PASSWORD)
+            .await
+            .expect("set")
+            .expect("the printed link sets the password");
+    });
+    let (_, list, _) = run(&["users", "list"]);
+    assert!(list.contains("actif"), "{list}");
+    let (ok, out, _) = run(&["users", "link", "claire@syndicat.test"]);
+    assert!(ok && out.contains("/bureau/mot-de-passe?jeton="), "{out}");
+    let (ok, _, _) = run(&["users", "disable", "claire@syndicat.test"]);
+    assert!(ok);
+    let (_, list, _) = run(&["users", "list"]);
+    assert!(list.contains("désactivé le"), "{list}");
+    let (ok, _, err) = run(&["users", "disable", "nobody@syndicat.test"]);
+    assert!(!ok && err.contains("aucun compte"), "{err}");
+    let (ok, _, err) = run(&["users", "link", "claire@syndicat.test"]);
+    assert!(
+        !ok && err.contains("aucun compte actif"),
+        "no link for a disabled account: {err}"
+    );
+}

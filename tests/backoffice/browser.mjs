@@ -1,0 +1,202 @@
+// The back-office in a real browser: Debian's Chromium, headless, through chromedriver
+// (W3C WebDriver, the e2e tests' dependency-free client), against a preau-server holding
+// demo data (the Rust test `backoffice_browser` starts it and runs this file).
+//
+// Logs in, opens the dashboard, filters the visits, opens a visit and its PDF (checked
+// against the SHA-256 the page shows), launches a campaign and downloads its XLSX and
+// CSV, revokes a laptop, reads the audit log, logs out; axe-core on every page: no
+// serious or critical violation.
+//
+// node browser.mjs BASE_URL CHROMEDRIVER_URL [SCREENSHOT_DIR]
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Session } from '../e2e/webdriver.mjs';
+import { assert, fail, finish, ok } from '../e2e/tap.mjs';
+
+const [base, driverUrl, shots] = process.argv.slice(2);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const AXE = await readFile(path.join(HERE, 'node_modules/axe-core/axe.min.js'), 'utf8');
+const PASSWORD = 'un mot de passe assez long';
+
+async function newChromium() {
+  const response = await fetch(`${driverUrl}/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      capabilities: {
+        alwaysMatch: {
+          browserName: 'chrome',
+          'goog:chromeOptions': {
+            binary: process.env.CHROMIUM ?? '/usr/bin/chromium',
+            args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--window-size=1366,900', '--lang=fr-FR'],
+          },
+        },
+      },
+    }),
+  });
+  const payload = await response.json();
+  if (!response.ok) throw new Error(`chromedriver: ${JSON.stringify(payload).slice(0, 500)}`);
+  return new Session(payload.value.sessionId, driverUrl);
+}
+
+const s = await newChromium();
+let shotIndex = 0;
+
+async function go(pathname) {
+  await s.cmd('POST', '/url', { url: `${base}${pathname}` });
+}
+
+async function title() {
+  return s.execute('return document.querySelector("h1")?.textContent ?? ""');
+}
+
+/** axe-core on the page as it is: no serious or critical violation. */
+async function audit(name) {
+  // WebDriver scripts are not bound by the page's CSP (which allows no script).
+  await s.execute(`${AXE}; return true;`);
+  const violations = await s.cmd('POST', '/execute/async', {
+    script: `const done = arguments[arguments.length - 1];
+      axe.run(document, { resultTypes: ['violations'] })
+        .then((r) => done(r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }))))
+        .catch((e) => done([{ id: 'axe-error', impact: 'critical', help: String(e) }]));`,
+    args: [],
+  });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of violations) console.log(`  axe ${name}: ${v.impact} ${v.id} (${v.nodes ?? 0}) ${v.help}`);
+  assert(bad.length === 0, `${name}: ${bad.length} serious or critical axe violation(s)`);
+  if (shots) {
+    shotIndex += 1;
+    const file = path.join(shots, `bureau-${String(shotIndex).padStart(2, '0')}-${name}.png`);
+    await s.screenshot(file);
+    console.log(`  screenshot: ${file}`);
+  }
+}
+
+/** The session cookie, for fetching a download as this browser would. */
+async function cookieHeader() {
+  const cookies = await s.cmd('GET', '/cookie');
+  return cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+}
+
+async function download(href) {
+  const response = await fetch(new URL(href, base), { headers: { cookie: await cookieHeader() }, redirect: 'manual' });
+  return { response, bytes: Buffer.from(await response.arrayBuffer()) };
+}
+
+async function step(label, body) {
+  try {
+    await body();
+    ok(label);
+  } catch (error) {
+    fail(label, error);
+  }
+}
+
+await step('an anonymous visitor gets the login page', async () => {
+  await go('/bureau');
+  assert((await title()) === 'Connexion', `title: ${await title()}`);
+  await audit('connexion');
+});
+
+await step('log in', async () => {
+  await s.setValue(await s.find('input[name=email]'), 'coord@syndicat.test');
+  await s.setValue(await s.find('input[name=password]'), PASSWORD);
+  await (await s.find('form button[type=submit]')).click();
+  await s.waitFor(async () => (await title()) === 'Tableau de bord', { message: 'the dashboard' });
+  const cookies = await s.cmd('GET', '/cookie');
+  const session = cookies.find((c) => c.name === 'preau_session');
+  assert(session && session.httpOnly && session.sameSite === 'Strict', `session cookie ${JSON.stringify(session)}`);
+});
+
+await step('the dashboard', async () => {
+  const text = await s.execute('return document.body.innerText');
+  for (const expected of ['Acceptée', 'Émise, en attente', 'Par conseiller', 'Par EPCI', 'Par mois d’émission']) {
+    assert(text.includes(expected), `dashboard shows ${expected}`);
+  }
+  await audit('tableau-de-bord');
+});
+
+let visitHref;
+await step('filter the visits', async () => {
+  await go('/bureau/visites');
+  const before = await s.execute('return document.querySelector("[role=status]").textContent');
+  await s.select(await s.find('select[name=conseiller]'), 'Paul Durand');
+  await (await s.find('form.filters button')).click();
+  await s.waitFor(async () => (await s.url()).includes('conseiller=Paul'), { message: 'the filtered list' });
+  const after = await s.execute('return document.querySelector("[role=status]").textContent');
+  assert(after !== before && after.startsWith('3 visite(s)'), `${before} → ${after}`);
+  const advisers = await s.execute('return [...document.querySelectorAll("tbody tr td:nth-child(4)")].map((td) => td.textContent)');
+  assert(advisers.length === 3 && advisers.every((a) => a === 'Paul Durand'), `rows: ${advisers}`);
+  await audit('visites');
+  visitHref = await s.execute('return document.querySelector("tbody a").getAttribute("href")');
+});
+
+await step('open a visit and its issued PDF, checked against its SHA-256', async () => {
+  await go(visitHref);
+  await audit('visite');
+  const [href, shown] = await s.execute(`return [
+    document.querySelector('a[href$="/pdf"]').getAttribute('href'),
+    document.querySelector('.hash').textContent]`);
+  const { response, bytes } = await download(href);
+  assert(response.status === 200, `PDF: HTTP ${response.status}`);
+  assert(response.headers.get('content-type') === 'application/pdf', 'a PDF');
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  assert(sha === shown && sha === response.headers.get('x-content-sha256'), `${sha} vs ${shown}`);
+});
+
+await step('launch a campaign and download its demand', async () => {
+  await go('/bureau/recensement');
+  await audit('recensement');
+  await s.setValue(await s.find('input[name=name]'), 'Rentrée 2027');
+  await s.setValue(await s.find('input[name=cutoff]'), '2099-12-31');
+  await (await s.find('form.filters button')).click();
+  await s.waitFor(async () => (await title()) === 'Rentrée 2027', { message: 'the campaign page' });
+  await audit('campagne');
+  for (const [ext, type, magic] of [
+    ['xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', Buffer.from('PK')],
+    ['csv', 'text/csv; charset=utf-8', Buffer.from('\ufeff', 'utf8')],
+  ]) {
+    const href = await s.execute(`return document.querySelector('a[href$=".${ext}"]').getAttribute('href')`);
+    const { response, bytes } = await download(href);
+    assert(response.status === 200 && response.headers.get('content-type') === type, `${ext}: ${response.status}`);
+    assert(bytes.subarray(0, magic.length).equals(magic), `${ext} starts as it should`);
+  }
+});
+
+await step('a coordinator may not open the laptops page', async () => {
+  await go('/bureau/postes');
+  assert((await title()) === 'Accès refusé', `title: ${await title()}`);
+  await audit('acces-refuse');
+});
+
+await step('log out, log in as admin, revoke a laptop', async () => {
+  await go('/bureau');
+  await (await s.find('form.logout button')).click();
+  await s.waitFor(async () => (await title()) === 'Connexion', { message: 'the login page' });
+  await s.setValue(await s.find('input[name=email]'), 'admin@syndicat.test');
+  await s.setValue(await s.find('input[name=password]'), PASSWORD);
+  await (await s.find('form button[type=submit]')).click();
+  await s.waitFor(async () => (await title()) === 'Tableau de bord', { message: 'the dashboard' });
+  await go('/bureau/postes');
+  await audit('postes');
+  const before = await s.execute('return document.querySelectorAll("td form button").length');
+  await (await s.find('td form button')).click();
+  await s.waitFor(async () => (await s.execute('return document.querySelectorAll("td form button").length')) === before - 1,
+    { message: 'one laptop fewer to revoke' });
+  const text = await s.execute('return document.body.innerText');
+  assert(text.includes('Révoqué le'), 'the revoked laptop says so');
+});
+
+await step('the audit log', async () => {
+  await go('/bureau/journal');
+  const text = await s.execute('return document.body.innerText');
+  for (const expected of ['Connexion', 'Export', 'Poste révoqué', 'Campagne lancée', 'Proposition téléchargée']) {
+    assert(text.includes(expected), `the log shows ${expected}`);
+  }
+  await audit('journal');
+});
+
+await s.delete();
+finish();
