@@ -382,7 +382,7 @@ pub fn reference_data_comes_down(backend: &Backend) {
     assert!(
         refused
             .user_message()
-            .contains("n'est plus valable au catalogue depuis le 31 août 2026"),
+            .contains("n’est plus valable au catalogue depuis le 31 août 2026"),
         "{}",
         refused.user_message()
     );
