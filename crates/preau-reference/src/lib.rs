@@ -14,6 +14,7 @@ pub mod directory;
 mod error;
 pub mod format;
 pub mod funding;
+pub mod geo;
 pub mod money;
 pub mod text;
 
