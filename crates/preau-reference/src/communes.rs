@@ -39,6 +39,8 @@ pub struct Commune {
     pub name: String,
     /// "CC Terre de Picardie"; `None` for a commune in none.
     pub epci: Option<String>,
+    /// Its EPCI is a member of the syndicate (`epci_membre_somme_numerique`).
+    pub member: bool,
 }
 
 /// Every commune of the embedded file, by INSEE code.
@@ -53,6 +55,7 @@ pub fn all() -> Result<Vec<Commune>> {
             .ok_or_else(|| Error::Embedded(format!("communes: no {name} column")))
     };
     let (insee, name, epci) = (at("code_insee")?, at("nom")?, at("epci_nom")?);
+    let member = at("epci_membre_somme_numerique")?;
     let mut out = Vec::new();
     for record in reader.records() {
         let record = record.map_err(bad)?;
@@ -61,6 +64,7 @@ pub fn all() -> Result<Vec<Commune>> {
             insee: get(insee),
             name: get(name),
             epci: Some(get(epci)).filter(|e| !e.is_empty()),
+            member: get(member) == "oui",
         });
     }
     Ok(out)
@@ -78,5 +82,9 @@ mod tests {
         let abbeville = all.iter().find(|c| c.insee == "80001").expect("80001");
         assert_eq!(abbeville.name, "Abbeville");
         assert_eq!(abbeville.epci.as_deref(), Some("CA de la Baie de Somme"));
+        assert!(abbeville.member);
+        // The 10 communes of the CC interrégionale Aumale – Blangy and the one of the CC du
+        // Ternois are not members.
+        assert_eq!(all.iter().filter(|c| !c.member).count(), 11);
     }
 }

@@ -60,6 +60,7 @@ pub fn month(year: i32, month: u32) -> String {
 fn nav(staff: &Staff, current: Page) -> Markup {
     let items = [
         (Page::Dashboard, "", "Tableau de bord"),
+        (Page::Map, "/carte", "Carte"),
         (Page::Visits, "/visites", "Visites et propositions"),
         (Page::Campaigns, "/recensement", "Recensement des besoins"),
         (Page::Devices, "/postes", "Postes"),

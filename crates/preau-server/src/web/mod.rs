@@ -48,6 +48,8 @@ pub struct WebState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     Dashboard,
+    /// The communes coloured by where the service stands.
+    Map,
     Visits,
     Visit,
     ProposalPdf,
@@ -65,8 +67,9 @@ pub enum Page {
 }
 
 impl Page {
-    pub const ALL: [Page; 10] = [
+    pub const ALL: [Page; 11] = [
         Page::Dashboard,
+        Page::Map,
         Page::Visits,
         Page::Visit,
         Page::ProposalPdf,
@@ -82,7 +85,7 @@ impl Page {
         use Role::*;
         match self {
             // Read-only partners see the dashboards, not the visits (people's names).
-            Page::Dashboard => true,
+            Page::Dashboard | Page::Map => true,
             Page::Visits | Page::Visit | Page::ProposalPdf | Page::Campaigns => {
                 matches!(role, Admin | Coordinator | Adviser)
             }
@@ -112,6 +115,7 @@ pub fn router(storage: Arc<dyn Storage>, secure: bool) -> Router {
             "/mot-de-passe",
             get(pages::login::password_form).post(pages::login::password_submit),
         )
+        .route("/carte", get(pages::map::show))
         .route("/visites", get(pages::visits::list))
         .route("/visites/{id}", get(pages::visits::visit))
         .route("/propositions/{id}/pdf", get(pages::visits::pdf))

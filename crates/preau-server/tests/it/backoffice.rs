@@ -229,6 +229,7 @@ fn pages(visit: &str, proposal: &str, campaign: &str) -> Vec<(preau_server::web:
     use preau_server::web::Page;
     let all: Vec<(Page, String)> = vec![
         (Page::Dashboard, "/bureau".into()),
+        (Page::Map, "/bureau/carte".into()),
         (Page::Visits, "/bureau/visites".into()),
         (Page::Visit, format!("/bureau/visites/{visit}")),
         (
@@ -741,6 +742,109 @@ fn demo_server(backend: &Backend) -> (TestServer, Vec<Issued>) {
         }
     }
     (server, kept)
+}
+
+/// The class of the commune's path on the map (`<path class="…" data-insee="…"`), and of
+/// its row's state in the table.
+fn map_stage(page: &str, insee: &str) -> (String, String) {
+    let marker = format!("data-insee=\"{insee}\"");
+    let path_at = page.find(&format!("{marker} d=")).expect("a path");
+    let class_at = page[..path_at].rfind("class=\"").expect("its class") + 7;
+    let path_class = page[class_at..]
+        .split('"')
+        .next()
+        .expect("class")
+        .to_string();
+    let row_at = page.find(&format!("<tr {marker}>")).expect("a row");
+    let row = &page[row_at..];
+    let row = &row[..row.find("</tr>").expect("row end")];
+    let rect_at = row.find("<rect class=\"").expect("the row's swatch") + 13;
+    let row_class = row[rect_at..].split('"').next().expect("class").to_string();
+    (path_class, row_class)
+}
+
+/// The map: an accepted commune, a visited one and a non-member coloured as such on the
+/// map and in the table, a commune visited by an adviser filtered out back to « member »,
+/// the visited communes linking to their visits.
+pub fn map_colours_communes_by_stage(backend: &Backend) {
+    let server = TestServer::start(&backend.url("backoffice_map"));
+    account(&server, "viewer@syndicat.test", Role::Viewer);
+    account(&server, "coord@syndicat.test", Role::Coordinator);
+    // Péronne (80620): a proposal accepted; Abbeville (80001): visited only.
+    let mut issued = issue(&server, "Anne Martin", true);
+    issued
+        .laptop
+        .store
+        .visit_create("80001", "2026-12-10T10:00")
+        .expect("visit");
+    issued.laptop.sync();
+    server.block_on(async {
+        let mut anonymous = Browser::new(&server);
+        let a = anonymous.get("/bureau/carte").await;
+        assert_eq!(a.status, 303);
+        assert_eq!(a.location.as_deref(), Some("/bureau/connexion"));
+
+        let mut coord = Browser::new(&server);
+        coord.login("coord@syndicat.test", PASSWORD).await;
+        let a = coord.get("/bureau/carte").await;
+        assert_eq!(a.status, 200, "{}", a.text());
+        let page = a.text();
+        let both = |c: &str| (c.to_string(), c.to_string());
+        assert_eq!(map_stage(&page, "80620"), both("acceptee"));
+        assert_eq!(map_stage(&page, "80001"), both("visitee"));
+        // Amiens: a member not visited; Biencourt: its EPCI is not in the syndicate.
+        assert_eq!(map_stage(&page, "80021"), both("adherente"));
+        assert_eq!(map_stage(&page, "80104"), both("hors"));
+        assert_eq!(a.figure("carte-acceptee"), "1");
+        assert_eq!(a.figure("carte-visitee"), "1");
+        assert_eq!(a.figure("carte-hors"), "11");
+        assert_eq!(a.figure("carte-adherente"), "758");
+        assert!(page.contains("<a href=\"/bureau/visites?commune=80620\">"));
+        assert!(!page.contains("/bureau/visites?commune=80021"));
+        assert!(page.contains("class=\"epci\" d=\"M"), "the EPCI borders");
+        assert_eq!(page.matches("<tr data-insee=").count(), 771);
+        eprintln!(
+            "map page: {} bytes, {} gzipped (the server does not compress)",
+            a.body.len(),
+            gzipped(&a.body)
+        );
+        // Another adviser's visits only: nothing visited.
+        let a = coord.get("/bureau/carte?conseiller=Paul%20Durand").await;
+        assert_eq!(map_stage(&a.text(), "80620"), both("adherente"));
+        assert_eq!(a.figure("carte-acceptee"), "0");
+        let a = coord.get("/bureau/carte?conseiller=Anne%20Martin").await;
+        assert_eq!(map_stage(&a.text(), "80620"), both("acceptee"));
+
+        // A viewer sees the map, without links to the visits it may not open.
+        let mut viewer = Browser::new(&server);
+        viewer.login("viewer@syndicat.test", PASSWORD).await;
+        let a = viewer.get("/bureau/carte").await;
+        assert_eq!(a.status, 200);
+        assert_eq!(map_stage(&a.text(), "80620"), both("acceptee"));
+        assert!(!a.text().contains("/bureau/visites?"));
+    });
+}
+
+/// The size of `bytes` once gzipped (what a compressing proxy would send), by Debian's
+/// `gzip`; 0 without it.
+fn gzipped(bytes: &[u8]) -> usize {
+    use std::io::Write;
+    let child = std::process::Command::new("gzip")
+        .arg("-6c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else { return 0 };
+    // Written from a thread: gzip's output could fill its pipe before it read all.
+    let writer = child.stdin.take().map(|mut stdin| {
+        let bytes = bytes.to_vec();
+        std::thread::spawn(move || stdin.write_all(&bytes))
+    });
+    let size = child.wait_with_output().map_or(0, |o| o.stdout.len());
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
+    size
 }
 
 /// The demo server left running for a person to look at: `cargo test -p preau-server

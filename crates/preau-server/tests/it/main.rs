@@ -123,6 +123,7 @@ fn backoffice_suite(backend: &Backend) {
     backoffice::forms_need_their_csrf_token_and_disabled_accounts_are_out(backend);
     backoffice::logins_are_throttled(backend);
     backoffice::dashboard_totals_are_the_laptops_plans(backend);
+    backoffice::map_colours_communes_by_stage(backend);
     backoffice::laptops_are_enrolled_and_revoked_from_the_postes_page(backend);
     backoffice::cookies_are_secure_over_https(backend);
     backoffice::users_commands_add_list_link_and_disable(backend);

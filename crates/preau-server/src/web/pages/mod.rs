@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod demand;
 pub mod devices;
 pub mod login;
+pub mod map;
 pub mod visits;
 
 use axum::http::StatusCode;

@@ -152,7 +152,12 @@ fn status_badge(s: Option<Status>) -> Markup {
     }
 }
 
-fn select(name: &str, label: &str, current: &str, options: &[(String, String)]) -> Markup {
+pub(crate) fn select(
+    name: &str,
+    label: &str,
+    current: &str,
+    options: &[(String, String)],
+) -> Markup {
     html! {
         label { (label)
             select name=(name) {
