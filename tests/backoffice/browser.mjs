@@ -118,6 +118,21 @@ await step('the dashboard', async () => {
   await audit('tableau-de-bord');
 });
 
+await step('see the map and click a commune', async () => {
+  await go('/bureau/carte');
+  assert((await title()) === 'Carte', `title: ${await title()}`);
+  const [paths, rows, accepted] = await s.execute(`return [
+    document.querySelectorAll('svg.map path[data-insee]').length,
+    document.querySelectorAll('tbody tr[data-insee]').length,
+    document.querySelector('path[data-insee="80620"]').getAttribute('class')]`);
+  assert(paths === 771 && rows === 771 && accepted === 'acceptee', `${paths} paths, ${rows} rows, Péronne ${accepted}`);
+  await audit('carte');
+  await (await s.find('svg.map a[href$="commune=80620"] path')).click();
+  await s.waitFor(async () => (await s.url()).includes('/bureau/visites?commune=80620'), { message: 'Péronne’s visits' });
+  const communes = await s.execute('return [...document.querySelectorAll("tbody tr td:nth-child(2)")].map((td) => td.textContent)');
+  assert(communes.length > 0 && communes.every((c) => c.includes('Péronne')), `rows: ${communes}`);
+});
+
 let visitHref;
 await step('filter the visits', async () => {
   await go('/bureau/visites');

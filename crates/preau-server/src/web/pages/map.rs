@@ -267,15 +267,15 @@ pub async fn show(
                 @if let Some(a) = scope.adviser { p class="notice" { "Visites de " (a) "." } }
                 ul {
                     @for st in Stage::ALL.iter().rev() {
-                        li { (swatch(*st)) " " (st.label()) " : "
+                        li { (swatch(*st)) span { (st.label()) " : "
                             strong data-figure=(format!("carte-{}", st.key())) {
                                 (integer(counts.get(st).copied().unwrap_or(0)))
                             }
-                        }
+                        } }
                     }
                     li { svg class="swatch" viewBox="0 0 16 12" aria-hidden="true" focusable="false" {
                         line class="epci" x1="0" y1="6" x2="16" y2="6" {}
-                    } " Limite d’EPCI" }
+                    } span { "Limite d’EPCI" } }
                 }
                 @if links {
                     p class="notice" { "Un clic sur une commune visitée ouvre ses visites." }
