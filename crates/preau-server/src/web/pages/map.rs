@@ -301,7 +301,7 @@ pub async fn show(
                                 } @else { (shape.name) }
                             }
                             td { (drawn.communes.get(&shape.insee).and_then(|c| c.epci.clone()).unwrap_or_default()) }
-                            td class="etat" { (swatch(s)) " " (s.label()) }
+                            td { span class=(format!("pastille {}", s.key())) {} " " (s.label()) }
                             td class="num" { (n) }
                         }
                     }
