@@ -768,7 +768,10 @@ fn map_stage(page: &str, insee: &str) -> (String, String) {
     let row_at = page.find(&format!("<tr {marker}>")).expect("a row");
     let row = &page[row_at..];
     let row = &row[..row.find("</tr>").expect("row end")];
-    let rect_at = row.find("<span class=\"pastille ").expect("the row's swatch") + 22;
+    let rect_at = row
+        .find("<span class=\"pastille ")
+        .expect("the row's swatch")
+        + 22;
     let row_class = row[rect_at..].split('"').next().expect("class").to_string();
     (path_class, row_class)
 }

@@ -218,10 +218,20 @@ pub async fn show(
     }
     let links = Page::Visits.allows(staff.user.role);
     let visits_of = |insee: &str| format!("{PREFIX}/visites?commune={}", encode(insee));
-    let mut rows: Vec<&preau_reference::geo::Shape> = drawn.map.communes.iter().collect();
-    rows.sort_by(|a, b| {
-        preau_reference::text::fold_plain(&a.name).cmp(&preau_reference::text::fold_plain(&b.name))
-    });
+    // The most advanced first, then by name: what happened comes before the rest.
+    let mut rows: Vec<(Stage, String, &preau_reference::geo::Shape)> = drawn
+        .map
+        .communes
+        .iter()
+        .map(|c| {
+            (
+                stage(&c.insee),
+                preau_reference::text::fold_plain(&c.name),
+                c,
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let advisers: Vec<(String, String)> = advisers.into_iter().map(|a| (a.clone(), a)).collect();
     let body = html! {
         form class="filters" method="get" action=(format!("{PREFIX}/carte")) {
@@ -291,8 +301,7 @@ pub async fn show(
                     th scope="col" { "État" } th scope="col" class="num" { "Visites" }
                 } }
                 tbody {
-                    @for shape in rows {
-                        @let s = stage(&shape.insee);
+                    @for (s, _, shape) in rows {
                         @let n = standings.get(&shape.insee).map_or(0, |s| s.visits);
                         tr data-insee=(shape.insee) {
                             th scope="row" {
@@ -310,4 +319,165 @@ pub async fn show(
         }
     };
     Ok(page(&staff, Page::Map, "Carte", body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::data::{Amounts, Proposal};
+    use proptest::prelude::*;
+
+    fn proposal(status: Status, version: &str, issued: u32) -> Proposal {
+        Proposal {
+            id: String::new(),
+            visit_id: String::new(),
+            number: String::new(),
+            revision: 1,
+            status,
+            issued_on: NaiveDate::from_ymd_opt(2026, 12, issued),
+            valid_until: None,
+            decided_on: None,
+            adviser: String::new(),
+            commune: String::new(),
+            insee: String::new(),
+            epci: None,
+            scenarios: vec![data::Scenario {
+                label: "A".into(),
+                title: String::new(),
+                amounts: Amounts::default(),
+                lines: Vec::new(),
+            }],
+            pdf_sha256: None,
+            catalogue_version: version.into(),
+            lots: HashMap::new(),
+        }
+    }
+
+    fn visit(insee: &str, adviser: &str, day: u32, proposals: Vec<Proposal>) -> Visit {
+        Visit {
+            id: String::new(),
+            insee: insee.into(),
+            commune: String::new(),
+            epci: None,
+            adviser: adviser.into(),
+            scheduled_on: NaiveDate::from_ymd_opt(2026, 12, day),
+            proposals,
+        }
+    }
+
+    fn campaign(version: &str, cutoff: u32) -> Campaign {
+        Campaign {
+            id: uuid::Uuid::now_v7(),
+            name: "c".into(),
+            cutoff: NaiveDate::from_ymd_opt(2026, 12, cutoff).expect("date"),
+            catalogue_version: version.into(),
+            created_at: chrono::Utc::now(),
+            created_by: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_most_advanced_stage_wins_within_the_scope() {
+        let visits = vec![
+            visit("80620", "Anne", 1, vec![proposal(Status::Refused, "c1", 2)]),
+            visit(
+                "80620",
+                "Paul",
+                3,
+                vec![proposal(Status::Accepted, "c2", 4)],
+            ),
+            visit("80001", "Anne", 10, vec![]),
+        ];
+        let all = standings(&visits, &Scope::default());
+        assert_eq!(
+            all["80620"],
+            Standing {
+                stage: Stage::Accepted,
+                visits: 2
+            }
+        );
+        assert_eq!(all["80001"].stage, Stage::Visited);
+        assert!(!all.contains_key("80021"));
+        let anne = standings(
+            &visits,
+            &Scope {
+                adviser: Some("Anne"),
+                campaign: None,
+            },
+        );
+        assert_eq!(
+            anne["80620"],
+            Standing {
+                stage: Stage::Issued,
+                visits: 1
+            }
+        );
+        // Campaign c1, cut off on the 5th: Paul's proposal is priced with c2, Abbeville
+        // visited after the cut-off.
+        let c1 = campaign("c1", 5);
+        let scoped = standings(
+            &visits,
+            &Scope {
+                adviser: None,
+                campaign: Some(&c1),
+            },
+        );
+        assert_eq!(
+            scoped["80620"],
+            Standing {
+                stage: Stage::Issued,
+                visits: 2
+            }
+        );
+        assert!(!scoped.contains_key("80001"));
+    }
+
+    fn status() -> impl Strategy<Value = Status> {
+        prop::sample::select(Status::ALL.to_vec())
+    }
+
+    proptest! {
+        /// A commune's stage is the most advanced of its visits' (visited, or what its
+        /// proposals reached), and a narrower scope (one adviser) never shows more.
+        #[test]
+        fn stages_are_the_most_advanced_and_narrowing_never_adds(
+            raw in prop::collection::vec(
+                (0..3usize, 0..2usize, prop::collection::vec(status(), 0..3)),
+                0..12,
+            ),
+        ) {
+            let communes = ["80001", "80021", "80620"];
+            let advisers = ["Anne", "Paul"];
+            let visits: Vec<Visit> = raw
+                .iter()
+                .map(|(c, a, ps)| visit(
+                    communes[*c],
+                    advisers[*a],
+                    1,
+                    ps.iter().map(|s| proposal(*s, "c1", 1)).collect(),
+                ))
+                .collect();
+            let all = standings(&visits, &Scope::default());
+            for insee in communes {
+                let expected = visits
+                    .iter()
+                    .filter(|v| v.insee == insee)
+                    .map(|v| {
+                        if v.proposals.iter().any(|p| p.status == Status::Accepted) {
+                            Stage::Accepted
+                        } else if v.proposals.is_empty() {
+                            Stage::Visited
+                        } else {
+                            Stage::Issued
+                        }
+                    })
+                    .max();
+                prop_assert_eq!(all.get(insee).map(|s| s.stage), expected);
+                for a in advisers {
+                    let one = standings(&visits, &Scope { adviser: Some(a), campaign: None });
+                    prop_assert!(one.get(insee).map(|s| s.stage) <= all.get(insee).map(|s| s.stage));
+                }
+            }
+        }
+    }
 }
