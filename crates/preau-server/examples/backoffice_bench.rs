@@ -192,6 +192,12 @@ async fn main() {
     let base = format!("http://{addr}/bureau");
     let pages = [
         ("tableau de bord", base.clone(), 50),
+        ("carte (771 communes)", format!("{base}/carte"), 30),
+        (
+            "carte d’un conseiller",
+            format!("{base}/carte?conseiller=Conseiller%2007"),
+            30,
+        ),
         ("visites (2 000 lignes)", format!("{base}/visites"), 30),
         (
             "visites filtrées",
