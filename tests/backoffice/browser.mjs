@@ -126,6 +126,10 @@ await step('see the map and click a commune', async () => {
     document.querySelectorAll('tbody tr[data-insee]').length,
     document.querySelector('path[data-insee="80620"]').getAttribute('class')]`);
   assert(paths === 771 && rows === 771 && accepted === 'acceptee', `${paths} paths, ${rows} rows, Péronne ${accepted}`);
+  const [paint, bytes] = await s.execute(`return [
+    performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1,
+    performance.getEntriesByType('navigation')[0]?.transferSize ?? -1]`);
+  console.log(`  map: first contentful paint ${Math.round(paint)} ms, ${bytes} bytes transferred`);
   await audit('carte');
   await (await s.find('svg.map a[href$="commune=80620"] path')).click();
   await s.waitFor(async () => (await s.url()).includes('/bureau/visites?commune=80620'), { message: 'Péronne’s visits' });
