@@ -234,19 +234,6 @@ pub async fn show(
     rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let advisers: Vec<(String, String)> = advisers.into_iter().map(|a| (a.clone(), a)).collect();
     let body = html! {
-        form class="filters" method="get" action=(format!("{PREFIX}/carte")) {
-            (select("conseiller", "Conseiller", &filters.conseiller, &advisers))
-            label { "Campagne"
-                select name="campagne" {
-                    option value="" selected[campaign.is_none()] { "Toutes" }
-                    @for c in &campaigns {
-                        @let id = c.id.to_string();
-                        option value=(id) selected[filters.campagne == id] { (c.name) }
-                    }
-                }
-            }
-            button type="submit" { "Filtrer" }
-        }
         div class="carte" {
             svg class="map" viewBox=(drawn.map.view_box()) role="group"
                 aria-labelledby="carte-legende" {
@@ -271,24 +258,39 @@ pub async fn show(
                 }
                 path class="epci" d=(drawn.borders) {}
             }
-            div class="legende" {
-                h2 id="carte-legende" { "Communes de la Somme" }
-                @if let Some(c) = campaign { p class="notice" { "Campagne « " (c.name) " »." } }
-                @if let Some(a) = scope.adviser { p class="notice" { "Visites de " (a) "." } }
-                ul {
-                    @for st in Stage::ALL.iter().rev() {
-                        li { (swatch(*st)) span { (st.label()) " : "
-                            strong data-figure=(format!("carte-{}", st.key())) {
-                                (integer(counts.get(st).copied().unwrap_or(0)))
+            div class="cote" {
+                form class="filters" method="get" action=(format!("{PREFIX}/carte")) {
+                    (select("conseiller", "Conseiller", &filters.conseiller, &advisers))
+                    label { "Campagne"
+                        select name="campagne" {
+                            option value="" selected[campaign.is_none()] { "Toutes" }
+                            @for c in &campaigns {
+                                @let id = c.id.to_string();
+                                option value=(id) selected[filters.campagne == id] { (c.name) }
                             }
-                        } }
+                        }
                     }
-                    li { svg class="swatch" viewBox="0 0 16 12" aria-hidden="true" focusable="false" {
-                        line class="epci" x1="0" y1="6" x2="16" y2="6" {}
-                    } span { "Limite d’EPCI" } }
+                    button type="submit" { "Filtrer" }
                 }
-                @if links {
-                    p class="notice" { "Un clic sur une commune visitée ouvre ses visites." }
+                div class="legende" {
+                    h2 id="carte-legende" { "Communes de la Somme" }
+                    @if let Some(c) = campaign { p class="notice" { "Campagne « " (c.name) " »." } }
+                    @if let Some(a) = scope.adviser { p class="notice" { "Visites de " (a) "." } }
+                    ul {
+                        @for st in Stage::ALL.iter().rev() {
+                            li { (swatch(*st)) span { (st.label()) " : "
+                                strong data-figure=(format!("carte-{}", st.key())) {
+                                    (integer(counts.get(st).copied().unwrap_or(0)))
+                                }
+                            } }
+                        }
+                        li { svg class="swatch" viewBox="0 0 16 12" aria-hidden="true" focusable="false" {
+                            line class="epci" x1="0" y1="6" x2="16" y2="6" {}
+                        } span { "Limite d’EPCI" } }
+                    }
+                    @if links {
+                        p class="notice" { "Un clic sur une commune visitée ouvre ses visites." }
+                    }
                 }
             }
         }
