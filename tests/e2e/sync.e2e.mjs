@@ -7,7 +7,9 @@
 // by itself (no « Synchroniser »). Last, the server revokes the app's device: the app says
 // so, the local data stays, and « Exporter toutes les visites » writes one preau-visit
 // JSON per visit (PREAU_SAVE_DIR bypasses the folder picker); « Exporter la visite
-// (JSON) » in the visit writes the same bytes as `preau-cli visits export`.
+// (JSON) » in the visit writes the same bytes as `preau-cli visits export`. Before the
+// revocation, the visit is handed over to another adviser (issue 12): the app shows it
+// read-only, and an edit typed there anyway is refused by the server and kept aside.
 //
 // Env: PREAU_APP, PREAU_CLI, PREAU_SERVER (the preau-server binary), PREAU_DATA_DIR,
 // PREAU_SAVE_DIR, TAURI_DRIVER_URL, PREAU_SCREENSHOTS (optional). run.sh sets them.
@@ -329,6 +331,39 @@ async function scenario(session, { srv, serverDir, laptopB, visitId }) {
     await pressSync(session);
     await waitRail(session, 'À jour', 60_000);
   });
+
+  await step('handed over to Paul: the visit says it is read-only here', session, async () => {
+    await server(serverDir, 'visits', 'hand-over', visitId, '--to', 'Paul');
+    await pressSync(session);
+    await waitRail(session, 'À jour', 60_000);
+    await openVisit(session, visitId);
+    const notice = await session.waitForElement($('visit-read-only'), { timeout: 20_000 });
+    const text = await textContent(session, notice);
+    assert(/Visite de Paul, en lecture seule/.test(text), `read-only notice: ${text}`);
+  });
+  await shot(session, 'visit-read-only');
+
+  await step('an edit typed there is refused by the server, kept aside, and the visit put back', session, async () => {
+    const notes = await session.waitForElement($('visit-notes'), { timeout: 20_000 });
+    await notes.clear();
+    await notes.click();
+    await notes.sendKeys('Modification refusée.');
+    await sleep(50);
+    const status = await session.find($('save-status'));
+    await session.waitFor(async () => (await status.attribute('data-state')) === 'saved', {
+      message: 'save-status "saved"',
+    });
+    await openSyncScreen(session);
+    await pressSync(session);
+    const refused = await session.waitForElement($('sync-refused'), { timeout: 60_000 });
+    const text = await textContent(session, refused);
+    assert(/^1\s+modification/.test(text), `refused: ${text}`);
+    await session.waitFor(async () => (await notesIn(DATA, visitId)) === NOTES_AUTO, {
+      timeout: 30_000,
+      message: 'the notes are the server’s again',
+    });
+  });
+  await shot(session, 'sync-screen-refused');
 
   await step('the server revokes the app: the app says so and keeps its data', session, async () => {
     const devices = (await server(serverDir, 'devices', 'list')).trim().split('\n');

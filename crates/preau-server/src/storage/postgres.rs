@@ -940,16 +940,31 @@ impl Storage for PgStorage {
 
     fn hand_over<'a>(&'a self, visit_id: &'a str, adviser: &'a str) -> Fut<'a, u64> {
         Box::pin(async move {
-            let p = self.client().await?;
-            let n = p
-                .client
-                .as_ref()
-                .ok_or_else(|| Error::Storage("pooled client missing".into()))?
+            let mut p = self.client().await?;
+            let tx = p.get()?.transaction().await?;
+            // Serialised with pushes (the row lock on the counter), like every revision.
+            tx.query_one(
+                "SELECT value FROM counters WHERE name = 'seq' FOR UPDATE",
+                &[],
+            )
+            .await?;
+            let n = tx
                 .execute(
                     "UPDATE records SET owner = $2 WHERE root = $1",
                     &[&visit_id, &adviser],
                 )
                 .await?;
+            if n > 0 {
+                // Laptops learn a visit's owner from the visit record they pull: it is
+                // sent again (a new revision), else they would never see the hand-over.
+                let seq = next_seq(&tx).await?;
+                tx.execute(
+                    "UPDATE records SET revision = $2 WHERE tbl = 'visits' AND record_id = $1",
+                    &[&visit_id, &seq],
+                )
+                .await?;
+            }
+            tx.commit().await?;
             tracing::info!(visit = %visit_id, adviser = %adviser, records = n, "visit handed over");
             Ok(n)
         })

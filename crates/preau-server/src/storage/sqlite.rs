@@ -1073,10 +1073,21 @@ impl Storage for SqliteStorage {
     fn hand_over<'a>(&'a self, visit_id: &'a str, adviser: &'a str) -> Fut<'a, u64> {
         let (visit_id, adviser) = (visit_id.to_string(), adviser.to_string());
         self.write(move |c| {
-            let n = c.execute(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
                 "UPDATE records SET owner = ?2 WHERE root = ?1",
                 params![visit_id, adviser],
             )?;
+            if n > 0 {
+                // Laptops learn a visit's owner from the visit record they pull: it is
+                // sent again (a new revision), else they would never see the hand-over.
+                let seq = next_seq(&tx)?;
+                tx.execute(
+                    "UPDATE records SET revision = ?2 WHERE tbl = 'visits' AND record_id = ?1",
+                    params![visit_id, seq],
+                )?;
+            }
+            tx.commit()?;
             tracing::info!(visit = %visit_id, adviser = %adviser, records = n, "visit handed over");
             Ok(u64::try_from(n).unwrap_or(u64::MAX))
         })

@@ -484,6 +484,15 @@ pub fn hand_over_and_purge(backend: &Backend) {
             .expect("hand over")
     });
     assert_eq!(n, 2);
+    // The laptops learn it at their next sync (the visit is sent again with its owner):
+    // Anne's now shows it as Paul's, Paul's as his own.
+    for (l, shown) in [(&mut anne, Some("Paul")), (&mut paul, None)] {
+        l.sync();
+        assert_eq!(
+            l.store.visit_owner(&visit).expect("owner").as_deref(),
+            shown
+        );
+    }
     let (_, answer) = push_raw(
         &server,
         &paul,
