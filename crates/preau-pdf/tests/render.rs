@@ -373,3 +373,70 @@ fn the_proposal_names_its_markets_and_every_funding_programme() {
         assert!(flat.contains(want), "{want:?} missing in {flat}");
     }
 }
+
+#[test]
+fn the_comparison_shows_who_pays_what_per_scenario_with_a_legend() {
+    let (dir, mut store) = store();
+    let (_visit, draft) = example(&mut store);
+    let mut snap = store.proposal_snapshot(&draft, today()).expect("snap");
+    assert!(snap.scenarios.len() > 1, "the example compares scenarios");
+    // Without the PROJET watermark, whose letters pdftotext mixes into the lines.
+    snap.draft = false;
+    let pdf = preau_pdf::render_proposal(&snap).expect("render");
+    if let Some(path) = std::env::var_os("PREAU_PDF_KEEP") {
+        // To look at it: `PREAU_PDF_KEEP=/tmp/p.pdf cargo test …`, then pdftoppm.
+        std::fs::write(path, &pdf).expect("keep");
+    }
+    let pages = pages(dir.path(), &pdf);
+    let page = pages
+        .iter()
+        .find(|p| p.contains("Qui paie quoi"))
+        .map(|p| plain(p))
+        .expect("a page with the chart");
+    let flat = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut grants = 0;
+    let mut after_bars = 0;
+    for sc in &snap.scenarios {
+        let p = &sc.plan;
+        assert!(flat.contains(&format!("Scénario {}", sc.label)));
+        let mut parts = vec![];
+        for aid in p.aids.iter().filter(|a| a.amount_cents > 0) {
+            grants += 1;
+            parts.push(format!("{} {}", aid.name, euros(aid.amount_cents)));
+        }
+        if p.fctva_cents > 0 {
+            parts.push(format!("FCTVA {}", euros(p.fctva_cents)));
+        }
+        if p.remaining_ttc_cents > 0 {
+            parts.push(format!("Commune {}", euros(p.remaining_ttc_cents)));
+        }
+        // The parts of each bar, named with their amounts in the bar's order, and its total.
+        let wanted = plain(&parts.join(" · "));
+        let at = flat
+            .find(&wanted)
+            .unwrap_or_else(|| panic!("{wanted:?} missing in {flat}"));
+        after_bars = after_bars.max(at + wanted.len());
+        assert!(flat.contains(&plain(&euros(p.total_ttc_cents))));
+    }
+    assert!(grants > 0, "the example has grants to show");
+    // The legend, under the bars: every payer, the commune last.
+    let legend = &flat[after_bars..];
+    let legend = legend.split("4. Le plan").next().unwrap_or(legend);
+    let names: Vec<String> = snap
+        .scenarios
+        .iter()
+        .flat_map(|sc| sc.plan.aids.iter().filter(|a| a.amount_cents > 0))
+        .map(|a| a.name.clone())
+        .chain(["FCTVA".to_string()])
+        .collect();
+    for name in &names {
+        let at = legend
+            .find(name.as_str())
+            .unwrap_or_else(|| panic!("{name:?} not in the legend {legend:?}"));
+        assert!(at < legend.find("Commune").expect("commune in the legend"));
+    }
+}
+
+fn euros(cents: i64) -> String {
+    preau_core::format::euros(cents)
+}
