@@ -440,3 +440,50 @@ fn the_comparison_shows_who_pays_what_per_scenario_with_a_legend() {
 fn euros(cents: i64) -> String {
     preau_core::format::euros(cents)
 }
+
+/// The page content streams, uncompressed by qpdf, as text.
+fn content_streams(dir: &Path, pdf: &[u8]) -> String {
+    let input = dir.join("in.pdf");
+    let output = dir.join("qdf.pdf");
+    std::fs::write(&input, pdf).expect("write pdf");
+    let status = Command::new("qpdf")
+        .args(["--qdf", "--object-streams=disable"])
+        .arg(&input)
+        .arg(&output)
+        .status()
+        .expect("qpdf (apt install qpdf)");
+    assert!(status.success());
+    String::from_utf8_lossy(&std::fs::read(&output).expect("read qdf")).into_owned()
+}
+
+/// The PDF operator that sets a fill colour, as printpdf writes it.
+fn fill_operator(hex: u32) -> String {
+    let c = |shift: u32| f32::from(((hex >> shift) & 0xff) as u8) / 255.0;
+    format!("{} {} {} rg", c(16), c(8), c(0))
+}
+
+#[test]
+fn the_letterhead_colour_is_the_documents_accent() {
+    let (dir, mut store) = store();
+    let (_visit, draft) = example(&mut store);
+    let mut snap = store.proposal_snapshot(&draft, today()).expect("snap");
+    let default = content_streams(
+        dir.path(),
+        &preau_pdf::render_proposal(&snap).expect("render"),
+    );
+    assert!(default.contains(&fill_operator(0x1d4e89)));
+
+    snap.letterhead.accent =
+        preau_core::proposals::Accent::parse("#2e6b3a").expect("a dark green");
+    for pdf in [
+        preau_pdf::render_proposal(&snap).expect("render"),
+        preau_pdf::render_project_sheets(&snap).expect("sheets"),
+    ] {
+        let text = content_streams(dir.path(), &pdf);
+        // Headings, table headers, the commune's share: all in the chosen colour, and no
+        // trace of the default one.
+        let uses = text.matches(&fill_operator(0x2e6b3a)).count();
+        assert!(uses >= 3, "{uses} uses of the accent");
+        assert!(!text.contains(&fill_operator(0x1d4e89)));
+    }
+}
