@@ -196,8 +196,20 @@ fn legend_row(c: &mut Canvas, legend: &[Part], accent: Colour) {
             x = MARGIN_X + LABEL_W;
             c.y += style.leading() + 2.0;
         }
-        c.fill_rect(x, c.y + 1.0, SWATCH, SWATCH, colour(&p.payer, legend, accent));
-        c.text_at(x + SWATCH + 4.0, c.y + style.size, style, Align::Left, &p.label);
+        c.fill_rect(
+            x,
+            c.y + 1.0,
+            SWATCH,
+            SWATCH,
+            colour(&p.payer, legend, accent),
+        );
+        c.text_at(
+            x + SWATCH + 4.0,
+            c.y + style.size,
+            style,
+            Align::Left,
+            &p.label,
+        );
         x += w;
     }
     c.y += style.leading() + 4.0;

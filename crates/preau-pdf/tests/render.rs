@@ -473,8 +473,7 @@ fn the_letterhead_colour_is_the_documents_accent() {
     );
     assert!(default.contains(&fill_operator(0x1d4e89)));
 
-    snap.letterhead.accent =
-        preau_core::proposals::Accent::parse("#2e6b3a").expect("a dark green");
+    snap.letterhead.accent = preau_core::proposals::Accent::parse("#2e6b3a").expect("a dark green");
     for pdf in [
         preau_pdf::render_proposal(&snap).expect("render"),
         preau_pdf::render_project_sheets(&snap).expect("sheets"),

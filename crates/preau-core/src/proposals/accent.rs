@@ -119,7 +119,15 @@ mod tests {
     fn reads_and_writes_hex() {
         assert_eq!(Accent::parse(" #1D4E89 ").ok(), Some(DEFAULT_ACCENT));
         assert_eq!(DEFAULT_ACCENT.to_string(), "#1d4e89");
-        for bad in ["", "1d4e89", "#1d4e8", "#1d4e899", "#1g4e89", "#１d4e89", "red"] {
+        for bad in [
+            "",
+            "1d4e89",
+            "#1d4e8",
+            "#1d4e899",
+            "#1g4e89",
+            "#１d4e89",
+            "red",
+        ] {
             let e = Accent::parse(bad).expect_err(bad);
             assert!(e.to_string().contains("#rrggbb"), "{bad}: {e}");
         }
