@@ -188,13 +188,18 @@ pub(crate) fn who_pays_what(c: &mut Canvas, scenarios: &[ScenarioSnapshot]) {
 fn legend_row(c: &mut Canvas, legend: &[Part], accent: Colour) {
     let style = NOTE;
     let right = PAGE_W - MARGIN_X;
-    let mut x = MARGIN_X + LABEL_W;
+    let start = MARGIN_X + LABEL_W;
+    let mut x = start;
     c.ensure(style.leading() * 2.0);
     for p in legend {
-        let w = SWATCH + 4.0 + c.fonts.width(style.face, &p.label, style.size) + 12.0;
-        if x + w > right && x > MARGIN_X + LABEL_W {
-            x = MARGIN_X + LABEL_W;
+        // A name longer than the whole row is cut with « … » (it is written out in full
+        // under the bars).
+        let label = c.fit(style, &p.label, right - start - SWATCH - 4.0);
+        let w = SWATCH + 4.0 + c.fonts.width(style.face, &label, style.size) + 12.0;
+        if x + w - 12.0 > right && x > start {
+            x = start;
             c.y += style.leading() + 2.0;
+            c.ensure(style.leading());
         }
         c.fill_rect(
             x,
@@ -208,7 +213,7 @@ fn legend_row(c: &mut Canvas, legend: &[Part], accent: Colour) {
             c.y + style.size,
             style,
             Align::Left,
-            &p.label,
+            &label,
         );
         x += w;
     }

@@ -301,6 +301,12 @@ fn the_longest_allowed_texts_stay_inside_the_margins() {
     snap.scenarios[0].title = long.into();
     snap.participants[0].role = long.into();
     snap.schools[0].training_needs = format!("{long} {long} {long}");
+    // Funders' names in the « qui paie quoi » notes and legend.
+    for sc in &mut snap.scenarios {
+        for aid in &mut sc.plan.aids {
+            aid.name = format!("{long} {long}");
+        }
+    }
     let pdf = preau_pdf::render_proposal(&snap).expect("render");
     if let Some(path) = std::env::var_os("PREAU_PDF_DUMP") {
         std::fs::write(path, &pdf).expect("dump");
@@ -383,10 +389,6 @@ fn the_comparison_shows_who_pays_what_per_scenario_with_a_legend() {
     // Without the PROJET watermark, whose letters pdftotext mixes into the lines.
     snap.draft = false;
     let pdf = preau_pdf::render_proposal(&snap).expect("render");
-    if let Some(path) = std::env::var_os("PREAU_PDF_KEEP") {
-        // To look at it: `PREAU_PDF_KEEP=/tmp/p.pdf cargo test …`, then pdftoppm.
-        std::fs::write(path, &pdf).expect("keep");
-    }
     let pages = pages(dir.path(), &pdf);
     let page = pages
         .iter()
