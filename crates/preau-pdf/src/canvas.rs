@@ -36,6 +36,12 @@ impl Colour {
         Colour(a.r, a.g, a.b)
     }
 
+    /// Euclidean distance in sRGB (0 to about 441): enough to tell two swatches apart.
+    pub(crate) fn distance(self, other: Colour) -> f32 {
+        let d = |a: u8, b: u8| (f32::from(a) - f32::from(b)).powi(2);
+        (d(self.0, other.0) + d(self.1, other.1) + d(self.2, other.2)).sqrt()
+    }
+
     /// `0xrrggbb`.
     pub(crate) const fn hex(rgb: u32) -> Self {
         Colour((rgb >> 16) as u8, (rgb >> 8) as u8, rgb as u8)

@@ -103,6 +103,8 @@ const GRANTS: [Colour; 5] = [
     Colour::hex(0x5b6b7a),
 ];
 const FCTVA: Colour = Colour::hex(0x7b5ea7);
+/// Closer than this to the accent, a grant's colour is skipped.
+const MIN_DISTANCE: f32 = 90.0;
 
 fn colour(payer: &Payer, legend: &[Part], accent: Colour) -> Colour {
     match payer {
@@ -114,7 +116,17 @@ fn colour(payer: &Payer, legend: &[Part], accent: Colour) -> Colour {
                 .filter(|p| matches!(p.payer, Payer::Aid(_)))
                 .position(|p| &p.payer == payer)
                 .unwrap_or(0);
-            GRANTS[i % GRANTS.len()]
+            // A grant never looks like the commune's share, whatever the letterhead's colour.
+            let palette: Vec<Colour> = GRANTS
+                .into_iter()
+                .filter(|g| g.distance(accent) > MIN_DISTANCE)
+                .collect();
+            let palette = if palette.is_empty() {
+                &GRANTS[..]
+            } else {
+                &palette[..]
+            };
+            palette[i % palette.len()]
         }
     }
 }
@@ -318,5 +330,25 @@ mod tests {
         assert!(widths(&who_pays(&big), 0, 300.0)
             .iter()
             .all(|(_, w)| *w == 0.0));
+    }
+
+    #[test]
+    fn no_grant_takes_a_colour_close_to_the_accent() {
+        let legend = payers([&plan(
+            (0..7).map(|i| aid(&i.to_string(), 100)).collect(),
+            10,
+            10,
+        )]);
+        for accent in [0x1d4e89, 0x2e6b3a, 0x8a5a14, 0x000000, 0x5b6b7a] {
+            let accent = Colour::hex(accent);
+            for p in &legend {
+                let c = colour(&p.payer, &legend, accent);
+                if p.payer == Payer::Commune {
+                    assert_eq!(c, accent);
+                } else if p.payer != Payer::Fctva {
+                    assert!(c.distance(accent) > MIN_DISTANCE, "{c:?} near {accent:?}");
+                }
+            }
+        }
     }
 }

@@ -476,6 +476,10 @@ fn the_letterhead_colour_is_the_documents_accent() {
     assert!(default.contains(&fill_operator(0x1d4e89)));
 
     snap.letterhead.accent = preau_core::proposals::Accent::parse("#2e6b3a").expect("a dark green");
+    if let Some(path) = std::env::var_os("PREAU_PDF_DUMP") {
+        // Run this test alone to look at it.
+        std::fs::write(path, preau_pdf::render_proposal(&snap).expect("render")).expect("dump");
+    }
     for pdf in [
         preau_pdf::render_proposal(&snap).expect("render"),
         preau_pdf::render_project_sheets(&snap).expect("sheets"),
