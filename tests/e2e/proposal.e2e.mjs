@@ -271,6 +271,26 @@ async function scenario(session, visitId) {
     await session.waitForElement(`${$('settings-logo')} img`);
     assert(JSON.parse(await cli('settings', 'show')).has_logo === true, 'the logo was not set');
   });
+  await step('« Couleur d’accent » : a light colour is refused in French, a dark one is the app’s accent', session, async () => {
+    const input = await session.find($('settings-accent'));
+    // The colour picker is a native dialog: set the value as it would, then save.
+    const pick = (hex) =>
+      session.execute(
+        'const i = arguments[0]; i.value = arguments[1]; i.dispatchEvent(new Event("input", { bubbles: true })); return i.value;',
+        [input, hex],
+      );
+    await pick('#f6c343');
+    await click(session, await session.find($('settings-save')));
+    const error = await session.waitForElement('#settings-accent-error');
+    assert((await textContent(session, error)).includes('trop claire'), 'a light accent refused inline');
+    assert(JSON.parse(await cli('settings', 'show')).accent === '#1d4e89', 'the refused colour was saved');
+    await pick('#2e6b3a');
+    await click(session, await session.find($('settings-save')));
+    await session.waitForElement($('settings-saved'));
+    assert(JSON.parse(await cli('settings', 'show')).accent === '#2e6b3a', 'the accent was not saved');
+    const navy = await session.execute('return getComputedStyle(document.documentElement).getPropertyValue("--navy").trim();');
+    assert(navy === '#2e6b3a', `the app's accent is ${navy}`);
+  });
   await shot(session, 'settings', 'prop-');
 
   await step('the next draft carries the new letterhead', null, async () => {

@@ -186,6 +186,24 @@ fn main() {
         ms(cold),
         pdf.len() / 1024
     );
+    // The same with a second scenario: the comparison table and its « qui paie quoi » bars.
+    let mut two = snap.clone();
+    let mut b = two.scenarios[0].clone();
+    b.label = "B".into();
+    two.scenarios.push(b);
+    let mut times2 = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let pdf = preau_pdf::render_proposal(&two).expect("render");
+        times2.push(t.elapsed());
+        assert!(!pdf.is_empty());
+    }
+    times2.sort();
+    println!(
+        "preau-pdf, same with a second scenario (comparison and chart): p50 {:.2} ms, p99 {:.2} ms",
+        ms(percentile(&times2, 0.5)),
+        ms(percentile(&times2, 0.99)),
+    );
     match chromium(dir.path(), &html(&snap), 7) {
         Some((times, size)) => {
             let c50 = percentile(&times, 0.5);

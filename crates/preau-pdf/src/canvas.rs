@@ -20,7 +20,6 @@ pub(crate) const BODY_W: f32 = PAGE_W - 2.0 * MARGIN_X;
 
 pub(crate) const INK: Colour = Colour(0x1f, 0x29, 0x33);
 pub(crate) const MUTED: Colour = Colour(0x5f, 0x6b, 0x7a);
-pub(crate) const ACCENT: Colour = Colour(0x1d, 0x4e, 0x89);
 pub(crate) const WARN: Colour = Colour(0x9e, 0x52, 0x00);
 pub(crate) const RULE: Colour = Colour(0xc5, 0xcd, 0xd8);
 pub(crate) const FILL: Colour = Colour(0xe9, 0xef, 0xf6);
@@ -32,6 +31,22 @@ const WATERMARK: Colour = Colour(0xe4, 0xe4, 0xe4);
 pub(crate) struct Colour(u8, u8, u8);
 
 impl Colour {
+    /// The letterhead's accent (checked by the core: dark enough to read on white).
+    pub(crate) fn accent(a: preau_core::proposals::Accent) -> Self {
+        Colour(a.r, a.g, a.b)
+    }
+
+    /// Euclidean distance in sRGB (0 to about 441): enough to tell two swatches apart.
+    pub(crate) fn distance(self, other: Colour) -> f32 {
+        let d = |a: u8, b: u8| (f32::from(a) - f32::from(b)).powi(2);
+        (d(self.0, other.0) + d(self.1, other.1) + d(self.2, other.2)).sqrt()
+    }
+
+    /// `0xrrggbb`.
+    pub(crate) const fn hex(rgb: u32) -> Self {
+        Colour((rgb >> 16) as u8, (rgb >> 8) as u8, rgb as u8)
+    }
+
     fn pdf(self) -> Color {
         Color::Rgb(Rgb {
             r: f32::from(self.0) / 255.0,
@@ -94,15 +109,18 @@ pub(crate) struct Canvas<'f> {
     /// Distance from the top of the page to the next thing drawn.
     pub y: f32,
     watermark: Option<String>,
+    /// The letterhead's colour: headings, rules, table headers.
+    pub accent: Colour,
 }
 
 impl<'f> Canvas<'f> {
-    pub fn new(fonts: &'f Fonts, watermark: Option<&str>) -> Self {
+    pub fn new(fonts: &'f Fonts, watermark: Option<&str>, accent: Colour) -> Self {
         let mut c = Canvas {
             fonts,
             pages: Vec::new(),
             y: MARGIN_TOP,
             watermark: watermark.map(str::to_string),
+            accent,
         };
         c.new_page();
         c
@@ -311,12 +329,12 @@ impl<'f> Canvas<'f> {
     /// A section title with a rule under it, kept with at least `keep` points of what
     /// follows.
     pub fn heading(&mut self, text: &str, keep: f32) {
-        let style = Style::new(Face::Bold, 12.0).color(ACCENT);
+        let style = Style::new(Face::Bold, 12.0).color(self.accent);
         self.ensure(26.0 + keep);
         self.space(8.0);
         self.text_at(MARGIN_X, self.y + 12.0, style, Align::Left, text);
         self.y += 16.0;
-        self.rule(MARGIN_X, PAGE_W - MARGIN_X, self.y, 0.8, ACCENT);
+        self.rule(MARGIN_X, PAGE_W - MARGIN_X, self.y, 0.8, self.accent);
         self.y += 7.0;
     }
 
@@ -359,7 +377,7 @@ impl<'f> Canvas<'f> {
     // ---- tables -------------------------------------------------------------------
 
     pub fn table_header(&mut self, cols: &[Column], size: f32) {
-        let style = Style::new(Face::Bold, size).color(ACCENT);
+        let style = Style::new(Face::Bold, size).color(self.accent);
         let h = size * 1.32 + 6.0;
         self.fill_rect(MARGIN_X, self.y, BODY_W, h, FILL);
         let mut x = MARGIN_X;

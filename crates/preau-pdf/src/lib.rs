@@ -4,6 +4,7 @@
 //! the content, the snapshot's date as creation date).
 
 mod canvas;
+mod chart;
 mod document;
 mod fonts;
 mod proposal;

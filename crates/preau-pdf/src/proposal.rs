@@ -15,7 +15,11 @@ const CELL: Style = Style::new(Face::Regular, 8.0);
 const CELL_BOLD: Style = Style::new(Face::Bold, 8.0);
 
 pub(crate) fn layout(fonts: &Fonts, s: &ProposalSnapshot) -> Vec<Vec<Op>> {
-    let mut c = Canvas::new(fonts, s.draft.then_some("PROJET"));
+    let mut c = Canvas::new(
+        fonts,
+        s.draft.then_some("PROJET"),
+        Colour::accent(s.letterhead.accent),
+    );
     letterhead(&mut c, s, true);
     recipient_and_reference(&mut c, s);
     letter(&mut c, s);
@@ -60,7 +64,7 @@ pub(crate) fn letterhead(c: &mut Canvas, s: &ProposalSnapshot, full: bool) {
             x += logo_size + 12.0;
         }
     }
-    let name = Style::new(Face::Bold, if full { 15.0 } else { 12.0 }).color(ACCENT);
+    let name = Style::new(Face::Bold, if full { 15.0 } else { 12.0 }).color(c.accent);
     let width = PAGE_W - MARGIN_X - x;
     let mut y = c.block(x, top, width, name, &s.letterhead.organisation) + 2.0;
     if full {
@@ -346,7 +350,7 @@ fn equipment(c: &mut Canvas, s: &ProposalSnapshot) {
             c.paragraph(
                 MARGIN_X,
                 BODY_W,
-                Style::new(Face::Bold, 9.0).color(ACCENT),
+                Style::new(Face::Bold, 9.0).color(c.accent),
                 &school.school,
             );
             c.space(2.0);
@@ -505,6 +509,8 @@ fn comparison(c: &mut Canvas, s: &ProposalSnapshot) {
     let titles: Vec<String> = s.scenarios.iter().map(scenario_title).collect();
     c.space(3.0);
     c.paragraph(MARGIN_X, BODY_W, SMALL.color(MUTED), &titles.join(" · "));
+    c.space(4.0);
+    crate::chart::who_pays_what(c, &s.scenarios);
 }
 
 fn base_label(base: Base) -> &'static str {
@@ -813,7 +819,7 @@ fn next_steps(c: &mut Canvas, s: &ProposalSnapshot) {
                 c.text_at(
                     MARGIN_X,
                     c.y + BODY.size,
-                    Style::new(Face::Bold, 9.5).color(ACCENT),
+                    Style::new(Face::Bold, 9.5).color(c.accent),
                     Align::Left,
                     &format!("{}.", i + 1),
                 );
@@ -852,7 +858,7 @@ fn signatures(c: &mut Canvas, s: &ProposalSnapshot) {
     let w = (BODY_W - 20.0) / 2.0;
     let inner = w - 16.0;
     let right = MARGIN_X + w + 20.0;
-    let head = Style::new(Face::Bold, 9.0).color(ACCENT);
+    let head = Style::new(Face::Bold, 9.0).color(c.accent);
     let strong = Style::new(Face::Bold, 9.0);
     let muted = SMALL.color(MUTED);
 

@@ -12,7 +12,11 @@ const BODY: Style = Style::new(Face::Regular, 9.5);
 const SMALL: Style = Style::new(Face::Regular, 8.0);
 
 pub(crate) fn layout(fonts: &Fonts, s: &ProposalSnapshot) -> Vec<Vec<Op>> {
-    let mut c = Canvas::new(fonts, s.draft.then_some("PROJET"));
+    let mut c = Canvas::new(
+        fonts,
+        s.draft.then_some("PROJET"),
+        Colour::accent(s.letterhead.accent),
+    );
     for (i, school) in s.schools.iter().enumerate() {
         if i > 0 {
             c.new_page();
@@ -21,7 +25,7 @@ pub(crate) fn layout(fonts: &Fonts, s: &ProposalSnapshot) -> Vec<Vec<Op>> {
         c.paragraph(
             MARGIN_X,
             BODY_W,
-            Style::new(Face::Bold, 14.0).color(ACCENT),
+            Style::new(Face::Bold, 14.0).color(c.accent),
             "Fiche projet pédagogique",
         );
         c.paragraph(

@@ -301,6 +301,12 @@ fn the_longest_allowed_texts_stay_inside_the_margins() {
     snap.scenarios[0].title = long.into();
     snap.participants[0].role = long.into();
     snap.schools[0].training_needs = format!("{long} {long} {long}");
+    // Funders' names in the « qui paie quoi » notes and legend.
+    for sc in &mut snap.scenarios {
+        for aid in &mut sc.plan.aids {
+            aid.name = format!("{long} {long}");
+        }
+    }
     let pdf = preau_pdf::render_proposal(&snap).expect("render");
     if let Some(path) = std::env::var_os("PREAU_PDF_DUMP") {
         std::fs::write(path, &pdf).expect("dump");
@@ -371,5 +377,118 @@ fn the_proposal_names_its_markets_and_every_funding_programme() {
         "Attention : le marché SN-2024-07 prend fin le",
     ] {
         assert!(flat.contains(want), "{want:?} missing in {flat}");
+    }
+}
+
+#[test]
+fn the_comparison_shows_who_pays_what_per_scenario_with_a_legend() {
+    let (dir, mut store) = store();
+    let (_visit, draft) = example(&mut store);
+    let mut snap = store.proposal_snapshot(&draft, today()).expect("snap");
+    assert!(snap.scenarios.len() > 1, "the example compares scenarios");
+    // Without the PROJET watermark, whose letters pdftotext mixes into the lines.
+    snap.draft = false;
+    let pdf = preau_pdf::render_proposal(&snap).expect("render");
+    let pages = pages(dir.path(), &pdf);
+    let page = pages
+        .iter()
+        .find(|p| p.contains("Qui paie quoi"))
+        .map(|p| plain(p))
+        .expect("a page with the chart");
+    let flat = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut grants = 0;
+    let mut after_bars = 0;
+    for sc in &snap.scenarios {
+        let p = &sc.plan;
+        assert!(flat.contains(&format!("Scénario {}", sc.label)));
+        let mut parts = vec![];
+        for aid in p.aids.iter().filter(|a| a.amount_cents > 0) {
+            grants += 1;
+            parts.push(format!("{} {}", aid.name, euros(aid.amount_cents)));
+        }
+        if p.fctva_cents > 0 {
+            parts.push(format!("FCTVA {}", euros(p.fctva_cents)));
+        }
+        if p.remaining_ttc_cents > 0 {
+            parts.push(format!("Commune {}", euros(p.remaining_ttc_cents)));
+        }
+        // The parts of each bar, named with their amounts in the bar's order, and its total.
+        let wanted = plain(&parts.join(" · "));
+        let at = flat
+            .find(&wanted)
+            .unwrap_or_else(|| panic!("{wanted:?} missing in {flat}"));
+        after_bars = after_bars.max(at + wanted.len());
+        assert!(flat.contains(&plain(&euros(p.total_ttc_cents))));
+    }
+    assert!(grants > 0, "the example has grants to show");
+    // The legend, under the bars: every payer, the commune last.
+    let legend = &flat[after_bars..];
+    let legend = legend.split("4. Le plan").next().unwrap_or(legend);
+    let names: Vec<String> = snap
+        .scenarios
+        .iter()
+        .flat_map(|sc| sc.plan.aids.iter().filter(|a| a.amount_cents > 0))
+        .map(|a| a.name.clone())
+        .chain(["FCTVA".to_string()])
+        .collect();
+    for name in &names {
+        let at = legend
+            .find(name.as_str())
+            .unwrap_or_else(|| panic!("{name:?} not in the legend {legend:?}"));
+        assert!(at < legend.find("Commune").expect("commune in the legend"));
+    }
+}
+
+fn euros(cents: i64) -> String {
+    preau_core::format::euros(cents)
+}
+
+/// The page content streams, uncompressed by qpdf, as text.
+fn content_streams(dir: &Path, pdf: &[u8]) -> String {
+    let input = dir.join("in.pdf");
+    let output = dir.join("qdf.pdf");
+    std::fs::write(&input, pdf).expect("write pdf");
+    let status = Command::new("qpdf")
+        .args(["--qdf", "--object-streams=disable"])
+        .arg(&input)
+        .arg(&output)
+        .status()
+        .expect("qpdf (apt install qpdf)");
+    assert!(status.success());
+    String::from_utf8_lossy(&std::fs::read(&output).expect("read qdf")).into_owned()
+}
+
+/// The PDF operator that sets a fill colour, as printpdf writes it.
+fn fill_operator(hex: u32) -> String {
+    let c = |shift: u32| f32::from(((hex >> shift) & 0xff) as u8) / 255.0;
+    format!("{} {} {} rg", c(16), c(8), c(0))
+}
+
+#[test]
+fn the_letterhead_colour_is_the_documents_accent() {
+    let (dir, mut store) = store();
+    let (_visit, draft) = example(&mut store);
+    let mut snap = store.proposal_snapshot(&draft, today()).expect("snap");
+    let default = content_streams(
+        dir.path(),
+        &preau_pdf::render_proposal(&snap).expect("render"),
+    );
+    assert!(default.contains(&fill_operator(0x1d4e89)));
+
+    snap.letterhead.accent = preau_core::proposals::Accent::parse("#2e6b3a").expect("a dark green");
+    if let Some(path) = std::env::var_os("PREAU_PDF_DUMP") {
+        // Run this test alone to look at it.
+        std::fs::write(path, preau_pdf::render_proposal(&snap).expect("render")).expect("dump");
+    }
+    for pdf in [
+        preau_pdf::render_proposal(&snap).expect("render"),
+        preau_pdf::render_project_sheets(&snap).expect("sheets"),
+    ] {
+        let text = content_streams(dir.path(), &pdf);
+        // Headings, table headers, the commune's share: all in the chosen colour, and no
+        // trace of the default one.
+        let uses = text.matches(&fill_operator(0x2e6b3a)).count();
+        assert!(uses >= 3, "{uses} uses of the accent");
+        assert!(!text.contains(&fill_operator(0x1d4e89)));
     }
 }

@@ -95,6 +95,7 @@ const settings = {
   adviser_phone: '',
   adviser_email: '',
   has_logo: false,
+  accent: '#1d4e89',
 };
 
 const proposalCases: [string, () => Promise<unknown>, string, Record<string, unknown> | undefined][] = [

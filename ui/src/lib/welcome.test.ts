@@ -294,6 +294,7 @@ describe('blankLetterhead', () => {
       adviser_phone: '',
       adviser_email: '',
       has_logo: true,
+      accent: '#1d4e89',
     };
     const blank = blankLetterhead(demo, 'Claire Martin');
     expect(blank.organisation).toBe('');

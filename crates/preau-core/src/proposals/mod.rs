@@ -4,6 +4,7 @@
 //! The core does not draw PDFs: `proposal_issue` takes the renderer as a function, so the
 //! frozen bytes come from the same call the CLI and the app use to preview a draft.
 
+mod accent;
 mod settings;
 mod snapshot;
 mod types;
@@ -15,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
+pub use accent::{Accent, DEFAULT_ACCENT};
 pub use settings::MAX_LOGO_BYTES;
 pub use types::*;
 

@@ -3,6 +3,7 @@
 use rusqlite::OptionalExtension;
 
 use super::types::DocumentSettings;
+use super::{Accent, DEFAULT_ACCENT};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -33,6 +34,7 @@ impl Default for DocumentSettings {
             adviser_phone: String::new(),
             adviser_email: String::new(),
             has_logo: true,
+            accent: DEFAULT_ACCENT.to_string(),
         }
     }
 }
@@ -87,6 +89,7 @@ fn checked(s: &DocumentSettings) -> Result<DocumentSettings> {
         adviser_phone: bounded("adviser_phone", &s.adviser_phone, "Le téléphone", 30)?,
         adviser_email: bounded("adviser_email", &s.adviser_email, "L’e-mail", 80)?,
         has_logo: s.has_logo,
+        accent: Accent::parse(&s.accent)?.to_string(),
     })
 }
 

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::types::*;
-use super::{valid_until, ProposalSummary, SNAPSHOT_FORMAT};
+use super::{valid_until, Accent, ProposalSummary, SNAPSHOT_FORMAT};
 use crate::error::Result;
 use crate::model::Role;
 use crate::store::Store;
@@ -229,6 +229,8 @@ impl Store {
                 address_lines: settings.address_lines.clone(),
                 contact_line,
                 logo_png: self.logo_png()?,
+                // Checked when saved: a value that no longer reads falls back to the default.
+                accent: Accent::parse(&settings.accent).unwrap_or_default(),
             },
             number: p.number.clone(),
             revision: p.revision,

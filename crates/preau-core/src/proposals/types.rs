@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::Accent;
 use crate::plan::FundingPlan;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -156,6 +157,15 @@ pub struct DocumentSettings {
     pub adviser_email: String,
     /// True when a logo is set (the PNG itself is kept apart: `Store::logo_png`).
     pub has_logo: bool,
+    /// The accent colour, `#rrggbb`: checked on save (`Accent::parse`), the syndicate's
+    /// blue when never set. Text here so that a bad value gets a French error, not a
+    /// refused call.
+    #[serde(default = "default_accent_text")]
+    pub accent: String,
+}
+
+fn default_accent_text() -> String {
+    super::DEFAULT_ACCENT.to_string()
 }
 
 /// Everything a proposal PDF shows, as plain data: rendering it needs no store, and the
@@ -190,6 +200,10 @@ pub struct Letterhead {
     pub address_lines: Vec<String>,
     pub contact_line: String,
     pub logo_png: Option<Vec<u8>>,
+    /// Left out of the JSON when it is the default, so that proposals issued before it
+    /// existed keep their snapshot and fingerprint.
+    #[serde(default, skip_serializing_if = "Accent::is_default")]
+    pub accent: Accent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

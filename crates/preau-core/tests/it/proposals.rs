@@ -317,8 +317,10 @@ fn letterhead_settings_are_checked() {
     let base = store.document_settings().expect("defaults");
     assert!(base.has_logo, "the demo logo is there by default");
     type Edit = fn(&mut DocumentSettings);
-    let cases: [(Edit, &str); 4] = [
+    let cases: [(Edit, &str); 6] = [
         (|s| s.organisation = "  ".into(), "organisation"),
+        (|s| s.accent = "bleu".into(), "accent"),
+        (|s| s.accent = "#f6c343".into(), "accent"),
         (|s| s.place = String::new(), "place"),
         (|s| s.address_lines = vec!["x".into(); 5], "address_lines"),
         (|s| s.adviser_name = "a\u{7}b".into(), "adviser_name"),
@@ -334,6 +336,42 @@ fn letterhead_settings_are_checked() {
     store.logo_set(None).expect("remove");
     assert_eq!(store.logo_png().expect("logo"), None);
     assert!(!store.document_settings().expect("s").has_logo);
+}
+
+#[test]
+fn the_accent_colour_is_saved_and_frozen_into_the_letterhead() {
+    let (_dir, mut store) = new_store();
+    let visit = example(&mut store);
+    let today = day(2026, 11, 29);
+    let draft = store.proposal_draft(&visit, today).expect("draft");
+    let before = store.proposal_snapshot(&draft.id, today).expect("snap");
+    assert!(before.letterhead.accent.is_default());
+    // The default colour stays out of the snapshot: older snapshots keep their fingerprint.
+    let json = serde_json::to_string(&before).expect("json");
+    assert!(!json.contains("accent"), "{json}");
+
+    let settings = store.document_settings().expect("settings");
+    assert_eq!(settings.accent, "#1d4e89");
+    let e = store
+        .document_settings_save(&DocumentSettings {
+            accent: "#12345".into(),
+            ..settings.clone()
+        })
+        .expect_err("refused");
+    assert_eq!(e.field(), Some("accent"));
+    assert!(e.to_string().contains("#rrggbb"), "{e}");
+    assert_eq!(store.document_settings().expect("unchanged"), settings);
+
+    let saved = store
+        .document_settings_save(&DocumentSettings {
+            accent: " #2E6B3A ".into(),
+            ..settings
+        })
+        .expect("saved");
+    assert_eq!(saved.accent, "#2e6b3a", "kept in one spelling");
+    let after = store.proposal_snapshot(&draft.id, today).expect("snap");
+    assert_eq!(after.letterhead.accent.to_string(), "#2e6b3a");
+    assert_ne!(after.short_hash(), before.short_hash());
 }
 
 /// The « Visites » list: each visit's proposal as the mayor holds it, on the day asked.

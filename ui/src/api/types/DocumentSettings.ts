@@ -12,4 +12,10 @@ place: string, adviser_name: string, adviser_title: string, adviser_phone: strin
 /**
  * True when a logo is set (the PNG itself is kept apart: `Store::logo_png`).
  */
-has_logo: boolean, };
+has_logo: boolean, 
+/**
+ * The accent colour, `#rrggbb`: checked on save (`Accent::parse`), the syndicate's
+ * blue when never set. Text here so that a bad value gets a French error, not a
+ * refused call.
+ */
+accent: string, };
