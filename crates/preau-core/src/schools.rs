@@ -85,10 +85,14 @@ impl Store {
             })
     }
 
+    /// The commune's schools, but a duplicate of another one's UAI no visit here ticks
+    /// (`sync/same_uai.rs`: it goes when its owner's laptop syncs).
     pub fn schools_of(&self, insee: &str) -> Result<Vec<School>> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("{SELECT} WHERE commune_insee = ?1"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{SELECT} WHERE commune_insee = ?1 AND id NOT IN (
+               SELECT a.school_id FROM sync_school_aliases a
+               WHERE NOT EXISTS (SELECT 1 FROM visit_schools v WHERE v.school_id = a.school_id))"
+        ))?;
         let mut rows = stmt
             .query_map([insee], school_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;

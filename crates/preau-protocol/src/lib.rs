@@ -265,8 +265,9 @@ pub struct RemoteRecord {
     /// Non-empty: the record is in conflict; the app shows both values.
     #[serde(default)]
     pub conflicts: Vec<FieldConflict>,
-    /// For a visit: the adviser it belongs to (only that adviser's devices may change it
-    /// or what hangs from it). Absent for other tables, and from older servers.
+    /// For a visit or a school typed by an adviser: the adviser it belongs to (only that
+    /// adviser's devices may change it or what hangs from it). Absent for other tables,
+    /// directory schools, and from older servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
 }

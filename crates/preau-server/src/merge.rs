@@ -728,6 +728,13 @@ pub struct PulledRecord {
     pub owner: Option<String>,
 }
 
+/// Whether laptops are told the owner of this table's records: of visits (to show a
+/// colleague's as read-only) and of schools (two typed with one UAI are merged, and only
+/// the owner's laptop deletes its duplicate).
+fn sends_owner(table: &str) -> bool {
+    table == "visits" || table == "schools"
+}
+
 /// A record as pulled, from its stored columns (the bookkeeping in `meta` is not sent).
 /// The stored JSON is checked (an object, an array) without being rebuilt.
 pub fn remote_from_columns(
@@ -740,7 +747,7 @@ pub fn remote_from_columns(
     owner: Option<String>,
 ) -> serde_json::Result<PulledRecord> {
     use serde::de::Error as _;
-    let table_is_visits = table == "visits";
+    let with_owner = sends_owner(&table);
     let raw = |text: &str, open: char| {
         if !text.trim_start().starts_with(open) {
             return Err(serde_json::Error::custom(format!(
@@ -757,14 +764,13 @@ pub fn remote_from_columns(
         deleted,
         fields: raw(fields, '{')?,
         conflicts: raw(conflicts, '[')?,
-        // Laptops need the owner of visits only (to show a colleague's as read-only).
-        owner: owner.filter(|_| table_is_visits),
+        owner: owner.filter(|_| with_owner),
     })
 }
 
 impl RecordState {
     pub fn into_remote(self, table: String, record_id: String) -> RemoteRecord {
-        let owner = self.owner.filter(|_| table == "visits");
+        let owner = self.owner.filter(|_| sends_owner(&table));
         RemoteRecord {
             owner,
             table,

@@ -199,13 +199,34 @@ async fn sync_enrolled(
     let mut report = SyncReport::default();
 
     push_pending(store, &client, batch_size, &mut report, progress).await?;
+    pull_and_apply(store, &client, &mut report, progress).await?;
+    // What the pull itself changed here (a line losing a class deleted elsewhere, a school
+    // merged with a colleague's of the same UAI) is sent now rather than at the next sync,
+    // and pulled back, so laptops agree as soon as both have synced and this one is left
+    // with nothing the server has not acknowledged and sent back. Once: applying what comes
+    // back changes nothing more.
+    if store.sync_overview()?.pending > 0 {
+        push_pending(store, &client, batch_size, &mut report, progress).await?;
+        pull_and_apply(store, &client, &mut report, progress).await?;
+    }
+    report.open_conflicts = store.sync_overview()?.conflicts;
+    Ok(report)
+}
 
+/// Pulls every page after the cursor (applied as it comes, the next page fetched
+/// meanwhile), fetches newer reference data, then applies what was staged.
+async fn pull_and_apply(
+    store: &mut Store,
+    client: &Client,
+    report: &mut SyncReport,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<()> {
     // Pull, page by page: each page applied with its cursor in one transaction (records
     // not applicable yet are staged), while the next page is already being fetched. Newer
     // reference data is fetched once the first page names the versions, before anything
     // is applied (schools are parents of records).
     let mut page = client.pull(store.sync_cursor()?, progress).await?;
-    update_reference(store, &client, &page.reference, &mut report, progress).await?;
+    update_reference(store, client, &page.reference, report, progress).await?;
     let reference = loop {
         report.pulled += page.records.len();
         let pull_total = report.pulled + usize::try_from(page.remaining).unwrap_or(usize::MAX);
@@ -232,20 +253,14 @@ async fn sync_enrolled(
         }
     };
     // A version published while pulling.
-    update_reference(store, &client, &reference, &mut report, progress).await?;
+    update_reference(store, client, &reference, report, progress).await?;
 
     // Records staged by this sync or an earlier one, now that their parents may be here.
     progress(Progress::Applying);
     let applied = store.sync_apply_inbox()?;
     report.applied += applied.applied;
     report.waiting = applied.waiting;
-    // What the pull itself changed here (a line losing a class deleted elsewhere) is
-    // sent now rather than at the next sync, so laptops agree as soon as both have synced.
-    if store.sync_overview()?.pending > 0 {
-        push_pending(store, &client, batch_size, &mut report, progress).await?;
-    }
-    report.open_conflicts = store.sync_overview()?.conflicts;
-    Ok(report)
+    Ok(())
 }
 
 /// Pushes the pending changes, batch by batch, in order; each change keeps its id until

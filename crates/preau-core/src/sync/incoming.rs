@@ -12,6 +12,7 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::same_uai;
 use super::settings::{set_cursor, set_last_sync};
 use super::tables::{bad, columns, key_values, key_where, table, to_sql_column, SyncTable};
 use crate::error::{Error, Result};
@@ -35,7 +36,7 @@ pub struct IncomingRecord {
     pub deleted: bool,
     pub fields: Map<String, Value>,
     pub conflicts: Vec<IncomingConflict>,
-    /// For a visit: the adviser it belongs to, as the server says.
+    /// For a visit or a typed school: the adviser it belongs to, as the server says.
     #[serde(default)]
     pub owner: Option<String>,
 }
@@ -203,9 +204,18 @@ fn apply_one(
             ctx.columns.insert(t.name, columns(conn, t.name)?);
         }
         let cols = ctx.columns.get(t.name).map(Vec::as_slice).unwrap_or(&[]);
-        if let Err(e) = write_record(conn, t, rec, &pending, cols) {
+        let mut skip = std::borrow::Cow::Borrowed(&pending);
+        if t.name == "schools" {
+            if let same_uai::Clash::PulledIsDuplicate = same_uai::before_school(conn, rec)? {
+                skip.to_mut().insert("uai".to_owned());
+            }
+        }
+        if let Err(e) = write_record(conn, t, rec, &skip, cols) {
             return Ok(Err(e));
         }
+    }
+    if t.name == "schools" {
+        same_uai::note_owner(conn, rec)?;
     }
     if t.name == "visits" {
         match (&rec.owner, rec.deleted) {
@@ -496,6 +506,8 @@ impl Store {
             report = apply_all(&tx, &recs, &mut ctx, false)?;
             tx.execute("DELETE FROM sync_guard", [])?;
         }
+        // Once every page is here: what hangs from a duplicate school has arrived.
+        same_uai::merge_duplicates(&tx)?;
         set_last_sync(&tx)?;
         tx.commit()?;
         Ok(report)

@@ -9,7 +9,8 @@
 //! keeps the other value aside until the adviser chooses (`conflicts.rs`, with the checks
 //! of `rules.rs` and the French of `labels.rs`). `tables.rs` says what is synced and how
 //! values travel; `settings.rs` holds the enrollment and the cursor; `status.rs` what the
-//! screens show; `reference.rs` the reference data the server publishes, which
+//! screens show; `reference.rs` the reference data the server publishes; `same_uai.rs`
+//! one school per UAI when two laptops typed the same school.
 
 mod conflicts;
 mod incoming;
@@ -18,6 +19,7 @@ mod outgoing;
 mod reference;
 mod refused;
 mod rules;
+mod same_uai;
 mod settings;
 mod status;
 mod tables;

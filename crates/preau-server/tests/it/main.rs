@@ -34,6 +34,7 @@ fn suite(backend: &Backend) {
     sync::same_field_conflict_is_visible(backend);
     sync::reference_data_comes_down(backend);
     sync::the_directory_is_one_set_of_schools_on_every_laptop(backend);
+    sync::one_school_per_uai_typed_on_two_laptops(backend);
     sync::reimporting_a_visit_is_not_a_conflict(backend);
     eprintln!("[{}] proposals", backend.label());
     sync::issued_proposals_travel_append_only(backend);

@@ -544,3 +544,93 @@ pub fn the_directory_is_one_set_of_schools_on_every_laptop(backend: &Backend) {
     assert_eq!(rb.waiting, 0, "{:?}", b.inbox_errors());
     assert_eq!(a.dump(), b.dump());
 }
+
+/// Issue 11: the same school typed by hand on two laptops (one UAI, two ids), each ticked
+/// in a visit with its project. Every laptop keeps the same one; each adviser's laptop
+/// points its own visit at it and deletes its own duplicate; nothing waits, nothing
+/// typed in the projects is lost, and a laptop new to the server pulls one school.
+pub fn one_school_per_uai_typed_on_two_laptops(backend: &Backend) {
+    use preau_core::model::{SchoolInput, SchoolKind};
+    let server = TestServer::start(&backend.url("same_uai"));
+    let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let mut b = Laptop::enrolled(&server.url(), &server.enrollment_code("Paul"));
+    let uai = "0809999Z";
+    let typed = |l: &mut Laptop, name: &str, needs: &str| -> (String, String) {
+        let school = l
+            .store
+            .school_save(&SchoolInput {
+                id: None,
+                uai: Some(uai.into()),
+                name: name.into(),
+                kind: SchoolKind::Primaire,
+                public: true,
+                commune_insee: "80620".into(),
+                classes: Some(3),
+                pupils: Some(61),
+            })
+            .expect("school")
+            .id;
+        let visit = l
+            .store
+            .visit_create("80620", "2026-12-03T18:00")
+            .expect("visit")
+            .id;
+        l.store
+            .visit_update(
+                &visit,
+                &VisitPatch {
+                    school_ids: Some(vec![school.clone()]),
+                    ..VisitPatch::default()
+                },
+            )
+            .expect("tick");
+        let mut p = l.store.pedagogy_of(&visit, &school).expect("pedagogy");
+        p.training_needs = needs.into();
+        l.store.pedagogy_save(&visit, &p).expect("save pedagogy");
+        (school, visit)
+    };
+    let (school_a, visit_a) = typed(&mut a, "École du Moulin", "Anne : prise en main des ENI");
+    let (school_b, visit_b) = typed(&mut b, "Ecole primaire du Moulin", "Paul : tablettes");
+    let kept = school_a.clone().min(school_b.clone());
+    for _ in 0..2 {
+        a.sync();
+        b.sync();
+    }
+    let ra = a.sync();
+    let rb = b.sync();
+    assert_eq!(ra.waiting, 0, "{:?}", a.inbox_errors());
+    assert_eq!(rb.waiting, 0, "{:?}", b.inbox_errors());
+    let mut c = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));
+    let rc = c.sync();
+    assert_eq!(rc.waiting, 0, "{:?}", c.inbox_errors());
+    for (name, l) in [("A", &a), ("B", &b), ("C", &c)] {
+        let schools = l.store.schools_of("80620").expect("schools");
+        let with_uai: Vec<&String> = schools
+            .iter()
+            .filter(|s| s.uai.as_deref() == Some(uai))
+            .map(|s| &s.id)
+            .collect();
+        assert_eq!(with_uai, vec![&kept], "{name}: one school for the UAI");
+        assert!(
+            schools
+                .iter()
+                .all(|s| s.id == kept || s.id != school_a && s.id != school_b),
+            "{name}: the duplicate is gone"
+        );
+        for (visit, needs) in [
+            (&visit_a, "Anne : prise en main des ENI"),
+            (&visit_b, "Paul : tablettes"),
+        ] {
+            assert_eq!(
+                l.store.visit(visit).expect("visit").school_ids,
+                vec![kept.clone()],
+                "{name}: the visit names the kept school"
+            );
+            let p = l.store.pedagogy_of(visit, &kept).expect("pedagogy");
+            assert_eq!(p.training_needs, needs, "{name}: the project typed is kept");
+        }
+        assert_eq!(l.store.sync_overview().expect("overview").refused, 0);
+    }
+    assert_eq!(a.dump(), b.dump());
+    assert_eq!(a.dump(), c.dump());
+}
