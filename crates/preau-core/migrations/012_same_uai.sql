@@ -17,3 +17,7 @@ CREATE TABLE sync_school_owners (
     school_id TEXT PRIMARY KEY,
     adviser   TEXT NOT NULL
 ) STRICT;
+
+-- A staged record keeps the owner the server named (a colleague's visit staged until its
+-- parent arrives was applied later as if it were this adviser's: no read-only banner).
+ALTER TABLE sync_inbox ADD COLUMN owner TEXT;

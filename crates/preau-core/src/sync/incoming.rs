@@ -128,11 +128,13 @@ fn sort_for_apply(recs: &mut [&IncomingRecord]) {
 /// Stages a pulled record in the inbox (a newer revision replaces an older one).
 fn stage_record(conn: &Connection, r: &IncomingRecord, error: Option<&str>) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO sync_inbox (tbl, record_id, revision, deleted, fields, conflicts, last_error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO sync_inbox
+           (tbl, record_id, revision, deleted, fields, conflicts, last_error, owner)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision,
            deleted = excluded.deleted, fields = excluded.fields,
-           conflicts = excluded.conflicts, last_error = excluded.last_error
+           conflicts = excluded.conflicts, last_error = excluded.last_error,
+           owner = excluded.owner
          WHERE excluded.revision >= sync_inbox.revision",
     )?
     .execute(params![
@@ -143,6 +145,7 @@ fn stage_record(conn: &Connection, r: &IncomingRecord, error: Option<&str>) -> R
         serde_json::to_string(&r.fields).map_err(|e| bad(e.to_string()))?,
         serde_json::to_string(&r.conflicts).map_err(|e| bad(e.to_string()))?,
         error,
+        r.owner,
     ])?;
     Ok(())
 }
@@ -459,8 +462,8 @@ impl Store {
         let mut staged: Vec<IncomingRecord> = Vec::new();
         {
             let mut stmt = self.conn.prepare(
-                "SELECT tbl, record_id, revision, deleted, fields, conflicts FROM sync_inbox
-                 ORDER BY revision",
+                "SELECT tbl, record_id, revision, deleted, fields, conflicts, owner
+                 FROM sync_inbox ORDER BY revision",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok((
@@ -470,10 +473,11 @@ impl Store {
                     r.get::<_, bool>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
                 ))
             })?;
             for row in rows {
-                let (table, record_id, revision, deleted, fields, conflicts) = row?;
+                let (table, record_id, revision, deleted, fields, conflicts, owner) = row?;
                 let fields = match serde_json::from_str::<Value>(&fields) {
                     Ok(Value::Object(m)) => m,
                     _ => Map::new(),
@@ -486,7 +490,7 @@ impl Store {
                     deleted,
                     fields,
                     conflicts,
-                    owner: None,
+                    owner,
                 });
             }
         }

@@ -80,7 +80,7 @@ pub(super) fn field_label(table: &str, field: &str) -> String {
         ("participants", "name") => "Nom",
         ("participants", "role") => "Rôle",
         ("participants", "phone") => "Téléphone",
-        ("participants", "email") => "Adresse électronique",
+        ("participants", "email") => "E-mail",
         (_, "position") => "Ordre",
         ("pedagogy", "cycles") => "Cycles",
         ("pedagogy", "uses") => "Usages visés",

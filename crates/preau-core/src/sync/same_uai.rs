@@ -238,6 +238,37 @@ fn deletable(conn: &Connection, school: &str) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
+    use serde_json::json;
+
+    /// A colleague's visit staged before it could be applied keeps the owner the server
+    /// named (the inbox keeps it since schema 12): it is shown read-only.
+    #[test]
+    fn a_staged_record_keeps_its_owner() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut store = Store::open_in(dir.path()).expect("store");
+        let id = "01900000-0000-7000-8000-0000000000aa";
+        let fields = json!({
+            "id": id, "commune_insee": "80620", "scheduled_at": "2026-12-03T18:00",
+            "notes": "", "created_at": "2026-12-01T10:00:00Z",
+            "updated_at": "2026-12-01T10:00:00Z"
+        });
+        let rec = IncomingRecord {
+            table: "visits".into(),
+            record_id: id.into(),
+            revision: 1,
+            deleted: false,
+            fields: fields.as_object().cloned().expect("object"),
+            conflicts: Vec::new(),
+            owner: Some("Paul".into()),
+        };
+        store.sync_stage(&[rec], 1).expect("staged");
+        assert_eq!(store.sync_apply_inbox().expect("applied").applied, 1);
+        assert_eq!(
+            store.visit_owner(id).expect("owner").as_deref(),
+            Some("Paul")
+        );
+    }
 
     #[test]
     fn every_laptop_keeps_the_same_school() {
