@@ -110,23 +110,31 @@ async function clean(session, name) {
   });
 }
 
-/** Starts recording the delays between animation frames in the page. */
+/** Starts recording each animation frame's time and the map's view box then. */
 const startFrames = (session) =>
   session.execute(`
+    const svg = document.querySelector('[data-testid="commune-map"]');
     window.__frames = [];
-    let last = performance.now();
     window.__recording = true;
     const tick = (t) => {
-      window.__frames.push(t - last);
-      last = t;
+      window.__frames.push([t, svg.getAttribute('viewBox')]);
       if (window.__recording) requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
     return true;`);
 
-/** Stops recording; answers the frames' delays (ms): count, median, 95th percentile, worst. */
+/**
+ * Stops recording; answers the delays between frames (ms) from the first frame that saw the
+ * view box change to the one after the last change (the frames that painted a move, not
+ * the idle ones around): count, median, 95th percentile, worst.
+ */
 async function stopFrames(session) {
-  const frames = await session.execute('window.__recording = false; return window.__frames.slice(1);');
+  const ticks = await session.execute('window.__recording = false; return window.__frames;');
+  const changed = ticks.map((t, i) => i > 0 && t[1] !== ticks[i - 1][1]);
+  const first = changed.indexOf(true);
+  const last = changed.lastIndexOf(true);
+  const frames = [];
+  for (let i = Math.max(1, first); first >= 0 && i <= Math.min(ticks.length - 1, last + 1); i++) frames.push(ticks[i][0] - ticks[i - 1][0]);
   const sorted = [...frames].sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return { count: sorted.length, p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] ?? 0 };

@@ -113,9 +113,22 @@ fn drawn() -> Result<&'static Drawn> {
         .map_err(|e| Error::Reference(format!("contours: {e}")))
 }
 
-fn centre(shape: &preau_reference::geo::Shape) -> Vec<i32> {
+/// A drawn commune with what the store says of it (a commune the store does not know is
+/// outside the syndicate, its EPCI unknown).
+fn on_map(
+    shape: &preau_reference::geo::Shape,
+    facts: Option<(Option<String>, Stage)>,
+) -> MapCommune {
+    let (epci, stage) = facts.unwrap_or((None, Stage::NotMember));
     let [x0, y0, x1, y1] = shape.bounds;
-    vec![(x0 + x1) / 2, (y0 + y1) / 2]
+    MapCommune {
+        insee: shape.insee.clone(),
+        name: shape.name.clone(),
+        d: shape.d.clone(),
+        centre: vec![(x0 + x1) / 2, (y0 + y1) / 2],
+        epci,
+        stage,
+    }
 }
 
 /// What the store says of a commune: its EPCI's name and its stage.
@@ -165,19 +178,7 @@ impl Store {
             .map
             .communes
             .iter()
-            .map(|shape| {
-                let (epci, stage) = facts
-                    .remove(&shape.insee)
-                    .unwrap_or((None, Stage::NotMember));
-                MapCommune {
-                    insee: shape.insee.clone(),
-                    name: shape.name.clone(),
-                    d: shape.d.clone(),
-                    centre: centre(shape),
-                    epci,
-                    stage,
-                }
-            })
+            .map(|shape| on_map(shape, facts.remove(&shape.insee)))
             .collect();
         Ok(CommuneMap {
             width: drawn.map.width,
@@ -214,20 +215,9 @@ impl Store {
             ];
         }
         let on_map = |i: usize| {
-            communes.get(i).map(|shape| {
-                let (epci, stage) = facts
-                    .get(&shape.insee)
-                    .cloned()
-                    .unwrap_or((None, Stage::NotMember));
-                MapCommune {
-                    insee: shape.insee.clone(),
-                    name: shape.name.clone(),
-                    d: shape.d.clone(),
-                    centre: centre(shape),
-                    epci,
-                    stage,
-                }
-            })
+            communes
+                .get(i)
+                .map(|shape| on_map(shape, facts.get(&shape.insee).cloned()))
         };
         let commune = on_map(at).ok_or_else(|| Error::NotFound {
             what: "commune",
