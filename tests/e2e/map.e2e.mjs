@@ -220,6 +220,7 @@ async function main() {
       // Zoom in twice first (the + button), so the drag moves a closer view.
       await click(session, await session.find($('map-zoom-in')));
       await click(session, await session.find($('map-zoom-in')));
+      await shot(session, 'zoomed');
       // What changes in the map while it moves: the view box only (no path is redrawn).
       await session.execute(
         `window.__mutations = new Set();
