@@ -1,7 +1,7 @@
 //! The département's map, drawn from the shipped commune contours
 //! (`data/reference/somme_communes_contours.geojson`, IGN ADMIN EXPRESS, 4 decimals):
-//! no tile server, no network, no store. The server's « Carte » draws it as SVG; the app
-//! can reuse it (issue 14).
+//! no tile server, no network, no store. The server's « Carte » draws it as SVG, and so
+//! does the app's « Communes » screen and commune sheet (issue 14, `preau_core::map`).
 //!
 //! How: the contours are projected to a plane (equirectangular, longitudes scaled by the
 //! cosine of the middle latitude: enough for one département), cut into *arcs* — the runs
