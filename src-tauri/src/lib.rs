@@ -73,6 +73,8 @@ pub fn run() {
             commands::catalogue::catalogue,
             commands::communes::communes_search,
             commands::communes::commune_sheet,
+            commands::communes::commune_map,
+            commands::communes::commune_neighbourhood,
             commands::schools::school_save,
             commands::schools::schools_import,
             commands::visits::visit_create,

@@ -5,9 +5,6 @@
 // with its rule and elements.
 //
 // Env: PREAU_APP, PREAU_CLI, PREAU_DATA_DIR, TAURI_DRIVER_URL, PREAU_SCREENSHOTS (optional).
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   $,
   assert,
@@ -25,29 +22,11 @@ import {
   stepper,
   withApp,
 } from './tap.mjs';
+import { audit, loadAxe } from './axe.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const AXE = path.resolve(HERE, '../../ui/node_modules/axe-core/axe.min.js');
 const DATA = process.env.PREAU_DATA_DIR;
 const shot = (session, name) => freshShot(session, name, 'axe-');
 const step = stepper({ prefix: 'axe-', screenshot: shot });
-
-let axeSource = '';
-
-/** The violations axe finds in the page as it is now: `rule (impact): elements`. */
-async function audit(session) {
-  const injected = await session.execute('return typeof window.axe === "object";');
-  if (!injected) await session.execute(`${axeSource}\nreturn true;`);
-  const violations = await session.execute(`
-    return window.axe
-      .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })
-      .then((r) => r.violations.map((v) => ({
-        id: v.id,
-        impact: v.impact,
-        targets: v.nodes.slice(0, 4).map((n) => n.target.join(' ')),
-      })));`);
-  return violations.map((v) => `${v.id} (${v.impact}): ${v.targets.join(' | ')}`);
-}
 
 async function clean(session, name) {
   await step(`axe: no violation on ${name}`, session, async () => {
@@ -67,7 +46,7 @@ async function nav(session, testid, ready) {
 async function main() {
   let visitId;
   try {
-    axeSource = await readFile(AXE, 'utf8');
+    await loadAxe();
     visitId = await step('import the example visit with preau-cli', null, () => importExampleVisit(DATA));
   } catch (error) {
     if (!(error instanceof StopScenario)) fail('set-up (npm ci in ui/ installs axe-core)', error);

@@ -6,6 +6,7 @@ pub mod doctor;
 mod error;
 mod error_code;
 pub mod first_start;
+pub mod map;
 pub mod model;
 pub mod plan;
 pub mod proposals;

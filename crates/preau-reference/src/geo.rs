@@ -1,7 +1,7 @@
 //! The département's map, drawn from the shipped commune contours
 //! (`data/reference/somme_communes_contours.geojson`, IGN ADMIN EXPRESS, 4 decimals):
-//! no tile server, no network, no store. The server's « Carte » draws it as SVG; the app
-//! can reuse it (issue 14).
+//! no tile server, no network, no store. The server's « Carte » draws it as SVG, and so
+//! does the app's « Communes » screen and commune sheet (issue 14, `preau_core::map`).
 //!
 //! How: the contours are projected to a plane (equirectangular, longitudes scaled by the
 //! cosine of the middle latitude: enough for one département), cut into *arcs* — the runs
@@ -128,6 +128,9 @@ pub struct Shape {
     pub insee: String,
     pub name: String,
     pub d: String,
+    /// The smallest box holding it, in view-box units: `[min x, min y, max x, max y]`
+    /// (what a view fitted on a commune and its neighbours needs).
+    pub bounds: [i32; 4],
 }
 
 /// A run of boundary between two junctions, simplified, in integer view-box units.
@@ -176,6 +179,30 @@ impl Map {
             }
         }
         d
+    }
+
+    /// Each commune's neighbours (the communes it shares a border with), as indices into
+    /// [`Map::communes`], ascending: the two sides of every shared arc. Touching at a
+    /// single point is not sharing a border.
+    pub fn neighbours(&self) -> Vec<Vec<usize>> {
+        let mut out: Vec<Vec<usize>> = vec![Vec::new(); self.communes.len()];
+        for arc in &self.arcs {
+            if let [a, b] = arc.sides.as_slice() {
+                if a != b {
+                    if let Some(n) = out.get_mut(*a) {
+                        n.push(*b);
+                    }
+                    if let Some(n) = out.get_mut(*b) {
+                        n.push(*a);
+                    }
+                }
+            }
+        }
+        for n in &mut out {
+            n.sort_unstable();
+            n.dedup();
+        }
+        out
     }
 }
 
@@ -243,7 +270,22 @@ pub fn draw(contours: &[Contour], width: u32, tolerance: f64) -> Map {
         .zip(&shapes)
         .map(|(contour, rings)| {
             let mut d = String::new();
+            let mut bounds = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
             for ring in rings {
+                for &(at, _) in ring {
+                    for &(x, y) in arcs
+                        .get(at)
+                        .map(|a| a.points.as_slice())
+                        .unwrap_or_default()
+                    {
+                        bounds = [
+                            bounds[0].min(x),
+                            bounds[1].min(y),
+                            bounds[2].max(x),
+                            bounds[3].max(y),
+                        ];
+                    }
+                }
                 let points = ring.iter().flat_map(|&(at, reversed)| {
                     let pts = arcs
                         .get(at)
@@ -257,10 +299,14 @@ pub fn draw(contours: &[Contour], width: u32, tolerance: f64) -> Map {
                 });
                 Path::new(&mut d).ring(points);
             }
+            if bounds[0] > bounds[2] {
+                bounds = [0, 0, 0, 0];
+            }
             Shape {
                 insee: contour.insee.clone(),
                 name: contour.name.clone(),
                 d,
+                bounds,
             }
         })
         .collect();
@@ -685,6 +731,68 @@ mod tests {
             .len();
         let all = map.borders(|insee| insee.to_string()).len();
         assert!(outline < epcis && epcis < all, "{outline} {epcis} {all}");
+    }
+
+    #[test]
+    fn neighbours_share_a_border_both_ways_and_boxes_hold_the_paths() {
+        let map = somme();
+        let neighbours = map.neighbours();
+        let index: HashMap<&str, usize> = map
+            .communes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.insee.as_str(), i))
+            .collect();
+        let drawn = segments(&map);
+        for (i, around) in neighbours.iter().enumerate() {
+            assert!(!around.contains(&i));
+            for &j in around {
+                assert!(neighbours[j].contains(&i), "{i} {j} one way only");
+            }
+        }
+        // Every segment two communes draw is between neighbours.
+        let mut owners: HashMap<Segment, Vec<usize>> = HashMap::new();
+        for (i, s) in map.communes.iter().enumerate() {
+            for ring in parse(&s.d) {
+                for (k, a) in ring.iter().enumerate() {
+                    let b = ring[(k + 1) % ring.len()];
+                    owners
+                        .entry(if *a < b { (*a, b) } else { (b, *a) })
+                        .or_default()
+                        .push(i);
+                }
+            }
+        }
+        for (segment, sides) in &owners {
+            if let [a, b] = sides.as_slice() {
+                assert_eq!(drawn[segment], 2);
+                assert!(
+                    a == b || neighbours[*a].contains(b),
+                    "{} and {} draw {segment:?}",
+                    map.communes[*a].insee,
+                    map.communes[*b].insee
+                );
+            }
+        }
+        // Every commune has one (the Somme has no enclave cut off from the rest).
+        assert!(neighbours.iter().all(|n| !n.is_empty()));
+        // Amiens and Dury, Péronne and Doingt are neighbours; Amiens and Péronne are not.
+        let near = |a: &str, b: &str| neighbours[index[a]].contains(&index[b]);
+        assert!(near("80021", "80261") && near("80620", "80240"));
+        assert!(!near("80021", "80620"));
+        for s in &map.communes {
+            let [x0, y0, x1, y1] = s.bounds;
+            assert!(x0 < x1 && y0 < y1, "{}", s.insee);
+            for ring in parse(&s.d) {
+                for (x, y) in ring {
+                    assert!(
+                        (x0..=x1).contains(&x) && (y0..=y1).contains(&y),
+                        "{}",
+                        s.insee
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod format;
 pub mod funding;
 pub mod geo;
 pub mod money;
+pub mod stage;
 pub mod text;
 
 pub use error::{Error, Result, RowError};

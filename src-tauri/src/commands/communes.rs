@@ -1,3 +1,4 @@
+use preau_core::map::{CommuneMap, Neighbourhood};
 use preau_core::model::{CommuneHit, CommuneSheet};
 use tauri::State;
 
@@ -19,4 +20,19 @@ pub fn communes_search(
 #[tauri::command(async)]
 pub fn commune_sheet(state: State<'_, AppState>, insee: String) -> IpcResult<CommuneSheet> {
     state.with_store(|s| s.commune_sheet(&insee))
+}
+
+/// The département's map with each commune's stage on this laptop (issue 14).
+#[tauri::command(async)]
+pub fn commune_map(state: State<'_, AppState>) -> IpcResult<CommuneMap> {
+    state.with_store(|s| s.commune_map())
+}
+
+/// A commune and its neighbours, for its sheet.
+#[tauri::command(async)]
+pub fn commune_neighbourhood(
+    state: State<'_, AppState>,
+    insee: String,
+) -> IpcResult<Neighbourhood> {
+    state.with_store(|s| s.commune_neighbourhood(&insee))
 }

@@ -40,6 +40,8 @@ const line = {
 };
 
 const cases: [string, () => Promise<unknown>, string, Record<string, unknown> | undefined][] = [
+  ['communeMap', () => api.communeMap(), 'commune_map', undefined],
+  ['communeNeighbourhood', () => api.communeNeighbourhood('80620'), 'commune_neighbourhood', { insee: '80620' }],
   ['workflow', () => api.workflow('v1'), 'workflow', { visitId: 'v1' }],
   ['workflowOptions', () => api.workflowOptions(), 'workflow_options', undefined],
   ['pedagogySave', () => api.pedagogySave('v1', pedagogy), 'pedagogy_save', { visitId: 'v1', pedagogy }],

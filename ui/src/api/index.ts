@@ -18,6 +18,8 @@ import type { Workflow } from './types/Workflow';
 import type { WorkflowOptions } from './types/WorkflowOptions';
 import type { CommuneHit } from './types/CommuneHit';
 import type { CommuneSheet } from './types/CommuneSheet';
+import type { CommuneMap } from './types/CommuneMap';
+import type { Neighbourhood } from './types/Neighbourhood';
 import type { Home } from './types/Home';
 import type { ImportReport } from './types/ImportReport';
 import type { Labels } from './types/Labels';
@@ -65,6 +67,9 @@ export type {
   VisitSummary,
 };
 export type { ProposalBrief } from './types/ProposalBrief';
+export type { CommuneMap, Neighbourhood };
+export type { MapCommune } from './types/MapCommune';
+export type { Stage } from './types/Stage';
 export type { Zoom } from './types/Zoom';
 export type { BackupInfo } from './types/BackupInfo';
 export type { CatalogueItem } from './types/CatalogueItem';
@@ -253,6 +258,8 @@ export const api = {
   communesSearch: (query: string, limit: number) =>
     call<CommuneHit[]>('communes_search', { query, limit }),
   communeSheet: (insee: string) => call<CommuneSheet>('commune_sheet', { insee }),
+  communeMap: () => call<CommuneMap>('commune_map'),
+  communeNeighbourhood: (insee: string) => call<Neighbourhood>('commune_neighbourhood', { insee }),
 
   schoolSave: (input: SchoolInput) => call<School>('school_save', { input }),
   /** The directory file's bytes, sent raw (the core detects the encoding). */

@@ -448,3 +448,54 @@ fn visit_rows_say_where_each_proposal_stands() {
         .collect();
     assert_eq!(ids, listed);
 }
+
+/// The map's stages follow what this laptop holds: membership, a visit, an issued
+/// proposal, the mayor's yes; the neighbourhood is Péronne's, fitted around it.
+#[test]
+fn the_map_colours_communes_by_what_happened_there() {
+    use preau_core::map::Stage;
+    let (_dir, mut store) = new_store();
+    let stage = |store: &Store, insee: &str| {
+        let map = store.commune_map().expect("map");
+        assert!(map.communes.len() > 700 && map.epci_borders.len() > 1000);
+        map.communes
+            .iter()
+            .find(|c| c.insee == insee)
+            .expect("on the map")
+            .stage
+    };
+    assert_eq!(stage(&store, "80620"), Stage::Member);
+    assert_eq!(stage(&store, "80104"), Stage::NotMember);
+    let visit = example(&mut store);
+    assert_eq!(stage(&store, "80620"), Stage::Visited);
+    let today = day(2026, 11, 29);
+    let draft = store.proposal_draft(&visit, today).expect("draft");
+    assert_eq!(
+        stage(&store, "80620"),
+        Stage::Visited,
+        "a draft is not issued"
+    );
+    store
+        .proposal_issue(&draft.id, today, fake_pdf)
+        .expect("issue");
+    assert_eq!(stage(&store, "80620"), Stage::Issued);
+    // A second visit without a proposal does not bring it back.
+    small_visit(&mut store);
+    assert_eq!(stage(&store, "80620"), Stage::Issued);
+    store
+        .proposal_decide(&draft.id, true, day(2026, 12, 1))
+        .expect("accept");
+    assert_eq!(stage(&store, "80620"), Stage::Accepted);
+    assert_eq!(stage(&store, "80021"), Stage::Member);
+
+    let around = store.commune_neighbourhood("80620").expect("neighbourhood");
+    assert_eq!(around.commune.name, "Péronne");
+    assert_eq!(around.commune.stage, Stage::Accepted);
+    assert!(around.neighbours.iter().any(|n| n.name == "Doingt"));
+    assert!(around.neighbours.iter().all(|n| n.insee != "80620"));
+    assert_eq!(around.view_box.len(), 4);
+    assert!(matches!(
+        store.commune_neighbourhood("99999"),
+        Err(Error::NotFound { .. })
+    ));
+}
