@@ -12,57 +12,13 @@ use serde::Deserialize;
 
 use super::visits::select;
 use super::WebError;
+use preau_reference::stage::Stage;
+
 use crate::storage::Campaign;
 use crate::web::data::{self, Status, Visit};
 use crate::web::html::{encode, integer, page};
 use crate::web::session::Staff;
 use crate::web::{Page, WebState, PREFIX};
-
-/// Where the service stands in a commune; the most advanced wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Stage {
-    /// Its EPCI is not a member of the syndicate (and nothing happened there).
-    NotMember,
-    /// A member, not visited.
-    Member,
-    /// Visited, no proposal issued.
-    Visited,
-    /// A proposal issued, none accepted (pending, refused or expired).
-    Issued,
-    /// A proposal accepted.
-    Accepted,
-}
-
-impl Stage {
-    pub const ALL: [Stage; 5] = [
-        Stage::NotMember,
-        Stage::Member,
-        Stage::Visited,
-        Stage::Issued,
-        Stage::Accepted,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Stage::NotMember => "Hors syndicat",
-            Stage::Member => "Adhérente, pas encore visitée",
-            Stage::Visited => "Visitée",
-            Stage::Issued => "Proposition émise",
-            Stage::Accepted => "Proposition acceptée",
-        }
-    }
-
-    /// The CSS class of its paths, swatches and cells.
-    pub fn key(self) -> &'static str {
-        match self {
-            Stage::NotMember => "hors",
-            Stage::Member => "adherente",
-            Stage::Visited => "visitee",
-            Stage::Issued => "emise",
-            Stage::Accepted => "acceptee",
-        }
-    }
-}
 
 /// A commune's stage and how many visits it had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,16 +157,9 @@ pub async fn show(
     let member = |insee: &str| drawn.communes.get(insee).is_some_and(|c| c.member);
     let standings = standings(&visits, &scope);
     let stage = |insee: &str| {
-        standings.get(insee).map_or_else(
-            || {
-                if member(insee) {
-                    Stage::Member
-                } else {
-                    Stage::NotMember
-                }
-            },
-            |s| s.stage,
-        )
+        standings
+            .get(insee)
+            .map_or_else(|| Stage::unvisited(member(insee)), |s| s.stage)
     };
     let mut counts: HashMap<Stage, u64> = HashMap::new();
     for shape in &drawn.map.communes {
