@@ -185,6 +185,10 @@ pub trait Storage: Send + Sync + 'static {
     /// push, purge and revert that changes one of them changes this pair. Cheap: no
     /// record's fields are read (what the back-office's cache is keyed on).
     fn table_version<'a>(&'a self, table: &'a str) -> Fut<'a, (i64, i64)>;
+    /// Every record of `table` written after `revision` (tombstones too), in revision
+    /// order, as [`Storage::live_records`] reads them: what the back-office's cache of
+    /// proposals reads after a push instead of every proposal again.
+    fn records_since<'a>(&'a self, table: &'a str, revision: i64) -> Fut<'a, Vec<StoredChange>>;
     /// The live records of `table` under one visit (its `root`), as [`Storage::live_records`].
     fn live_records_of_visit<'a>(
         &'a self,
@@ -242,6 +246,36 @@ pub struct StoredRecord {
     pub owner: Option<String>,
     /// Its visit.
     pub root: Option<String>,
+}
+
+/// A record as [`Storage::records_since`] reads it: live or a tombstone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredChange {
+    pub revision: i64,
+    pub deleted: bool,
+    pub record: StoredRecord,
+}
+
+/// A stored row as [`Storage::records_since`] reads it: `(record_id, revision, deleted,
+/// fields, owner, root)`.
+pub(crate) type ChangeRow = (String, i64, bool, String, Option<String>, Option<String>);
+
+/// Parses [`ChangeRow`]s, for both backends.
+pub(crate) fn stored_changes(rows: Vec<ChangeRow>) -> Result<Vec<StoredChange>> {
+    rows.into_iter()
+        .map(|(record_id, revision, deleted, fields, owner, root)| {
+            Ok(StoredChange {
+                revision,
+                deleted,
+                record: StoredRecord {
+                    record_id,
+                    fields: serde_json::from_str(&fields)?,
+                    owner,
+                    root,
+                },
+            })
+        })
+        .collect()
 }
 
 /// An issued proposal's PDF as stored.

@@ -11,8 +11,8 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use super::{
-    campaign, parse_ts, staff_user, ts, Campaign, Device, Enrolled, Fut, Page, Storage, StoredPdf,
-    StoredRecord, DEVICE_COLUMNS, STAFF_COLUMNS,
+    campaign, parse_ts, staff_user, ts, Campaign, Device, Enrolled, Fut, Page, Storage,
+    StoredChange, StoredPdf, StoredRecord, DEVICE_COLUMNS, STAFF_COLUMNS,
 };
 use crate::authz::{self, Principal};
 use crate::error::{Error, Result};
@@ -1544,6 +1544,34 @@ impl Storage for PgStorage {
                 )
                 .await?;
             Ok((row.try_get(0)?, row.try_get(1)?))
+        })
+    }
+
+    fn records_since<'a>(&'a self, table: &'a str, revision: i64) -> Fut<'a, Vec<StoredChange>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let rows = p
+                .get()?
+                .query(
+                    "SELECT record_id, revision, deleted, CASE WHEN tbl = 'proposals'
+                       THEN (fields::jsonb - 'pdf')::text ELSE fields END, owner, root
+                     FROM records WHERE revision > $2 AND tbl = $1 ORDER BY revision",
+                    &[&table, &revision],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get(0)?,
+                        r.try_get(1)?,
+                        r.try_get(2)?,
+                        r.try_get(3)?,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            super::stored_changes(rows)
         })
     }
 

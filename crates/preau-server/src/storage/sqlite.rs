@@ -19,8 +19,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use super::{
-    campaign, parse_ts, staff_user, ts, Campaign, Device, Enrolled, Fut, Page, Storage, StoredPdf,
-    StoredRecord, DEVICE_COLUMNS, STAFF_COLUMNS,
+    campaign, parse_ts, staff_user, ts, Campaign, Device, Enrolled, Fut, Page, Storage,
+    StoredChange, StoredPdf, StoredRecord, DEVICE_COLUMNS, STAFF_COLUMNS,
 };
 use crate::authz::{self, Principal};
 use crate::error::{Error, Result};
@@ -1557,6 +1557,30 @@ impl Storage for SqliteStorage {
                 "SELECT count(*), coalesce(max(revision), 0) FROM records WHERE tbl = ?1",
             )?
             .query_row([table], |r| Ok((r.get(0)?, r.get(1)?)))?)
+        })
+    }
+
+    fn records_since<'a>(&'a self, table: &'a str, revision: i64) -> Fut<'a, Vec<StoredChange>> {
+        let table = table.to_string();
+        self.read(move |c| {
+            // By the revision index: after a push, only what it wrote is read.
+            let mut stmt = c.prepare_cached(
+                "SELECT record_id, revision, deleted,
+                   CASE WHEN tbl = 'proposals' THEN json_remove(fields, '$.pdf') ELSE fields END,
+                   owner, root
+                 FROM records WHERE revision > ?2 AND tbl = ?1 ORDER BY revision",
+            )?;
+            let rows = stmt.query_map(params![table, revision], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?;
+            super::stored_changes(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
 

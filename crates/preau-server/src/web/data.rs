@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::Result;
-use crate::storage::{Storage, StoredRecord};
+use crate::storage::{Storage, StoredChange, StoredRecord};
 
 /// HT, TTC, grants and what is left for the commune to pay (TTC − grants − FCTVA), in
 /// cents.
@@ -258,31 +258,92 @@ pub async fn categories(storage: &dyn Storage, cache: &Cache) -> Result<Categori
 struct CachedProposals {
     /// `Storage::table_version("proposals")` and the day statuses were computed for.
     key: (TableVersion, NaiveDate),
+    /// Every proposal record read, tombstones too (their count is the table's).
+    rows: HashMap<String, Row>,
     proposals: std::sync::Arc<Vec<Proposal>>,
+}
+
+/// What the cache holds for a request.
+enum Cached {
+    Hit(std::sync::Arc<Vec<Proposal>>),
+    /// The rows read up to this revision.
+    Since(i64, HashMap<String, Row>),
+}
+
+/// A proposal record as read: what it counts for when live and issued.
+#[derive(Clone)]
+struct Row {
+    /// Issued (not a draft, numbered) and readable.
+    issued: Option<Proposal>,
+    /// The issued revision it replaces.
+    replaces: Option<String>,
+}
+
+impl Row {
+    fn read(change: &StoredChange, today: NaiveDate) -> Row {
+        let r = &change.record;
+        let issued = !change.deleted
+            && text(&r.fields, "status").is_some_and(|s| s != "brouillon")
+            && text(&r.fields, "number").is_some();
+        Row {
+            issued: if issued { proposal(r, today) } else { None },
+            replaces: text(&r.fields, "replaces_id")
+                .filter(|_| issued)
+                .map(str::to_string),
+        }
+    }
 }
 
 /// The issued proposals, latest revision of each number, as of `today`; each counted for
 /// its visit's adviser as the server has it now (a hand-over moves the visit's proposals
-/// without changing their revision).
+/// without changing their revision). After a push only the records it wrote are read
+/// again (`Storage::records_since`); everything is read again on a new day (statuses
+/// expire) or when a record went without a revision (a purge).
 pub async fn proposals(
     storage: &dyn Storage,
     cache: &Cache,
     today: NaiveDate,
 ) -> Result<Vec<Proposal>> {
-    let key = (storage.table_version("proposals").await?, today);
-    let cached = cache.proposals.lock().ok().and_then(|c| {
-        c.as_ref()
-            .filter(|c| c.key == key)
-            .map(|c| c.proposals.clone())
-    });
+    let version = storage.table_version("proposals").await?;
+    let key = (version, today);
+    let cached = match cache
+        .proposals
+        .lock()
+        .ok()
+        .as_deref_mut()
+        .and_then(Option::as_mut)
+    {
+        Some(c) if c.key == key => Cached::Hit(c.proposals.clone()),
+        // The rows are taken, not copied: a request that fails from here leaves none,
+        // and the next one reads them all.
+        Some(c) if c.key.1 == today && c.key.0 .1 <= version.1 => {
+            Cached::Since(c.key.0 .1, std::mem::take(&mut c.rows))
+        }
+        _ => Cached::Since(0, HashMap::new()),
+    };
     let proposals = match cached {
-        Some(p) => p,
-        None => {
-            let records = storage.live_records("proposals").await?;
-            let fresh = std::sync::Arc::new(issued(&records, today));
+        Cached::Hit(hit) => hit,
+        Cached::Since(revision, mut rows) => {
+            for c in storage.records_since("proposals", revision).await? {
+                if c.deleted {
+                    continue;
+                }
+                rows.insert(c.record.record_id.clone(), Row::read(&c, today));
+            }
+            if i64::try_from(rows.len()).ok() != Some(version.0) {
+                // A record went without a new revision (purged): read them all.
+                rows = storage
+                    .records_since("proposals", 0)
+                    .await?
+                    .iter()
+                    .map(|c| (c.record.record_id.clone(), Row::read(c, today)))
+                    .collect();
+            }
+            let fresh = std::sync::Arc::new(issued(&rows));
             if let Ok(mut c) = cache.proposals.lock() {
                 *c = Some(CachedProposals {
                     key,
+                    rows,
                     proposals: fresh.clone(),
                 });
             }
@@ -307,22 +368,20 @@ pub async fn proposals(
         .collect())
 }
 
-fn issued(records: &[StoredRecord], today: NaiveDate) -> Vec<Proposal> {
-    let issued: Vec<&StoredRecord> = records
-        .iter()
-        .filter(|r| text(&r.fields, "status").is_some_and(|s| s != "brouillon"))
-        .filter(|r| text(&r.fields, "number").is_some())
+/// The issued proposals of `rows`, by id; a revision replaced by a later issued one is
+/// not counted twice.
+fn issued(rows: &HashMap<String, Row>) -> Vec<Proposal> {
+    let replaced: std::collections::HashSet<&str> = rows
+        .values()
+        .filter_map(|r| r.replaces.as_deref())
         .collect();
-    // A revision replaced by a later issued one is not counted twice.
-    let replaced: std::collections::HashSet<&str> = issued
+    let mut out: Vec<Proposal> = rows
         .iter()
-        .filter_map(|r| text(&r.fields, "replaces_id"))
+        .filter(|(id, _)| !replaced.contains(id.as_str()))
+        .filter_map(|(_, r)| r.issued.clone())
         .collect();
-    issued
-        .into_iter()
-        .filter(|r| !replaced.contains(r.record_id.as_str()))
-        .filter_map(|r| proposal(r, today))
-        .collect()
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
 }
 
 fn proposal(r: &StoredRecord, today: NaiveDate) -> Option<Proposal> {
@@ -527,7 +586,19 @@ mod tests {
                 json!({ "status": "emise", "number": "N4", "snapshot": "{" }),
             ),
         ];
-        let got = issued(&records, today);
+        let rows = records
+            .into_iter()
+            .enumerate()
+            .map(|(i, record)| {
+                let change = StoredChange {
+                    revision: i64::try_from(i).unwrap_or(0),
+                    deleted: false,
+                    record,
+                };
+                (change.record.record_id.clone(), Row::read(&change, today))
+            })
+            .collect();
+        let got = issued(&rows);
         let by_id = |id: &str| got.iter().find(|p| p.id == id).map(|p| p.status);
         assert_eq!(got.len(), 3, "{got:?}");
         assert_eq!(by_id("p2"), Some(Status::Pending));

@@ -172,7 +172,7 @@ struct Issued {
 
 /// The example visit under new ids (every id replaced the same way wherever it occurs),
 /// so two advisers can each hold one.
-fn fresh_example_visit(l: &mut Laptop) -> String {
+pub fn fresh_example_visit(l: &mut Laptop) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/visit-peronne-2-ecoles.json");
     let text = std::fs::read_to_string(path).expect("fixture");

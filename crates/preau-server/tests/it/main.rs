@@ -5,6 +5,7 @@ mod account;
 mod api;
 mod attack;
 mod backoffice;
+mod dashboard_cache;
 mod faults;
 mod privacy;
 mod store_model;
@@ -124,6 +125,7 @@ fn backoffice_suite(backend: &Backend) {
     backoffice::forms_need_their_csrf_token_and_disabled_accounts_are_out(backend);
     backoffice::logins_are_throttled(backend);
     backoffice::dashboard_totals_are_the_laptops_plans(backend);
+    dashboard_cache::the_cache_serves_what_a_fresh_read_reads(backend);
     backoffice::map_colours_communes_by_stage(backend);
     backoffice::laptops_are_enrolled_and_revoked_from_the_postes_page(backend);
     backoffice::cookies_are_secure_over_https(backend);
