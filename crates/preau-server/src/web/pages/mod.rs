@@ -4,6 +4,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod demand;
 pub mod devices;
+pub mod follow;
 pub mod login;
 pub mod map;
 pub mod visits;
