@@ -4,18 +4,19 @@
 //!
 //! Amounts are those of each accepted proposal's retained scenario
 //! ([`Proposal::retained_scenario`]) as the laptop froze its plan: TTC, grants, FCTVA and
-//! the commune's own share (`remaining_ttc_cents`: TTC − grants − FCTVA). Pupils and
-//! classes equipped are those of the schools the retained scenario has at least one line
-//! for, as the snapshot recorded them (`schools[].pupils`, `schools[].classes`); a school
-//! without a count adds nothing. The server recomputes nothing: every figure is a sum of
-//! integers the snapshots hold.
+//! the commune's own share (`remaining_ttc_cents`: TTC − grants − FCTVA). Pupils
+//! equipped are those of the schools the retained scenario has at least one line for, as
+//! the snapshot recorded them (`schools[].pupils`; a school without a count adds none);
+//! classes equipped are the distinct classes its lines are for (`lines[].class`: an
+//! interactive screen for the CP-CE1), a line for the whole school naming none — the
+//! snapshot holds no class count per school the laptops fill in. The server recomputes
+//! nothing: every figure is a sum of integers the snapshots hold.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, Workbook};
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::data::{day, Proposal, Status, Visit};
@@ -52,7 +53,6 @@ struct Snapshot {
 struct SnapSchool {
     #[serde(default)]
     name: String,
-    classes: Option<u32>,
     pupils: Option<u32>,
 }
 
@@ -67,7 +67,13 @@ struct SnapScenario {
 struct SnapLines {
     school: String,
     #[serde(default)]
-    lines: Vec<IgnoredAny>,
+    lines: Vec<SnapLine>,
+}
+
+#[derive(Deserialize)]
+struct SnapLine {
+    #[serde(default)]
+    class: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -97,8 +103,17 @@ fn extra(r: &StoredRecord) -> Extra {
                             .any(|l| l.school == school.name && !l.lines.is_empty())
                     }) {
                         e.pupils += u64::from(school.pupils.unwrap_or(0));
-                        e.classes += u64::from(school.classes.unwrap_or(0));
                     }
+                    let classes: std::collections::HashSet<(&str, &str)> = sc
+                        .schools
+                        .iter()
+                        .flat_map(|l| {
+                            l.lines.iter().filter_map(|line| {
+                                Some((l.school.as_str(), line.class.as_deref()?))
+                            })
+                        })
+                        .collect();
+                    e.classes = classes.len() as u64;
                     e
                 })
                 .collect()
@@ -543,16 +558,19 @@ mod tests {
     fn the_snapshot_gives_fctva_and_the_equipped_schools() {
         let snapshot = serde_json::json!({
             "schools": [
-                { "name": "École A", "classes": 3, "pupils": 70 },
-                { "name": "École B", "classes": 2, "pupils": 41 },
-                { "name": "École C", "classes": null, "pupils": null }
+                { "name": "École A", "classes": null, "pupils": 70 },
+                { "name": "École B", "classes": null, "pupils": 41 },
+                { "name": "École C", "classes": null, "pupils": null },
+                { "name": "École D", "classes": null, "pupils": 12 }
             ],
             "scenarios": [
-                { "schools": [ { "school": "École A", "lines": [ {} ] } ],
+                { "schools": [ { "school": "École A", "lines": [
+                    { "class": "CP", "quantity": 1 }, { "class": "CP" }, { "class": null } ] } ],
                   "plan": { "fctva_cents": 1234 } },
-                { "schools": [ { "school": "École A", "lines": [ {} ] },
-                               { "school": "École B", "lines": [ {} ] },
-                               { "school": "École C", "lines": [ {} ] } ],
+                { "schools": [ { "school": "École A", "lines": [ { "class": "CP" } ] },
+                               { "school": "École B", "lines": [ { "class": "CP" }, { "class": "CM1" } ] },
+                               { "school": "École C", "lines": [ {} ] },
+                               { "school": "École D", "lines": [] } ],
                   "plan": { "fctva_cents": 99 } }
             ]
         })
@@ -574,12 +592,12 @@ mod tests {
                 Equipped {
                     fctva: 1234,
                     pupils: 70,
-                    classes: 3
+                    classes: 1
                 },
                 Equipped {
                     fctva: 99,
                     pupils: 111,
-                    classes: 5
+                    classes: 3
                 }
             ]
         );
