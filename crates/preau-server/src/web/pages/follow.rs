@@ -281,8 +281,8 @@ pub async fn bilan(State(state): State<WebState>, staff: Staff) -> Result<Markup
         p class="notice" {
             "Au " (date(today)) ", les propositions acceptées, pour le scénario retenu par la commune, "
             "tels que les portables les ont calculés : montants TTC, subventions obtenues, FCTVA, "
-            "et part restant aux communes (TTC − subventions − FCTVA). Élèves et classes : ceux des "
-            "écoles que le scénario retenu équipe."
+            "et part restant aux communes (TTC − subventions − FCTVA). Élèves : ceux des écoles que "
+            "le scénario retenu équipe ; classes : celles auxquelles une de ses lignes est destinée."
         }
         p { a href=(format!("{PREFIX}/bilan.xlsx")) download { "Télécharger le bilan (XLSX)" } }
         div class="scroll" {
