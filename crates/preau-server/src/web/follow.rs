@@ -243,6 +243,8 @@ pub struct Event {
     pub what: String,
     /// The visit it is about (a link for those who may open visits).
     pub visit: Option<String>,
+    /// The visit's adviser, for a visit (shown to those who may open visits).
+    pub adviser: Option<String>,
 }
 
 /// A commune's visits, proposals issued and answered, and follow-up steps, in date order
@@ -254,25 +256,32 @@ pub fn timeline(
     extras: &HashMap<String, Extra>,
 ) -> Vec<Event> {
     let mut events: Vec<(NaiveDate, usize, Event)> = Vec::new();
-    let mut push = |on: NaiveDate, rank: usize, what: String, visit: &str| {
+    let mut push = |on: NaiveDate, rank: usize, what: String, visit: &Visit, adviser: bool| {
         events.push((
             on,
             rank,
             Event {
                 on,
                 what,
-                visit: Some(visit.to_string()),
+                visit: Some(visit.id.clone()),
+                adviser: adviser.then(|| visit.adviser.clone()),
             },
         ));
     };
     for v in visits.iter().filter(|v| v.insee == insee) {
         if let Some(on) = v.scheduled_on {
-            push(on, 0, format!("Visite ({})", v.adviser), &v.id);
+            push(on, 0, "Visite".to_string(), v, true);
         }
         let proposals: Vec<Proposal> = v.proposals.clone();
         for p in &proposals {
             if let Some(on) = p.issued_on {
-                push(on, 1, format!("Proposition {} émise", p.reference()), &v.id);
+                push(
+                    on,
+                    1,
+                    format!("Proposition {} émise", p.reference()),
+                    v,
+                    false,
+                );
             }
             if let (Some(on), Status::Accepted | Status::Refused) = (p.decided_on, p.status) {
                 let answer = if p.status == Status::Accepted {
@@ -284,7 +293,8 @@ pub fn timeline(
                     on,
                     2,
                     format!("Proposition {} {answer}", p.reference()),
-                    &v.id,
+                    v,
+                    false,
                 );
             }
         }
@@ -299,13 +309,14 @@ pub fn timeline(
                         d.on,
                         3 + i,
                         format!("{} — {}{whence}", step.label(), f.proposal.reference()),
-                        &v.id,
+                        v,
+                        false,
                     );
                 }
             }
         }
     }
-    events.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    events.sort_by_key(|a| (a.0, a.1));
     events.into_iter().map(|(_, _, e)| e).collect()
 }
 
@@ -631,6 +642,50 @@ mod tests {
             })
         );
         assert_eq!(f[0].done(), 1);
+    }
+
+    #[test]
+    fn a_timeline_is_in_date_order_visit_issue_answer_then_steps() {
+        let d = |m: u32, day: u32| NaiveDate::from_ymd_opt(2026, m, day).expect("day");
+        let mut p = proposal("p", None, Status::Accepted, amounts(100, 10, 10));
+        p.issued_on = Some(d(10, 1));
+        p.decided_on = Some(d(10, 1));
+        let mut refused = proposal("r", None, Status::Refused, amounts(100, 10, 10));
+        refused.issued_on = Some(d(9, 1));
+        refused.decided_on = Some(d(9, 15));
+        let visit = Visit {
+            id: "v".into(),
+            insee: "80620".into(),
+            commune: "Péronne".into(),
+            epci: None,
+            adviser: "Anne".into(),
+            scheduled_on: Some(d(10, 1)),
+            proposals: vec![p, refused],
+        };
+        let other = Visit {
+            insee: "80001".into(),
+            ..visit.clone()
+        };
+        let steps = [
+            StepRecord::new("p", Step::Training, d(12, 1), "", "a").expect("step"),
+            StepRecord::new("p", Step::Order, d(10, 1), "", "a").expect("step"),
+        ];
+        let events = timeline("80620", &[visit, other], &steps, &HashMap::new());
+        let what: Vec<&str> = events.iter().map(|e| e.what.as_str()).collect();
+        assert_eq!(
+            what,
+            [
+                "Proposition N-r rév. 1 émise",
+                "Proposition N-r rév. 1 refusée",
+                "Visite",
+                "Proposition N-p rév. 1 émise",
+                "Proposition N-p rév. 1 acceptée",
+                "Commande via le groupement — N-p rév. 1",
+                "Formation — N-p rév. 1",
+            ]
+        );
+        assert_eq!(events[2].adviser.as_deref(), Some("Anne"));
+        assert!(events.iter().all(|e| e.visit.as_deref() == Some("v")));
     }
 
     fn any_proposal() -> impl Strategy<Value = (Proposal, Equipped)> {

@@ -93,6 +93,11 @@ pub fn steps_are_dated_by_the_right_people(backend: &Backend) {
         assert!(!text.contains("Anne Martin") && !text.contains("Dater une étape"));
         let form = good(&page.csrf());
         assert_eq!(viewer.post(&path(&anne), &pairs(&form)).await.status, 403);
+        let t = viewer.get("/bureau/suivi/commune/80620").await;
+        assert_eq!(t.status, 200);
+        let text = t.text();
+        assert!(text.contains("Visite") && text.contains("émise"));
+        assert!(!text.contains("Anne Martin") && !text.contains("/bureau/visites/"));
 
         // An adviser dates the steps of their own visits only.
         let mut adviser = Browser::new(&server);

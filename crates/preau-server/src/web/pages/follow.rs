@@ -232,6 +232,7 @@ pub async fn commune(
                             (Some(v), true) => a href=(format!("{PREFIX}/visites/{v}")) { (e.what) },
                             _ => span { (e.what) },
                         }
+                        @if let (Some(adviser), true) = (&e.adviser, people) { " (" (adviser) ")" }
                     }
                 }
             }
