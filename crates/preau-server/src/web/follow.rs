@@ -20,7 +20,8 @@ use rust_xlsxwriter::{Format, Workbook};
 use serde::Deserialize;
 
 use super::data::{day, Proposal, Status, Visit};
-use crate::error::{Error, Result};
+use super::demand::{euros, xlsx_error};
+use crate::error::Result;
 use crate::follow::{Step, StepRecord};
 use crate::storage::{Storage, StoredRecord};
 
@@ -410,15 +411,6 @@ pub fn balance(proposals: &[Proposal], extras: &HashMap<String, Extra>) -> Balan
         (&x.epci, &x.commune, &x.reference).cmp(&(&y.epci, &y.commune, &y.reference))
     });
     b
-}
-
-fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> Error {
-    Error::Storage(format!("xlsx: {e}"))
-}
-
-fn euros(cents: i64) -> f64 {
-    // Integers below 2^53 cents: exact to the cent once rounded.
-    cents as f64 / 100.0
 }
 
 /// The columns after a row's labels, in both sheets.

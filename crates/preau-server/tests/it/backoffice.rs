@@ -528,6 +528,19 @@ pub fn logins_are_throttled(backend: &Backend) {
     });
 }
 
+/// What the laptop computes (`preau-cli visits plan`): its visit's first scenario's plan,
+/// the one the back-office counts until the laptop records which the mayor retained.
+pub fn first_plan(i: &Issued) -> preau_core::plan::FundingPlan {
+    i.laptop
+        .store
+        .plans(&i.visit)
+        .expect("plans")
+        .into_iter()
+        .next()
+        .expect("a scenario")
+        .1
+}
+
 /// "12 345,67 €" as the pages write it.
 fn euros(cents: i64) -> String {
     preau_reference::format::euros(cents)
@@ -538,18 +551,7 @@ pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
     let anne = issue(&server, "Anne Martin", true);
     let paul = issue(&server, "Paul Durand", false);
     account(&server, "coord@syndicat.test", Role::Coordinator);
-    // What the laptops compute (`preau-cli visits plan`): the first scenario's plan.
-    let plan = |i: &Issued| {
-        i.laptop
-            .store
-            .plans(&i.visit)
-            .expect("plans")
-            .into_iter()
-            .next()
-            .expect("a scenario")
-            .1
-    };
-    let (accepted, pending) = (plan(&anne), plan(&paul));
+    let (accepted, pending) = (first_plan(&anne), first_plan(&paul));
     assert!(accepted.total_ht_cents > 0);
     server.block_on(async {
         let mut b = Browser::new(&server);

@@ -9,7 +9,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader};
 use preau_server::staff::Role;
 
-use crate::backoffice::{issue, named_account, Browser, Issued, PASSWORD};
+use crate::backoffice::{first_plan, issue, named_account, Browser, Issued, PASSWORD};
 use crate::support::{Backend, TestServer};
 
 fn euros(cents: i64) -> String {
@@ -262,18 +262,7 @@ pub fn the_balance_is_the_laptops_plans(backend: &Backend) {
     let paul = issue(&server, "Paul Durand", true);
     let _pending = issue(&server, "Léa Bernard", false);
     named_account(&server, "viewer@syndicat.test", "Canopé", Role::Viewer);
-    // What the laptops computed (`preau-cli visits plan`): the retained (first) scenario.
-    let plan = |i: &Issued| {
-        i.laptop
-            .store
-            .plans(&i.visit)
-            .expect("plans")
-            .into_iter()
-            .next()
-            .expect("a scenario")
-            .1
-    };
-    let plans = [plan(&anne), plan(&paul)];
+    let plans = [first_plan(&anne), first_plan(&paul)];
     let sum = |f: fn(&preau_core::plan::FundingPlan) -> i64| plans.iter().map(f).sum::<i64>();
     let (ttc, aid, fctva, own) = (
         sum(|p| p.total_ttc_cents),

@@ -2,7 +2,7 @@
 //! Bilan (the balance sheet per EPCI and for the département, and its XLSX).
 
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use maud::{html, Markup};
@@ -323,25 +323,5 @@ pub async fn bilan_xlsx(
     let today = Utc::now().date_naive();
     let bytes = follow::xlsx(&b, today)?;
     let file = format!("bilan-{today}.xlsx");
-    state
-        .storage
-        .record_audit(
-            &AuditEntry::new(Some(&staff.user.email), Action::Exported, &file)
-                .from(crate::web::session::client(&parts)),
-        )
-        .await?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    super::exported(&state, &staff, &parts, file, super::XLSX, bytes).await
 }
