@@ -167,6 +167,16 @@ CREATE TABLE follow_up_steps (
 "#,
 ];
 
+/// Writes an audit entry (alone, or in the transaction of what it records).
+async fn insert_audit(c: &impl tokio_postgres::GenericClient, e: &AuditEntry) -> Result<()> {
+    c.execute(
+        "INSERT INTO audit_log (at, actor, action, detail, ip) VALUES ($1, $2, $3, $4, $5)",
+        &[&ts(e.at), &e.actor, &e.action, &e.detail, &e.ip],
+    )
+    .await?;
+    Ok(())
+}
+
 pub struct PgStorage {
     url: String,
     idle: std::sync::Arc<Mutex<Vec<Client>>>,
@@ -1414,20 +1424,7 @@ impl Storage for PgStorage {
     fn record_audit<'a>(&'a self, entry: &'a AuditEntry) -> Fut<'a, ()> {
         Box::pin(async move {
             let mut p = self.client().await?;
-            p.get()?
-                .execute(
-                    "INSERT INTO audit_log (at, actor, action, detail, ip)
-                     VALUES ($1, $2, $3, $4, $5)",
-                    &[
-                        &ts(entry.at),
-                        &entry.actor,
-                        &entry.action,
-                        &entry.detail,
-                        &entry.ip,
-                    ],
-                )
-                .await?;
-            Ok(())
+            insert_audit(p.get()?, entry).await
         })
     }
 
@@ -1607,18 +1604,7 @@ impl Storage for PgStorage {
                 ],
             )
             .await?;
-            tx.execute(
-                "INSERT INTO audit_log (at, actor, action, detail, ip)
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    &ts(audit.at),
-                    &audit.actor,
-                    &audit.action,
-                    &audit.detail,
-                    &audit.ip,
-                ],
-            )
-            .await?;
+            insert_audit(&tx, audit).await?;
             tx.commit().await?;
             Ok(())
         })

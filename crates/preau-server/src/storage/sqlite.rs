@@ -477,6 +477,15 @@ impl SqliteStorage {
     }
 }
 
+/// Writes an audit entry (alone, or in the transaction of what it records).
+fn insert_audit(c: &Connection, e: &AuditEntry) -> Result<()> {
+    c.execute(
+        "INSERT INTO audit_log (at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![ts(e.at), e.actor, e.action, e.detail, e.ip],
+    )?;
+    Ok(())
+}
+
 type DeviceRow = (
     String,
     String,
@@ -1451,13 +1460,7 @@ impl Storage for SqliteStorage {
 
     fn record_audit<'a>(&'a self, entry: &'a AuditEntry) -> Fut<'a, ()> {
         let e = entry.clone();
-        self.write(move |c| {
-            c.execute(
-                "INSERT INTO audit_log (at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![ts(e.at), e.actor, e.action, e.detail, e.ip],
-            )?;
-            Ok(())
-        })
+        self.write(move |c| insert_audit(c, &e))
     }
 
     fn audit_log(&self, limit: u32) -> Fut<'_, Vec<AuditEntry>> {
@@ -1614,10 +1617,7 @@ impl Storage for SqliteStorage {
                     ts(s.recorded_at)
                 ],
             )?;
-            tx.execute(
-                "INSERT INTO audit_log (at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![ts(e.at), e.actor, e.action, e.detail, e.ip],
-            )?;
+            insert_audit(&tx, &e)?;
             tx.commit()?;
             Ok(())
         })
