@@ -249,5 +249,20 @@ await step('the audit log', async () => {
   await audit('journal');
 });
 
+await step('a partner reads the follow-up without names and may date nothing', async () => {
+  await go('/bureau');
+  await (await s.find('form.logout button')).click();
+  await s.waitFor(async () => (await title()) === 'Connexion', { message: 'the login page' });
+  await s.setValue(await s.find('input[name=email]'), 'viewer@syndicat.test');
+  await s.setValue(await s.find('input[name=password]'), PASSWORD);
+  await (await s.find('form button[type=submit]')).click();
+  await s.waitFor(async () => (await title()) === 'Tableau de bord', { message: 'the dashboard' });
+  await go('/bureau/suivi');
+  const [forms, text] = await s.execute(`return [document.querySelectorAll('form.etape').length,
+    document.body.innerText]`);
+  assert(forms === 0 && !text.includes('Anne Martin') && !text.includes('Bon de commande'), 'no form, no names, no notes');
+  await audit('suivi-consultation');
+});
+
 await s.delete();
 finish();
