@@ -63,7 +63,7 @@ fn record_form(staff: &Staff, f: &Followed) -> Markup {
     let next = f.steps.iter().find(|s| s.1.is_none()).map(|s| s.0);
     html! {
         details {
-            summary { "Dater une étape" span class="visually-hidden" { " — " (f.proposal.commune) } }
+            summary { "Dater une étape" span class="visually-hidden" { " — " (f.proposal.commune) ", " (f.proposal.reference()) } }
             form class="etape" method="post" action=(format!("{PREFIX}/suivi/{id}")) {
                 input type="hidden" name="csrf" value=(staff.csrf());
                 label { "Étape"
@@ -181,6 +181,7 @@ pub async fn record(
     let step = match checked(&form, &id, &staff.user.email) {
         Ok(s) => s,
         Err(e) => {
+            let e = format!("{}, {} : {e}", f.proposal.commune, f.proposal.reference());
             let page = follow_page(&staff, &all, Some(&e));
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
