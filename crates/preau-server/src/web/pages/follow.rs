@@ -83,6 +83,8 @@ fn record_form(staff: &Staff, f: &Followed) -> Markup {
 
 fn follow_page(staff: &Staff, all: &[Followed], error: Option<&str>) -> Markup {
     let people = shows_people(staff);
+    // The column of forms, for the roles that may date a step.
+    let records = Page::FollowUpRecord.allows(staff.user.role);
     let body = html! {
         p class="notice" {
             "Les propositions acceptées et les étapes qui suivent l’accord du maire. Une étape se date ici ; "
@@ -97,7 +99,7 @@ fn follow_page(staff: &Staff, all: &[Followed], error: Option<&str>) -> Markup {
                     th scope="col" { "Proposition" }
                     @if people { th scope="col" { "Conseiller" } }
                     @for step in Step::ALL { th scope="col" { (step.label()) } }
-                    th scope="col" { "Saisie" }
+                    @if records { th scope="col" { "Saisie" } }
                 } }
                 tbody {
                     @for f in all {
@@ -110,10 +112,10 @@ fn follow_page(staff: &Staff, all: &[Followed], error: Option<&str>) -> Markup {
                                 @if let Some(d) = f.proposal.decided_on { br; span class="notice" { "acceptée le " (date(d)) } } }
                             @if people { td { (f.proposal.adviser) } }
                             @for (_, done) in &f.steps { (step_cell(done.as_ref(), people)) }
-                            td {
+                            @if records { td {
                                 @if may_record(staff, &f.proposal) { (record_form(staff, f)) }
                                 @else { span class="notice" { "—" } }
-                            }
+                            } }
                         }
                     }
                 }
