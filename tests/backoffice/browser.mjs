@@ -4,7 +4,8 @@
 //
 // Logs in, opens the dashboard, filters the visits, opens a visit and its PDF (checked
 // against the SHA-256 the page shows), launches a campaign and downloads its XLSX and
-// CSV, revokes a laptop, reads the audit log, logs out; axe-core on every page: no
+// CSV, dates a follow-up step, opens a commune's timeline and the balance sheet and its
+// XLSX, revokes a laptop, reads the audit log, logs out; axe-core on every page: no
 // serious or critical violation.
 //
 // node browser.mjs BASE_URL CHROMEDRIVER_URL [SCREENSHOT_DIR]
@@ -184,6 +185,37 @@ await step('launch a campaign and download its demand', async () => {
   }
 });
 
+await step('date a follow-up step, see the commune’s timeline and the balance sheet', async () => {
+  await go('/bureau/suivi');
+  assert((await title()) === 'Suivi des propositions acceptées', `title: ${await title()}`);
+  await audit('suivi');
+  const rows = await s.execute('return document.querySelectorAll("table.suivi tbody tr").length');
+  const todo = await s.execute('return document.querySelectorAll("td.afaire").length');
+  await (await s.find('table.suivi details summary')).click();
+  await audit('suivi-formulaire');
+  // A date input's typing depends on the locale: its value is set as a picker would.
+  await s.execute(`const f = document.querySelector('table.suivi details[open] form');
+    f.querySelector('select[name=step]').value = 'commande';
+    f.querySelector('input[name=on]').value = '2026-12-01';
+    f.querySelector('textarea[name=note]').value = 'Bon de commande n° 42';`);
+  await (await s.find('table.suivi details[open] button[type=submit]')).click();
+  await s.waitFor(async () => (await s.execute('return document.querySelectorAll("td.afaire").length')) === todo - 1,
+    { message: 'one step fewer to do' });
+  const text = await s.execute('return document.body.innerText');
+  assert(rows > 0 && text.includes('1er décembre 2026') && text.includes('Bon de commande n° 42'), 'the step is shown');
+  await (await s.find('table.suivi tbody th a')).click();
+  await s.waitFor(async () => (await title()).startsWith('Chronologie'), { message: 'the timeline' });
+  const events = await s.execute('return document.querySelectorAll("ol.chronologie li").length');
+  assert(events >= 3, `${events} events`);
+  await audit('chronologie');
+  await go('/bureau/bilan');
+  assert((await title()) === 'Bilan du service', `title: ${await title()}`);
+  await audit('bilan');
+  const href = await s.execute('return document.querySelector(\'a[href$=".xlsx"]\').getAttribute(\'href\')');
+  const { response, bytes } = await download(href);
+  assert(response.status === 200 && bytes.subarray(0, 2).equals(Buffer.from('PK')), `bilan.xlsx: ${response.status}`);
+});
+
 await step('a coordinator may not open the laptops page', async () => {
   await go('/bureau/postes');
   assert((await title()) === 'Accès refusé', `title: ${await title()}`);
@@ -215,6 +247,21 @@ await step('the audit log', async () => {
     assert(text.includes(expected), `the log shows ${expected}`);
   }
   await audit('journal');
+});
+
+await step('a partner reads the follow-up without names and may date nothing', async () => {
+  await go('/bureau');
+  await (await s.find('form.logout button')).click();
+  await s.waitFor(async () => (await title()) === 'Connexion', { message: 'the login page' });
+  await s.setValue(await s.find('input[name=email]'), 'viewer@syndicat.test');
+  await s.setValue(await s.find('input[name=password]'), PASSWORD);
+  await (await s.find('form button[type=submit]')).click();
+  await s.waitFor(async () => (await title()) === 'Tableau de bord', { message: 'the dashboard' });
+  await go('/bureau/suivi');
+  const [forms, text] = await s.execute(`return [document.querySelectorAll('form.etape').length,
+    document.body.innerText]`);
+  assert(forms === 0 && !text.includes('Anne Martin') && !text.includes('Bon de commande'), 'no form, no names, no notes');
+  await audit('suivi-consultation');
 });
 
 await s.delete();

@@ -180,9 +180,43 @@ async fn main() {
     let (addr, _server) = preau_server::spawn("127.0.0.1:0".parse().unwrap(), Arc::clone(&storage))
         .await
         .unwrap();
+    // Follow-up: three steps dated on each accepted proposal, through the storage API.
+    let proposals = storage.live_records("proposals").await.unwrap();
+    let accepted = proposals
+        .iter()
+        .filter(|r| r.fields.get("status").and_then(|s| s.as_str()) == Some("acceptee"));
+    for r in accepted {
+        for (step, day) in [
+            (preau_server::follow::Step::IenValidation, 3),
+            (preau_server::follow::Step::Deliberation, 10),
+            (preau_server::follow::Step::Order, 20),
+        ] {
+            let on = chrono::NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+            let s = preau_server::follow::StepRecord::new(
+                &r.record_id,
+                step,
+                on,
+                "",
+                "coord@bench.test",
+            )
+            .unwrap();
+            let audit = preau_server::staff::AuditEntry::new(
+                Some("coord@bench.test"),
+                preau_server::staff::Action::FollowUpRecorded,
+                &r.record_id,
+            );
+            storage.add_follow_up_step(&s, &audit).await.unwrap();
+        }
+    }
     let visit = storage.live_records("visits").await.unwrap()[0]
         .record_id
         .clone();
+    let insee = storage.live_records("visits").await.unwrap()[0]
+        .fields
+        .get("commune_insee")
+        .and_then(|s| s.as_str())
+        .unwrap()
+        .to_string();
     let proposal = storage.live_records("proposals").await.unwrap()[0]
         .record_id
         .clone();
@@ -225,6 +259,14 @@ async fn main() {
             format!("{base}/recensement/{}/besoins.csv", campaign.id),
             10,
         ),
+        ("suivi (375 acceptées)", format!("{base}/suivi"), 30),
+        (
+            "chronologie d’une commune",
+            format!("{base}/suivi/commune/{insee}"),
+            30,
+        ),
+        ("bilan", format!("{base}/bilan"), 30),
+        ("bilan XLSX", format!("{base}/bilan.xlsx"), 10),
     ];
     let mut results = Vec::new();
     for (name, url, n) in &pages {

@@ -14,6 +14,7 @@
 //! - `pg_tls.rs`: PostgreSQL over TLS (`sslmode`);
 //! - `text.rs`: client text made safe to print;
 //! - `staff.rs`: the syndicate's staff accounts, sessions and audit log (issue 13);
+//! - `follow.rs`: the follow-up steps of accepted proposals (issue 13);
 //! - `web/`: the back-office, HTML under `/bureau` (issue 13).
 
 pub mod admin;
@@ -21,6 +22,7 @@ pub mod api;
 pub mod auth;
 pub mod authz;
 pub mod error;
+pub mod follow;
 pub mod listener;
 pub mod merge;
 pub mod middleware;

@@ -106,6 +106,8 @@ pub enum Action {
     DeviceRevoked,
     EnrollmentCreated,
     CampaignCreated,
+    /// A follow-up step of an accepted proposal recorded.
+    FollowUpRecorded,
 }
 
 impl Action {
@@ -122,6 +124,7 @@ impl Action {
             Action::DeviceRevoked => "device_revoked",
             Action::EnrollmentCreated => "enrollment_created",
             Action::CampaignCreated => "campaign_created",
+            Action::FollowUpRecorded => "follow_up_recorded",
         }
     }
 
@@ -138,6 +141,7 @@ impl Action {
             Action::DeviceRevoked => "Poste révoqué",
             Action::EnrollmentCreated => "Code d’enrôlement créé",
             Action::CampaignCreated => "Campagne lancée",
+            Action::FollowUpRecorded => "Étape de suivi enregistrée",
         }
     }
 
@@ -154,6 +158,7 @@ impl Action {
             Action::DeviceRevoked,
             Action::EnrollmentCreated,
             Action::CampaignCreated,
+            Action::FollowUpRecorded,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

@@ -201,6 +201,15 @@ pub trait Storage: Send + Sync + 'static {
     fn add_campaign<'a>(&'a self, campaign: &'a Campaign) -> Fut<'a, ()>;
     /// Every campaign, the latest cut-off first.
     fn campaigns(&self) -> Fut<'_, Vec<Campaign>>;
+    /// Records a follow-up step of a proposal (the back-office's own record, no laptop's)
+    /// and its audit entry, in one transaction.
+    fn add_follow_up_step<'a>(
+        &'a self,
+        step: &'a crate::follow::StepRecord,
+        audit: &'a AuditEntry,
+    ) -> Fut<'a, ()>;
+    /// Every follow-up step recorded, oldest first (the latest of a proposal's step counts).
+    fn follow_up_steps(&self) -> Fut<'_, Vec<crate::follow::StepRecord>>;
 }
 
 /// A group-purchase campaign ("recensement des besoins"): the demand of the proposals

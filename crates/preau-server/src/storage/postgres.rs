@@ -152,7 +152,30 @@ CREATE TABLE campaigns (
     created_by        TEXT NOT NULL
 );
 "#,
+    // Follow-up of accepted proposals (issue 13, « Suivi »): the steps the back-office
+    // records, append-only, its own records (no laptop's).
+    r#"
+CREATE TABLE follow_up_steps (
+    id          TEXT PRIMARY KEY,
+    proposal_id TEXT NOT NULL,
+    step        TEXT NOT NULL,
+    done_on     TEXT NOT NULL,
+    note        TEXT,
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+"#,
 ];
+
+/// Writes an audit entry (alone, or in the transaction of what it records).
+async fn insert_audit(c: &impl tokio_postgres::GenericClient, e: &AuditEntry) -> Result<()> {
+    c.execute(
+        "INSERT INTO audit_log (at, actor, action, detail, ip) VALUES ($1, $2, $3, $4, $5)",
+        &[&ts(e.at), &e.actor, &e.action, &e.detail, &e.ip],
+    )
+    .await?;
+    Ok(())
+}
 
 pub struct PgStorage {
     url: String,
@@ -1401,20 +1424,7 @@ impl Storage for PgStorage {
     fn record_audit<'a>(&'a self, entry: &'a AuditEntry) -> Fut<'a, ()> {
         Box::pin(async move {
             let mut p = self.client().await?;
-            p.get()?
-                .execute(
-                    "INSERT INTO audit_log (at, actor, action, detail, ip)
-                     VALUES ($1, $2, $3, $4, $5)",
-                    &[
-                        &ts(entry.at),
-                        &entry.actor,
-                        &entry.action,
-                        &entry.detail,
-                        &entry.ip,
-                    ],
-                )
-                .await?;
-            Ok(())
+            insert_audit(p.get()?, entry).await
         })
     }
 
@@ -1596,6 +1606,65 @@ impl Storage for PgStorage {
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
                 .collect::<Result<Vec<_>>>()?;
             super::stored_records(rows)
+        })
+    }
+
+    fn add_follow_up_step<'a>(
+        &'a self,
+        step: &'a crate::follow::StepRecord,
+        audit: &'a AuditEntry,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            let tx = p.get()?.transaction().await?;
+            tx.execute(
+                "INSERT INTO follow_up_steps
+                   (id, proposal_id, step, done_on, note, recorded_by, recorded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &step.id.to_string(),
+                    &step.proposal_id,
+                    &step.step.key(),
+                    &step.on.to_string(),
+                    &step.note,
+                    &step.recorded_by,
+                    &ts(step.recorded_at),
+                ],
+            )
+            .await?;
+            insert_audit(&tx, audit).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn follow_up_steps(&self) -> Fut<'_, Vec<crate::follow::StepRecord>> {
+        Box::pin(async move {
+            let mut p = self.client().await?;
+            p.get()?
+                .query(
+                    "SELECT id, proposal_id, step, done_on, note, recorded_by, recorded_at
+                     FROM follow_up_steps ORDER BY recorded_at, id",
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    let id: String = r.try_get(0)?;
+                    let step: String = r.try_get(2)?;
+                    let on: String = r.try_get(3)?;
+                    let at: String = r.try_get(6)?;
+                    crate::follow::from_columns(
+                        &id,
+                        r.try_get(1)?,
+                        &step,
+                        &on,
+                        r.try_get(4)?,
+                        r.try_get(5)?,
+                        &at,
+                    )
+                })
+                .collect()
         })
     }
 }

@@ -168,6 +168,19 @@ CREATE TABLE campaigns (
     created_by        TEXT NOT NULL
 ) STRICT;
 "#,
+    // Follow-up of accepted proposals (issue 13, « Suivi »): the steps the back-office
+    // records, append-only, its own records (no laptop's).
+    r#"
+CREATE TABLE follow_up_steps (
+    id          TEXT PRIMARY KEY,
+    proposal_id TEXT NOT NULL,
+    step        TEXT NOT NULL,
+    done_on     TEXT NOT NULL,
+    note        TEXT,
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+) STRICT;
+"#,
 ];
 
 /// Most pushes, and most changes, committed together by the writer.
@@ -462,6 +475,15 @@ impl SqliteStorage {
             .await?
         })
     }
+}
+
+/// Writes an audit entry (alone, or in the transaction of what it records).
+fn insert_audit(c: &Connection, e: &AuditEntry) -> Result<()> {
+    c.execute(
+        "INSERT INTO audit_log (at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![ts(e.at), e.actor, e.action, e.detail, e.ip],
+    )?;
+    Ok(())
 }
 
 type DeviceRow = (
@@ -1438,13 +1460,7 @@ impl Storage for SqliteStorage {
 
     fn record_audit<'a>(&'a self, entry: &'a AuditEntry) -> Fut<'a, ()> {
         let e = entry.clone();
-        self.write(move |c| {
-            c.execute(
-                "INSERT INTO audit_log (at, actor, action, detail, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![ts(e.at), e.actor, e.action, e.detail, e.ip],
-            )?;
-            Ok(())
-        })
+        self.write(move |c| insert_audit(c, &e))
     }
 
     fn audit_log(&self, limit: u32) -> Fut<'_, Vec<AuditEntry>> {
@@ -1600,6 +1616,59 @@ impl Storage for SqliteStorage {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?;
             super::stored_records(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    fn add_follow_up_step<'a>(
+        &'a self,
+        step: &'a crate::follow::StepRecord,
+        audit: &'a AuditEntry,
+    ) -> Fut<'a, ()> {
+        let (s, e) = (step.clone(), audit.clone());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO follow_up_steps
+                   (id, proposal_id, step, done_on, note, recorded_by, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    s.id.to_string(),
+                    s.proposal_id,
+                    s.step.key(),
+                    s.on.to_string(),
+                    s.note,
+                    s.recorded_by,
+                    ts(s.recorded_at)
+                ],
+            )?;
+            insert_audit(&tx, &e)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn follow_up_steps(&self) -> Fut<'_, Vec<crate::follow::StepRecord>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, proposal_id, step, done_on, note, recorded_by, recorded_at
+                 FROM follow_up_steps ORDER BY recorded_at, id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })?;
+            rows.map(|r| {
+                let (id, proposal, step, on, note, by, at) = r?;
+                crate::follow::from_columns(&id, proposal, &step, &on, note, by, &at)
+            })
+            .collect()
         })
     }
 }

@@ -127,6 +127,12 @@ impl Proposal {
         format!("{} rév. {}", self.number, self.revision)
     }
 
+    /// The scenario the mayor retained: until the laptop records which one, the only or
+    /// first one (see the module's documentation).
+    pub fn retained_scenario(&self) -> Option<&Scenario> {
+        self.scenarios.first()
+    }
+
     /// The amounts counted for it (see the module's documentation).
     pub fn amounts(&self) -> Amounts {
         self.scenarios

@@ -161,12 +161,13 @@ pub fn demand(
     d
 }
 
-fn euros(cents: i64) -> f64 {
+/// Cents as the euros a spreadsheet cell holds.
+pub(super) fn euros(cents: i64) -> f64 {
     // Cents are integers below 2^53: the division is exact to the cent once rounded.
     cents as f64 / 100.0
 }
 
-fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> Error {
+pub(super) fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> Error {
     Error::Storage(format!("xlsx: {e}"))
 }
 

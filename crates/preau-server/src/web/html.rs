@@ -63,6 +63,8 @@ fn nav(staff: &Staff, current: Page) -> Markup {
         (Page::Map, "/carte", "Carte"),
         (Page::Visits, "/visites", "Visites et propositions"),
         (Page::Campaigns, "/recensement", "Recensement des besoins"),
+        (Page::FollowUp, "/suivi", "Suivi"),
+        (Page::Balance, "/bilan", "Bilan"),
         (Page::Devices, "/postes", "Postes"),
         (Page::Audit, "/journal", "Journal"),
     ];

@@ -5,6 +5,8 @@
 //! - `session.rs`: staff sessions (cookie), CSRF, login throttling, who may see what;
 //! - `html.rs`: the layout and French typography;
 //! - `data.rs`: the synced records read into what the pages show (read-only);
+//! - `demand.rs`, `follow.rs`: the group purchase's demand, the follow-up and balance
+//!   sheet, computed from them (and their spreadsheets);
 //! - `pages/`: one module per page.
 //!
 //! Invariants: a device token never opens a page (only the session cookie is read here)
@@ -14,6 +16,7 @@
 
 pub mod data;
 pub mod demand;
+pub mod follow;
 pub mod html;
 pub mod pages;
 pub mod session;
@@ -42,6 +45,7 @@ pub struct WebState {
     pub secure: bool,
     pub throttle: Arc<session::Throttle>,
     pub cache: Arc<data::Cache>,
+    pub follow: Arc<follow::Cache>,
 }
 
 /// Every page and export, and who may open it: the one place roles are decided.
@@ -64,10 +68,19 @@ pub enum Page {
     /// Enrolling and revoking laptops (forms).
     DeviceActions,
     Audit,
+    /// The accepted proposals' follow-up and the communes' timelines.
+    FollowUp,
+    /// Dating a follow-up step (a form; an adviser only for their own visits, checked
+    /// by the handler: `pages::follow::may_record`).
+    FollowUpRecord,
+    /// The balance sheet per EPCI and for the département.
+    Balance,
+    /// Its XLSX.
+    BalanceExport,
 }
 
 impl Page {
-    pub const ALL: [Page; 11] = [
+    pub const ALL: [Page; 15] = [
         Page::Dashboard,
         Page::Map,
         Page::Visits,
@@ -79,13 +92,22 @@ impl Page {
         Page::Devices,
         Page::DeviceActions,
         Page::Audit,
+        Page::FollowUp,
+        Page::FollowUpRecord,
+        Page::Balance,
+        Page::BalanceExport,
     ];
 
     pub fn allows(self, role: Role) -> bool {
         use Role::*;
         match self {
             // Read-only partners see the dashboards, not the visits (people's names).
-            Page::Dashboard | Page::Map => true,
+            // The follow-up and the balance sheet: partners read them (without people's
+            // names); the balance's figures are sums, its export too.
+            Page::Dashboard | Page::Map | Page::FollowUp | Page::Balance | Page::BalanceExport => {
+                true
+            }
+            Page::FollowUpRecord => matches!(role, Admin | Coordinator | Adviser),
             Page::Visits | Page::Visit | Page::ProposalPdf | Page::Campaigns => {
                 matches!(role, Admin | Coordinator | Adviser)
             }
@@ -103,6 +125,7 @@ pub fn router(storage: Arc<dyn Storage>, secure: bool) -> Router {
         secure,
         throttle: Arc::new(session::Throttle::default()),
         cache: Arc::new(data::Cache::default()),
+        follow: Arc::new(follow::Cache::default()),
     };
     let pages = Router::new()
         .route("/", get(pages::dashboard::show))
@@ -136,6 +159,11 @@ pub fn router(storage: Arc<dyn Storage>, secure: bool) -> Router {
             axum::routing::post(pages::devices::revoke),
         )
         .route("/journal", get(pages::audit::show))
+        .route("/suivi", get(pages::follow::show))
+        .route("/suivi/{id}", axum::routing::post(pages::follow::record))
+        .route("/suivi/commune/{insee}", get(pages::follow::commune))
+        .route("/bilan", get(pages::follow::bilan))
+        .route("/bilan.xlsx", get(pages::follow::bilan_xlsx))
         .route("/style.css", get(html::stylesheet))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))

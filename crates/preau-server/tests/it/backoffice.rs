@@ -13,7 +13,7 @@ use preau_server::staff::{self, Role};
 
 use crate::support::{Backend, Laptop, TestServer};
 
-const PASSWORD: &str = "un mot de passe assez long";
+pub const PASSWORD: &str = "un mot de passe assez long";
 
 /// A browser: its own cookie jar, redirects not followed.
 pub struct Browser {
@@ -145,10 +145,15 @@ impl Browser {
 
 /// An account with its password set (through the library, as the link's page does).
 pub fn account(server: &TestServer, email: &str, role: Role) {
+    named_account(server, email, "Quelqu’un", role);
+}
+
+/// An account with this name (an adviser's is the name their laptop is enrolled under).
+pub fn named_account(server: &TestServer, email: &str, name: &str, role: Role) {
     let storage = Arc::clone(&server.storage);
-    let email = email.to_string();
+    let (email, name) = (email.to_string(), name.to_string());
     server.block_on(async move {
-        let (_, link) = staff::add_user(storage.as_ref(), &email, "Quelqu’un", role)
+        let (_, link) = staff::add_user(storage.as_ref(), &email, &name, role)
             .await
             .expect("add user");
         staff::set_password(storage.as_ref(), &link.token, PASSWORD)
@@ -163,11 +168,11 @@ fn email(role: Role) -> String {
 }
 
 /// A laptop with the example visit and an issued proposal, synced.
-struct Issued {
-    laptop: Laptop,
-    visit: String,
-    proposal: String,
-    pdf: Vec<u8>,
+pub struct Issued {
+    pub laptop: Laptop,
+    pub visit: String,
+    pub proposal: String,
+    pub pdf: Vec<u8>,
 }
 
 /// The example visit under new ids (every id replaced the same way wherever it occurs),
@@ -193,7 +198,7 @@ pub fn fresh_example_visit(l: &mut Laptop) -> String {
     l.store.visit_import(&doc).expect("import")
 }
 
-fn issue(server: &TestServer, adviser: &str, accept: bool) -> Issued {
+pub fn issue(server: &TestServer, adviser: &str, accept: bool) -> Issued {
     let mut laptop = Laptop::enrolled(&server.url(), &server.enrollment_code(adviser));
     let visit = fresh_example_visit(&mut laptop);
     let today = chrono::Utc::now().date_naive();
@@ -248,11 +253,17 @@ fn pages(visit: &str, proposal: &str, campaign: &str) -> Vec<(preau_server::web:
             Page::DemandExport,
             format!("/bureau/recensement/{campaign}/besoins.csv"),
         ),
+        (Page::FollowUp, "/bureau/suivi".into()),
+        (Page::FollowUp, "/bureau/suivi/commune/80620".into()),
+        (Page::Balance, "/bureau/bilan".into()),
+        (Page::BalanceExport, "/bureau/bilan.xlsx".into()),
     ];
     for page in Page::ALL {
         assert!(
-            matches!(page, Page::CampaignNew | Page::DeviceActions)
-                || all.iter().any(|(p, _)| *p == page),
+            matches!(
+                page,
+                Page::CampaignNew | Page::DeviceActions | Page::FollowUpRecord
+            ) || all.iter().any(|(p, _)| *p == page),
             "{page:?} is tested"
         );
     }
@@ -344,6 +355,21 @@ pub fn every_page_checks_the_role(backend: &Backend) {
                 assert_eq!(a.status, 403, "{role:?}");
             }
             assert_eq!(before, after);
+            // Dating a follow-up step: the coordination and the administration; an
+            // adviser only on their own visits (this account is not Anne Martin's).
+            let before = server.storage.follow_up_steps().await.expect("steps").len();
+            let a = b
+                .post(
+                    &format!("/bureau/suivi/{}", issued.proposal),
+                    &[("csrf", &csrf), ("step", "formation"), ("on", "2026-12-01")],
+                )
+                .await;
+            let after = server.storage.follow_up_steps().await.expect("steps").len();
+            if matches!(role, Role::Admin | Role::Coordinator) {
+                assert_eq!((a.status, after), (303, before + 1), "{role:?}");
+            } else {
+                assert_eq!((a.status, after), (403, before), "{role:?}");
+            }
             // A session never authorises the sync API.
             let r = client
                 .post(format!("{}/api/v1/pull", server.url()))
@@ -502,6 +528,19 @@ pub fn logins_are_throttled(backend: &Backend) {
     });
 }
 
+/// What the laptop computes (`preau-cli visits plan`): its visit's first scenario's plan,
+/// the one the back-office counts until the laptop records which the mayor retained.
+pub fn first_plan(i: &Issued) -> preau_core::plan::FundingPlan {
+    i.laptop
+        .store
+        .plans(&i.visit)
+        .expect("plans")
+        .into_iter()
+        .next()
+        .expect("a scenario")
+        .1
+}
+
 /// "12 345,67 €" as the pages write it.
 fn euros(cents: i64) -> String {
     preau_reference::format::euros(cents)
@@ -512,18 +551,7 @@ pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
     let anne = issue(&server, "Anne Martin", true);
     let paul = issue(&server, "Paul Durand", false);
     account(&server, "coord@syndicat.test", Role::Coordinator);
-    // What the laptops compute (`preau-cli visits plan`): the first scenario's plan.
-    let plan = |i: &Issued| {
-        i.laptop
-            .store
-            .plans(&i.visit)
-            .expect("plans")
-            .into_iter()
-            .next()
-            .expect("a scenario")
-            .1
-    };
-    let (accepted, pending) = (plan(&anne), plan(&paul));
+    let (accepted, pending) = (first_plan(&anne), first_plan(&paul));
     assert!(accepted.total_ht_cents > 0);
     server.block_on(async {
         let mut b = Browser::new(&server);

@@ -7,6 +7,7 @@ mod attack;
 mod backoffice;
 mod dashboard_cache;
 mod faults;
+mod follow;
 mod privacy;
 mod store_model;
 mod support;
@@ -130,6 +131,8 @@ fn backoffice_suite(backend: &Backend) {
     backoffice::laptops_are_enrolled_and_revoked_from_the_postes_page(backend);
     backoffice::cookies_are_secure_over_https(backend);
     backoffice::users_commands_add_list_link_and_disable(backend);
+    follow::steps_are_dated_by_the_right_people(backend);
+    follow::the_balance_is_the_laptops_plans(backend);
 }
 
 #[test]

@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 
 use axum::extract::{Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
 use maud::{html, Markup};
@@ -255,31 +254,10 @@ async fn export(
     let c = campaign(&state, &id).await?;
     let d = compute(&state, &c).await?;
     let (bytes, mime) = match ext {
-        "xlsx" => (
-            demand::xlsx(&c, &d)?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
+        "xlsx" => (demand::xlsx(&c, &d)?, super::XLSX),
         _ => (demand::csv(&d)?, "text/csv; charset=utf-8"),
     };
-    let file = file_name(&c, ext);
-    state
-        .storage
-        .record_audit(
-            &AuditEntry::new(Some(&staff.user.email), Action::Exported, &file)
-                .from(crate::web::session::client(&parts)),
-        )
-        .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    super::exported(&state, &staff, &parts, file_name(&c, ext), mime, bytes).await
 }
 
 pub async fn xlsx(

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod demand;
 pub mod devices;
+pub mod follow;
 pub mod login;
 pub mod map;
 pub mod visits;
@@ -76,4 +77,37 @@ impl IntoResponse for WebError {
 
 pub async fn not_found() -> WebError {
     WebError::NotFound
+}
+
+/// The media type of an XLSX file.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// An export sent as a download named `file`, once written to the audit log.
+pub async fn exported(
+    state: &super::WebState,
+    staff: &super::session::Staff,
+    parts: &axum::http::request::Parts,
+    file: String,
+    mime: &'static str,
+    bytes: Vec<u8>,
+) -> Result<Response, WebError> {
+    use crate::staff::{Action, AuditEntry};
+    state
+        .storage
+        .record_audit(
+            &AuditEntry::new(Some(&staff.user.email), Action::Exported, &file)
+                .from(super::session::client(parts)),
+        )
+        .await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, mime.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
