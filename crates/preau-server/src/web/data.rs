@@ -220,6 +220,7 @@ pub fn day(fields: &Map<String, Value>, name: &str) -> Option<NaiveDate> {
 /// issue's 1,500 proposals, while an issued proposal only changes by a push.
 #[derive(Default)]
 pub struct Cache {
+    proposal_rows: RecordCache<Row>,
     proposals: std::sync::Mutex<Option<CachedProposals>>,
     /// Each catalogue reference's category, keyed on the equipment lines' version.
     categories: std::sync::Mutex<Option<(TableVersion, Categories)>>,
@@ -264,21 +265,83 @@ pub async fn categories(storage: &dyn Storage, cache: &Cache) -> Result<Categori
 struct CachedProposals {
     /// `Storage::table_version("proposals")` and the day statuses were computed for.
     key: (TableVersion, NaiveDate),
-    /// Every proposal record read, tombstones too (their count is the table's).
-    rows: HashMap<String, Row>,
     proposals: std::sync::Arc<Vec<Proposal>>,
 }
 
-/// What the cache holds for a request.
-enum Cached {
-    Hit(std::sync::Arc<Vec<Proposal>>),
-    /// The rows read up to this revision.
-    Since(i64, HashMap<String, Row>),
+/// Per-record values of one synced table, kept between requests and brought up to date
+/// by reading only the records written since (`Storage::records_since`, tombstones too):
+/// after a push, what it wrote, not every proposal's snapshot again. All are read again
+/// on a new day (a value may depend on it) or when the count says a record went without
+/// a revision (a purge).
+pub struct RecordCache<T> {
+    slot: std::sync::Mutex<Option<Cached<T>>>,
+}
+
+impl<T> Default for RecordCache<T> {
+    fn default() -> Self {
+        RecordCache {
+            slot: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+struct Cached<T> {
+    key: (TableVersion, NaiveDate),
+    /// Every record read, tombstones too (their count is the table's).
+    rows: std::sync::Arc<HashMap<String, T>>,
+}
+
+/// Each record of `table` read by `read` (as of `today`), tombstones included.
+pub async fn records_read<T: Clone>(
+    storage: &dyn Storage,
+    table: &str,
+    cache: &RecordCache<T>,
+    today: NaiveDate,
+    read: impl Fn(&StoredChange, NaiveDate) -> T,
+) -> Result<std::sync::Arc<HashMap<String, T>>> {
+    let version = storage.table_version(table).await?;
+    let key = (version, today);
+    let (since, mut rows) = match cache
+        .slot
+        .lock()
+        .ok()
+        .as_deref_mut()
+        .and_then(Option::as_mut)
+    {
+        Some(c) if c.key == key => return Ok(c.rows.clone()),
+        // Taken, not copied: a request that fails from here leaves nothing, and the next
+        // one reads them all.
+        Some(c) if c.key.1 == today && c.key.0 .1 <= version.1 => {
+            (c.key.0 .1, std::mem::take(&mut c.rows))
+        }
+        _ => (0, std::sync::Arc::default()),
+    };
+    let fresh = storage.records_since(table, since).await?;
+    let map = std::sync::Arc::make_mut(&mut rows);
+    for c in &fresh {
+        map.insert(c.record.record_id.clone(), read(c, today));
+    }
+    if i64::try_from(map.len()).ok() != Some(version.0) {
+        // A record went without a new revision (purged): read them all.
+        *map = storage
+            .records_since(table, 0)
+            .await?
+            .iter()
+            .map(|c| (c.record.record_id.clone(), read(c, today)))
+            .collect();
+    }
+    if let Ok(mut c) = cache.slot.lock() {
+        *c = Some(Cached {
+            key,
+            rows: rows.clone(),
+        });
+    }
+    Ok(rows)
 }
 
 /// A proposal record as read: what it counts for when live and issued.
 #[derive(Clone)]
-struct Row {
+pub struct Row {
     /// Issued (not a draft, numbered) and readable.
     issued: Option<Proposal>,
     /// The issued revision it replaces.
@@ -302,9 +365,7 @@ impl Row {
 
 /// The issued proposals, latest revision of each number, as of `today`; each counted for
 /// its visit's adviser as the server has it now (a hand-over moves the visit's proposals
-/// without changing their revision). After a push only the records it wrote are read
-/// again (`Storage::records_since`); everything is read again on a new day (statuses
-/// expire) or when a record went without a revision (a purge).
+/// without changing their revision). Read through a [`RecordCache`].
 pub async fn proposals(
     storage: &dyn Storage,
     cache: &Cache,
@@ -312,44 +373,20 @@ pub async fn proposals(
 ) -> Result<Vec<Proposal>> {
     let version = storage.table_version("proposals").await?;
     let key = (version, today);
-    let cached = match cache
-        .proposals
-        .lock()
-        .ok()
-        .as_deref_mut()
-        .and_then(Option::as_mut)
-    {
-        Some(c) if c.key == key => Cached::Hit(c.proposals.clone()),
-        // The rows are taken, not copied: a request that fails from here leaves none,
-        // and the next one reads them all.
-        Some(c) if c.key.1 == today && c.key.0 .1 <= version.1 => {
-            Cached::Since(c.key.0 .1, std::mem::take(&mut c.rows))
-        }
-        _ => Cached::Since(0, HashMap::new()),
-    };
+    let cached = cache.proposals.lock().ok().and_then(|c| {
+        c.as_ref()
+            .filter(|c| c.key == key)
+            .map(|c| c.proposals.clone())
+    });
     let proposals = match cached {
-        Cached::Hit(hit) => hit,
-        Cached::Since(revision, mut rows) => {
-            for c in storage.records_since("proposals", revision).await? {
-                if c.deleted {
-                    continue;
-                }
-                rows.insert(c.record.record_id.clone(), Row::read(&c, today));
-            }
-            if i64::try_from(rows.len()).ok() != Some(version.0) {
-                // A record went without a new revision (purged): read them all.
-                rows = storage
-                    .records_since("proposals", 0)
-                    .await?
-                    .iter()
-                    .map(|c| (c.record.record_id.clone(), Row::read(c, today)))
-                    .collect();
-            }
+        Some(p) => p,
+        None => {
+            let rows =
+                records_read(storage, "proposals", &cache.proposal_rows, today, Row::read).await?;
             let fresh = std::sync::Arc::new(issued(&rows));
             if let Ok(mut c) = cache.proposals.lock() {
                 *c = Some(CachedProposals {
                     key,
-                    rows,
                     proposals: fresh.clone(),
                 });
             }

@@ -13,13 +13,13 @@
 //! nothing: every figure is a sum of integers the snapshots hold.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, Workbook};
 use serde::Deserialize;
 
-use super::data::{day, Proposal, Status, Visit};
+use super::data::{self, day, Proposal, Status, Visit};
 use super::demand::{euros, xlsx_error};
 use crate::error::Result;
 use crate::follow::{Step, StepRecord};
@@ -128,35 +128,24 @@ fn extra(r: &StoredRecord) -> Extra {
 
 type Extras = Arc<HashMap<String, Extra>>;
 
-/// The extras of every proposal record, read again only when the proposals changed (see
-/// `data::Cache`: reading them is reading every snapshot).
+/// The extras of every proposal record, brought up to date by reading only the records
+/// written since (`data::RecordCache`: reading them all is reading every snapshot).
 #[derive(Default)]
 pub struct Cache {
-    extras: Mutex<Option<((i64, i64), Extras)>>,
+    rows: data::RecordCache<Option<Extra>>,
 }
 
 pub async fn extras(storage: &dyn Storage, cache: &Cache) -> Result<Extras> {
-    let key = storage.table_version("proposals").await?;
-    if let Some(hit) = cache
-        .extras
-        .lock()
-        .ok()
-        .and_then(|c| c.as_ref().filter(|c| c.0 == key).map(|c| c.1.clone()))
-    {
-        return Ok(hit);
-    }
-    let fresh: Extras = Arc::new(
-        storage
-            .live_records("proposals")
-            .await?
-            .iter()
-            .map(|r| (r.record_id.clone(), extra(r)))
+    // Extras do not depend on the day: one fixed day keeps them across midnight.
+    let rows = data::records_read(storage, "proposals", &cache.rows, NaiveDate::MIN, |c, _| {
+        (!c.deleted).then(|| extra(&c.record))
+    })
+    .await?;
+    Ok(Arc::new(
+        rows.iter()
+            .filter_map(|(id, e)| Some((id.clone(), e.clone()?)))
             .collect(),
-    );
-    if let Ok(mut c) = cache.extras.lock() {
-        *c = Some((key, fresh.clone()));
-    }
-    Ok(fresh)
+    ))
 }
 
 /// Where a step's date comes from.

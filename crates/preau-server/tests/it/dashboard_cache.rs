@@ -1,11 +1,13 @@
-//! The back-office's cache of issued proposals (`web::data::proposals`): after any
-//! sequence of pushes, answers, new revisions, purges and days, what it serves equals a
-//! fresh read of every proposal.
+//! The back-office's caches of proposals (`web::data::proposals`, the follow-up's
+//! `web::follow::extras`, both read through `data::RecordCache`): after any sequence of
+//! pushes, answers, new revisions, purges and days, what they serve equals a fresh read
+//! of every proposal.
 
 use std::cell::RefCell;
 
 use chrono::{Days, NaiveDate};
 use preau_server::web::data::{self, Cache};
+use preau_server::web::follow;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -49,6 +51,7 @@ pub fn the_cache_serves_what_a_fresh_read_reads(backend: &Backend) {
         &server.enrollment_code("Anne Martin"),
     ));
     let cache = Cache::default();
+    let follow_cache = follow::Cache::default();
     let visits: RefCell<Vec<String>> = RefCell::new(Vec::new());
     let today = RefCell::new(chrono::Utc::now().date_naive());
     let cases = std::env::var("PREAU_PROPTEST_CASES")
@@ -81,6 +84,17 @@ pub fn the_cache_serves_what_a_fresh_read_reads(backend: &Backend) {
                 fresh.map_err(|e| TestCaseError::fail(e.to_string()))?,
             );
             prop_assert_eq!(cached, fresh, "after {:?}", s);
+            let extras = |cache: &follow::Cache| {
+                server
+                    .block_on(follow::extras(server.storage.as_ref(), cache))
+                    .map_err(|e| TestCaseError::fail(e.to_string()))
+            };
+            prop_assert_eq!(
+                extras(&follow_cache)?,
+                extras(&follow::Cache::default())?,
+                "follow-up extras after {:?}",
+                s
+            );
         }
         Ok(())
     });
