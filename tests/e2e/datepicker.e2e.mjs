@@ -7,6 +7,8 @@
 //   pattern says; Entrée puts jj/mm/aaaa in the field and gives it the focus back; the
 //   visit planned is on that day (the visit's header, then preau-cli's list);
 // - F4 opens it too and Échap closes it, the focus back on the field, nothing changed;
+// - in the visit's « Rendez-vous », the date is one tab stop and its button opens the same
+//   calendar on the visit's day;
 // - a mouse pick: the calendar button, « Mois suivant », a click on the 15th.
 // Env: PREAU_APP, PREAU_CLI, PREAU_DATA_DIR, TAURI_DRIVER_URL, PREAU_SCREENSHOTS (optional).
 import {
@@ -144,6 +146,20 @@ async function main() {
         message: `the header says ${french(target)}`,
       });
       planned.push(target);
+    });
+
+    await step('in the visit, « Rendez-vous »: the same calendar on its date, one tab stop; Échap', session, async () => {
+      const date = await session.waitForElement($('visit-date'));
+      await session.execute('arguments[0].focus();', [date]);
+      await press(session, KEY.tab);
+      assert((await active(session)) === 'visit-time', `after Tab: ${await active(session)}`);
+      await click(session, await session.find($('visit-date-calendar')));
+      await session.waitForElement($('date-calendar'));
+      assert((await active(session)) === target, `the focused day: ${await active(session)}`);
+      await shot(session, 'visit-calendar');
+      await press(session, KEY.escape);
+      await session.waitFor(async () => !(await calendarOpen(session)), { message: 'the calendar closed' });
+      assert((await active(session)) === 'visit-date', `the focus: ${await active(session)}`);
     });
 
     field = await step('back to the planning form of Péronne', session, () => openSheet(session));
