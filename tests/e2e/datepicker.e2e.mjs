@@ -109,6 +109,11 @@ async function main() {
       assert(heads === 'lu ma me je ve sa di', `heads ${heads}`);
       const selected = await session.execute(`return document.querySelector('[data-testid="date-calendar"] td[aria-selected="true"]')?.dataset.date;`);
       assert(selected === start, `the selected day ${selected}`);
+      // For the record (the calendar does not use it): what Intl says in this window.
+      const intl = await session.execute(
+        `return [Intl.DateTimeFormat().resolvedOptions().locale, new Intl.DateTimeFormat('fr-FR', { month: 'long', weekday: 'short', day: 'numeric' }).format(new Date(2026, 11, 1))].join(' / ');`,
+      );
+      console.log(`  the window's Intl (default locale / fr-FR): ${intl}`);
     });
     await shot(session, 'calendar-open');
 
