@@ -106,6 +106,7 @@ pub enum Action {
     DeviceRevoked,
     EnrollmentCreated,
     CampaignCreated,
+    ReferencePublished,
 }
 
 impl Action {
@@ -122,6 +123,7 @@ impl Action {
             Action::DeviceRevoked => "device_revoked",
             Action::EnrollmentCreated => "enrollment_created",
             Action::CampaignCreated => "campaign_created",
+            Action::ReferencePublished => "reference_published",
         }
     }
 
@@ -138,6 +140,7 @@ impl Action {
             Action::DeviceRevoked => "Poste révoqué",
             Action::EnrollmentCreated => "Code d’enrôlement créé",
             Action::CampaignCreated => "Campagne lancée",
+            Action::ReferencePublished => "Référentiel publié",
         }
     }
 
@@ -154,6 +157,7 @@ impl Action {
             Action::DeviceRevoked,
             Action::EnrollmentCreated,
             Action::CampaignCreated,
+            Action::ReferencePublished,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

@@ -64,6 +64,7 @@ fn nav(staff: &Staff, current: Page) -> Markup {
         (Page::Visits, "/visites", "Visites et propositions"),
         (Page::Campaigns, "/recensement", "Recensement des besoins"),
         (Page::Devices, "/postes", "Postes"),
+        (Page::Reference, "/referentiel", "Référentiel"),
         (Page::Audit, "/journal", "Journal"),
     ];
     html! {

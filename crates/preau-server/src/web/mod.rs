@@ -5,6 +5,7 @@
 //! - `session.rs`: staff sessions (cookie), CSRF, login throttling, who may see what;
 //! - `html.rs`: the layout and French typography;
 //! - `data.rs`: the synced records read into what the pages show (read-only);
+//! - `uploads.rs`: reference files between their preview and « Publier »;
 //! - `pages/`: one module per page.
 //!
 //! Invariants: a device token never opens a page (only the session cookie is read here)
@@ -17,6 +18,7 @@ pub mod demand;
 pub mod html;
 pub mod pages;
 pub mod session;
+pub mod uploads;
 
 use std::sync::Arc;
 
@@ -42,6 +44,7 @@ pub struct WebState {
     pub secure: bool,
     pub throttle: Arc<session::Throttle>,
     pub cache: Arc<data::Cache>,
+    pub uploads: Arc<uploads::Uploads>,
 }
 
 /// Every page and export, and who may open it: the one place roles are decided.
@@ -64,10 +67,12 @@ pub enum Page {
     /// Enrolling and revoking laptops (forms).
     DeviceActions,
     Audit,
+    /// Reference data: upload, preview, publish.
+    Reference,
 }
 
 impl Page {
-    pub const ALL: [Page; 11] = [
+    pub const ALL: [Page; 12] = [
         Page::Dashboard,
         Page::Map,
         Page::Visits,
@@ -79,6 +84,7 @@ impl Page {
         Page::Devices,
         Page::DeviceActions,
         Page::Audit,
+        Page::Reference,
     ];
 
     pub fn allows(self, role: Role) -> bool {
@@ -91,7 +97,7 @@ impl Page {
             }
             // The coordinator runs the group purchase and sends its files.
             Page::CampaignNew | Page::DemandExport => matches!(role, Admin | Coordinator),
-            Page::Devices | Page::DeviceActions | Page::Audit => role == Admin,
+            Page::Devices | Page::DeviceActions | Page::Audit | Page::Reference => role == Admin,
         }
     }
 }
@@ -103,6 +109,7 @@ pub fn router(storage: Arc<dyn Storage>, secure: bool) -> Router {
         secure,
         throttle: Arc::new(session::Throttle::default()),
         cache: Arc::new(data::Cache::default()),
+        uploads: Arc::new(uploads::Uploads::default()),
     };
     let pages = Router::new()
         .route("/", get(pages::dashboard::show))
@@ -136,6 +143,16 @@ pub fn router(storage: Arc<dyn Storage>, secure: bool) -> Router {
             axum::routing::post(pages::devices::revoke),
         )
         .route("/journal", get(pages::audit::show))
+        .route(
+            "/referentiel",
+            get(pages::referentiel::show)
+                .post(pages::referentiel::upload)
+                .layer(DefaultBodyLimit::max(pages::referentiel::MAX_UPLOAD_BYTES)),
+        )
+        .route(
+            "/referentiel/publication",
+            axum::routing::post(pages::referentiel::publish),
+        )
         .route("/style.css", get(html::stylesheet))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))

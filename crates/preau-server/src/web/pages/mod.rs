@@ -6,6 +6,7 @@ pub mod demand;
 pub mod devices;
 pub mod login;
 pub mod map;
+pub mod referentiel;
 pub mod visits;
 
 use axum::http::StatusCode;
