@@ -13,7 +13,7 @@ use preau_server::staff::{self, Role};
 
 use crate::support::{Backend, Laptop, TestServer};
 
-const PASSWORD: &str = "un mot de passe assez long";
+pub const PASSWORD: &str = "un mot de passe assez long";
 
 /// A browser: its own cookie jar, redirects not followed.
 pub struct Browser {
@@ -131,6 +131,44 @@ impl Browser {
         self.send(req).await
     }
 
+    /// Posts a multipart form (the Référentiel page's upload): `fields`, then the file.
+    pub async fn upload(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        file: &[u8],
+    ) -> Answer {
+        const BOUNDARY: &str = "----preau-test-boundary-7d1f0c";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; \
+                 filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body);
+        self.send(req).await
+    }
+
     /// Logs in through the form; returns the answer to the post.
     pub async fn login(&mut self, email: &str, password: &str) -> Answer {
         let form = self.get("/bureau/connexion").await;
@@ -238,6 +276,7 @@ fn pages(visit: &str, proposal: &str, campaign: &str) -> Vec<(preau_server::web:
         ),
         (Page::Audit, "/bureau/journal".into()),
         (Page::Devices, "/bureau/postes".into()),
+        (Page::Reference, "/bureau/referentiel".into()),
         (Page::Campaigns, "/bureau/recensement".into()),
         (Page::Campaigns, format!("/bureau/recensement/{campaign}")),
         (
@@ -643,6 +682,48 @@ fn shown_code(page: &Answer) -> String {
     text[at..at + 14].to_string()
 }
 
+/// The text of the QR code the page draws as inline SVG, read back by a QR decoder
+/// (`rqrr`) from the SVG's squares drawn into a bitmap.
+fn decoded_qr(page: &str) -> String {
+    let svg = &page[page.find("<svg").expect("an inline svg")..];
+    let attr = |name: &str| -> usize {
+        let marker = format!("{name}=\"");
+        let at = svg.find(&marker).expect("attribute") + marker.len();
+        svg[at..]
+            .split('"')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a number")
+    };
+    let (w, h) = (attr("width"), attr("height"));
+    let at = svg.find(" d=\"").expect("the squares' path") + 4;
+    let path = svg[at..].split('"').next().expect("path data");
+    let mut dark = vec![false; w * h];
+    // Each square: "M{left} {top}h{width}v{height}H{left}V{top}".
+    for square in path.split('M').filter(|s| !s.is_empty()) {
+        let n: Vec<usize> = square
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().expect("number"))
+            .collect();
+        for y in n[1]..n[1] + n[3] {
+            for x in n[0]..n[0] + n[2] {
+                dark[y * w + x] = true;
+            }
+        }
+    }
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        if dark[y * w + x] {
+            0
+        } else {
+            255
+        }
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    grids[0].decode().expect("a readable QR code").1
+}
+
 pub fn laptops_are_enrolled_and_revoked_from_the_postes_page(backend: &Backend) {
     let server = TestServer::start(&backend.url("backoffice_devices"));
     account(&server, "admin@syndicat.test", Role::Admin);
@@ -668,6 +749,9 @@ pub fn laptops_are_enrolled_and_revoked_from_the_postes_page(backend: &Backend) 
             )
             .await;
         assert_eq!(made.status, 200, "{}", made.text());
+        // The code, also as a QR code that reads back as the code.
+        assert_eq!(decoded_qr(&made.text()), shown_code(&made));
+        assert!(made.text().contains("aria-label=\"Code QR du code d’enrôlement"));
         let mut coord = Browser::new(&server);
         assert_eq!(
             coord.login("coord@syndicat.test", PASSWORD).await.status,

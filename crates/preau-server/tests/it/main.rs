@@ -7,6 +7,7 @@ mod attack;
 mod backoffice;
 mod faults;
 mod privacy;
+mod referentiel;
 mod store_model;
 mod support;
 mod sync;
@@ -125,6 +126,7 @@ fn backoffice_suite(backend: &Backend) {
     backoffice::dashboard_totals_are_the_laptops_plans(backend);
     backoffice::map_colours_communes_by_stage(backend);
     backoffice::laptops_are_enrolled_and_revoked_from_the_postes_page(backend);
+    referentiel::reference_files_are_previewed_then_published(backend);
     backoffice::cookies_are_secure_over_https(backend);
     backoffice::users_commands_add_list_link_and_disable(backend);
 }
