@@ -712,13 +712,18 @@ fn decoded_qr(page: &str) -> String {
             }
         }
     }
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
-        if dark[y * w + x] {
-            0
-        } else {
-            255
-        }
-    });
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(
+            w,
+            h,
+            |x, y| {
+                if dark[y * w + x] {
+                    0
+                } else {
+                    255
+                }
+            },
+        );
     let grids = image.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code");
     grids[0].decode().expect("a readable QR code").1
@@ -751,7 +756,9 @@ pub fn laptops_are_enrolled_and_revoked_from_the_postes_page(backend: &Backend) 
         assert_eq!(made.status, 200, "{}", made.text());
         // The code, also as a QR code that reads back as the code.
         assert_eq!(decoded_qr(&made.text()), shown_code(&made));
-        assert!(made.text().contains("aria-label=\"Code QR du code d’enrôlement"));
+        assert!(made
+            .text()
+            .contains("aria-label=\"Code QR du code d’enrôlement"));
         let mut coord = Browser::new(&server);
         assert_eq!(
             coord.login("coord@syndicat.test", PASSWORD).await.status,
