@@ -27,6 +27,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 
 use crate::staff::Role;
 use crate::storage::Storage;
@@ -157,12 +158,27 @@ pub fn router(storage: Arc<dyn Storage>, secure: bool) -> Router {
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::map_response(secure_headers))
+        .layer(compression())
         .with_state(state);
     // `/bureau/` as typed by hand: the dashboard is `/bureau`.
     let home = || async { axum::response::Redirect::permanent(PREFIX) };
     Router::new()
         .nest(PREFIX, pages)
         .route(&[PREFIX, "/"].concat(), get(home))
+}
+
+/// Pages gzipped for a browser that asks (the map is 390 KB of HTML at 2,000 visits, 60 KB
+/// gzipped). Never a PDF — the proposal is sent byte for byte, as its SHA-256 says — nor
+/// a spreadsheet, already a zip.
+fn compression() -> tower_http::compression::CompressionLayer<impl Predicate> {
+    let predicate = DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/pdf"))
+        .and(NotForContentType::const_new(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ));
+    tower_http::compression::CompressionLayer::new()
+        .gzip(true)
+        .compress_when(predicate)
 }
 
 /// Headers on every back-office answer: nothing from elsewhere, no framing, no sniffing,
