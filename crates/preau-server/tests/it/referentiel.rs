@@ -270,7 +270,11 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
             )
             .await;
         assert_eq!(a.status, 200, "{}", a.text());
-        assert!(a.text().contains("publié : version 2"), "{}", a.text());
+        assert!(
+            a.text().contains("Version 2 publiée : Catalogue"),
+            "{}",
+            a.text()
+        );
         assert_eq!(a.figure("version-catalogue"), "2");
         let again = admin
             .post(

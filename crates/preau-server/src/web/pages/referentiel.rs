@@ -297,15 +297,45 @@ fn entries_noun(kind: ReferenceKind) -> &'static str {
     }
 }
 
-fn counts<T>(c: &Changes<T>, noun: &str) -> Markup {
+/// "0 article", "1 article", "2 articles" (French: the singular up to one).
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", integer(n as u64), if n <= 1 { one } else { many })
+}
+
+/// The counts of a comparison, nouns and adjectives agreed: `words` are the singular and
+/// plural of "added", "changed", "removed" with the noun (`["article ajouté", "articles
+/// ajoutés"], …`).
+fn counts<T>(c: &Changes<T>, words: [[&str; 2]; 3]) -> Markup {
+    let [added, changed, removed] = words;
+    let item = |figure: &str, n: usize, [one, many]: [&str; 2]| {
+        let text = count(n, one, many);
+        let (number, rest) = text.split_once(' ').unwrap_or((&text, ""));
+        html! { li { span data-figure=(figure) { (number) } " " (rest) } }
+    };
     html! {
         ul class="counts" {
-            li { span data-figure="ajoutes" { (c.added.len()) } " " (noun) " ajouté(e)s" }
-            li { span data-figure="modifies" { (c.changed.len()) } " modifié(e)s" }
-            li { span data-figure="retires" { (c.removed.len()) } " retiré(e)s" }
+            (item("ajoutes", c.added.len(), added))
+            (item("modifies", c.changed.len(), changed))
+            (item("retires", c.removed.len(), removed))
         }
     }
 }
+
+const ITEMS: [[&str; 2]; 3] = [
+    ["article ajouté", "articles ajoutés"],
+    ["article modifié", "articles modifiés"],
+    ["article retiré", "articles retirés"],
+];
+const PROGRAMMES: [[&str; 2]; 3] = [
+    ["programme ajouté", "programmes ajoutés"],
+    ["programme modifié", "programmes modifiés"],
+    ["programme retiré", "programmes retirés"],
+];
+const SCHOOLS: [[&str; 2]; 3] = [
+    ["école ajoutée", "écoles ajoutées"],
+    ["école modifiée", "écoles modifiées"],
+    ["école retirée", "écoles retirées"],
+];
 
 fn comparison(preview: &Preview) -> Markup {
     match &preview.comparison {
@@ -317,7 +347,7 @@ fn comparison(preview: &Preview) -> Markup {
         } => html! {
             section {
                 h2 { "Ce qui change" }
-                (counts(programmes, "programmes"))
+                (counts(programmes, PROGRAMMES))
                 @if programmes.is_empty() && not_computed.is_empty() && settings.is_empty() {
                     p { "Ce fichier ne change rien aux règles publiées." }
                 }
@@ -347,7 +377,7 @@ fn comparison(preview: &Preview) -> Markup {
         Comparison::Schools(c) => html! {
             section {
                 h2 { "Ce qui change" }
-                (counts(c, "écoles"))
+                (counts(c, SCHOOLS))
                 @if c.is_empty() { p { "Ce fichier ne change rien à l’annuaire publié." } }
             }
             (school_table("Écoles ajoutées", c.added.iter().map(|s| (s, None))))
@@ -367,8 +397,9 @@ fn catalogue_changes(c: &Changes<CatalogueItem>) -> Markup {
     html! {
         section {
             h2 { "Ce qui change" }
-            (counts(c, "articles"))
-            p { span data-figure="prix" { (prices.len()) } " changement(s) de prix" }
+            (counts(c, ITEMS))
+            p { span data-figure="prix" { (prices.len()) } " "
+                (if prices.len() <= 1 { "changement de prix" } else { "changements de prix" }) }
             @if c.is_empty() { p { "Ce fichier ne change rien au catalogue publié." } }
         }
         @if !prices.is_empty() {
@@ -560,7 +591,7 @@ pub async fn publish(
         .await?;
     let top = html! {
         section role="status" {
-            h2 { (kind.label()) " publié : version " (published.version) }
+            h2 { "Version " (published.version) " publiée : " (kind.label()) }
             p { (integer(published.entries as u64)) " " (entries_noun(kind))
                 ". Les postes la recevront à leur prochaine synchronisation." }
         }
