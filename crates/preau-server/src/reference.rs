@@ -483,7 +483,7 @@ mod tests {
         let old = prepare(ReferenceKind::Funding, text.as_bytes()).expect("rules");
         let mut rules: FundingRules = serde_json::from_str(&text).expect("json");
         let gone = rules.programmes.remove(0);
-        rules.programmes[0].rate_ppm = rules.programmes[0].rate_ppm / 2;
+        rules.programmes[0].rate_ppm /= 2;
         let halved = rules.programmes[0].id.clone();
         rules.fctva_rate_ppm = 160_000;
         let json = serde_json::to_string(&rules).expect("json");
@@ -503,6 +503,35 @@ mod tests {
         assert_eq!(settings.len(), 1);
         assert_eq!(settings[0].0, "Taux du FCTVA");
         assert_eq!(settings[0].2, "16\u{a0}%");
+    }
+
+    proptest::proptest! {
+        /// Whatever two lists (keys repeated, values changed), the changes applied to the
+        /// old one give the new one, and no key is in two of added / changed / removed.
+        #[test]
+        fn changes_applied_to_the_old_list_give_the_new_one(
+            old in proptest::collection::vec((0u8..12, 0u8..3), 0..20),
+            new in proptest::collection::vec((0u8..12, 0u8..3), 0..20),
+        ) {
+            let text = |v: &[(u8, u8)]| -> Vec<(String, u8)> {
+                v.iter().map(|(k, x)| (k.to_string(), *x)).collect()
+            };
+            let (old, new) = (text(&old), text(&new));
+            let c = changes(&old, &new, |e| e.0.as_str());
+            let last = |v: &[(String, u8)]| -> BTreeMap<String, u8> { v.iter().cloned().collect() };
+            let mut applied = last(&old);
+            for (k, _) in &c.removed {
+                proptest::prop_assert!(applied.remove(k).is_some());
+            }
+            for (before, (k, x)) in &c.changed {
+                proptest::prop_assert_eq!(&before.0, k);
+                proptest::prop_assert!(applied.insert(k.clone(), *x).is_some_and(|b| b != *x));
+            }
+            for (k, x) in &c.added {
+                proptest::prop_assert!(applied.insert(k.clone(), *x).is_none());
+            }
+            proptest::prop_assert_eq!(applied, last(&new));
+        }
     }
 
     #[test]
