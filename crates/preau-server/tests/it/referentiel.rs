@@ -44,6 +44,26 @@ async fn versions(server: &TestServer) -> Vec<(String, i64)> {
     v
 }
 
+/// `file` uploaded on the Référentiel page as `kind`, with the form's token.
+async fn preview(b: &mut Browser, csrf: &str, kind: &str, name: &str, file: &[u8]) -> Answer {
+    b.upload(
+        "/bureau/referentiel",
+        &[("csrf", csrf), ("kind", kind)],
+        name,
+        file,
+    )
+    .await
+}
+
+/// « Publier » for the preview `id`.
+async fn publish(b: &mut Browser, csrf: &str, id: &str) -> Answer {
+    b.post(
+        "/bureau/referentiel/publication",
+        &[("csrf", csrf), ("upload", id)],
+    )
+    .await
+}
+
 /// The hidden `upload` field of a preview's « Publier » form.
 fn upload_id(page: &Answer) -> String {
     let text = page.text();
@@ -117,14 +137,14 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
 
         // A bad file: refused in French, nothing kept or published.
         let before = versions(&server).await;
-        let a = admin
-            .upload(
-                "/bureau/referentiel",
-                &[("csrf", &csrf), ("kind", "catalogue")],
-                "faux.csv",
-                b"not,a,catalogue\n1,2,3\n",
-            )
-            .await;
+        let a = preview(
+            &mut admin,
+            &csrf,
+            "catalogue",
+            "faux.csv",
+            b"not,a,catalogue\n1,2,3\n",
+        )
+        .await;
         assert_eq!(a.status, 422);
         let text = a.text();
         assert!(
@@ -153,26 +173,24 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
             assert_eq!(a.status, status, "{fields:?}: {}", a.text());
         }
         // Funding rules as a catalogue: refused too.
-        let a = admin
-            .upload(
-                "/bureau/referentiel",
-                &[("csrf", &csrf), ("kind", "catalogue")],
-                "regles.json",
-                &data("data/reference/funding_rules.json"),
-            )
-            .await;
+        let a = preview(
+            &mut admin,
+            &csrf,
+            "catalogue",
+            "regles.json",
+            &data("data/reference/funding_rules.json"),
+        )
+        .await;
         assert_eq!(a.status, 422);
+        // Past a catalogue's bound (4 MiB): refused as too large.
+        let huge = vec![b'x'; ReferenceKind::Catalogue.max_bytes() + 1];
+        let a = preview(&mut admin, &csrf, "catalogue", "enorme.csv", &huge).await;
+        assert_eq!(a.status, 413);
+        assert!(a.text().contains("Fichier trop volumineux."));
         assert_eq!(versions(&server).await, before, "nothing published");
 
         // The new catalogue: its changes against version 1.
-        let a = admin
-            .upload(
-                "/bureau/referentiel",
-                &[("csrf", &csrf), ("kind", "catalogue")],
-                "catalogue-2027.csv",
-                &new,
-            )
-            .await;
+        let a = preview(&mut admin, &csrf, "catalogue", "catalogue-2027.csv", &new).await;
         assert_eq!(a.status, 200, "{}", a.text());
         assert_eq!(a.figure("ajoutes"), "0");
         assert_eq!(a.figure("modifies"), "1");
@@ -203,21 +221,9 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
             b.login(email, PASSWORD).await;
             assert_eq!(b.get("/bureau/referentiel").await.status, 403, "{email}");
             let their = b.get("/bureau").await.csrf();
-            let a = b
-                .upload(
-                    "/bureau/referentiel",
-                    &[("csrf", &their), ("kind", "catalogue")],
-                    "c.csv",
-                    &new,
-                )
-                .await;
+            let a = preview(&mut b, &their, "catalogue", "c.csv", &new).await;
             assert_eq!(a.status, 403, "{email}");
-            let a = b
-                .post(
-                    "/bureau/referentiel/publication",
-                    &[("csrf", &their), ("upload", &id)],
-                )
-                .await;
+            let a = publish(&mut b, &their, &id).await;
             assert_eq!(a.status, 403, "{email}");
         }
         // Another admin's session cannot publish this preview; a post without the
@@ -225,12 +231,7 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
         let mut paul = Browser::new(&server);
         paul.login("paul@syndicat.test", PASSWORD).await;
         let his = paul.get("/bureau/referentiel").await.csrf();
-        let a = paul
-            .post(
-                "/bureau/referentiel/publication",
-                &[("csrf", &his), ("upload", &id)],
-            )
-            .await;
+        let a = publish(&mut paul, &his, &id).await;
         assert_eq!(a.status, 410);
         let a = admin
             .post("/bureau/referentiel/publication", &[("upload", &id)])
@@ -247,28 +248,11 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
         admin.login("admin@syndicat.test", PASSWORD).await;
         let csrf = admin.get("/bureau/referentiel").await.csrf();
         // A new session: the upload belonged to the first one.
-        let a = admin
-            .post(
-                "/bureau/referentiel/publication",
-                &[("csrf", &csrf), ("upload", &id)],
-            )
-            .await;
+        let a = publish(&mut admin, &csrf, &id).await;
         assert_eq!(a.status, 410, "another session's preview");
-        let a = admin
-            .upload(
-                "/bureau/referentiel",
-                &[("csrf", &csrf), ("kind", "catalogue")],
-                "catalogue-2027.csv",
-                &new,
-            )
-            .await;
+        let a = preview(&mut admin, &csrf, "catalogue", "catalogue-2027.csv", &new).await;
         let id = upload_id(&a);
-        let a = admin
-            .post(
-                "/bureau/referentiel/publication",
-                &[("csrf", &csrf), ("upload", &id)],
-            )
-            .await;
+        let a = publish(&mut admin, &csrf, &id).await;
         assert_eq!(a.status, 200, "{}", a.text());
         assert!(
             a.text().contains("Version 2 publiée : Catalogue"),
@@ -276,12 +260,7 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
             a.text()
         );
         assert_eq!(a.figure("version-catalogue"), "2");
-        let again = admin
-            .post(
-                "/bureau/referentiel/publication",
-                &[("csrf", &csrf), ("upload", &id)],
-            )
-            .await;
+        let again = publish(&mut admin, &csrf, &id).await;
         assert_eq!(again.status, 410, "published once");
         let (version, content) = server
             .storage
@@ -317,14 +296,14 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
         let mut admin = Browser::new(&server);
         admin.login("admin@syndicat.test", PASSWORD).await;
         let csrf = admin.get("/bureau/referentiel").await.csrf();
-        let a = admin
-            .upload(
-                "/bureau/referentiel",
-                &[("csrf", &csrf), ("kind", "catalogue")],
-                "exemple.csv",
-                &data("data/reference/catalogue-syndicat-exemple.csv"),
-            )
-            .await;
+        let a = preview(
+            &mut admin,
+            &csrf,
+            "catalogue",
+            "exemple.csv",
+            &data("data/reference/catalogue-syndicat-exemple.csv"),
+        )
+        .await;
         assert_eq!(a.figure("prix"), "1");
         assert_eq!(a.figure("ajoutes"), "1");
         let id = upload_id(&a);
@@ -335,12 +314,7 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
         )
         .await
         .expect("v3 by the CLI");
-        let a = admin
-            .post(
-                "/bureau/referentiel/publication",
-                &[("csrf", &csrf), ("upload", &id)],
-            )
-            .await;
+        let a = publish(&mut admin, &csrf, &id).await;
         assert_eq!(a.status, 409);
         assert_eq!(
             server
@@ -352,45 +326,45 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
             Some(3)
         );
 
-        let a = admin
-            .upload(
-                "/bureau/referentiel",
-                &[("csrf", &csrf), ("kind", "schools")],
-                "fr-en-annuaire-education.csv",
-                &data("crates/preau-reference/tests/fixtures/annuaire-education-2026-somme.csv"),
-            )
-            .await;
+        let a = preview(
+            &mut admin,
+            &csrf,
+            "schools",
+            "fr-en-annuaire-education.csv",
+            &data("crates/preau-reference/tests/fixtures/annuaire-education-2026-somme.csv"),
+        )
+        .await;
         assert_eq!(a.status, 200, "{}", a.text());
         assert_eq!(a.figure("ajoutes"), "10");
         assert!(a.text().contains("Rien n’est publié aujourd’hui."));
-        let a = admin
-            .upload(
-                "/bureau/referentiel",
-                &[("csrf", &csrf), ("kind", "schools")],
-                "erreurs.csv",
-                &data("crates/preau-reference/tests/fixtures/annuaire-education-erreurs.csv"),
-            )
-            .await;
+        let a = preview(
+            &mut admin,
+            &csrf,
+            "schools",
+            "erreurs.csv",
+            &data("crates/preau-reference/tests/fixtures/annuaire-education-erreurs.csv"),
+        )
+        .await;
         assert_eq!(a.status, 422);
         assert!(a.text().contains("ligne 3 :"), "{}", a.text());
-        let a = admin
-            .upload(
-                "/bureau/referentiel",
-                &[("csrf", &csrf), ("kind", "funding")],
-                "regles.json",
-                &data("data/reference/funding_rules.json"),
-            )
-            .await;
+        let a = preview(
+            &mut admin,
+            &csrf,
+            "funding",
+            "regles.json",
+            &data("data/reference/funding_rules.json"),
+        )
+        .await;
         assert_eq!(a.status, 200, "{}", a.text());
         assert!(a.text().contains("Programmes ajoutés"));
-        let a = admin
-            .upload(
-                "/bureau/referentiel",
-                &[("csrf", &csrf), ("kind", "funding")],
-                "regles.json",
-                br#"{"version": "x"}"#,
-            )
-            .await;
+        let a = preview(
+            &mut admin,
+            &csrf,
+            "funding",
+            "regles.json",
+            br#"{"version": "x"}"#,
+        )
+        .await;
         assert_eq!(a.status, 422);
         assert!(a.text().contains("règles de financement refusées"));
         assert_eq!(
