@@ -172,6 +172,14 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
                 .await;
             assert_eq!(a.status, status, "{fields:?}: {}", a.text());
         }
+        // A form that is not multipart: refused as unreadable.
+        let a = admin
+            .post(
+                "/bureau/referentiel",
+                &[("csrf", &csrf), ("kind", "catalogue")],
+            )
+            .await;
+        assert_eq!(a.status, 403);
         // Funding rules as a catalogue: refused too.
         let a = preview(
             &mut admin,
@@ -223,6 +231,13 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
             let their = b.get("/bureau").await.csrf();
             let a = preview(&mut b, &their, "catalogue", "c.csv", &new).await;
             assert_eq!(a.status, 403, "{email}");
+            let a = b
+                .post(
+                    "/bureau/referentiel",
+                    &[("csrf", &their), ("kind", "catalogue")],
+                )
+                .await;
+            assert_eq!(a.status, 403, "{email}: not multipart");
             let a = publish(&mut b, &their, &id).await;
             assert_eq!(a.status, 403, "{email}");
         }

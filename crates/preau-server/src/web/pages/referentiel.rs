@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -185,11 +186,12 @@ pub async fn upload(
     State(state): State<WebState>,
     staff: Staff,
     headers: HeaderMap,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, WebError> {
     staff.may(Page::Reference)?;
     check_origin(&headers)?;
-    let form = read_form(multipart).await?;
+    // Not a multipart body: refused as any unreadable form is.
+    let form = read_form(multipart.map_err(|_| WebError::BadForm)?).await?;
     check_csrf(&headers, &form.csrf)?;
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     let Some(kind) = ReferenceKind::parse(&form.kind) else {
