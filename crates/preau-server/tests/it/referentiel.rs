@@ -305,6 +305,46 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
     assert_eq!(report.reference_updated, vec!["catalogue".to_string()]);
     assert_eq!(eni65(&laptop), Some(199_000));
 
+    // The real binary's `import` on the same file publishes the same bytes as the page.
+    let file = dir.path().join("catalogue-2027.csv");
+    std::fs::write(&file, &new).expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_preau-server"))
+        .arg("--database-url")
+        .arg(backend.url("backoffice_reference"))
+        .args(["import", "catalogue"])
+        .arg(&file)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("preau-server import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let prepared = reference::prepare(ReferenceKind::Catalogue, &new).expect("prepared");
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let said = format!(
+        "catalogue : version 3 publiée ({} entrées)",
+        prepared.entries
+    );
+    assert!(printed.contains(&said), "{printed}");
+    server.block_on(async {
+        let page = server.storage.reference("catalogue").await.expect("read");
+        let cli = page.expect("published");
+        assert_eq!(cli.0, 3);
+        assert_eq!(
+            cli.1,
+            reference::prepare(ReferenceKind::Catalogue, &new)
+                .expect("prepared")
+                .content
+        );
+    });
+    assert!(laptop
+        .sync()
+        .reference_updated
+        .contains(&"catalogue".to_string()));
+    assert_eq!(eni65(&laptop), Some(199_000));
+
     // A preview made stale by a publication meanwhile (here by the command line) is not
     // published; the schools directory and funding rules are previewed too.
     server.block_on(async {
@@ -328,7 +368,7 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
             &example,
         )
         .await
-        .expect("v3 by the CLI");
+        .expect("v4 by the CLI");
         let a = publish(&mut admin, &csrf, &id).await;
         assert_eq!(a.status, 409);
         assert_eq!(
@@ -338,7 +378,7 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
                 .await
                 .expect("read")
                 .map(|r| r.0),
-            Some(3)
+            Some(4)
         );
 
         let a = preview(
@@ -384,7 +424,7 @@ pub fn reference_files_are_previewed_then_published(backend: &Backend) {
         assert!(a.text().contains("règles de financement refusées"));
         assert_eq!(
             versions(&server).await,
-            vec![("catalogue".to_string(), 3)],
+            vec![("catalogue".to_string(), 4)],
             "previews publish nothing"
         );
     });
