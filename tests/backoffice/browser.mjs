@@ -5,12 +5,14 @@
 // Logs in, opens the dashboard, filters the visits, opens a visit and its PDF (checked
 // against the SHA-256 the page shows), launches a campaign and downloads its XLSX and
 // CSV, dates a follow-up step, opens a commune's timeline and the balance sheet and its
-// XLSX, revokes a laptop, reads the audit log, logs out; axe-core on every page: no
-// serious or critical violation.
+// XLSX, revokes a laptop, enrolls one (its code and QR code), publishes a catalogue from
+// the Référentiel page (uploaded, previewed, published), reads the audit log, logs out;
+// axe-core on every page: no serious or critical violation.
 //
 // node browser.mjs BASE_URL CHROMEDRIVER_URL [SCREENSHOT_DIR]
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Session } from '../e2e/webdriver.mjs';
@@ -240,10 +242,68 @@ await step('log out, log in as admin, revoke a laptop', async () => {
   assert(text.includes('Révoqué le'), 'the revoked laptop says so');
 });
 
+await step('enroll a laptop: its code, also as a QR code', async () => {
+  await s.setValue(await s.find('input[name=adviser]'), 'Claire Petit');
+  await (await s.find('section form.inline button')).click();
+  await s.waitForElement('.qr svg');
+  const label = await (await s.find('.qr')).attribute('aria-label');
+  const code = await (await s.find('p.code')).text();
+  assert(label.endsWith(code), `QR code label ${label} for ${code}`);
+  await audit('postes-code');
+});
+
+/** Uploads `file` as `kind` on the Référentiel page; waits for the preview. */
+async function uploadReference(kind, file) {
+  await go('/bureau/referentiel');
+  await s.select(await s.find('select[name=kind]'), kind);
+  await (await s.find('input[type=file]')).sendKeys(file);
+  await (await s.find('form[enctype] button')).click();
+  await s.waitFor(async () => (await title()) === 'Référentiel : aperçu', { message: 'the preview' });
+}
+
+async function publishPreview() {
+  await (await s.find('input[name=upload] ~ button')).click();
+  await s.waitFor(async () => (await title()) === 'Référentiel', { message: 'the page after publishing' });
+  return s.execute('return document.querySelector("[role=status] h2").textContent');
+}
+
+await step('publish a catalogue from the Référentiel page, then a new price', async () => {
+  await go('/bureau/referentiel');
+  await audit('referentiel');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'preau-referentiel-'));
+  const example = await readFile(path.join(HERE, '../../data/reference/catalogue-syndicat-exemple.csv'), 'utf8');
+  const first = path.join(dir, 'catalogue.csv');
+  await writeFile(first, example);
+  await uploadReference('catalogue', first);
+  const published = await publishPreview();
+  assert(/^Version \d+ publiée : Catalogue/.test(published), published);
+  const cheaper = path.join(dir, 'catalogue-2027.csv');
+  await writeFile(cheaper, example.replace(';1 890,00;', ';1 790,00;'));
+  await uploadReference('catalogue', cheaper);
+  const prices = await s.execute('return document.querySelector("[data-figure=prix]").textContent');
+  const text = await s.execute('return document.body.innerText');
+  const [before, after] = ['1\u202f890,00\u00a0€', '1\u202f790,00\u00a0€'];
+  assert(prices === '1' && text.includes(before) && text.includes(after), `price change ${before} → ${after}: ${prices}`);
+  await audit('referentiel-apercu');
+  const again = await publishPreview();
+  assert(/^Version \d+ publiée : Catalogue/.test(again) && again !== published, `${published} then ${again}`);
+  await audit('referentiel-publie');
+  // A file that is not a catalogue: refused in French, nothing published.
+  const wrong = path.join(dir, 'regles.json');
+  await writeFile(wrong, '{"version": "x"}');
+  await go('/bureau/referentiel');
+  await (await s.find('input[type=file]')).sendKeys(wrong);
+  await (await s.find('form[enctype] button')).click();
+  await s.waitForElement('[role=alert]');
+  const alert = await s.execute('return document.querySelector("[role=alert]").innerText');
+  assert(alert.includes('n’est pas un catalogue valide') && alert.includes('Rien n’a été publié.'), alert);
+  await audit('referentiel-refus');
+});
+
 await step('the audit log', async () => {
   await go('/bureau/journal');
   const text = await s.execute('return document.body.innerText');
-  for (const expected of ['Connexion', 'Export', 'Poste révoqué', 'Campagne lancée', 'Proposition téléchargée']) {
+  for (const expected of ['Connexion', 'Export', 'Poste révoqué', 'Campagne lancée', 'Proposition téléchargée', 'Référentiel publié']) {
     assert(text.includes(expected), `the log shows ${expected}`);
   }
   await audit('journal');

@@ -28,6 +28,7 @@ pub mod merge;
 pub mod middleware;
 pub mod pg_tls;
 pub mod quota;
+pub mod reference;
 pub mod staff;
 pub mod storage;
 pub mod text;

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use preau_server::reference::ReferenceKind;
 use uuid::Uuid;
 
 /// Read when `--config` is not given and the file exists.
@@ -522,9 +523,9 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         Command::Users { command } => users(storage.as_ref(), command).await?,
         Command::Import { command } => {
             let (kind, file) = match command {
-                ImportCommand::Catalogue { file } => ("catalogue", file),
-                ImportCommand::Funding { file } => ("funding", file),
-                ImportCommand::Schools { file } => ("schools", file),
+                ImportCommand::Catalogue { file } => (ReferenceKind::Catalogue, file),
+                ImportCommand::Funding { file } => (ReferenceKind::Funding, file),
+                ImportCommand::Schools { file } => (ReferenceKind::Schools, file),
             };
             let p = preau_server::admin::import_reference(storage.as_ref(), kind, &file)
                 .await

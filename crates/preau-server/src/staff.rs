@@ -108,6 +108,7 @@ pub enum Action {
     CampaignCreated,
     /// A follow-up step of an accepted proposal recorded.
     FollowUpRecorded,
+    ReferencePublished,
 }
 
 impl Action {
@@ -125,6 +126,7 @@ impl Action {
             Action::EnrollmentCreated => "enrollment_created",
             Action::CampaignCreated => "campaign_created",
             Action::FollowUpRecorded => "follow_up_recorded",
+            Action::ReferencePublished => "reference_published",
         }
     }
 
@@ -142,6 +144,7 @@ impl Action {
             Action::EnrollmentCreated => "Code d’enrôlement créé",
             Action::CampaignCreated => "Campagne lancée",
             Action::FollowUpRecorded => "Étape de suivi enregistrée",
+            Action::ReferencePublished => "Référentiel publié",
         }
     }
 
@@ -159,6 +162,7 @@ impl Action {
             Action::EnrollmentCreated,
             Action::CampaignCreated,
             Action::FollowUpRecorded,
+            Action::ReferencePublished,
         ]
         .into_iter()
         .find(|a| a.as_str() == s)

@@ -66,6 +66,7 @@ fn nav(staff: &Staff, current: Page) -> Markup {
         (Page::FollowUp, "/suivi", "Suivi"),
         (Page::Balance, "/bilan", "Bilan"),
         (Page::Devices, "/postes", "Postes"),
+        (Page::Reference, "/referentiel", "Référentiel"),
         (Page::Audit, "/journal", "Journal"),
     ];
     html! {

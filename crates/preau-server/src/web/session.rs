@@ -159,23 +159,38 @@ impl<T: DeserializeOwned + Send> FromRequest<WebState> for Posted<T> {
             return Err(WebError::BadForm);
         }
         let headers = req.headers().clone();
-        if !same_origin(&headers) {
-            tracing::warn!("back-office form from another origin refused");
-            return Err(WebError::BadForm);
-        }
+        check_origin(&headers)?;
         let client = req.extensions().get::<ClientAddr>().map(|c| c.0);
         let Form(WithCsrf { csrf, form }) = Form::<WithCsrf<T>>::from_request(req, state)
             .await
             .map_err(|_| WebError::BadForm)?;
-        let by_session = cookie(&headers, SESSION_COOKIE)
-            .is_some_and(|t| staff::same_secret(&csrf, &staff::csrf_token(t)));
-        let by_form_cookie = cookie(&headers, FORM_COOKIE)
-            .is_some_and(|v| v.len() >= 32 && staff::same_secret(&csrf, v));
-        if csrf.is_empty() || !(by_session || by_form_cookie) {
-            tracing::warn!("back-office form without a valid CSRF token refused");
-            return Err(WebError::BadForm);
-        }
+        check_csrf(&headers, &csrf)?;
         Ok(Posted { form, client })
+    }
+}
+
+/// Refuses (403) a posted `csrf` value that is neither the session's token nor, before a
+/// login, the form cookie's value. Also for the forms [`Posted`] does not read (a file
+/// upload), with [`check_origin`].
+pub fn check_csrf(headers: &HeaderMap, csrf: &str) -> Result<(), WebError> {
+    let by_session = cookie(headers, SESSION_COOKIE)
+        .is_some_and(|t| staff::same_secret(csrf, &staff::csrf_token(t)));
+    let by_form_cookie =
+        cookie(headers, FORM_COOKIE).is_some_and(|v| v.len() >= 32 && staff::same_secret(csrf, v));
+    if csrf.is_empty() || !(by_session || by_form_cookie) {
+        tracing::warn!("back-office form without a valid CSRF token refused");
+        return Err(WebError::BadForm);
+    }
+    Ok(())
+}
+
+/// Refuses (403) a form a browser posted from another origin.
+pub fn check_origin(headers: &HeaderMap) -> Result<(), WebError> {
+    if same_origin(headers) {
+        Ok(())
+    } else {
+        tracing::warn!("back-office form from another origin refused");
+        Err(WebError::BadForm)
     }
 }
 

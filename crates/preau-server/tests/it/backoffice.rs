@@ -20,13 +20,18 @@ pub struct Browser {
     client: reqwest::Client,
     base: String,
     pub cookies: HashMap<String, String>,
+    /// Asks for gzipped answers (`Accept-Encoding: gzip`) and unzips them, as a browser does.
+    pub gzip: bool,
 }
 
 pub struct Answer {
     pub status: u16,
     pub location: Option<String>,
     pub headers: reqwest::header::HeaderMap,
+    /// The body as sent (unzipped when it came gzipped).
     pub body: Vec<u8>,
+    /// Bytes of body on the wire.
+    pub transferred: usize,
 }
 
 impl Answer {
@@ -64,6 +69,7 @@ impl Browser {
                 .expect("client"),
             base: server.url(),
             cookies: HashMap::new(),
+            gzip: false,
         }
     }
 
@@ -73,6 +79,7 @@ impl Browser {
             client,
             base: server.url(),
             cookies: HashMap::new(),
+            gzip: false,
         }
     }
 
@@ -90,6 +97,11 @@ impl Browser {
         } else {
             req.header("cookie", self.cookie_header())
         };
+        let req = if self.gzip {
+            req.header("accept-encoding", "gzip")
+        } else {
+            req
+        };
         let resp = req.send().await.expect("send");
         for c in resp.headers().get_all("set-cookie") {
             let c = c.to_str().expect("cookie text");
@@ -101,14 +113,25 @@ impl Browser {
                 self.cookies.insert(k.to_string(), v.to_string());
             }
         }
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let sent = resp.bytes().await.expect("body").to_vec();
+        let body = if headers.get("content-encoding").is_some_and(|e| e == "gzip") {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&sent[..]), &mut out)
+                .expect("a gzip body");
+            out
+        } else {
+            sent.clone()
+        };
         Answer {
-            status: resp.status().as_u16(),
-            location: resp
-                .headers()
+            status,
+            location: headers
                 .get("location")
                 .map(|l| l.to_str().expect("location").to_string()),
-            headers: resp.headers().clone(),
-            body: resp.bytes().await.expect("body").to_vec(),
+            headers,
+            body,
+            transferred: sent.len(),
         }
     }
 
@@ -127,6 +150,44 @@ impl Browser {
             .client
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(req).await
+    }
+
+    /// Posts a multipart form (the Référentiel page's upload): `fields`, then the file.
+    pub async fn upload(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        file: &[u8],
+    ) -> Answer {
+        const BOUNDARY: &str = "----preau-test-boundary-7d1f0c";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; \
+                 filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
             .body(body);
         self.send(req).await
     }
@@ -243,6 +304,7 @@ fn pages(visit: &str, proposal: &str, campaign: &str) -> Vec<(preau_server::web:
         ),
         (Page::Audit, "/bureau/journal".into()),
         (Page::Devices, "/bureau/postes".into()),
+        (Page::Reference, "/bureau/referentiel".into()),
         (Page::Campaigns, "/bureau/recensement".into()),
         (Page::Campaigns, format!("/bureau/recensement/{campaign}")),
         (
@@ -604,6 +666,20 @@ pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
         assert_eq!(pdf.body, anne.pdf);
         assert_eq!(pdf.headers["content-type"], "application/pdf");
         assert_eq!(pdf.headers["x-content-sha256"], sha.as_str());
+        // A browser asking for gzip gets the pages gzipped, never the PDF: it arrives as
+        // issued, its SHA-256 the one shown.
+        b.gzip = true;
+        let visit = b.get(&format!("/bureau/visites/{}", anne.visit)).await;
+        assert_eq!(visit.headers["content-encoding"], "gzip");
+        assert!(visit.transferred < visit.body.len());
+        assert_eq!(visit.text(), page);
+        let zipped = b
+            .get(&format!("/bureau/propositions/{}/pdf", anne.proposal))
+            .await;
+        assert!(zipped.headers.get("content-encoding").is_none());
+        assert_eq!(zipped.body, anne.pdf);
+        assert_eq!(zipped.transferred, anne.pdf.len());
+        b.gzip = false;
         let log = server.storage.audit_log(10).await.expect("log");
         assert!(log
             .iter()
@@ -671,6 +747,53 @@ fn shown_code(page: &Answer) -> String {
     text[at..at + 14].to_string()
 }
 
+/// The text of the QR code the page draws as inline SVG, read back by a QR decoder
+/// (`rqrr`) from the SVG's squares drawn into a bitmap.
+fn decoded_qr(page: &str) -> String {
+    let svg = &page[page.find("<svg").expect("an inline svg")..];
+    let attr = |name: &str| -> usize {
+        let marker = format!("{name}=\"");
+        let at = svg.find(&marker).expect("attribute") + marker.len();
+        svg[at..]
+            .split('"')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a number")
+    };
+    let (w, h) = (attr("width"), attr("height"));
+    let at = svg.find(" d=\"").expect("the squares' path") + 4;
+    let path = svg[at..].split('"').next().expect("path data");
+    let mut dark = vec![false; w * h];
+    // Each square: "M{left} {top}h{width}v{height}H{left}V{top}".
+    for square in path.split('M').filter(|s| !s.is_empty()) {
+        let n: Vec<usize> = square
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().expect("number"))
+            .collect();
+        for y in n[1]..n[1] + n[3] {
+            for x in n[0]..n[0] + n[2] {
+                dark[y * w + x] = true;
+            }
+        }
+    }
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(
+            w,
+            h,
+            |x, y| {
+                if dark[y * w + x] {
+                    0
+                } else {
+                    255
+                }
+            },
+        );
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    grids[0].decode().expect("a readable QR code").1
+}
+
 pub fn laptops_are_enrolled_and_revoked_from_the_postes_page(backend: &Backend) {
     let server = TestServer::start(&backend.url("backoffice_devices"));
     account(&server, "admin@syndicat.test", Role::Admin);
@@ -696,6 +819,11 @@ pub fn laptops_are_enrolled_and_revoked_from_the_postes_page(backend: &Backend) 
             )
             .await;
         assert_eq!(made.status, 200, "{}", made.text());
+        // The code, also as a QR code that reads back as the code.
+        assert_eq!(decoded_qr(&made.text()), shown_code(&made));
+        assert!(made
+            .text()
+            .contains("aria-label=\"Code QR du code d’enrôlement"));
         let mut coord = Browser::new(&server);
         assert_eq!(
             coord.login("coord@syndicat.test", PASSWORD).await.status,
@@ -844,10 +972,17 @@ pub fn map_colours_communes_by_stage(backend: &Backend) {
         assert!(!page.contains("/bureau/visites?commune=80021"));
         assert!(page.contains("class=\"epci\" d=\"M"), "the EPCI borders");
         assert_eq!(page.matches("<tr data-insee=").count(), 771);
+        // Gzipped for a browser that asks: the same page, a fraction on the wire.
+        coord.gzip = true;
+        let zipped = coord.get("/bureau/carte").await;
+        coord.gzip = false;
+        assert_eq!(zipped.headers["content-encoding"], "gzip");
+        assert_eq!(zipped.body, a.body);
+        assert!(zipped.transferred * 3 < a.body.len());
         eprintln!(
-            "map page: {} bytes, {} gzipped (the server does not compress)",
+            "map page: {} bytes, {} transferred gzipped",
             a.body.len(),
-            gzipped(&a.body)
+            zipped.transferred
         );
         // Another adviser's visits only: nothing visited.
         let a = coord.get("/bureau/carte?conseiller=Paul%20Durand").await;
@@ -864,28 +999,6 @@ pub fn map_colours_communes_by_stage(backend: &Backend) {
         assert_eq!(map_stage(&a.text(), "80620"), both("acceptee"));
         assert!(!a.text().contains("/bureau/visites?"));
     });
-}
-
-/// The size of `bytes` once gzipped (what a compressing proxy would send), by Debian's
-/// `gzip`; 0 without it.
-fn gzipped(bytes: &[u8]) -> usize {
-    use std::io::Write;
-    let child = std::process::Command::new("gzip")
-        .arg("-6c")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn();
-    let Ok(mut child) = child else { return 0 };
-    // Written from a thread: gzip's output could fill its pipe before it read all.
-    let writer = child.stdin.take().map(|mut stdin| {
-        let bytes = bytes.to_vec();
-        std::thread::spawn(move || stdin.write_all(&bytes))
-    });
-    let size = child.wait_with_output().map_or(0, |o| o.stdout.len());
-    if let Some(w) = writer {
-        let _ = w.join();
-    }
-    size
 }
 
 /// The demo server left running for a person to look at: `cargo test -p preau-server

@@ -9,6 +9,7 @@ mod dashboard_cache;
 mod faults;
 mod follow;
 mod privacy;
+mod referentiel;
 mod store_model;
 mod support;
 mod sync;
@@ -129,6 +130,7 @@ fn backoffice_suite(backend: &Backend) {
     dashboard_cache::the_cache_serves_what_a_fresh_read_reads(backend);
     backoffice::map_colours_communes_by_stage(backend);
     backoffice::laptops_are_enrolled_and_revoked_from_the_postes_page(backend);
+    referentiel::reference_files_are_previewed_then_published(backend);
     backoffice::cookies_are_secure_over_https(backend);
     backoffice::users_commands_add_list_link_and_disable(backend);
     follow::steps_are_dated_by_the_right_people(backend);

@@ -3,6 +3,7 @@
 
 use preau_core::model::{Participant, Role, VisitPatch};
 use preau_core::workflow::VisitExport;
+use preau_server::reference::ReferenceKind;
 use serde_json::{json, Value};
 
 use crate::api::{http, post_raw};
@@ -233,7 +234,8 @@ pub fn reference_data_comes_down(backend: &Backend) {
     std::fs::write(&schools, fixture("annuaire-education-2024-somme.csv")).expect("write");
     let storage = std::sync::Arc::clone(&server.storage);
     let published = server.block_on(async move {
-        preau_server::admin::import_reference(storage.as_ref(), "schools", &schools).await
+        preau_server::admin::import_reference(storage.as_ref(), ReferenceKind::Schools, &schools)
+            .await
     });
     let published = published.expect("publish schools");
     assert_eq!(published.version, 1);
@@ -262,7 +264,8 @@ pub fn reference_data_comes_down(backend: &Backend) {
     ] {
         let storage = std::sync::Arc::clone(&server.storage);
         let refused = server.block_on(async move {
-            preau_server::admin::import_reference(storage.as_ref(), "catalogue", &path).await
+            preau_server::admin::import_reference(storage.as_ref(), ReferenceKind::Catalogue, &path)
+                .await
         });
         let err = refused.expect_err("a bad catalogue is not published");
         assert!(err.to_string().contains(want), "{err}");
@@ -293,7 +296,10 @@ pub fn reference_data_comes_down(backend: &Backend) {
         .expect("funding"),
     )
     .expect("write");
-    for (kind, path) in [("catalogue", &cat_path), ("funding", &funding_path)] {
+    for (kind, path) in [
+        (ReferenceKind::Catalogue, &cat_path),
+        (ReferenceKind::Funding, &funding_path),
+    ] {
         let storage = std::sync::Arc::clone(&server.storage);
         let path = path.clone();
         server
@@ -530,7 +536,12 @@ pub fn the_directory_is_one_set_of_schools_on_every_laptop(backend: &Backend) {
     let storage = std::sync::Arc::clone(&server.storage);
     server
         .block_on(async move {
-            preau_server::admin::import_reference(storage.as_ref(), "schools", &schools).await
+            preau_server::admin::import_reference(
+                storage.as_ref(),
+                ReferenceKind::Schools,
+                &schools,
+            )
+            .await
         })
         .expect("publish schools");
     let mut a = Laptop::enrolled(&server.url(), &server.enrollment_code("Anne"));

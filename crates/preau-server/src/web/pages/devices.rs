@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use maud::{html, Markup};
+use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -17,6 +17,22 @@ use crate::web::{Page, WebState, PREFIX};
 fn when(t: Option<chrono::DateTime<Utc>>) -> String {
     t.map(|t| format!("{} à {}", date(t.date_naive()), t.format("%H:%M")))
         .unwrap_or_else(|| "—".into())
+}
+
+/// `text` as a QR code in SVG (black on white, with the quiet zone the standard asks for),
+/// to be written inline into a page: no image request, no script. `None` if it does not
+/// fit a QR code (an enrollment code always does).
+pub fn qr_svg(text: &str) -> Option<String> {
+    use qrcode::render::svg;
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).ok()?;
+    let image = code
+        .render::<svg::Color>()
+        .min_dimensions(180, 180)
+        .dark_color(svg::Color("#000"))
+        .light_color(svg::Color("#fff"))
+        .build();
+    // Without its XML declaration, which HTML does not take.
+    image.find("<svg").map(|at| image[at..].to_string())
 }
 
 fn devices_page(staff: &Staff, devices: &[Device], code: Option<Markup>) -> Markup {
@@ -108,6 +124,9 @@ pub async fn enroll(
         section role="status" {
             h2 { "Code d’enrôlement pour " (adviser) }
             p class="code" { (code) }
+            @if let Some(svg) = qr_svg(&code) {
+                div class="qr" role="img" aria-label=(format!("Code QR du code d’enrôlement {code}")) { (PreEscaped(svg)) }
+            }
             p { "À saisir dans Préau sur le portable, avant le " (when(Some(expires))) " (UTC). Il ne sera plus affiché." }
         }
     };

@@ -7,6 +7,7 @@ pub mod devices;
 pub mod follow;
 pub mod login;
 pub mod map;
+pub mod referentiel;
 pub mod visits;
 
 use axum::http::StatusCode;
