@@ -23,7 +23,7 @@ use super::data::{self, day, Proposal, Status, Visit};
 use super::demand::{euros, xlsx_error};
 use crate::error::Result;
 use crate::follow::{Step, StepRecord};
-use crate::storage::{Storage, StoredRecord};
+use crate::storage::{Storage, StoredChange, StoredRecord};
 
 /// What the balance counts of a scenario beyond the amounts `data.rs` reads.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,6 +38,11 @@ pub struct Equipped {
 pub struct Extra {
     /// The council's deliberation as the laptop recorded it with the answer.
     pub deliberated_on: Option<NaiveDate>,
+    /// The IEN's validation as the laptop recorded it in the visit's pedagogical project:
+    /// the latest date, once every school's project is « validé ».
+    pub ien_validated_on: Option<NaiveDate>,
+    /// Its visit.
+    pub visit_id: Option<String>,
     /// By scenario, in the snapshot's order (that of `Proposal::scenarios`).
     pub scenarios: Vec<Equipped>,
 }
@@ -122,6 +127,13 @@ fn extra(r: &StoredRecord) -> Extra {
         .unwrap_or_default();
     Extra {
         deliberated_on: day(&r.fields, "deliberated_on"),
+        ien_validated_on: None,
+        visit_id: r
+            .fields
+            .get("visit_id")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+            .or_else(|| r.root.clone()),
         scenarios,
     }
 }
@@ -133,6 +145,46 @@ type Extras = Arc<HashMap<String, Extra>>;
 #[derive(Default)]
 pub struct Cache {
     rows: data::RecordCache<Option<Extra>>,
+    /// Each pedagogical project's visit and IEN validation.
+    projects: data::RecordCache<Option<Project>>,
+}
+
+/// What a pedagogical project (one school of a visit) says of the IEN.
+#[derive(Clone)]
+struct Project {
+    visit_id: String,
+    /// `Some` when « validé »: the day the adviser noted (or none noted).
+    validated: Option<Option<NaiveDate>>,
+}
+
+fn project(c: &StoredChange) -> Option<Project> {
+    if c.deleted {
+        return None;
+    }
+    let f = &c.record.fields;
+    let visit_id = f
+        .get("visit_id")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+        .or_else(|| c.record.root.clone())?;
+    let valid = f.get("ien_status").and_then(serde_json::Value::as_str) == Some("valide");
+    Some(Project {
+        visit_id,
+        validated: valid.then(|| day(f, "ien_date")),
+    })
+}
+
+/// Each visit whose every school's project the IEN validated, with the latest date noted.
+fn ien_validated(projects: &HashMap<String, Option<Project>>) -> HashMap<&str, NaiveDate> {
+    let mut by: HashMap<&str, Option<Option<NaiveDate>>> = HashMap::new();
+    for p in projects.values().flatten() {
+        let entry = by.entry(p.visit_id.as_str()).or_insert(Some(None));
+        *entry = match (*entry, p.validated) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
+    by.into_iter().filter_map(|(v, d)| Some((v, d??))).collect()
 }
 
 pub async fn extras(storage: &dyn Storage, cache: &Cache) -> Result<Extras> {
@@ -141,9 +193,22 @@ pub async fn extras(storage: &dyn Storage, cache: &Cache) -> Result<Extras> {
         (!c.deleted).then(|| extra(&c.record))
     })
     .await?;
+    let projects = data::records_read(
+        storage,
+        "pedagogy",
+        &cache.projects,
+        NaiveDate::MIN,
+        |c, _| project(c),
+    )
+    .await?;
+    let ien = ien_validated(&projects);
     Ok(Arc::new(
         rows.iter()
-            .filter_map(|(id, e)| Some((id.clone(), e.clone()?)))
+            .filter_map(|(id, e)| {
+                let mut e = e.clone()?;
+                e.ien_validated_on = e.visit_id.as_deref().and_then(|v| ien.get(v).copied());
+                Some((id.clone(), e))
+            })
             .collect(),
     ))
 }
@@ -153,7 +218,8 @@ pub async fn extras(storage: &dyn Storage, cache: &Cache) -> Result<Extras> {
 pub enum Source {
     /// Recorded in the back-office.
     Recorded(StepRecord),
-    /// The deliberation the laptop recorded with the answer (when the back-office has none).
+    /// Recorded on the laptop (when the back-office has none): the deliberation with the
+    /// mayor's answer, the IEN's validation in the pedagogical project.
     Laptop,
 }
 
@@ -196,16 +262,21 @@ pub fn followed(
         .iter()
         .filter(|p| p.status == Status::Accepted)
         .map(|p| {
-            let laptop = extras.get(&p.id).and_then(|e| e.deliberated_on);
+            let extra = extras.get(&p.id);
+            let laptop = |step| match step {
+                Step::Deliberation => extra.and_then(|e| e.deliberated_on),
+                Step::IenValidation => extra.and_then(|e| e.ien_validated_on),
+                _ => None,
+            };
             let steps = Step::ALL
                 .into_iter()
                 .map(|step| {
-                    let done = match (latest.get(&(p.id.as_str(), step)), step, laptop) {
-                        (Some(r), _, _) => Some(Done {
+                    let done = match (latest.get(&(p.id.as_str(), step)), laptop(step)) {
+                        (Some(r), _) => Some(Done {
                             on: r.on,
                             source: Source::Recorded((*r).clone()),
                         }),
-                        (None, Step::Deliberation, Some(on)) => Some(Done {
+                        (None, Some(on)) => Some(Done {
                             on,
                             source: Source::Laptop,
                         }),
@@ -602,13 +673,22 @@ mod tests {
             "p".to_string(),
             Extra {
                 deliberated_on: NaiveDate::from_ymd_opt(2026, 11, 3),
-                scenarios: vec![],
+                ien_validated_on: NaiveDate::from_ymd_opt(2026, 10, 20),
+                ..Extra::default()
             },
         )]);
         let f = followed(std::slice::from_ref(&p), &[], &extras);
         assert_eq!(
             f[0].steps[1].1.as_ref().map(|d| &d.source),
             Some(&Source::Laptop)
+        );
+        assert_eq!(
+            f[0].steps[0].1,
+            Some(Done {
+                on: NaiveDate::from_ymd_opt(2026, 10, 20).expect("day"),
+                source: Source::Laptop
+            }),
+            "the IEN's validation noted in the project"
         );
         let on = NaiveDate::from_ymd_opt(2026, 11, 5).expect("day");
         let mut first = StepRecord::new("p", Step::Deliberation, on, "", "a").expect("step");
@@ -622,7 +702,30 @@ mod tests {
                 source: Source::Recorded(second)
             })
         );
-        assert_eq!(f[0].done(), 1);
+        assert_eq!(f[0].done(), 2);
+    }
+
+    #[test]
+    fn the_ien_validated_a_visit_when_every_school_project_says_so() {
+        let d = |day: u32| NaiveDate::from_ymd_opt(2026, 10, day);
+        let p = |visit: &str, validated: Option<Option<NaiveDate>>| {
+            Some(Project {
+                visit_id: visit.into(),
+                validated,
+            })
+        };
+        let projects = HashMap::from([
+            ("a1".to_string(), p("a", Some(d(3)))),
+            ("a2".to_string(), p("a", Some(d(9)))),
+            ("b1".to_string(), p("b", Some(d(3)))),
+            ("b2".to_string(), p("b", None)),
+            ("c1".to_string(), p("c", Some(None))),
+            ("gone".to_string(), None),
+        ]);
+        let ien = ien_validated(&projects);
+        assert_eq!(ien.get("a").copied(), d(9), "the latest school's date");
+        assert!(!ien.contains_key("b"), "a school still waiting");
+        assert!(!ien.contains_key("c"), "validated with no date noted");
     }
 
     #[test]
@@ -706,7 +809,7 @@ mod tests {
         #[test]
         fn the_balance_adds_up(ps in proptest::collection::vec(any_proposal(), 0..20)) {
             let extras: HashMap<String, Extra> = ps.iter().map(|(p, e)| (p.id.clone(), Extra {
-                deliberated_on: None, scenarios: vec![*e] })).collect();
+                scenarios: vec![*e], ..Extra::default() })).collect();
             let proposals: Vec<Proposal> = ps.iter().map(|(p, _)| p.clone()).collect();
             let b = balance(&proposals, &extras);
             let accepted: Vec<&(Proposal, Equipped)> =
