@@ -211,7 +211,7 @@ fn issue(server: &TestServer, adviser: &str, accept: bool) -> Issued {
     if accept {
         laptop
             .store
-            .proposal_decide(&issued.id, true, today)
+            .proposal_accept(&issued.id, &Default::default(), today)
             .expect("accept");
     }
     laptop.sync();
@@ -589,7 +589,7 @@ pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
     let today = chrono::Utc::now().date_naive();
     paul.laptop
         .store
-        .proposal_decide(&paul.proposal, true, today)
+        .proposal_accept(&paul.proposal, &Default::default(), today)
         .expect("accept");
     paul.laptop.sync();
     let anne_visit: uuid::Uuid = anne.visit.parse().expect("uuid");
@@ -734,7 +734,7 @@ fn demo_server(backend: &Backend) -> (TestServer, Vec<Issued>) {
                 let today = chrono::Utc::now().date_naive();
                 i.laptop
                     .store
-                    .proposal_decide(&i.proposal, false, today)
+                    .proposal_refuse(&i.proposal, today)
                     .expect("refuse");
                 i.laptop.sync();
             }

@@ -453,7 +453,7 @@ pub fn issued_proposals_travel_append_only(backend: &Backend) {
 
     // B records the mayor's answer; A gets it. Nothing else of the row can change.
     b.store
-        .proposal_decide(&issued.id, true, today)
+        .proposal_accept(&issued.id, &Default::default(), today)
         .expect("accept");
     b.sync();
     a.sync();
