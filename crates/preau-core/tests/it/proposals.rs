@@ -576,6 +576,30 @@ fn visit_rows_say_where_each_proposal_stands() {
         state(&store, after, &small).map(|s| s.0),
         Some(ProposalStatus::Acceptee)
     );
+    // The accepted scenario's label comes with it (issue 14's « acceptée (scénario X) »).
+    let d = store.proposal_draft(&example_visit, today).expect("draft");
+    let p = store.proposal_issue(&d.id, today, fake_pdf).expect("issue");
+    store
+        .proposal_accept(
+            &p.id,
+            &Acceptance {
+                scenario_id: Some(p.offered[1].id.clone()),
+                deliberated_on: None,
+            },
+            today,
+        )
+        .expect("accept B");
+    let accepted = |id: &str| {
+        store
+            .visit_rows(today)
+            .expect("rows")
+            .into_iter()
+            .find(|r| r.visit.id == id)
+            .and_then(|r| r.proposal)
+            .and_then(|p| p.accepted_scenario)
+    };
+    assert_eq!(accepted(&small).as_deref(), Some("A"));
+    assert_eq!(accepted(&example_visit).as_deref(), Some("B"));
 
     // Participants' names come with the row (the list searches them).
     let rows = store.visit_rows(today).expect("rows");
