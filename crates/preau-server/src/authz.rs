@@ -243,7 +243,11 @@ fn check_new_proposal(
 /// (« every scenario that has lines »): its scenario cannot be told here, and the
 /// back-office counts its first one unless the snapshot names the accepted one.
 pub fn check_answer(change: &Change, current: Option<&RecordState>) -> Result<(), Denied> {
-    let stored = |f: &str| current.and_then(|st| st.fields.get(f)).filter(|v| !v.is_null());
+    let stored = |f: &str| {
+        current
+            .and_then(|st| st.fields.get(f))
+            .filter(|v| !v.is_null())
+    };
     let after = |f: &str| change.fields.get(f).or_else(|| stored(f));
     let bad = |m: String| Err(denied(ErrorCode::InvalidProposal, m));
     for f in ["accepted_scenario_id", "deliberated_on"] {
@@ -532,7 +536,11 @@ mod tests {
         for fields in refused {
             let c = answer(fields.clone());
             let r = authorize(&alice, t, &c, Some(&issued), None, &no_codes);
-            assert_eq!(r.map_err(|d| d.code), Err(ErrorCode::InvalidProposal), "{fields}");
+            assert_eq!(
+                r.map_err(|d| d.code),
+                Err(ErrorCode::InvalidProposal),
+                "{fields}"
+            );
         }
         // Recorded once: the same value again is fine, another is refused.
         let accepted = owned(
@@ -549,7 +557,11 @@ mod tests {
         ] {
             let c = answer(fields.clone());
             let r = authorize(&alice, t, &c, Some(&accepted), None, &no_codes);
-            assert_eq!(r.map_err(|d| d.code), Err(ErrorCode::InvalidProposal), "{fields}");
+            assert_eq!(
+                r.map_err(|d| d.code),
+                Err(ErrorCode::InvalidProposal),
+                "{fields}"
+            );
         }
     }
 

@@ -405,13 +405,22 @@ impl Store {
         // The scenarios the document shows, frozen with it: « every scenario that has
         // lines » becomes the list it was on that day, which an acceptance names one of.
         let shown: Vec<&str> = snapshot.scenarios.iter().map(|s| s.id.as_str()).collect();
-        let shown = serde_json::to_string(&shown)
-            .map_err(|e| Error::invalid("proposal", e.to_string()))?;
+        let shown =
+            serde_json::to_string(&shown).map_err(|e| Error::invalid("proposal", e.to_string()))?;
         let changed = tx.execute(
             "UPDATE proposals SET status = 'emise', number = ?2, issued_on = ?3,
                valid_until = ?4, snapshot = ?5, pdf = ?6, pdf_sha256 = ?7, scenario_ids = ?8
              WHERE id = ?1 AND status = 'brouillon'",
-            params![p.id, number, today, snapshot.valid_until, json, pdf, hash, shown],
+            params![
+                p.id,
+                number,
+                today,
+                snapshot.valid_until,
+                json,
+                pdf,
+                hash,
+                shown
+            ],
         )?;
         if changed != 1 {
             return Err(Error::invalid(

@@ -429,8 +429,18 @@ mod tests {
         };
         let rows = [
             ("p1", "acceptee", "[]".to_string(), shown(&[&b.label])),
-            ("p2", "acceptee", format!("[\"{}\"]", a.id), shown(&[&a.label])),
-            ("p3", "acceptee", "[]".to_string(), shown(&[&a.label, &b.label])),
+            (
+                "p2",
+                "acceptee",
+                format!("[\"{}\"]", a.id),
+                shown(&[&a.label]),
+            ),
+            (
+                "p3",
+                "acceptee",
+                "[]".to_string(),
+                shown(&[&a.label, &b.label]),
+            ),
             ("p4", "emise", "[]".to_string(), shown(&[&a.label])),
             ("p5", "refusee", "[]".to_string(), shown(&[&a.label])),
         ];
@@ -442,7 +452,14 @@ mod tests {
                        created_at, issued_on, valid_until, snapshot, pdf, pdf_sha256)
                      VALUES (?1, ?2, ?3, 1, ?4, ?5, '2026-12-01', '2026-12-01', '2027-03-01',
                              ?6, x'00', 'ab')",
-                    rusqlite::params![id, visit.id, format!("2026-ABCDE-{i:04}"), status, ids, snapshot],
+                    rusqlite::params![
+                        id,
+                        visit.id,
+                        format!("2026-ABCDE-{i:04}"),
+                        status,
+                        ids,
+                        snapshot
+                    ],
                 )
                 .expect("proposal of schema 11");
         }
@@ -462,7 +479,11 @@ mod tests {
         };
         assert_eq!(accepted("p1"), Some(b.id.clone()), "found by its label");
         assert_eq!(accepted("p2"), Some(a.id.clone()), "the one listed");
-        assert_eq!(accepted("p3"), None, "two scenarios: the adviser did not say");
+        assert_eq!(
+            accepted("p3"),
+            None,
+            "two scenarios: the adviser did not say"
+        );
         assert_eq!(accepted("p4"), None, "not accepted");
         assert_eq!(accepted("p5"), None, "refused");
         assert_eq!(

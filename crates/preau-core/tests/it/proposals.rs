@@ -302,7 +302,10 @@ fn an_acceptance_names_a_shown_scenario_and_a_plausible_deliberation() {
     let visit = example(&mut store);
     let today = day(2026, 11, 29);
     let d = store.proposal_draft(&visit, today).expect("draft");
-    assert!(d.scenario_ids.is_empty(), "the draft proposes every scenario with lines");
+    assert!(
+        d.scenario_ids.is_empty(),
+        "the draft proposes every scenario with lines"
+    );
     let p = store.proposal_issue(&d.id, today, fake_pdf).expect("issue");
     let labels: Vec<&str> = p.offered.iter().map(|o| o.label.as_str()).collect();
     assert_eq!(labels, ["A", "B"]);
@@ -313,7 +316,11 @@ fn an_acceptance_names_a_shown_scenario_and_a_plausible_deliberation() {
         "issuing freezes the list the document shows"
     );
     assert_eq!(
-        store.proposal_snapshot(&p.id, today).expect("snapshot").scenarios[1].id,
+        store
+            .proposal_snapshot(&p.id, today)
+            .expect("snapshot")
+            .scenarios[1]
+            .id,
         scenarios[1].id
     );
     let b = p.offered[1].id.clone();

@@ -138,14 +138,15 @@ impl Proposal {
     /// laptop recorded it, else the only or the first one (a pending proposal's « probable »
     /// demand; an acceptance recorded before the scenario was).
     pub fn retained_scenario(&self) -> Option<&Scenario> {
-        self.accepted_scenario()
-            .or_else(|| self.scenarios.first())
+        self.accepted_scenario().or_else(|| self.scenarios.first())
     }
 
     /// The scenario the mayor accepted, when recorded and found in the snapshot.
     pub fn accepted_scenario(&self) -> Option<&Scenario> {
         let id = self.accepted_scenario_id.as_deref()?;
-        self.scenarios.iter().find(|s| !s.id.is_empty() && s.id == id)
+        self.scenarios
+            .iter()
+            .find(|s| !s.id.is_empty() && s.id == id)
     }
 
     /// The amounts counted for it (see the module's documentation).

@@ -486,7 +486,12 @@ mod tests {
             proptest::collection::vec(line.clone(), 0..6),
             any::<bool>(),
             proptest::option::of(proptest::collection::vec(line, 0..6)),
-            prop_oneof![Just(None), Just(Some("sa")), Just(Some("sb")), Just(Some("ghost"))],
+            prop_oneof![
+                Just(None),
+                Just(Some("sa")),
+                Just(Some("sb")),
+                Just(Some("ghost"))
+            ],
         )
             .prop_map(|(commune, status, lines, same_version, second, accepted)| {
                 let refs = ["VP", "TAB", "ROB", "LIC"];
@@ -507,7 +512,10 @@ mod tests {
                     let b = proposal(
                         "0",
                         status,
-                        second.into_iter().map(|(r, q, price)| (refs[r], q, price)).collect(),
+                        second
+                            .into_iter()
+                            .map(|(r, q, price)| (refs[r], q, price))
+                            .collect(),
                     );
                     let mut b = b.scenarios[0].clone();
                     b.id = "sb".into();

@@ -238,7 +238,10 @@ pub fn forged_proposals_are_refused(backend: &Backend) {
     }
     // Issue 13: the accepted scenario is one the proposal shows, on an accepted
     // proposal, with a real date; nothing of a refused answer is stored.
-    let (a, b) = (issued.scenario_ids[0].clone(), issued.scenario_ids[1].clone());
+    let (a, b) = (
+        issued.scenario_ids[0].clone(),
+        issued.scenario_ids[1].clone(),
+    );
     for (why, fields) in [
         (
             "a scenario the proposal does not show",
@@ -311,7 +314,10 @@ pub fn forged_proposals_are_refused(backend: &Backend) {
         b"%PDF-1.7 vraie"
     );
     let seen = mallory.store.proposal(&issued.id, today).expect("pulled");
-    assert_eq!(seen.answer_text(), "Acceptée — scénario B, délibération du 12 janvier 2027");
+    assert_eq!(
+        seen.answer_text(),
+        "Acceptée — scénario B, délibération du 12 janvier 2027"
+    );
 }
 
 /// Values the server does not know how to hold are refused before anything is stored;

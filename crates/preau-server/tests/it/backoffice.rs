@@ -617,7 +617,11 @@ pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
         .proposal_accept(
             &paul.proposal,
             &preau_core::proposals::Acceptance {
-                scenario_id: Some(paul.laptop.store.scenarios_of(&paul.visit).expect("sc")[0].id.clone()),
+                scenario_id: Some(
+                    paul.laptop.store.scenarios_of(&paul.visit).expect("sc")[0]
+                        .id
+                        .clone(),
+                ),
                 deliberated_on: None,
             },
             today,
@@ -668,7 +672,11 @@ pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
                     .expect("cents")
             })
             .sum();
-        assert_eq!(firm, accepted.total_ht_cents + pending.total_ht_cents, "{text}");
+        assert_eq!(
+            firm,
+            accepted.total_ht_cents + pending.total_ht_cents,
+            "{text}"
+        );
     });
     server.block_on(async {
         let mut b = Browser::new(&server);

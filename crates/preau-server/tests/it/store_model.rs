@@ -1742,7 +1742,11 @@ fn apply(lap: &mut Lap, op: &Op) -> Result<Outcome, TestCaseError> {
                         ok_if(open),
                         r,
                         Box::new(move |m: &mut Model| {
-                            if let Some(p) = m.visits.get_mut(&id).and_then(|v| v.proposals.get_mut(&pid)) {
+                            if let Some(p) = m
+                                .visits
+                                .get_mut(&id)
+                                .and_then(|v| v.proposals.get_mut(&pid))
+                            {
                                 p.status = ProposalStatus::Refusee;
                             }
                         }),
@@ -1781,7 +1785,11 @@ fn apply(lap: &mut Lap, op: &Op) -> Result<Outcome, TestCaseError> {
                         ok_if(open && scenario_ok && date_ok),
                         r,
                         Box::new(move |m: &mut Model| {
-                            if let Some(p) = m.visits.get_mut(&id).and_then(|v| v.proposals.get_mut(&pid)) {
+                            if let Some(p) = m
+                                .visits
+                                .get_mut(&id)
+                                .and_then(|v| v.proposals.get_mut(&pid))
+                            {
                                 p.status = ProposalStatus::Acceptee;
                                 p.accepted_scenario_id = recorded;
                                 p.deliberated_on = deliberated_on;
