@@ -168,6 +168,15 @@ await step('open a visit and its issued PDF, checked against its SHA-256', async
   assert(sha === shown && sha === response.headers.get('x-content-sha256'), `${sha} vs ${shown}`);
 });
 
+await step('an accepted visit says which scenario, and the deliberation date', async () => {
+  await go('/bureau/visites?statut=acceptee');
+  await go(await s.execute('return document.querySelector("tbody a").getAttribute("href")'));
+  const said = await s.execute('return document.querySelector("[data-testid=accepted-scenario]")?.textContent ?? ""');
+  assert(said.includes('B — Écrans seulement') && said.includes('délibération du conseil municipal'), `accepted: ${said}`);
+  await s.execute('document.querySelector("[data-testid=accepted-scenario]").scrollIntoView({ block: "start" })');
+  await audit('visite-acceptee');
+});
+
 await step('launch a campaign and download its demand', async () => {
   await go('/bureau/recensement');
   await audit('recensement');

@@ -226,14 +226,40 @@ async function scenario(session, visitId) {
   });
   await shot(session, 'revision-2', 'prop-');
 
-  await step('« Acceptée » records the answer to revision 1 after a confirmation', session, async () => {
+  await step('« Acceptée » asks which scenario and the deliberation date, then records them', session, async () => {
     const card = await session.find(`${$('proposal-issued')}[data-id="${issuedId}"]`);
     await click(session, await card.find($('proposal-accepted')));
-    await click(session, await session.waitForElement($('proposal-decide-confirm')));
+    const radios = await session.waitFor(async () => {
+      const found = await session.findAll($('accept-scenario'));
+      return found.length > 0 ? found : null;
+    });
+    assert(radios.length === 2, `${radios.length} scenarios offered`);
+    for (const r of radios) assert((await r.property('checked')) === false, 'two scenarios: none preselected');
+    // Confirming without a scenario is refused in the dialog, nothing recorded.
+    await click(session, await session.find($('proposal-decide-confirm')));
+    const error = await textContent(session, await session.waitForElement($('accept-error')));
+    assert(error.includes('plusieurs'), `no scenario: ${JSON.stringify(error)}`);
+    await shot(session, 'accept-ask', 'prop-');
+    // A deliberation before the issue is refused by the core, at its field.
+    const [b] = await Promise.all(radios.map(async (r) => ((await r.attribute('data-label')) === 'B' ? r : null))).then((l) => l.filter(Boolean));
+    await click(session, b);
+    const date = await session.find($('accept-deliberation'));
+    await session.setValue(date, '01/01/2020');
+    await click(session, await session.find($('proposal-decide-confirm')));
+    await session.waitFor(async () => (await textContent(session, await session.find($('accept-error')))).includes('délibération'), {
+      message: 'deliberation before the issue refused',
+    });
+    await session.setValue(date, '12/01/2027');
+    await shot(session, 'accept-b', 'prop-');
+    await click(session, await session.find($('proposal-decide-confirm')));
     await session.waitFor(
       async () => (await textContent(session, await session.find(`${$('proposal-issued')}[data-id="${issuedId}"] ${$('proposal-status')}`))) === 'Acceptée',
       { message: 'status Acceptée' },
     );
+    const answer = await textContent(session, await session.find(`${$('proposal-issued')}[data-id="${issuedId}"] ${$('proposal-answer')}`));
+    assert(answer === 'Acceptée — scénario\u00a0B, délibération du 12\u00a0janvier\u00a02027', `answer ${JSON.stringify(answer)}`);
+    const listed = await cli('proposals', 'list', visitId);
+    assert(listed.includes('Acceptée'), `CLI list ${listed}`);
     const again = await session.findAll(`${$('proposal-issued')}[data-id="${issuedId}"] ${$('proposal-accepted')}`);
     assert(again.length === 0, 'an answered proposal still offers « Acceptée »');
   });

@@ -73,7 +73,9 @@ async function setUp() {
   await cli('proposals', 'draft', example);
   await issue(soon, { validity: 10 });
   await issue(later);
-  await cli('proposals', 'decide', await issue(accepted), 'acceptee');
+  // The mayor accepted scenario B of two (issue 13), by its label.
+  const answer = await cli('proposals', 'decide', await issue(accepted), 'acceptee', '--scenario', 'B');
+  assert(answer.includes('Acceptée — scénario B'), `decide printed ${JSON.stringify(answer)}`);
   await cli('proposals', 'decide', await issue(refused), 'refusee');
   await issue(expired, { validity: 30, on: isoDay(daysFromToday(-60)) });
 
@@ -157,6 +159,15 @@ async function scenario(session, made) {
       assert(rows.every(([, s]) => s === state), `${state}: ${JSON.stringify(rows)}`);
       assert(ids.every((id) => rows.some(([r]) => r === id)), `${state}: the expected visits`);
       if (state === 'emise') await shot(session, 'issued');
+      if (state === 'acceptee') {
+        // « acceptée (scénario B) »: said in the row, and a filter of its own (issue 14).
+        const label = await textContent(session, await session.find(`${$('visit-row')}[data-id="${made.accepted}"] ${$('visit-state')}`));
+        assert(label === 'Acceptée (scénario\u00a0B)', `accepted row says ${JSON.stringify(label)}`);
+        await click(session, await session.waitForElement($('visits-scenario-B')));
+        await session.waitFor(async () => (await count(session)) === 1, { message: 'scenario B: 1 row' });
+        await shot(session, 'accepted-b');
+        await click(session, await session.find($('visits-scenario-all')));
+      }
     }
     await click(session, await session.find($('visits-state-aucune')));
     await session.waitFor(async () => (await count(session)) === 144, { message: 'aucune: 144' });

@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 use chrono::NaiveDate;
 use clap::{Subcommand, ValueEnum};
-use preau_core::proposals::{Civility, DocumentSettings, DraftPatch};
+use preau_core::proposals::{Acceptance, Civility, DocumentSettings, DraftPatch};
 
 use crate::{open, user};
 
@@ -54,8 +54,16 @@ pub enum ProposalsCommand {
         id: String,
         #[arg(value_enum)]
         answer: Answer,
+        /// Answer date (default: today)
         #[arg(long)]
         date: Option<NaiveDate>,
+        /// The scenario accepted, by label (« B ») or id; required when the proposal
+        /// shows several
+        #[arg(long)]
+        scenario: Option<String>,
+        /// The date of the council's deliberation (YYYY-MM-DD)
+        #[arg(long)]
+        deliberation: Option<NaiveDate>,
     },
 }
 
@@ -173,16 +181,38 @@ pub fn proposals(dir: &Path, command: ProposalsCommand) -> anyhow::Result<()> {
                 .map_err(user)?;
             println!("{}\t{}", p.reference(), p.pdf_sha256.unwrap_or_default());
         }
-        ProposalsCommand::Decide { id, answer, date } => {
+        ProposalsCommand::Decide {
+            id,
+            answer,
+            date,
+            scenario,
+            deliberation,
+        } => {
             let mut store = open(dir)?;
-            let p = store
-                .proposal_decide(
-                    &id,
-                    matches!(answer, Answer::Acceptee),
-                    date.unwrap_or_else(today),
-                )
-                .map_err(user)?;
-            println!("{}\t{}", p.reference(), p.status_label);
+            let day = date.unwrap_or_else(today);
+            let p = match answer {
+                Answer::Acceptee => {
+                    let shown = store.proposal(&id, day).map_err(user)?;
+                    // A label (« B ») names the scenario the document showed under it.
+                    let scenario_id = scenario.map(|s| {
+                        shown
+                            .offered
+                            .iter()
+                            .find(|o| o.label == s)
+                            .map_or(s, |o| o.id.clone())
+                    });
+                    let acceptance = Acceptance {
+                        scenario_id,
+                        deliberated_on: deliberation,
+                    };
+                    store.proposal_accept(&id, &acceptance, day).map_err(user)?
+                }
+                Answer::Refusee if scenario.is_some() || deliberation.is_some() => {
+                    bail!("--scenario et --deliberation ne vont qu'avec « acceptee ».")
+                }
+                Answer::Refusee => store.proposal_refuse(&id, day).map_err(user)?,
+            };
+            println!("{}\t{}", p.reference(), p.answer_text());
         }
     }
     Ok(())

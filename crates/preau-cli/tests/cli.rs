@@ -308,6 +308,65 @@ fn a_proposal_is_drafted_rendered_issued_once_and_reprinted_identically() {
     assert_eq!(list.lines().count(), 1);
     assert!(list.contains("Émise") && list.contains(hash), "{list}");
 
+    // « Acceptée » (issue 13): two scenarios shown, so which one is required; a refusal
+    // takes neither flag; the scenario by its label, with the deliberation date.
+    let out = cli(d, &["proposals", "decide", &draft, "acceptee"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("plusieurs scénarios"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(
+        d,
+        &["proposals", "decide", &draft, "refusee", "--scenario", "B"],
+    );
+    assert!(!out.status.success());
+    let out = cli(
+        d,
+        &["proposals", "decide", &draft, "acceptee", "--scenario", "Z"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("ne fait pas partie"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cli(
+        d,
+        &[
+            "proposals",
+            "decide",
+            &draft,
+            "acceptee",
+            "--scenario",
+            "B",
+            "--deliberation",
+            "2026-01-01",
+        ],
+    );
+    assert!(!out.status.success(), "a deliberation before the issue");
+    assert!(
+        ok(&["proposals", "list", &visit]).contains("Émise"),
+        "nothing recorded"
+    );
+    let answered = ok(&[
+        "proposals",
+        "decide",
+        &draft,
+        "acceptee",
+        "--scenario",
+        "B",
+        "--deliberation",
+        "2027-01-12",
+        "--date",
+        "2026-12-10",
+    ]);
+    assert_eq!(
+        answered,
+        format!("{reference}\tAcceptée — scénario B, délibération du 12 janvier 2027")
+    );
+
     // The next draft is revision 2 of the same number.
     let next = ok(&["proposals", "draft", &visit]);
     assert_ne!(next, draft);

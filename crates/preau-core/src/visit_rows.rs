@@ -25,6 +25,9 @@ pub struct ProposalBrief {
     pub reference: Option<String>,
     pub valid_until: Option<NaiveDate>,
     pub decided_on: Option<NaiveDate>,
+    /// The label (« B ») of the scenario the mayor accepted, as the proposal showed it
+    /// (issue 13); `None` until one is recorded.
+    pub accepted_scenario: Option<String>,
 }
 
 /// A visit in the list.
@@ -56,7 +59,16 @@ impl Store {
         {
             // Issued revisions first, the latest first; a draft only when nothing was issued.
             let mut stmt = self.conn.prepare_cached(
-                "SELECT visit_id, status, number, revision, valid_until, decided_on FROM proposals
+                // The accepted scenario's label from the snapshot, read only for the
+                // proposals that record one.
+                "SELECT visit_id, status, number, revision, valid_until, decided_on,
+                   CASE WHEN accepted_scenario_id IS NOT NULL AND json_valid(snapshot) THEN
+                     (SELECT json_extract(sc.value, '$.label')
+                      FROM json_each(snapshot, '$.scenarios') sc
+                      WHERE json_extract(sc.value, '$.id') = accepted_scenario_id)
+                   END,
+                   (SELECT label FROM scenarios WHERE id = accepted_scenario_id)
+                 FROM proposals
                  ORDER BY visit_id, status = 'brouillon', revision DESC, issued_on DESC",
             )?;
             let mut rows = stmt.query([])?;
@@ -77,6 +89,9 @@ impl Store {
                         reference: number.map(|n| format!("{n} rév. {revision}")),
                         valid_until,
                         decided_on: r.get(5)?,
+                        // Snapshots issued before they named their scenarios: the
+                        // visit's scenario of that id.
+                        accepted_scenario: r.get::<_, Option<String>>(6)?.or(r.get(7)?),
                     },
                 );
             }

@@ -335,6 +335,10 @@ pub const TABLES: &[Table] = &[
             opt("issued_on", TIME),
             opt("valid_until", TIME),
             opt("decided_on", TIME),
+            // Set with an acceptance (issue 13), never changed after; absent from laptops
+            // older than it.
+            opt("accepted_scenario_id", ColumnType::Id),
+            opt("deliberated_on", TIME),
             opt(
                 "snapshot",
                 ColumnType::Text {
@@ -345,8 +349,14 @@ pub const TABLES: &[Table] = &[
             opt("pdf_sha256", ColumnType::Text { max: 64 }),
         ],
         ownership: UNDER_VISIT,
-        // The mayor's answer is all that changes once a proposal is issued.
-        append_only: Some(&["status", "decided_on"]),
+        // The mayor's answer is all that changes once a proposal is issued: accepted or
+        // refused, on which day, which scenario, and the council's deliberation date.
+        append_only: Some(&[
+            "status",
+            "decided_on",
+            "accepted_scenario_id",
+            "deliberated_on",
+        ]),
     },
 ];
 

@@ -7,7 +7,9 @@
 //! - a school typed by an adviser belongs to that adviser; a school of the national
 //!   directory (`source = directory`) is shared: any device may update it, none delete it;
 //! - an issued proposal is created once, by the device whose code is in its number, with a
-//!   PDF matching its SHA-256; afterwards only its answer (`status`, `decided_on`) changes.
+//!   PDF matching its SHA-256; afterwards only its answer (`status`, `decided_on`,
+//!   `accepted_scenario_id`, `deliberated_on`) changes, the accepted scenario being one of
+//!   those it shows ([`check_answer`]).
 //!
 //! Nothing the device says about ownership is trusted: the owner is the server's record of
 //! who made the visit, and a record's place (its visit) is fixed when it is made.
@@ -128,6 +130,7 @@ pub fn authorize(
                     format!("{}.{f} of an issued proposal never changes", table.name),
                 ));
             }
+            check_answer(change, Some(st))?;
         }
         if let Some(p) = parent {
             if !mine(&p.owner) {
@@ -191,6 +194,7 @@ pub fn authorize(
         },
     };
     let code = if table.append_only.is_some() && !change.deleted {
+        check_answer(change, None)?;
         Some(check_new_proposal(who, change, code_owner)?)
     } else {
         None
@@ -230,6 +234,56 @@ fn check_new_proposal(
     Ok(CodeUse {
         code: code.to_string(),
     })
+}
+
+/// The mayor's answer an issued proposal holds once `change` is applied to `current`
+/// (issue 13): an accepted scenario only on an accepted proposal, and one of the scenarios
+/// it shows (`scenario_ids`, frozen at issue); a deliberation date that is a date; either,
+/// once recorded, never changed. A proposal issued before the list was frozen shows `[]`
+/// (« every scenario that has lines »): its scenario cannot be told here, and the
+/// back-office counts its first one unless the snapshot names the accepted one.
+pub fn check_answer(change: &Change, current: Option<&RecordState>) -> Result<(), Denied> {
+    let stored = |f: &str| {
+        current
+            .and_then(|st| st.fields.get(f))
+            .filter(|v| !v.is_null())
+    };
+    let after = |f: &str| change.fields.get(f).or_else(|| stored(f));
+    let bad = |m: String| Err(denied(ErrorCode::InvalidProposal, m));
+    for f in ["accepted_scenario_id", "deliberated_on"] {
+        if let (Some(was), Some(now)) = (stored(f), change.fields.get(f)) {
+            if was != now {
+                return bad(format!("proposals.{f} is recorded once and never changes"));
+            }
+        }
+    }
+    if let Some(d) = after("deliberated_on").filter(|v| !v.is_null()) {
+        let is_date = d
+            .as_str()
+            .is_some_and(|t| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok());
+        if !is_date {
+            return bad("proposals.deliberated_on is not a date (YYYY-MM-DD)".into());
+        }
+    }
+    let Some(accepted) = after("accepted_scenario_id").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    if after("status").and_then(Value::as_str) != Some("acceptee") {
+        return bad("an accepted scenario on a proposal that is not accepted".into());
+    }
+    let shown: Vec<String> = match after("scenario_ids").and_then(Value::as_str) {
+        Some(list) => match serde_json::from_str(list) {
+            Ok(ids) => ids,
+            Err(_) => return bad("proposals.scenario_ids is not a list of ids".into()),
+        },
+        None => Vec::new(),
+    };
+    if !shown.is_empty() && !shown.iter().any(|id| id == accepted) {
+        return bad(format!(
+            "accepted scenario {accepted} is not one of the proposal's scenario_ids"
+        ));
+    }
+    Ok(())
 }
 
 /// A record stored before owners were kept, for [`backfill`].
@@ -445,6 +499,70 @@ mod tests {
         assert!(authorize(&who("bob"), t, &del, Some(&dir), None, &no_codes).is_err());
         let typed = owned("alice", "", json!({"source": "adviser"}));
         assert!(authorize(&who("bob"), t, &edit, Some(&typed), None, &no_codes).is_err());
+    }
+
+    #[test]
+    fn an_accepted_scenario_is_one_the_proposal_shows_and_never_changes() {
+        const A: &str = "01890a5d-ac96-774b-bcce-b302099a80aa";
+        const B: &str = "01890a5d-ac96-774b-bcce-b302099a80bb";
+        let t = schema::table("proposals").expect("table");
+        let alice = who("alice");
+        let shown = serde_json::to_string(&[A, B]).expect("json");
+        let issued = owned(
+            "alice",
+            V,
+            json!({"visit_id": V, "status": "emise", "scenario_ids": shown}),
+        );
+        let answer = |fields: Value| change("proposals", P, fields, false);
+        let ok = [
+            json!({"status": "acceptee", "decided_on": "2026-12-10", "accepted_scenario_id": B,
+                "deliberated_on": "2027-01-12"}),
+            json!({"status": "acceptee", "decided_on": "2026-12-10"}),
+            json!({"status": "refusee", "decided_on": "2026-12-10", "accepted_scenario_id": null}),
+        ];
+        for fields in ok {
+            let c = answer(fields.clone());
+            assert!(
+                authorize(&alice, t, &c, Some(&issued), None, &no_codes).is_ok(),
+                "{fields}"
+            );
+        }
+        let refused = [
+            json!({"status": "acceptee", "accepted_scenario_id": V}),
+            json!({"status": "refusee", "accepted_scenario_id": A}),
+            json!({"accepted_scenario_id": A}),
+            json!({"status": "acceptee", "accepted_scenario_id": A, "deliberated_on": "12/01/2027"}),
+        ];
+        for fields in refused {
+            let c = answer(fields.clone());
+            let r = authorize(&alice, t, &c, Some(&issued), None, &no_codes);
+            assert_eq!(
+                r.map_err(|d| d.code),
+                Err(ErrorCode::InvalidProposal),
+                "{fields}"
+            );
+        }
+        // Recorded once: the same value again is fine, another is refused.
+        let accepted = owned(
+            "alice",
+            V,
+            json!({"visit_id": V, "status": "acceptee", "scenario_ids": shown,
+                "accepted_scenario_id": B, "deliberated_on": "2027-01-12"}),
+        );
+        let again = answer(json!({"accepted_scenario_id": B}));
+        assert!(authorize(&alice, t, &again, Some(&accepted), None, &no_codes).is_ok());
+        for fields in [
+            json!({"accepted_scenario_id": A}),
+            json!({"deliberated_on": "2027-01-13"}),
+        ] {
+            let c = answer(fields.clone());
+            let r = authorize(&alice, t, &c, Some(&accepted), None, &no_codes);
+            assert_eq!(
+                r.map_err(|d| d.code),
+                Err(ErrorCode::InvalidProposal),
+                "{fields}"
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use chrono::NaiveDate;
-use preau_core::proposals::{DocumentSettings, DraftPatch, ProposalSnapshot, ProposalSummary};
+use preau_core::proposals::{
+    Acceptance, DocumentSettings, DraftPatch, ProposalSnapshot, ProposalSummary,
+};
 use tauri::State;
 
 use preau_core::ErrorCode;
@@ -72,12 +74,17 @@ pub fn proposal_issue(
 }
 
 #[tauri::command(async)]
-pub fn proposal_decide(
+pub fn proposal_accept(
     state: State<'_, AppState>,
     id: String,
-    accepted: bool,
+    acceptance: Acceptance,
 ) -> IpcResult<ProposalSummary> {
-    state.with_store(|s| s.proposal_decide(&id, accepted, today()))
+    state.with_store(|s| s.proposal_accept(&id, &acceptance, today()))
+}
+
+#[tauri::command(async)]
+pub fn proposal_refuse(state: State<'_, AppState>, id: String) -> IpcResult<ProposalSummary> {
+    state.with_store(|s| s.proposal_refuse(&id, today()))
 }
 
 #[tauri::command(async)]
@@ -374,6 +381,9 @@ mod tests {
             issued_on: None,
             valid_until: None,
             decided_on: None,
+            accepted_scenario_id: None,
+            deliberated_on: None,
+            offered: vec![],
             pdf_sha256: issued.then(|| "ab".repeat(32)),
         }
     }

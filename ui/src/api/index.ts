@@ -39,6 +39,7 @@ import type { DocumentSettings } from './types/DocumentSettings';
 import type { DraftPatch } from './types/DraftPatch';
 import type { ProposalStatus } from './types/ProposalStatus';
 import type { ProposalSummary } from './types/ProposalSummary';
+import type { Acceptance } from './types/Acceptance';
 import type { SyncConflict } from './types/SyncConflict';
 import type { SyncPhase } from './types/SyncPhase';
 import type { SyncStatus } from './types/SyncStatus';
@@ -70,6 +71,8 @@ export type { ProposalBrief } from './types/ProposalBrief';
 export type { CommuneMap, Neighbourhood };
 export type { MapCommune } from './types/MapCommune';
 export type { Stage } from './types/Stage';
+export type { Acceptance } from './types/Acceptance';
+export type { OfferedScenario } from './types/OfferedScenario';
 export type { Zoom } from './types/Zoom';
 export type { BackupInfo } from './types/BackupInfo';
 export type { CatalogueItem } from './types/CatalogueItem';
@@ -329,7 +332,10 @@ export const api = {
   proposalUpdate: (id: string, patch: DraftPatch) => call<ProposalSummary>('proposal_update', { id, patch }),
   /** Numbers the draft and freezes its content and PDF; it can no longer change. */
   proposalIssue: (id: string) => call<ProposalSummary>('proposal_issue', { id }),
-  proposalDecide: (id: string, accepted: boolean) => call<ProposalSummary>('proposal_decide', { id, accepted }),
+  /** « Acceptée »: which scenario (may be null when it shows one) and the deliberation date. */
+  proposalAccept: (id: string, acceptance: Acceptance) =>
+    call<ProposalSummary>('proposal_accept', { id, acceptance }),
+  proposalRefuse: (id: string) => call<ProposalSummary>('proposal_refuse', { id }),
   /** Writes the PDF (a draft marked « PROJET ») and opens it; answers the file's path. */
   proposalOpen: (id: string) => call<string>('proposal_open', { id }),
   /** Asks where with the system's dialog; answers the path written, or null if cancelled. */

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { FundingPlan, LineView, ProposalSummary, RuleStatus, ScenarioView } from '../api';
 import {
+  acceptanceOf,
+  acceptedScenario,
+  answerText,
   canDecide,
   checkLogo,
   draftOf,
@@ -9,6 +12,7 @@ import {
   linesFromText,
   parseValidityDays,
   pngDataUrl,
+  preselectedScenario,
   proposedIds,
   reference,
   shortSha,
@@ -37,6 +41,9 @@ function summary(over: Partial<ProposalSummary>): ProposalSummary {
     issued_on: null,
     valid_until: null,
     decided_on: null,
+    accepted_scenario_id: null,
+    deliberated_on: null,
+    offered: [],
     pdf_sha256: null,
     ...over,
   };
@@ -102,6 +109,43 @@ describe('labels', () => {
     expect(canDecide('expiree')).toBe(true);
     expect(canDecide('acceptee')).toBe(false);
     expect(canDecide('brouillon')).toBe(false);
+  });
+});
+
+describe('the mayor’s acceptance (issue 13)', () => {
+  const offered = [
+    { id: 'sa', label: 'A', title: 'Socle complet' },
+    { id: 'sb', label: 'B', title: 'Écrans seulement' },
+  ];
+
+  it('words the answer with its scenario and deliberation date', () => {
+    const accepted = summary({
+      status: 'acceptee',
+      status_label: 'Acceptée',
+      offered,
+      accepted_scenario_id: 'sb',
+      deliberated_on: '2027-01-12',
+    });
+    expect(answerText(accepted)).toBe('Acceptée — scénario\u00a0B, délibération du 12\u00a0janvier\u00a02027');
+    expect(acceptedScenario(accepted)?.title).toBe('Écrans seulement');
+    expect(answerText({ ...accepted, deliberated_on: null })).toBe('Acceptée — scénario\u00a0B');
+    expect(answerText(summary({ status: 'refusee', status_label: 'Refusée', offered }))).toBe('Refusée');
+  });
+
+  it('preselects the only scenario and asks for one among several', () => {
+    expect(preselectedScenario({ offered: [offered[0]] })).toBe('sa');
+    expect(preselectedScenario({ offered })).toBeNull();
+    const none = acceptanceOf({ offered }, null, '');
+    expect(none.ok).toBe(false);
+    if (!none.ok) expect(none.field).toBe('accepted_scenario_id');
+    expect(acceptanceOf({ offered }, 'sb', '2027-01-12')).toEqual({
+      ok: true,
+      acceptance: { scenario_id: 'sb', deliberated_on: '2027-01-12' },
+    });
+    expect(acceptanceOf({ offered: [] }, null, '')).toEqual({
+      ok: true,
+      acceptance: { scenario_id: null, deliberated_on: null },
+    });
   });
 });
 

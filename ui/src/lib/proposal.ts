@@ -1,8 +1,16 @@
 // Pure helpers of the « Proposition » step: which scenarios a draft proposes, the validity
 // field, how an issued proposal is named and labelled. No state, no IPC: unit-tested in
 // proposal.test.ts.
-import type { Civility, ProposalStatus, ProposalSummary, RuleStatus, ScenarioView } from '../api';
-import { NBSP } from './format';
+import type {
+  Acceptance,
+  Civility,
+  OfferedScenario,
+  ProposalStatus,
+  ProposalSummary,
+  RuleStatus,
+  ScenarioView,
+} from '../api';
+import { NBSP, formatDate } from './format';
 
 export const CIVILITIES: { value: Civility; label: string }[] = [
   { value: 'madame', label: 'Madame la Maire' },
@@ -91,6 +99,52 @@ export function statusTone(status: ProposalStatus): 'draft' | 'issued' | 'ok' | 
 /** Whether the mayor's answer can still be recorded. */
 export function canDecide(status: ProposalStatus): boolean {
   return status === 'emise' || status === 'expiree';
+}
+
+/** The scenario an accepted proposal records, as the proposal showed it. */
+export function acceptedScenario(p: Pick<ProposalSummary, 'accepted_scenario_id' | 'offered'>): OfferedScenario | null {
+  return p.offered.find((s) => s.id === p.accepted_scenario_id) ?? null;
+}
+
+/**
+ * « Acceptée — scénario B, délibération du 12 janvier 2027 », « Refusée »: the status with
+ * what the answer recorded (the core's `ProposalSummary::answer_text` says the same).
+ */
+export function answerText(
+  p: Pick<ProposalSummary, 'status_label' | 'accepted_scenario_id' | 'offered' | 'deliberated_on'>,
+): string {
+  const parts: string[] = [];
+  const scenario = acceptedScenario(p);
+  if (scenario) parts.push(`scénario${NBSP}${scenario.label}`);
+  if (p.deliberated_on) parts.push(`délibération du ${formatDate(p.deliberated_on)}`);
+  return parts.length === 0 ? p.status_label : `${p.status_label} — ${parts.join(', ')}`;
+}
+
+/** The scenario « Acceptée » starts on: the only one shown, else none (the adviser picks). */
+export function preselectedScenario(p: Pick<ProposalSummary, 'offered'>): string | null {
+  return p.offered.length === 1 ? p.offered[0].id : null;
+}
+
+export type AcceptanceResult = { ok: true; acceptance: Acceptance } | { ok: false; field: string; message: string };
+
+/**
+ * The acceptance to send, from the radio chosen and the deliberation date (ISO, '' when
+ * left empty). A proposal showing several scenarios needs one chosen; the core checks
+ * the rest (one of those shown, the date's range) and says so at its field.
+ */
+export function acceptanceOf(
+  p: Pick<ProposalSummary, 'offered'>,
+  scenarioId: string | null,
+  deliberatedOn: string,
+): AcceptanceResult {
+  if (scenarioId === null && p.offered.length > 1) {
+    return {
+      ok: false,
+      field: 'accepted_scenario_id',
+      message: `Indiquez le scénario que le maire a accepté${NBSP}: la proposition en présente plusieurs.`,
+    };
+  }
+  return { ok: true, acceptance: { scenario_id: scenarioId, deliberated_on: deliberatedOn === '' ? null : deliberatedOn } };
 }
 
 /** The issued revisions, newest first (the draft is shown apart). */

@@ -8,8 +8,10 @@ import {
   NO_FILTER,
   PROPOSAL_STATES,
   sortVisits,
+  stateLabel,
   stateOf,
   toFollowUp,
+  UNTOLD,
   type ProposalState,
 } from './visitList';
 
@@ -18,7 +20,12 @@ function row(
   commune: string,
   at: string,
   status: ProposalStatus | null = null,
-  { schools = [] as string[], participants = [] as string[], validUntil = null as string | null } = {},
+  {
+    schools = [] as string[],
+    participants = [] as string[],
+    validUntil = null as string | null,
+    scenario = null as string | null,
+  } = {},
 ): VisitRow {
   next += 1;
   return {
@@ -31,7 +38,10 @@ function row(
       school_names: schools,
     },
     participants,
-    proposal: status === null ? null : { status, reference: null, valid_until: validUntil, decided_on: null },
+    proposal:
+      status === null
+        ? null
+        : { status, reference: null, valid_until: validUntil, decided_on: null, accepted_scenario: scenario },
   };
 }
 
@@ -49,6 +59,38 @@ const rows = [
   row('Ham', '2026-10-15T09:00:00', 'expiree'),
   row('Amiens', '2026-11-20T09:00:00', 'refusee'),
 ];
+
+describe('acceptée (scénario X)', () => {
+  const accepted = [
+    row('Péronne', '2026-12-10T18:00:00', 'acceptee', { scenario: 'B' }),
+    row('Ham', '2026-11-02T09:00:00', 'acceptee', { scenario: 'A' }),
+    row('Albert', '2026-12-01T14:00:00', 'acceptee'),
+    row('Nesle', '2026-12-02T14:00:00', 'acceptee', { scenario: 'B' }),
+    row('Amiens', '2026-11-20T09:00:00', 'refusee'),
+  ];
+
+  it('counts the accepted visits per scenario and keeps those of the one chosen', () => {
+    const all = filterVisits(accepted, NO_FILTER, NOW);
+    expect(all.byScenario).toEqual([
+      { key: 'A', count: 1 },
+      { key: 'B', count: 2 },
+      { key: UNTOLD, count: 1 },
+    ]);
+    const b = filterVisits(accepted, { ...NO_FILTER, state: 'acceptee', scenario: 'B' }, NOW);
+    expect(b.rows.map((r) => r.visit.commune_name)).toEqual(['Péronne', 'Nesle']);
+    const untold = filterVisits(accepted, { ...NO_FILTER, state: 'acceptee', scenario: UNTOLD }, NOW);
+    expect(untold.rows.map((r) => r.visit.commune_name)).toEqual(['Albert']);
+    // The scenario narrows « acceptée » only.
+    const refused = filterVisits(accepted, { ...NO_FILTER, state: 'refusee', scenario: 'B' }, NOW);
+    expect(refused.rows.map((r) => r.visit.commune_name)).toEqual(['Amiens']);
+  });
+
+  it('labels an accepted visit with its scenario', () => {
+    expect(stateLabel(accepted[0])).toBe('Acceptée (scénario\u00a0B)');
+    expect(stateLabel(accepted[2])).toBe('Acceptée');
+    expect(stateLabel(accepted[4])).toBe('Refusée');
+  });
+});
 
 describe('filterVisits', () => {
   it('keeps every visit with no filter, most recent first, and counts each state', () => {

@@ -28,9 +28,30 @@ export interface VisitFilter {
   month: string;
   /** null: every state. */
   state: ProposalState | null;
+  /**
+   * With the state « acceptée »: the label of the scenario accepted (« B »), `UNTOLD` for
+   * an acceptance that names none, '' for every one (issue 14's « acceptée (scénario X) »).
+   */
+  scenario: string;
 }
 
-export const NO_FILTER: VisitFilter = { query: '', when: 'all', month: '', state: null };
+export const NO_FILTER: VisitFilter = { query: '', when: 'all', month: '', state: null, scenario: '' };
+
+/** The scenario filter's key for acceptances recorded without a scenario. */
+export const UNTOLD = '?';
+
+/** The label of the scenario an accepted proposal records, `UNTOLD` when it names none. */
+export function acceptedScenarioOf(row: VisitRow): string {
+  return row.proposal?.accepted_scenario ?? UNTOLD;
+}
+
+/** « Acceptée (scénario B) » for an accepted proposal that says which; else the state's label. */
+export function stateLabel(row: VisitRow): string {
+  const state = stateOf(row);
+  const label = PROPOSAL_STATES.find((s) => s.key === state)?.label ?? state;
+  const scenario = row.proposal?.accepted_scenario;
+  return state === 'acceptee' && scenario ? `${label} (scénario\u00a0${scenario})` : label;
+}
 
 export function stateOf(row: VisitRow): ProposalState {
   return row.proposal?.status ?? 'aucune';
@@ -76,6 +97,8 @@ export interface Filtered {
   byState: Record<ProposalState, number>;
   /** Rows under every filter but the state. */
   beforeState: number;
+  /** Accepted rows per scenario label (`UNTOLD` last), under every filter but the state. */
+  byScenario: { key: string; count: number }[];
 }
 
 /** The rows `f` keeps, sorted, with the counts the filters show. */
@@ -83,15 +106,23 @@ export function filterVisits(all: VisitRow[], f: VisitFilter, now: string, sort:
   const w = words(f.query);
   const byState = Object.fromEntries(PROPOSAL_STATES.map((s) => [s.key, 0])) as Record<ProposalState, number>;
   const rows: VisitRow[] = [];
+  const scenarios = new Map<string, number>();
   let beforeState = 0;
   for (const row of all) {
     if (!matchesBut(row, f, w, now)) continue;
     beforeState += 1;
     const state = stateOf(row);
     byState[state] += 1;
-    if (f.state === null || f.state === state) rows.push(row);
+    const accepted = state === 'acceptee' ? acceptedScenarioOf(row) : null;
+    if (accepted !== null) scenarios.set(accepted, (scenarios.get(accepted) ?? 0) + 1);
+    if (f.state !== null && f.state !== state) continue;
+    if (f.state === 'acceptee' && f.scenario !== '' && f.scenario !== accepted) continue;
+    rows.push(row);
   }
-  return { rows: sortVisits(rows, sort), byState, beforeState };
+  const byScenario = [...scenarios]
+    .map(([key, count]) => ({ key, count }))
+    .sort((a, b) => Number(a.key === UNTOLD) - Number(b.key === UNTOLD) || a.key.localeCompare(b.key));
+  return { rows: sortVisits(rows, sort), byState, beforeState, byScenario };
 }
 
 export interface Sort {

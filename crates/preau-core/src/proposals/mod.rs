@@ -23,9 +23,42 @@ pub use types::*;
 /// Version of the snapshot format stored with each issued proposal.
 pub const SNAPSHOT_FORMAT: u32 = 1;
 
+/// The columns `summary_row` reads. The last one lists the scenarios an issued proposal
+/// shows, from its snapshot: each with its id, or — proposals issued before snapshots
+/// carried it — the id of the visit's scenario of the same label (unique in a visit).
 const SUMMARY_COLUMNS: &str = "p.id, p.visit_id, p.number, p.revision, p.status, p.scenario_ids,
     p.civility, p.validity_days, p.issued_on, p.valid_until, p.decided_on, p.pdf_sha256,
-    r.number, r.revision";
+    r.number, r.revision, p.accepted_scenario_id, p.deliberated_on,
+    (SELECT json_group_array(json_object(
+         'id', COALESCE(json_extract(sc.value, '$.id'),
+                        (SELECT s.id FROM scenarios s
+                         WHERE s.visit_id = p.visit_id
+                           AND s.label = json_extract(sc.value, '$.label'))),
+         'label', json_extract(sc.value, '$.label'),
+         'title', json_extract(sc.value, '$.title')))
+     FROM json_each(CASE WHEN json_valid(p.snapshot) THEN p.snapshot END, '$.scenarios') sc)";
+
+/// A scenario as an issued proposal showed it, read back from its snapshot.
+#[derive(serde::Deserialize)]
+struct ShownScenario {
+    id: Option<String>,
+    label: Option<String>,
+    title: Option<String>,
+}
+
+fn offered(json: Option<String>) -> Vec<OfferedScenario> {
+    json.and_then(|j| serde_json::from_str::<Vec<ShownScenario>>(&j).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|s| {
+            Some(OfferedScenario {
+                id: s.id?,
+                label: s.label.unwrap_or_default(),
+                title: s.title.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
 
 fn summary_row(r: &Row<'_>, today: NaiveDate) -> rusqlite::Result<ProposalSummary> {
     let stored: String = r.get(4)?;
@@ -51,6 +84,9 @@ fn summary_row(r: &Row<'_>, today: NaiveDate) -> rusqlite::Result<ProposalSummar
         issued_on: r.get(8)?,
         valid_until,
         decided_on: r.get(10)?,
+        accepted_scenario_id: r.get(14)?,
+        deliberated_on: r.get(15)?,
+        offered: offered(r.get(16)?),
         pdf_sha256: r.get(11)?,
     })
 }
@@ -366,11 +402,25 @@ impl Store {
         let json = serde_json::to_string(&snapshot)
             .map_err(|e| Error::invalid("proposal", e.to_string()))?;
         let hash = sha256_hex(&pdf);
+        // The scenarios the document shows, frozen with it: « every scenario that has
+        // lines » becomes the list it was on that day, which an acceptance names one of.
+        let shown: Vec<&str> = snapshot.scenarios.iter().map(|s| s.id.as_str()).collect();
+        let shown =
+            serde_json::to_string(&shown).map_err(|e| Error::invalid("proposal", e.to_string()))?;
         let changed = tx.execute(
             "UPDATE proposals SET status = 'emise', number = ?2, issued_on = ?3,
-               valid_until = ?4, snapshot = ?5, pdf = ?6, pdf_sha256 = ?7
+               valid_until = ?4, snapshot = ?5, pdf = ?6, pdf_sha256 = ?7, scenario_ids = ?8
              WHERE id = ?1 AND status = 'brouillon'",
-            params![p.id, number, today, snapshot.valid_until, json, pdf, hash],
+            params![
+                p.id,
+                number,
+                today,
+                snapshot.valid_until,
+                json,
+                pdf,
+                hash,
+                shown
+            ],
         )?;
         if changed != 1 {
             return Err(Error::invalid(
@@ -382,14 +432,46 @@ impl Store {
         self.proposal(&p.id, today)
     }
 
-    /// Records the mayor's answer to an issued proposal.
-    pub fn proposal_decide(
+    /// Records that the mayor accepted an issued proposal on `today`: which of its
+    /// scenarios (required when it showed several, one of them) and, when given, the date
+    /// of the council's deliberation. Nothing is written when any of it is refused.
+    pub fn proposal_accept(
         &mut self,
         id: &str,
-        accepted: bool,
-        on: NaiveDate,
+        acceptance: &Acceptance,
+        today: NaiveDate,
     ) -> Result<ProposalSummary> {
-        let p = self.proposal(id, on)?;
+        let p = self.answerable(id, today)?;
+        let scenario = accepted_scenario(&p, acceptance.scenario_id.as_deref())?;
+        if let Some(d) = acceptance.deliberated_on {
+            check_deliberation(&p, d, today)?;
+        }
+        let tx = self.conn.savepoint()?;
+        tx.execute(
+            "UPDATE proposals SET status = 'acceptee', decided_on = ?2,
+               accepted_scenario_id = ?3, deliberated_on = ?4
+             WHERE id = ?1",
+            params![id, today, scenario, acceptance.deliberated_on],
+        )?;
+        tx.commit()?;
+        self.proposal(id, today)
+    }
+
+    /// Records that the mayor refused an issued proposal on `today`.
+    pub fn proposal_refuse(&mut self, id: &str, today: NaiveDate) -> Result<ProposalSummary> {
+        self.answerable(id, today)?;
+        let tx = self.conn.savepoint()?;
+        tx.execute(
+            "UPDATE proposals SET status = 'refusee', decided_on = ?2 WHERE id = ?1",
+            params![id, today],
+        )?;
+        tx.commit()?;
+        self.proposal(id, today)
+    }
+
+    /// The proposal, if it is issued and not answered yet.
+    fn answerable(&self, id: &str, today: NaiveDate) -> Result<ProposalSummary> {
+        let p = self.proposal(id, today)?;
         if !matches!(p.status, ProposalStatus::Emise | ProposalStatus::Expiree) {
             return Err(Error::invalid(
                 "status",
@@ -401,14 +483,64 @@ impl Store {
                 },
             ));
         }
-        let tx = self.conn.savepoint()?;
-        tx.execute(
-            "UPDATE proposals SET status = ?2, decided_on = ?3 WHERE id = ?1",
-            params![id, if accepted { "acceptee" } else { "refusee" }, on],
-        )?;
-        tx.commit()?;
-        self.proposal(id, on)
+        Ok(p)
     }
+}
+
+/// How far after the answer a deliberation date may be: a council meets at least once a
+/// quarter, so a date more than a year away is a typing error.
+const DELIBERATION_HORIZON_DAYS: u64 = 366;
+
+/// The scenario an acceptance records: the one named, if the proposal showed it; the
+/// only one when it showed a single scenario and none is named.
+fn accepted_scenario(p: &ProposalSummary, named: Option<&str>) -> Result<Option<String>> {
+    const FIELD: &str = "accepted_scenario_id";
+    match named {
+        Some(id) => p
+            .offered
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| Some(s.id.clone()))
+            .ok_or_else(|| {
+                Error::invalid(
+                    FIELD,
+                    "Ce scénario ne fait pas partie de la proposition : choisissez l'un de ceux qu'elle présente.",
+                )
+            }),
+        None => match p.offered.as_slice() {
+            [only] => Ok(Some(only.id.clone())),
+            // A proposal whose scenarios cannot be told any more (issued before snapshots
+            // named them, its scenario since deleted): accepted without one.
+            [] => Ok(None),
+            _ => Err(Error::invalid(
+                FIELD,
+                "La proposition présente plusieurs scénarios : indiquez celui que le maire a accepté.",
+            )),
+        },
+    }
+}
+
+fn check_deliberation(p: &ProposalSummary, day: NaiveDate, today: NaiveDate) -> Result<()> {
+    const FIELD: &str = "deliberated_on";
+    if let Some(issued) = p.issued_on.filter(|issued| day < *issued) {
+        return Err(Error::invalid(
+            FIELD,
+            format!(
+                "La délibération ne peut pas précéder l'émission de la proposition (le {}).",
+                crate::format::date(issued)
+            ),
+        ));
+    }
+    let horizon = today
+        .checked_add_days(Days::new(DELIBERATION_HORIZON_DAYS))
+        .unwrap_or(today);
+    if day > horizon {
+        return Err(Error::invalid(
+            FIELD,
+            "La date de délibération est à plus d'un an : vérifiez l'année.",
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn valid_until(today: NaiveDate, days: u32) -> NaiveDate {

@@ -121,6 +121,7 @@ fn scenarios(wf: &Workflow, chosen: &[String]) -> Vec<ScenarioSnapshot> {
                 })
                 .collect();
             ScenarioSnapshot {
+                id: s.scenario.id.clone(),
                 label: s.scenario.label.clone(),
                 title: s.scenario.title.clone(),
                 schools,

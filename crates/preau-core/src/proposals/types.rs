@@ -106,18 +106,68 @@ pub struct ProposalSummary {
     pub replaces: Option<String>,
     pub status: ProposalStatus,
     pub status_label: String,
-    /// Scenarios proposed; empty = every scenario that has lines.
+    /// Scenarios proposed; on a draft, empty = every scenario that has lines. Issuing
+    /// writes the list the document shows (proposals issued before that may keep `[]`).
     pub scenario_ids: Vec<String>,
     pub civility: Civility,
     pub validity_days: u32,
     pub issued_on: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
     pub decided_on: Option<NaiveDate>,
+    /// The scenario the mayor accepted (one of `scenario_ids`), once recorded.
+    pub accepted_scenario_id: Option<String>,
+    /// The date of the council's deliberation, when the adviser recorded one.
+    pub deliberated_on: Option<NaiveDate>,
+    /// The scenarios an issued proposal shows (empty on a draft), which « Acceptée »
+    /// chooses from.
+    pub offered: Vec<OfferedScenario>,
     /// SHA-256 of the issued PDF bytes, hex.
     pub pdf_sha256: Option<String>,
 }
 
+/// A scenario an issued proposal shows, as it showed it: its label and title on the day
+/// it was issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OfferedScenario {
+    pub id: String,
+    pub label: String,
+    pub title: String,
+}
+
+/// The mayor's « Acceptée »: which scenario (may be left out when the proposal shows only
+/// one) and, when known, the date of the council's deliberation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Acceptance {
+    pub scenario_id: Option<String>,
+    pub deliberated_on: Option<NaiveDate>,
+}
+
 impl ProposalSummary {
+    /// The scenario the mayor accepted, as the proposal showed it.
+    pub fn accepted_scenario(&self) -> Option<&OfferedScenario> {
+        let id = self.accepted_scenario_id.as_deref()?;
+        self.offered.iter().find(|s| s.id == id)
+    }
+
+    /// « Acceptée — scénario B, délibération du 12 janvier 2027 », « Refusée »: the status
+    /// with what the answer recorded (the app's `answerText` words it the same way).
+    pub fn answer_text(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = self.accepted_scenario() {
+            parts.push(format!("scénario {}", s.label));
+        }
+        if let Some(d) = self.deliberated_on {
+            parts.push(format!("délibération du {}", crate::format::date(d)));
+        }
+        if parts.is_empty() {
+            self.status_label.clone()
+        } else {
+            format!("{} — {}", self.status_label, parts.join(", "))
+        }
+    }
+
     /// "2026-K7Q3M-0001 rév. 2", or "Brouillon" before the first issue.
     pub fn reference(&self) -> String {
         match &self.number {
@@ -250,6 +300,11 @@ pub struct SchoolProject {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioSnapshot {
+    /// The visit's scenario it was drawn from (issue 13: the one « Acceptée » names).
+    /// Left out of the JSON when empty: proposals issued before it have none and keep
+    /// their fingerprint.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
     pub label: String,
     pub title: String,
     pub schools: Vec<SchoolLines>,

@@ -22,6 +22,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/010_delete_clears_conflicts.sql"),
     include_str!("../../migrations/011_sync_refused.sql"),
     include_str!("../../migrations/012_same_uai.sql"),
+    include_str!("../../migrations/013_accepted_scenario.sql"),
 ];
 
 /// The schema version this build writes.

@@ -406,6 +406,99 @@ mod tests {
         );
     }
 
+    /// Schema 12 (issue 13): a proposal accepted before it with a single scenario takes
+    /// that one — listed, or found by the label its snapshot shows —, one with several or
+    /// not accepted takes none, and nothing is logged for the sync.
+    #[test]
+    fn schema_13_gives_single_scenario_acceptances_their_scenario() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join(DB_FILE);
+        let v11 = &migrations::MIGRATIONS[..11];
+        let mut store = Store::open_with(&db, v11, None).expect("open v11");
+        let visit = store
+            .visit_create("80620", "2026-12-03T18:00")
+            .expect("visit");
+        let a = store.scenario_add(&visit.id, "Socle").expect("A");
+        let b = store.scenario_add(&visit.id, "Complet").expect("B");
+        let shown = |labels: &[&str]| {
+            let scenarios: Vec<_> = labels
+                .iter()
+                .map(|l| serde_json::json!({"label": l, "title": "", "schools": [], "plan": {}}))
+                .collect();
+            serde_json::json!({ "scenarios": scenarios }).to_string()
+        };
+        let rows = [
+            ("p1", "acceptee", "[]".to_string(), shown(&[&b.label])),
+            (
+                "p2",
+                "acceptee",
+                format!("[\"{}\"]", a.id),
+                shown(&[&a.label]),
+            ),
+            (
+                "p3",
+                "acceptee",
+                "[]".to_string(),
+                shown(&[&a.label, &b.label]),
+            ),
+            ("p4", "emise", "[]".to_string(), shown(&[&a.label])),
+            ("p5", "refusee", "[]".to_string(), shown(&[&a.label])),
+        ];
+        for (i, (id, status, ids, snapshot)) in rows.iter().enumerate() {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO proposals (id, visit_id, number, revision, status, scenario_ids,
+                       created_at, issued_on, valid_until, snapshot, pdf, pdf_sha256)
+                     VALUES (?1, ?2, ?3, 1, ?4, ?5, '2026-12-01', '2026-12-01', '2027-03-01',
+                             ?6, x'00', 'ab')",
+                    rusqlite::params![
+                        id,
+                        visit.id,
+                        format!("2026-ABCDE-{i:04}"),
+                        status,
+                        ids,
+                        snapshot
+                    ],
+                )
+                .expect("proposal of schema 11");
+        }
+        let pending = crate::sync::pending_records(&store.conn).expect("pending");
+        drop(store);
+
+        let store = Store::open_with(&db, migrations::MIGRATIONS, None).expect("open v12");
+        let accepted = |id: &str| -> Option<String> {
+            store
+                .conn
+                .query_row(
+                    "SELECT accepted_scenario_id FROM proposals WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .expect("row")
+        };
+        assert_eq!(accepted("p1"), Some(b.id.clone()), "found by its label");
+        assert_eq!(accepted("p2"), Some(a.id.clone()), "the one listed");
+        assert_eq!(
+            accepted("p3"),
+            None,
+            "two scenarios: the adviser did not say"
+        );
+        assert_eq!(accepted("p4"), None, "not accepted");
+        assert_eq!(accepted("p5"), None, "refused");
+        assert_eq!(
+            crate::sync::pending_records(&store.conn).expect("pending"),
+            pending,
+            "the migration sends nothing"
+        );
+        // Set once, never changed.
+        let r = store.conn.execute(
+            "UPDATE proposals SET accepted_scenario_id = ?2 WHERE id = 'p1'",
+            [&a.id],
+        );
+        assert!(r.is_err(), "a recorded scenario never changes");
+    }
+
     #[test]
     fn data_version_moves_for_the_other_connections_writes_only() {
         let dir = tempfile::tempdir().expect("tempdir");

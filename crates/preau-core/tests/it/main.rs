@@ -1,5 +1,6 @@
 //! preau-core against real SQLite files in temporary directories.
 
+mod answer_prop;
 mod change_log;
 mod directory_prop;
 mod durability;

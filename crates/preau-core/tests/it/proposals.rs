@@ -2,7 +2,9 @@
 //! The renderer here returns fixed bytes: drawing PDFs is preau-pdf's job, tested there.
 
 use chrono::NaiveDate;
-use preau_core::proposals::{Civility, DocumentSettings, DraftPatch, ProposalStatus};
+use preau_core::proposals::{
+    Acceptance, Civility, DocumentSettings, DraftPatch, ProposalStatus, ProposalSummary,
+};
 use preau_core::workflow::VisitExport;
 use preau_core::{Error, Store};
 
@@ -163,10 +165,22 @@ fn the_database_itself_refuses_to_change_an_issued_proposal() {
         assert!(r.is_err(), "{sql} was allowed");
     }
     conn.execute(
-        "UPDATE proposals SET status = 'acceptee', decided_on = '2026-12-01' WHERE id = ?1",
+        "UPDATE proposals SET status = 'acceptee', decided_on = '2026-12-01',
+           accepted_scenario_id = scenario_ids ->> '$[0]', deliberated_on = '2026-12-20'
+         WHERE id = ?1",
         [&issued.id],
     )
     .expect("the answer may still be recorded");
+    // Once recorded, the accepted scenario and the deliberation date stay.
+    for sql in [
+        "UPDATE proposals SET accepted_scenario_id = scenario_ids ->> '$[1]' WHERE id = ?1",
+        "UPDATE proposals SET accepted_scenario_id = NULL WHERE id = ?1",
+        "UPDATE proposals SET deliberated_on = '2026-12-21' WHERE id = ?1",
+        "UPDATE proposals SET deliberated_on = NULL WHERE id = ?1",
+    ] {
+        let r = conn.execute(sql, [&issued.id]);
+        assert!(r.is_err(), "{sql} was allowed");
+    }
 }
 
 #[test]
@@ -248,7 +262,7 @@ fn answers_and_expiry() {
     let visit = example(&mut store);
     let today = day(2026, 11, 29);
     let d = store.proposal_draft(&visit, today).expect("draft");
-    let refused = store.proposal_decide(&d.id, true, today);
+    let refused = store.proposal_accept(&d.id, &Default::default(), today);
     assert!(
         matches!(refused, Err(Error::Invalid { .. })),
         "a draft cannot be accepted"
@@ -259,16 +273,158 @@ fn answers_and_expiry() {
         store.proposal(&p.id, later).expect("p").status,
         ProposalStatus::Expiree
     );
+    let b = p.offered[1].id.clone();
     let accepted = store
-        .proposal_decide(&p.id, true, day(2026, 12, 10))
+        .proposal_accept(
+            &p.id,
+            &Acceptance {
+                scenario_id: Some(b.clone()),
+                deliberated_on: None,
+            },
+            day(2026, 12, 10),
+        )
         .expect("accept");
     assert_eq!(accepted.status, ProposalStatus::Acceptee);
+    assert_eq!(accepted.accepted_scenario_id, Some(b));
     assert_eq!(
         store.proposal(&p.id, later).expect("p").status,
         ProposalStatus::Acceptee,
         "an answered proposal does not expire"
     );
-    assert!(store.proposal_decide(&p.id, false, later).is_err());
+    assert!(store.proposal_refuse(&p.id, later).is_err());
+}
+
+/// Issue 13: « Acceptée » names one of the scenarios the proposal shows, and may carry the
+/// council's deliberation date; anything else is refused at its field and writes nothing.
+#[test]
+fn an_acceptance_names_a_shown_scenario_and_a_plausible_deliberation() {
+    let (dir, mut store) = new_store();
+    let visit = example(&mut store);
+    let today = day(2026, 11, 29);
+    let d = store.proposal_draft(&visit, today).expect("draft");
+    assert!(
+        d.scenario_ids.is_empty(),
+        "the draft proposes every scenario with lines"
+    );
+    let p = store.proposal_issue(&d.id, today, fake_pdf).expect("issue");
+    let labels: Vec<&str> = p.offered.iter().map(|o| o.label.as_str()).collect();
+    assert_eq!(labels, ["A", "B"]);
+    let scenarios = store.scenarios_of(&visit).expect("scenarios");
+    assert_eq!(
+        p.scenario_ids,
+        scenarios.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+        "issuing freezes the list the document shows"
+    );
+    assert_eq!(
+        store
+            .proposal_snapshot(&p.id, today)
+            .expect("snapshot")
+            .scenarios[1]
+            .id,
+        scenarios[1].id
+    );
+    let b = p.offered[1].id.clone();
+    let answer_day = day(2026, 12, 10);
+    let file = || {
+        let conn = rusqlite::Connection::open(dir.path().join(preau_core::DB_FILE)).expect("open");
+        let rows: Vec<String> = conn
+            .prepare(
+                "SELECT json_array(id, status, decided_on, accepted_scenario_id, deliberated_on)
+                 FROM proposals ORDER BY id",
+            )
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        let log: i64 = conn
+            .query_row("SELECT count(*) FROM sync_log", [], |r| r.get(0))
+            .expect("log");
+        (rows, log)
+    };
+    let before = file();
+    let cases = [
+        (None, None, "accepted_scenario_id"),
+        (Some(visit.clone()), None, "accepted_scenario_id"),
+        (Some(b.clone()), Some(day(2026, 11, 28)), "deliberated_on"),
+        (Some(b.clone()), Some(day(2027, 12, 12)), "deliberated_on"),
+    ];
+    for (scenario_id, deliberated_on, field) in cases {
+        let refused = store.proposal_accept(
+            &p.id,
+            &Acceptance {
+                scenario_id: scenario_id.clone(),
+                deliberated_on,
+            },
+            answer_day,
+        );
+        match refused {
+            Err(e @ Error::Invalid { .. }) => {
+                assert_eq!(e.field(), Some(field), "{scenario_id:?} {deliberated_on:?}");
+                assert_eq!(e.code(), preau_core::ErrorCode::InvalidInput);
+                assert!(!e.user_message().is_empty());
+            }
+            other => panic!("{scenario_id:?} {deliberated_on:?}: {other:?}"),
+        }
+        assert_eq!(file(), before, "a refused acceptance writes nothing");
+    }
+    let accepted = store
+        .proposal_accept(
+            &p.id,
+            &Acceptance {
+                scenario_id: Some(b.clone()),
+                deliberated_on: Some(day(2027, 1, 12)),
+            },
+            answer_day,
+        )
+        .expect("accept B");
+    assert_eq!(accepted.accepted_scenario_id.as_deref(), Some(b.as_str()));
+    assert_eq!(
+        accepted.answer_text(),
+        "Acceptée — scénario B, délibération du 12 janvier 2027"
+    );
+    assert_eq!(store.proposal(&p.id, answer_day).expect("read"), accepted);
+    // Answered once: neither answer is taken again, and the acceptance stays as it was.
+    assert!(store
+        .proposal_accept(&p.id, &Acceptance::default(), answer_day)
+        .is_err());
+    assert!(store.proposal_refuse(&p.id, answer_day).is_err());
+    assert_eq!(store.proposal(&p.id, answer_day).expect("read"), accepted);
+}
+
+/// A proposal showing one scenario is accepted without naming it: that one is recorded.
+/// A refusal records none.
+#[test]
+fn a_single_scenario_is_the_one_accepted_and_a_refusal_names_none() {
+    let (_dir, mut store) = new_store();
+    let visit = example(&mut store);
+    let today = day(2026, 11, 29);
+    let a = store.scenarios_of(&visit).expect("scenarios")[0].id.clone();
+    let d = store.proposal_draft(&visit, today).expect("draft");
+    store
+        .proposal_update_draft(
+            &d.id,
+            &DraftPatch {
+                scenario_ids: Some(vec![a.clone()]),
+                ..DraftPatch::default()
+            },
+            today,
+        )
+        .expect("only A");
+    let p = store.proposal_issue(&d.id, today, fake_pdf).expect("issue");
+    let accepted: ProposalSummary = store
+        .proposal_accept(&p.id, &Acceptance::default(), today)
+        .expect("accept");
+    assert_eq!(accepted.accepted_scenario_id, Some(a));
+    assert_eq!(accepted.answer_text(), "Acceptée — scénario A");
+
+    let d = store.proposal_draft(&visit, today).expect("revision");
+    let p = store.proposal_issue(&d.id, today, fake_pdf).expect("issue");
+    let refused = store.proposal_refuse(&p.id, today).expect("refuse");
+    assert_eq!(refused.status, ProposalStatus::Refusee);
+    assert_eq!(refused.accepted_scenario_id, None);
+    assert_eq!(refused.deliberated_on, None);
+    assert_eq!(refused.answer_text(), "Refusée");
 }
 
 #[test]
@@ -421,12 +577,36 @@ fn visit_rows_say_where_each_proposal_stands() {
         Some((ProposalStatus::Emise, reference.clone(), until))
     );
     store
-        .proposal_decide(&issued.id, true, today)
+        .proposal_accept(&issued.id, &Default::default(), today)
         .expect("accepted");
     assert_eq!(
         state(&store, after, &small).map(|s| s.0),
         Some(ProposalStatus::Acceptee)
     );
+    // The accepted scenario's label comes with it (issue 14's « acceptée (scénario X) »).
+    let d = store.proposal_draft(&example_visit, today).expect("draft");
+    let p = store.proposal_issue(&d.id, today, fake_pdf).expect("issue");
+    store
+        .proposal_accept(
+            &p.id,
+            &Acceptance {
+                scenario_id: Some(p.offered[1].id.clone()),
+                deliberated_on: None,
+            },
+            today,
+        )
+        .expect("accept B");
+    let accepted = |id: &str| {
+        store
+            .visit_rows(today)
+            .expect("rows")
+            .into_iter()
+            .find(|r| r.visit.id == id)
+            .and_then(|r| r.proposal)
+            .and_then(|p| p.accepted_scenario)
+    };
+    assert_eq!(accepted(&small).as_deref(), Some("A"));
+    assert_eq!(accepted(&example_visit).as_deref(), Some("B"));
 
     // Participants' names come with the row (the list searches them).
     let rows = store.visit_rows(today).expect("rows");
@@ -483,7 +663,11 @@ fn the_map_colours_communes_by_what_happened_there() {
     small_visit(&mut store);
     assert_eq!(stage(&store, "80620"), Stage::Issued);
     store
-        .proposal_decide(&draft.id, true, day(2026, 12, 1))
+        .proposal_accept(
+            &draft.id,
+            &preau_core::proposals::Acceptance::default(),
+            day(2026, 12, 1),
+        )
         .expect("accept");
     assert_eq!(stage(&store, "80620"), Stage::Accepted);
     assert_eq!(stage(&store, "80021"), Stage::Member);

@@ -4,8 +4,8 @@
 //! An issued proposal's amounts are those the laptop computed and froze in its
 //! `snapshot` (the plan of each proposed scenario, `preau-core`'s `plan.rs`): the server
 //! recomputes nothing. The amounts counted for a proposal are those of its retained
-//! scenario: the only one when it proposed one; with several, the first, until the laptop
-//! records which one the mayor accepted (issue 13, "Acceptée records which scenario").
+//! scenario, [`Proposal::retained_scenario`]: the one the mayor accepted when the laptop
+//! recorded it (issue 13, `accepted_scenario_id`), else the only or the first one.
 
 use std::collections::HashMap;
 
@@ -80,6 +80,9 @@ impl Status {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
+    /// The visit's scenario it was drawn from; empty when neither the snapshot (issued
+    /// before it named them) nor the proposal's `scenario_ids` say it.
+    pub id: String,
     pub label: String,
     pub title: String,
     pub amounts: Amounts,
@@ -108,6 +111,10 @@ pub struct Proposal {
     pub issued_on: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
     pub decided_on: Option<NaiveDate>,
+    /// The scenario the mayor accepted, as the laptop recorded it (issue 13).
+    pub accepted_scenario_id: Option<String>,
+    /// The council's deliberation date, when the adviser recorded one.
+    pub deliberated_on: Option<NaiveDate>,
     pub adviser: String,
     pub commune: String,
     pub insee: String,
@@ -127,16 +134,24 @@ impl Proposal {
         format!("{} rév. {}", self.number, self.revision)
     }
 
-    /// The scenario the mayor retained: until the laptop records which one, the only or
-    /// first one (see the module's documentation).
+    /// The scenario counted for it, the one place that chooses: the accepted one when the
+    /// laptop recorded it, else the only or the first one (a pending proposal's « probable »
+    /// demand; an acceptance recorded before the scenario was).
     pub fn retained_scenario(&self) -> Option<&Scenario> {
-        self.scenarios.first()
+        self.accepted_scenario().or_else(|| self.scenarios.first())
+    }
+
+    /// The scenario the mayor accepted, when recorded and found in the snapshot.
+    pub fn accepted_scenario(&self) -> Option<&Scenario> {
+        let id = self.accepted_scenario_id.as_deref()?;
+        self.scenarios
+            .iter()
+            .find(|s| !s.id.is_empty() && s.id == id)
     }
 
     /// The amounts counted for it (see the module's documentation).
     pub fn amounts(&self) -> Amounts {
-        self.scenarios
-            .first()
+        self.retained_scenario()
             .map(|s| s.amounts)
             .unwrap_or_default()
     }
@@ -187,6 +202,8 @@ struct SnapCommune {
 
 #[derive(Deserialize)]
 struct SnapScenario {
+    #[serde(default)]
+    id: String,
     #[serde(default)]
     label: String,
     #[serde(default)]
@@ -436,6 +453,7 @@ fn proposal(r: &StoredRecord, today: NaiveDate) -> Option<Proposal> {
             return None;
         }
     };
+    let snapshot_len = snapshot.scenarios.len();
     let valid_until = day(f, "valid_until");
     let status = match text(f, "status")? {
         "acceptee" => Status::Accepted,
@@ -455,6 +473,8 @@ fn proposal(r: &StoredRecord, today: NaiveDate) -> Option<Proposal> {
         issued_on: day(f, "issued_on"),
         valid_until,
         decided_on: day(f, "decided_on"),
+        accepted_scenario_id: text(f, "accepted_scenario_id").map(str::to_string),
+        deliberated_on: day(f, "deliberated_on"),
         adviser: r.owner.clone().unwrap_or_default(),
         commune: snapshot.commune.name,
         insee: snapshot.commune.insee,
@@ -462,7 +482,9 @@ fn proposal(r: &StoredRecord, today: NaiveDate) -> Option<Proposal> {
         scenarios: snapshot
             .scenarios
             .into_iter()
-            .map(|s| Scenario {
+            .zip(shown_ids(f, snapshot_len))
+            .map(|(s, listed)| Scenario {
+                id: if s.id.is_empty() { listed } else { s.id },
                 label: s.label,
                 title: s.title,
                 amounts: Amounts {
@@ -494,6 +516,18 @@ fn proposal(r: &StoredRecord, today: NaiveDate) -> Option<Proposal> {
             .collect(),
         catalogue_version: snapshot.catalogue.version,
     })
+}
+
+/// Each scenario's id by its place in the snapshot, from the proposal's `scenario_ids`:
+/// for snapshots issued before they named their scenarios. The app lists the chosen ones
+/// in the visit's order, the order the snapshot shows them in, so the lists match when
+/// they are as long; otherwise (every scenario with lines, `[]`) nothing can be told.
+fn shown_ids(f: &Map<String, Value>, shown: usize) -> impl Iterator<Item = String> {
+    let listed: Vec<String> = text(f, "scenario_ids")
+        .and_then(|t| serde_json::from_str(t).ok())
+        .filter(|ids: &Vec<String>| ids.len() == shown)
+        .unwrap_or_default();
+    listed.into_iter().chain(std::iter::repeat(String::new()))
 }
 
 /// A commune's name and EPCI, from the embedded reference.
@@ -579,6 +613,23 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The issued proposals of live records, as the cache reads them.
+    fn issued_of(records: Vec<StoredRecord>, today: NaiveDate) -> Vec<Proposal> {
+        let rows = records
+            .into_iter()
+            .enumerate()
+            .map(|(i, record)| {
+                let change = StoredChange {
+                    revision: i64::try_from(i).unwrap_or(0),
+                    deleted: false,
+                    record,
+                };
+                (change.record.record_id.clone(), Row::read(&change, today))
+            })
+            .collect();
+        issued(&rows)
+    }
+
     fn record(id: &str, fields: Value) -> StoredRecord {
         StoredRecord {
             record_id: id.into(),
@@ -629,19 +680,7 @@ mod tests {
                 json!({ "status": "emise", "number": "N4", "snapshot": "{" }),
             ),
         ];
-        let rows = records
-            .into_iter()
-            .enumerate()
-            .map(|(i, record)| {
-                let change = StoredChange {
-                    revision: i64::try_from(i).unwrap_or(0),
-                    deleted: false,
-                    record,
-                };
-                (change.record.record_id.clone(), Row::read(&change, today))
-            })
-            .collect();
-        let got = issued(&rows);
+        let got = issued_of(records, today);
         let by_id = |id: &str| got.iter().find(|p| p.id == id).map(|p| p.status);
         assert_eq!(got.len(), 3, "{got:?}");
         assert_eq!(by_id("p2"), Some(Status::Pending));
@@ -651,5 +690,59 @@ mod tests {
         assert_eq!(p2.amounts().ht, 200);
         assert_eq!(p2.epci.as_deref(), Some("CC Haute Somme"));
         assert_eq!(p2.visit_id, "v1");
+    }
+
+    /// Issue 13: the accepted scenario is the one counted, found by the id the snapshot
+    /// gives it, or — snapshots issued before they named their scenarios — by its place
+    /// in `scenario_ids`; with neither, or none recorded, the first one.
+    #[test]
+    fn the_retained_scenario_is_the_accepted_one() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).expect("date");
+        let two = |ids: bool| {
+            let sc = |id: &str, label: &str, ht: i64| {
+                let mut s = json!({ "label": label, "title": "t", "plan": {
+                    "total_ht_cents": ht, "total_ttc_cents": ht, "total_aid_cents": 0,
+                    "remaining_ttc_cents": ht } });
+                if ids {
+                    s["id"] = json!(id);
+                }
+                s
+            };
+            json!({
+                "commune": { "name": "Péronne", "insee": "80620", "epci": null },
+                "catalogue": { "version": "c1" },
+                "scenarios": [sc("sa", "A", 100), sc("sb", "B", 250)]
+            })
+            .to_string()
+        };
+        let accepted = |id: &str, snapshot: String, listed: &str, scenario: Option<&str>| {
+            record(
+                id,
+                json!({ "status": "acceptee", "number": id, "revision": 1, "snapshot": snapshot,
+                    "scenario_ids": listed, "accepted_scenario_id": scenario,
+                    "deliberated_on": "2027-01-12" }),
+            )
+        };
+        let records = vec![
+            accepted("named", two(true), "[\"sa\",\"sb\"]", Some("sb")),
+            accepted("listed", two(false), "[\"sa\",\"sb\"]", Some("sb")),
+            accepted("untold", two(false), "[]", Some("sb")),
+            accepted("unrecorded", two(true), "[\"sa\",\"sb\"]", None),
+        ];
+        let got = issued_of(records, today);
+        let counted = |id: &str| {
+            let p = got.iter().find(|p| p.id == id).expect("proposal");
+            (
+                p.retained_scenario().map(|s| s.label.as_str()),
+                p.amounts().ht,
+            )
+        };
+        assert_eq!(counted("named"), (Some("B"), 250));
+        assert_eq!(counted("listed"), (Some("B"), 250));
+        assert_eq!(counted("untold"), (Some("A"), 100));
+        assert_eq!(counted("unrecorded"), (Some("A"), 100));
+        let named = got.iter().find(|p| p.id == "named").expect("named");
+        assert_eq!(named.deliberated_on, NaiveDate::from_ymd_opt(2027, 1, 12));
+        assert_eq!(named.accepted_scenario().map(|s| s.id.as_str()), Some("sb"));
     }
 }

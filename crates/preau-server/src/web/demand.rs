@@ -112,7 +112,7 @@ pub fn demand(
             Status::Pending if p.issued_on.is_none_or(|d| d <= campaign.cutoff) => false,
             _ => continue,
         };
-        let Some(scenario) = p.scenarios.first() else {
+        let Some(scenario) = p.retained_scenario() else {
             continue;
         };
         if firm {
@@ -387,11 +387,14 @@ mod tests {
             issued_on: None,
             valid_until: None,
             decided_on: None,
+            accepted_scenario_id: None,
+            deliberated_on: None,
             adviser: "Anne".into(),
             commune: format!("Commune {insee}"),
             insee: insee.into(),
             epci: None,
             scenarios: vec![Scenario {
+                id: "sa".into(),
                 label: "A".into(),
                 title: "t".into(),
                 amounts: Amounts::default(),
@@ -481,10 +484,17 @@ mod tests {
         (
             0..5usize,
             status,
-            proptest::collection::vec(line, 0..6),
+            proptest::collection::vec(line.clone(), 0..6),
             any::<bool>(),
+            proptest::option::of(proptest::collection::vec(line, 0..6)),
+            prop_oneof![
+                Just(None),
+                Just(Some("sa")),
+                Just(Some("sb")),
+                Just(Some("ghost"))
+            ],
         )
-            .prop_map(|(commune, status, lines, same_version)| {
+            .prop_map(|(commune, status, lines, same_version, second, accepted)| {
                 let refs = ["VP", "TAB", "ROB", "LIC"];
                 let mut p = proposal(
                     &format!("8000{commune}"),
@@ -497,6 +507,23 @@ mod tests {
                 if !same_version {
                     p.catalogue_version = "c0".into();
                 }
+                // Issue 13: a second scenario, and an accepted one recorded (or one the
+                // snapshot does not hold: then the first counts).
+                if let Some(second) = second {
+                    let b = proposal(
+                        "0",
+                        status,
+                        second
+                            .into_iter()
+                            .map(|(r, q, price)| (refs[r], q, price))
+                            .collect(),
+                    );
+                    let mut b = b.scenarios[0].clone();
+                    b.id = "sb".into();
+                    b.label = "B".into();
+                    p.scenarios.push(b);
+                }
+                p.accepted_scenario_id = accepted.map(str::to_string);
                 p
             })
     }
@@ -512,7 +539,12 @@ mod tests {
             let lines = |st: Status| -> Cell {
                 let mut c = Cell::default();
                 for p in ps.iter().filter(|p| p.status == st && p.catalogue_version == "c1") {
-                    for l in &p.scenarios[0].lines {
+                    // Counted: the accepted scenario when recorded and held, else the first.
+                    let counted = match p.accepted_scenario_id.as_deref() {
+                        Some("sb") if p.scenarios.len() > 1 => &p.scenarios[1],
+                        _ => &p.scenarios[0],
+                    };
+                    for l in &counted.lines {
                         c += Cell { quantity: l.quantity, ht: l.total_ht_cents };
                     }
                 }

@@ -236,23 +236,87 @@ pub fn forged_proposals_are_refused(backend: &Backend) {
             "{why}"
         );
     }
-    // Her answer goes through.
+    // Issue 13: the accepted scenario is one the proposal shows, on an accepted
+    // proposal, with a real date; nothing of a refused answer is stored.
+    let (a, b) = (
+        issued.scenario_ids[0].clone(),
+        issued.scenario_ids[1].clone(),
+    );
+    for (why, fields) in [
+        (
+            "a scenario the proposal does not show",
+            json!({"status": "acceptee", "decided_on": "2026-12-01",
+                "accepted_scenario_id": visit}),
+        ),
+        (
+            "a scenario on a refusal",
+            json!({"status": "refusee", "decided_on": "2026-12-01", "accepted_scenario_id": a}),
+        ),
+        (
+            "a deliberation date that is no date",
+            json!({"status": "acceptee", "decided_on": "2026-12-01", "accepted_scenario_id": b,
+                "deliberated_on": "demain"}),
+        ),
+    ] {
+        let (_, answer) = push_raw(
+            &server,
+            &anne,
+            json!([change("proposals", &issued.id, fields, false)]),
+        );
+        assert_eq!(
+            ack_code(&answer),
+            ("refused".into(), "invalid_proposal".into()),
+            "{why}: {answer}"
+        );
+    }
+    mallory.sync();
+    let seen = mallory
+        .store
+        .proposal(&issued.id, today)
+        .expect("pulled proposal");
+    assert_eq!(
+        (seen.status_label.as_str(), seen.accepted_scenario_id),
+        ("Émise", None),
+        "nothing of a refused answer is stored"
+    );
+    // Her answer goes through; then it never changes.
     let (_, answer) = push_raw(
         &server,
         &anne,
         json!([change(
             "proposals",
             &issued.id,
-            json!({"status": "acceptee", "decided_on": "2026-12-01"}),
+            json!({"status": "acceptee", "decided_on": "2026-12-01",
+                "accepted_scenario_id": b, "deliberated_on": "2027-01-12"}),
             false
         )]),
     );
     assert_eq!(ack_code(&answer).0, "applied", "{answer}");
+    let (_, answer) = push_raw(
+        &server,
+        &anne,
+        json!([change(
+            "proposals",
+            &issued.id,
+            json!({"accepted_scenario_id": a}),
+            false
+        )]),
+    );
+    assert_eq!(
+        ack_code(&answer),
+        ("refused".into(), "invalid_proposal".into()),
+        "another scenario after the answer: {answer}"
+    );
     let r = mallory.sync();
     assert_eq!(r.waiting, 0, "{:?}", mallory.inbox_errors());
     assert_eq!(
         mallory.store.proposal_pdf(&issued.id).expect("pdf"),
         b"%PDF-1.7 vraie"
+    );
+    let seen = mallory.store.proposal(&issued.id, today).expect("pulled");
+    assert_eq!(
+        seen.answer_text(),
+        "Acceptée — scénario B, délibération du 12 janvier 2027"
     );
 }
 

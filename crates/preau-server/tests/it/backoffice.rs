@@ -275,9 +275,19 @@ pub fn issue(server: &TestServer, adviser: &str, accept: bool) -> Issued {
         .proposal_issue(&draft.id, today, move |_| Ok(bytes))
         .expect("issue");
     if accept {
+        // The mayor accepts the second of the two scenarios (issue 13), and the council
+        // deliberated the same day.
+        let b = issued.offered.last().expect("scenarios").id.clone();
         laptop
             .store
-            .proposal_decide(&issued.id, true, today)
+            .proposal_accept(
+                &issued.id,
+                &preau_core::proposals::Acceptance {
+                    scenario_id: Some(b),
+                    deliberated_on: Some(today),
+                },
+                today,
+            )
             .expect("accept");
     }
     laptop.sync();
@@ -613,8 +623,26 @@ pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
     let anne = issue(&server, "Anne Martin", true);
     let paul = issue(&server, "Paul Durand", false);
     account(&server, "coord@syndicat.test", Role::Coordinator);
-    let (accepted, pending) = (first_plan(&anne), first_plan(&paul));
+    // What the laptops compute (`preau-cli visits plan`): the plan of the scenario Anne's
+    // mayor accepted (B, the second of two), and of the first one for Paul's pending
+    // proposal.
+    let plan = |i: &Issued, n: usize| {
+        i.laptop
+            .store
+            .plans(&i.visit)
+            .expect("plans")
+            .into_iter()
+            .nth(n)
+            .expect("a scenario")
+            .1
+    };
+    let (accepted, pending) = (plan(&anne, 1), plan(&paul, 0));
     assert!(accepted.total_ht_cents > 0);
+    assert_ne!(
+        accepted.total_ht_cents,
+        plan(&anne, 0).total_ht_cents,
+        "A and B differ, so counting the wrong one shows"
+    );
     server.block_on(async {
         let mut b = Browser::new(&server);
         assert_eq!(b.login("coord@syndicat.test", PASSWORD).await.status, 303);
@@ -651,6 +679,14 @@ pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
             .text();
         let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&anne.pdf));
         assert!(page.contains(&sha), "the visit page shows the SHA-256");
+        let today = chrono::Utc::now().date_naive();
+        let answer = format!(
+            "Scénario accepté\u{a0}: <strong>B — Écrans seulement</strong>\u{a0}; délibération \
+             du conseil municipal du <strong>{}</strong>.",
+            preau_reference::format::date(today)
+        );
+        assert!(page.contains(&answer), "the visit page shows {answer}");
+        assert!(page.contains("(compté)"));
         for shown in [
             "Projet par école",
             "École élémentaire Louis Pasteur",
@@ -693,10 +729,70 @@ pub fn dashboard_totals_are_the_laptops_plans(backend: &Backend) {
     let today = chrono::Utc::now().date_naive();
     paul.laptop
         .store
-        .proposal_decide(&paul.proposal, true, today)
+        .proposal_accept(
+            &paul.proposal,
+            &preau_core::proposals::Acceptance {
+                scenario_id: Some(
+                    paul.laptop.store.scenarios_of(&paul.visit).expect("sc")[0]
+                        .id
+                        .clone(),
+                ),
+                deliberated_on: None,
+            },
+            today,
+        )
         .expect("accept");
     paul.laptop.sync();
     let anne_visit: uuid::Uuid = anne.visit.parse().expect("uuid");
+    // The demand counts the lines of the accepted scenarios — Anne's B, Paul's A — to the
+    // cent of the laptops' plans.
+    let version = anne
+        .laptop
+        .store
+        .proposal_snapshot(&anne.proposal, today)
+        .expect("snapshot")
+        .catalogue
+        .version;
+    let campaign = preau_server::storage::Campaign {
+        id: uuid::Uuid::now_v7(),
+        name: "Rentrée 2027".into(),
+        cutoff: chrono::NaiveDate::from_ymd_opt(2099, 1, 1).expect("date"),
+        catalogue_version: version,
+        created_at: chrono::Utc::now(),
+        created_by: "coord@syndicat.test".into(),
+    };
+    {
+        let storage = Arc::clone(&server.storage);
+        let c = campaign.clone();
+        server.block_on(async move { storage.add_campaign(&c).await.expect("campaign") });
+    }
+    server.block_on(async {
+        let mut b = Browser::new(&server);
+        assert_eq!(b.login("coord@syndicat.test", PASSWORD).await.status, 303);
+        let csv = b
+            .get(&format!("/bureau/recensement/{}/besoins.csv", campaign.id))
+            .await;
+        assert_eq!(csv.status, 200);
+        let text = String::from_utf8(csv.body).expect("utf-8");
+        let firm: i64 = text
+            .lines()
+            .filter(|l| l.contains(";acceptée;"))
+            .map(|l| {
+                let amount = l.rsplit(';').next().unwrap_or("");
+                amount
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse::<i64>()
+                    .expect("cents")
+            })
+            .sum();
+        assert_eq!(
+            firm,
+            accepted.total_ht_cents + pending.total_ht_cents,
+            "{text}"
+        );
+    });
     server.block_on(async {
         let mut b = Browser::new(&server);
         assert_eq!(b.login("coord@syndicat.test", PASSWORD).await.status, 303);
@@ -890,7 +986,7 @@ fn demo_server(backend: &Backend) -> (TestServer, Vec<Issued>) {
                 let today = chrono::Utc::now().date_naive();
                 i.laptop
                     .store
-                    .proposal_decide(&i.proposal, false, today)
+                    .proposal_refuse(&i.proposal, today)
                     .expect("refuse");
                 i.laptop.sync();
             }

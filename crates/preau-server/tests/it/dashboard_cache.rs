@@ -123,9 +123,14 @@ fn run(
                 .proposal_issue(&draft.id, *today, |_| Ok(pdf()))
                 .map_err(fail)?;
             if *accept {
+                // The mayor accepts the last scenario shown (B of the example's two).
+                let acceptance = preau_core::proposals::Acceptance {
+                    scenario_id: issued.offered.last().map(|o| o.id.clone()),
+                    deliberated_on: None,
+                };
                 laptop
                     .store
-                    .proposal_decide(&issued.id, true, *today)
+                    .proposal_accept(&issued.id, &acceptance, *today)
                     .map_err(fail)?;
             }
             visits.push(visit);
@@ -138,10 +143,7 @@ fn run(
                 .map(|p| p.id)
                 .collect();
             if let Some(id) = nth(&waiting, *n) {
-                laptop
-                    .store
-                    .proposal_decide(&id, false, *today)
-                    .map_err(fail)?;
+                laptop.store.proposal_refuse(&id, *today).map_err(fail)?;
             }
         }
         Step::Reissue(n) => {

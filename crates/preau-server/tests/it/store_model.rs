@@ -189,7 +189,7 @@ enum Op {
     },
     Decide {
         v: u8,
-        accepted: bool,
+        answer: Answer,
     },
     Settings {
         organisation: Text,
@@ -302,7 +302,7 @@ fn edit() -> impl Strategy<Value = Op> {
         2 => (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(v, sc, l)| Op::DeleteLine { v, sc, l }),
         1 => any::<u8>().prop_map(|v| Op::Draft { v }),
         1 => any::<u8>().prop_map(|v| Op::Issue { v }),
-        1 => (any::<u8>(), any::<bool>()).prop_map(|(v, accepted)| Op::Decide { v, accepted }),
+        1 => (any::<u8>(), answer()).prop_map(|(v, answer)| Op::Decide { v, answer }),
         1 => (text(), prop::bool::weighted(0.85))
             .prop_map(|(organisation, email_ok)| Op::Settings { organisation, email_ok }),
         1 => (any::<u8>(), prop::bool::weighted(0.3)).prop_map(|(v, corrupt)| Op::ExportImport { v, corrupt }),
@@ -378,6 +378,40 @@ struct MLine {
 struct MProposal {
     status: ProposalStatus,
     pdf_sha256: Option<String>,
+    /// The scenarios it shows, as issued (never changes after).
+    offered: Vec<String>,
+    /// The mayor's answer (issue 13): set once with an acceptance, never changed.
+    accepted_scenario_id: Option<String>,
+    deliberated_on: Option<NaiveDate>,
+}
+
+/// The mayor's answer an op records: a refusal, or an acceptance naming one of the shown
+/// scenarios (by index), a scenario it does not show, or none, with a deliberation date
+/// some days from the answer (negative: before it; far values are refused).
+#[derive(Debug, Clone)]
+enum Answer {
+    Refuse,
+    Accept {
+        scenario: Option<u8>,
+        foreign: bool,
+        deliberation: Option<i16>,
+    },
+}
+
+fn answer() -> impl Strategy<Value = Answer> {
+    prop_oneof![
+        1 => Just(Answer::Refuse),
+        3 => (
+            prop::option::weighted(0.8, any::<u8>()),
+            prop::bool::weighted(0.1),
+            prop::option::of(prop_oneof![-3i16..3, -400i16..400]),
+        )
+            .prop_map(|(scenario, foreign, deliberation)| Answer::Accept {
+                scenario,
+                foreign,
+                deliberation,
+            }),
+    ]
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -458,6 +492,9 @@ impl Model {
                         MProposal {
                             status: p.status,
                             pdf_sha256: p.pdf_sha256,
+                            offered: p.offered.into_iter().map(|o| o.id).collect(),
+                            accepted_scenario_id: p.accepted_scenario_id,
+                            deliberated_on: p.deliberated_on,
                         },
                     )
                 })
@@ -1658,6 +1695,9 @@ fn apply(lap: &mut Lap, op: &Op) -> Result<Outcome, TestCaseError> {
                         v.proposals.insert(
                             p.id,
                             MProposal {
+                                offered: Vec::new(),
+                                accepted_scenario_id: None,
+                                deliberated_on: None,
                                 status: ProposalStatus::Brouillon,
                                 pdf_sha256: None,
                             },
@@ -1694,13 +1734,16 @@ fn apply(lap: &mut Lap, op: &Op) -> Result<Outcome, TestCaseError> {
                             MProposal {
                                 status: ProposalStatus::Emise,
                                 pdf_sha256: p.pdf_sha256,
+                                offered: p.offered.into_iter().map(|o| o.id).collect(),
+                                accepted_scenario_id: None,
+                                deliberated_on: None,
                             },
                         );
                     }
                 }),
             ))
         }
-        Op::Decide { v, accepted } => {
+        Op::Decide { v, answer } => {
             let Some(id) = model.visit_id(*v) else {
                 return Ok(None);
             };
@@ -1713,23 +1756,70 @@ fn apply(lap: &mut Lap, op: &Op) -> Result<Outcome, TestCaseError> {
             else {
                 return Ok(None);
             };
-            let (r, _) = done(lap.store().proposal_decide(&pid, *accepted, today()));
-            let status = if *accepted {
-                ProposalStatus::Acceptee
-            } else {
-                ProposalStatus::Refusee
-            };
-            Some((
-                ok_if(p.status == ProposalStatus::Emise),
-                r,
-                Box::new(move |m: &mut Model| {
-                    if let Some(v) = m.visits.get_mut(&id) {
-                        if let Some(p) = v.proposals.get_mut(&pid) {
-                            p.status = status;
-                        }
-                    }
-                }),
-            ))
+            let open = p.status == ProposalStatus::Emise;
+            match answer {
+                Answer::Refuse => {
+                    let (r, _) = done(lap.store().proposal_refuse(&pid, today()));
+                    Some((
+                        ok_if(open),
+                        r,
+                        Box::new(move |m: &mut Model| {
+                            if let Some(p) = m
+                                .visits
+                                .get_mut(&id)
+                                .and_then(|v| v.proposals.get_mut(&pid))
+                            {
+                                p.status = ProposalStatus::Refusee;
+                            }
+                        }),
+                    ))
+                }
+                Answer::Accept {
+                    scenario,
+                    foreign,
+                    deliberation,
+                } => {
+                    let named = if *foreign {
+                        Some(uuid::Uuid::now_v7().to_string())
+                    } else {
+                        scenario.and_then(|i| {
+                            (!p.offered.is_empty())
+                                .then(|| p.offered[usize::from(i) % p.offered.len()].clone())
+                        })
+                    };
+                    // Issued today in this model (its clock does not move): a date before
+                    // today precedes the issue, one more than a year ahead is a typo.
+                    let deliberated_on = deliberation.and_then(|d| {
+                        today().checked_add_signed(chrono::Duration::days(i64::from(d)))
+                    });
+                    let scenario_ok = match &named {
+                        Some(n) => p.offered.contains(n),
+                        None => p.offered.len() <= 1,
+                    };
+                    let date_ok = deliberation.is_none_or(|d| (0..=366).contains(&d));
+                    let acceptance = preau_core::proposals::Acceptance {
+                        scenario_id: named.clone(),
+                        deliberated_on,
+                    };
+                    let (r, _) = done(lap.store().proposal_accept(&pid, &acceptance, today()));
+                    let recorded = named.or_else(|| p.offered.first().cloned());
+                    Some((
+                        ok_if(open && scenario_ok && date_ok),
+                        r,
+                        Box::new(move |m: &mut Model| {
+                            if let Some(p) = m
+                                .visits
+                                .get_mut(&id)
+                                .and_then(|v| v.proposals.get_mut(&pid))
+                            {
+                                p.status = ProposalStatus::Acceptee;
+                                p.accepted_scenario_id = recorded;
+                                p.deliberated_on = deliberated_on;
+                            }
+                        }),
+                    ))
+                }
+            }
         }
         Op::Settings {
             organisation,

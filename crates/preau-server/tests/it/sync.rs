@@ -458,13 +458,25 @@ pub fn issued_proposals_travel_append_only(backend: &Backend) {
     );
 
     // B records the mayor's answer; A gets it. Nothing else of the row can change.
-    b.store
-        .proposal_decide(&issued.id, true, today)
+    // The scenario and the deliberation date travel with it (issue 13).
+    let chosen = got.offered[1].id.clone();
+    let on_b = b
+        .store
+        .proposal_accept(
+            &issued.id,
+            &preau_core::proposals::Acceptance {
+                scenario_id: Some(chosen.clone()),
+                deliberated_on: chrono::NaiveDate::from_ymd_opt(2027, 1, 12),
+            },
+            today,
+        )
         .expect("accept");
     b.sync();
     a.sync();
     let on_a = a.store.proposal(&issued.id, today).expect("proposal");
     assert_eq!(on_a.status, preau_core::proposals::ProposalStatus::Acceptee);
+    assert_eq!(on_a.accepted_scenario_id, Some(chosen));
+    assert_eq!(on_a, on_b);
     assert!(a.store.sync_conflicts().expect("conflicts").is_empty());
     assert!(b.store.sync_conflicts().expect("conflicts").is_empty());
     // Both laptops now hold the same issued rows (B never had a draft).

@@ -13,4 +13,9 @@ status: ProposalStatus,
 /**
  * "2026-K7Q3M-0001 rév. 2"; `None` for the draft of a first revision.
  */
-reference: string | null, valid_until: string | null, decided_on: string | null, };
+reference: string | null, valid_until: string | null, decided_on: string | null, 
+/**
+ * The label (« B ») of the scenario the mayor accepted, as the proposal showed it
+ * (issue 13); `None` until one is recorded.
+ */
+accepted_scenario: string | null, };

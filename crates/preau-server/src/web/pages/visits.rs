@@ -356,6 +356,19 @@ pub async fn visit(
                     @if let Some(d) = p.decided_on { ", réponse le " (date(d)) }
                     "."
                 }
+                @if p.status == Status::Accepted {
+                    p data-testid="accepted-scenario" {
+                        @if let Some(s) = p.accepted_scenario() {
+                            "Scénario accepté : " strong { (s.label) " — " (s.title) }
+                        } @else {
+                            "Scénario accepté : non précisé par le portable"
+                        }
+                        @if let Some(d) = p.deliberated_on {
+                            " ; délibération du conseil municipal du " strong { (date(d)) }
+                        }
+                        "."
+                    }
+                }
                 table {
                     caption { "Plans de financement calculés sur le portable" }
                     thead { tr { th scope="col" { "Scénario" } th scope="col" class="num" { "HT" }
@@ -363,17 +376,22 @@ pub async fn visit(
                         th scope="col" class="num" { "Reste à charge" } } }
                     tbody {
                         @for s in &p.scenarios {
+                            @let counted = p.retained_scenario().is_some_and(|r| std::ptr::eq(r, s));
                             tr {
-                                th scope="row" { (s.label) " — " (s.title) }
+                                th scope="row" {
+                                    (s.label) " — " (s.title)
+                                    @if counted && p.scenarios.len() > 1 { " (compté)" }
+                                }
                                 (money(s.amounts.ht)) (money(s.amounts.ttc))
                                 (money(s.amounts.aid)) (money(s.amounts.remaining))
                             }
                         }
                     }
                 }
-                @if p.scenarios.len() > 1 {
-                    p class="notice" { "Plusieurs scénarios : le tableau de bord compte le premier, \
-                        tant que le portable n’enregistre pas celui que la mairie a accepté." }
+                @if p.scenarios.len() > 1 && p.accepted_scenario().is_none() {
+                    p class="notice" { "Plusieurs scénarios : le tableau de bord et le \
+                        recensement comptent le premier, tant que le portable n’a pas enregistré \
+                        celui que la mairie a accepté." }
                 }
                 p {
                     a href=(format!("{PREFIX}/propositions/{}/pdf", p.id)) download { "Télécharger le PDF émis" }
