@@ -602,13 +602,15 @@ pub fn logins_are_throttled(backend: &Backend) {
 
 /// What the laptop computes (`preau-cli visits plan`): its visit's first scenario's plan,
 /// the one the back-office counts until the laptop records which the mayor retained.
-pub fn first_plan(i: &Issued) -> preau_core::plan::FundingPlan {
+/// The plan of the scenario `issue`'s mayor accepts (the last of the visit's), as the
+/// laptop computes it (what `preau-cli visits plan` prints).
+pub fn accepted_plan(i: &Issued) -> preau_core::plan::FundingPlan {
     i.laptop
         .store
         .plans(&i.visit)
         .expect("plans")
         .into_iter()
-        .next()
+        .last()
         .expect("a scenario")
         .1
 }

@@ -9,16 +9,17 @@ use std::io::Cursor;
 use calamine::{Data, Reader};
 use preau_server::staff::Role;
 
-use crate::backoffice::{first_plan, issue, named_account, Browser, Issued, PASSWORD};
+use crate::backoffice::{accepted_plan, issue, named_account, Browser, Issued, PASSWORD};
 use crate::support::{Backend, TestServer};
 
 fn euros(cents: i64) -> String {
     preau_reference::format::euros(cents)
 }
 
-/// The fixture's visit (Péronne): its scenario A equips both schools (214 + 112 pupils)
-/// and names two classes (an interactive screen each for the CP-CE1 and the CE2-CM1).
-const PUPILS_PER_VISIT: u64 = 326;
+/// The fixture's visit (Péronne) as `issue` answers it: the mayor accepts scenario B,
+/// which equips the elementary school only (214 pupils) and names two classes (an
+/// interactive screen each for the CP-CE1 and the CE2-CM1).
+const PUPILS_PER_VISIT: u64 = 214;
 const CLASSES_PER_VISIT: u64 = 2;
 
 fn pairs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
@@ -196,6 +197,8 @@ pub fn steps_are_dated_by_the_right_people(backend: &Backend) {
         // The coordination dates any proposal's step; a second deliberation corrects
         // the laptop's.
         assert_eq!(coord.post(&path(&paul), &form).await.status, 303);
+        let from_laptop = |text: &str| text.matches(">saisie sur le portable<").count();
+        let before = from_laptop(&coord.get("/bureau/suivi").await.text());
         let form = [
             ("csrf", csrf.as_str()),
             ("step", "deliberation"),
@@ -207,7 +210,10 @@ pub fn steps_are_dated_by_the_right_people(backend: &Backend) {
             text.contains("1 décembre 2026") || text.contains("1er décembre 2026"),
             "{text}"
         );
-        assert!(text.contains("4 novembre 2026") && !text.contains(">saisie sur le portable<"));
+        // The office's deliberation replaces the laptop's; the IEN's validation noted in
+        // the example's projects still comes from the laptop.
+        assert!(text.contains("4 novembre 2026"));
+        assert_eq!(from_laptop(&text), before - 1, "{text}");
 
         // The commune's timeline: visits, issues, answers and steps in date order.
         let t = coord.get("/bureau/suivi/commune/80620").await;
@@ -262,7 +268,7 @@ pub fn the_balance_is_the_laptops_plans(backend: &Backend) {
     let paul = issue(&server, "Paul Durand", true);
     let _pending = issue(&server, "Léa Bernard", false);
     named_account(&server, "viewer@syndicat.test", "Canopé", Role::Viewer);
-    let plans = [first_plan(&anne), first_plan(&paul)];
+    let plans = [accepted_plan(&anne), accepted_plan(&paul)];
     let sum = |f: fn(&preau_core::plan::FundingPlan) -> i64| plans.iter().map(f).sum::<i64>();
     let (ttc, aid, fctva, own) = (
         sum(|p| p.total_ttc_cents),
