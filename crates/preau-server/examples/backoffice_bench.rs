@@ -307,6 +307,17 @@ async fn main() {
     // The first page after a push that changed a proposal: one proposal written again
     // (a new revision, as a mayor's answer would leave it), then the page asked once.
     let writer = rusqlite::Connection::open(&db).unwrap();
+    let bump = || {
+        writer
+            .execute_batch(&format!(
+                "BEGIN;
+                 UPDATE counters SET value = value + 1 WHERE name = 'seq';
+                 UPDATE records SET revision = (SELECT value FROM counters WHERE name = 'seq')
+                   WHERE tbl = 'proposals' AND record_id = '{proposal}';
+                 COMMIT;"
+            ))
+            .unwrap();
+    };
     for (name, url) in [
         ("tableau de bord après un envoi", base.clone()),
         ("suivi après un envoi", format!("{base}/suivi")),
@@ -314,15 +325,7 @@ async fn main() {
         let mut times = Vec::new();
         let mut transferred = 0;
         for _ in 0..20 {
-            writer
-                .execute_batch(&format!(
-                    "BEGIN;
-                     UPDATE counters SET value = value + 1 WHERE name = 'seq';
-                     UPDATE records SET revision = (SELECT value FROM counters WHERE name = 'seq')
-                       WHERE tbl = 'proposals' AND record_id = '{proposal}';
-                     COMMIT;"
-                ))
-                .unwrap();
+            bump();
             let t = Instant::now();
             let r = client
                 .get(&url)
@@ -358,15 +361,7 @@ async fn main() {
     ] {
         let mut times = Vec::new();
         for _ in 0..20 {
-            writer
-                .execute_batch(&format!(
-                    "BEGIN;
-                     UPDATE counters SET value = value + 1 WHERE name = 'seq';
-                     UPDATE records SET revision = (SELECT value FROM counters WHERE name = 'seq')
-                       WHERE tbl = 'proposals' AND record_id = '{proposal}';
-                     COMMIT;"
-                ))
-                .unwrap();
+            bump();
             let fresh = preau_server::web::data::Cache::default();
             let cache = if cold { &fresh } else { &warm };
             let t = Instant::now();

@@ -217,24 +217,10 @@ fn apply_one(
             return Ok(Err(e));
         }
     }
-    if t.name == "schools" {
-        same_uai::note_owner(conn, rec)?;
-    }
-    if t.name == "visits" {
-        match (&rec.owner, rec.deleted) {
-            (Some(owner), false) => {
-                conn.prepare_cached(
-                    "INSERT INTO sync_owners (visit_id, adviser) VALUES (?1, ?2)
-                     ON CONFLICT (visit_id) DO UPDATE SET adviser = excluded.adviser",
-                )?
-                .execute([&rec.record_id, owner])?;
-            }
-            (_, true) => {
-                conn.prepare_cached("DELETE FROM sync_owners WHERE visit_id = ?1")?
-                    .execute([&rec.record_id])?;
-            }
-            (None, false) => {}
-        }
+    match t.name {
+        "visits" => note_owner(conn, "sync_owners", "visit_id", rec)?,
+        "schools" => note_owner(conn, "sync_school_owners", "school_id", rec)?,
+        _ => {}
     }
     if ctx.inbox_maybe_nonempty {
         conn.prepare_cached("DELETE FROM sync_inbox WHERE tbl = ?1 AND record_id = ?2")?
@@ -269,6 +255,27 @@ fn apply_one(
         ctx.conflicts_maybe_nonempty = true;
     }
     Ok(Ok(()))
+}
+
+/// Keeps who a pulled visit or school belongs to, as the server says, in `table` (local,
+/// never logged): a colleague's visit is read-only here, and only the owner's laptop
+/// deletes a duplicate school (`same_uai.rs`).
+fn note_owner(conn: &Connection, table: &str, key: &str, rec: &IncomingRecord) -> Result<()> {
+    match (&rec.owner, rec.deleted) {
+        (Some(owner), false) => {
+            conn.prepare_cached(&format!(
+                "INSERT INTO {table} ({key}, adviser) VALUES (?1, ?2)
+                 ON CONFLICT ({key}) DO UPDATE SET adviser = excluded.adviser"
+            ))?
+            .execute([&rec.record_id, owner])?;
+        }
+        (_, true) => {
+            conn.prepare_cached(&format!("DELETE FROM {table} WHERE {key} = ?1"))?
+                .execute([&rec.record_id])?;
+        }
+        (None, false) => {}
+    }
+    Ok(())
 }
 
 fn run(conn: &Connection, sql: &str) -> Result<()> {

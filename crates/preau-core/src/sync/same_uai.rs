@@ -102,25 +102,6 @@ pub(super) fn before_school(conn: &Connection, rec: &IncomingRecord) -> Result<C
     }
 }
 
-/// Keeps who typed a pulled school (the server says it for schools and visits).
-pub(super) fn note_owner(conn: &Connection, rec: &IncomingRecord) -> Result<()> {
-    match (&rec.owner, rec.deleted) {
-        (Some(owner), false) => {
-            conn.prepare_cached(
-                "INSERT INTO sync_school_owners (school_id, adviser) VALUES (?1, ?2)
-                 ON CONFLICT (school_id) DO UPDATE SET adviser = excluded.adviser",
-            )?
-            .execute([&rec.record_id, owner])?;
-        }
-        (_, true) => {
-            conn.prepare_cached("DELETE FROM sync_school_owners WHERE school_id = ?1")?
-                .execute([&rec.record_id])?;
-        }
-        (None, false) => {}
-    }
-    Ok(())
-}
-
 /// The visits this laptop's adviser owns (those with no colleague as owner).
 const MINE: &str = "NOT EXISTS (SELECT 1 FROM sync_owners o WHERE o.visit_id = {visit}
       AND o.adviser IS NOT (SELECT value FROM sync_state WHERE key = 'adviser'))";

@@ -655,19 +655,19 @@ fn the_map_colours_communes_by_what_happened_there() {
         Stage::Visited,
         "a draft is not issued"
     );
-    store
+    let issued = store
         .proposal_issue(&draft.id, today, fake_pdf)
         .expect("issue");
     assert_eq!(stage(&store, "80620"), Stage::Issued);
     // A second visit without a proposal does not bring it back.
     small_visit(&mut store);
     assert_eq!(stage(&store, "80620"), Stage::Issued);
+    let acceptance = preau_core::proposals::Acceptance {
+        scenario_id: issued.offered.first().map(|o| o.id.clone()),
+        deliberated_on: None,
+    };
     store
-        .proposal_accept(
-            &draft.id,
-            &preau_core::proposals::Acceptance::default(),
-            day(2026, 12, 1),
-        )
+        .proposal_accept(&draft.id, &acceptance, day(2026, 12, 1))
         .expect("accept");
     assert_eq!(stage(&store, "80620"), Stage::Accepted);
     assert_eq!(stage(&store, "80021"), Stage::Member);
