@@ -164,6 +164,8 @@ export async function textContent(session, element) {
 export const KEY = {
   enter: '\uE007',
   tab: '\uE004',
+  shift: '\uE008',
+  space: '\uE00D',
   backspace: '\uE003',
   escape: '\uE00C',
   left: '\uE012',
