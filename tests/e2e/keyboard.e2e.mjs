@@ -55,10 +55,11 @@ const CLASSES = {
     { name: 'CM1-CM2', pupils: '25' },
   ],
 };
+// The workflow test's scenario A, the lines of the school first in the « Pour » list first.
 const LINES = [
-  { search: 'ENI65', reference: 'ENI65', school: SCHOOL_1, quantity: '2', objective: OBJECTIVES[SCHOOL_1].typed },
   { search: 'tablette', reference: 'TABL', school: SCHOOL_2, quantity: '16', objective: OBJECTIVES[SCHOOL_2].typical },
   { search: 'CHAR16', reference: 'CHAR16', school: SCHOOL_2, quantity: '1', objective: OBJECTIVES[SCHOOL_2].typical },
+  { search: 'ENI65', reference: 'ENI65', school: SCHOOL_1, quantity: '2', objective: OBJECTIVES[SCHOOL_1].typed },
 ];
 
 /** What was pressed, in all and for the stretch being walked. */
@@ -131,7 +132,12 @@ function focusedDescription(session) {
 
 // In the page: whether `el` is the element looked for (see focusedIs).
 const MATCHES = `
-  function matches(el, css, inside, label, text) {
+  function matches(el, css, inside, label, text, group) {
+    // With \`group\`: also an element of the « roving » group (one tab stop) the one looked for is in.
+    if (group && el && el.closest) {
+      const box = el.closest('[data-roving]');
+      if (box && [...box.querySelectorAll(css)].some((other) => matches(other, css, inside, label, text, false))) return true;
+    }
     if (!el || !el.matches || !el.matches(css)) return false;
     if (inside) {
       const box = el.closest(inside.css);
@@ -150,15 +156,15 @@ const MATCHES = `
  * matching `inside.css` whose text contains `inside.text`; `label` is the text of its label,
  * `text` its own.
  */
-function focusedIs(session, css, { inside = null, label = null, text = null } = {}) {
-  return session.execute(`${MATCHES} return matches(document.activeElement, ...arguments);`, [css, inside, label, text]);
+function focusedIs(session, css, { inside = null, label = null, text = null, group = false } = {}) {
+  return session.execute(`${MATCHES} return matches(document.activeElement, ...arguments);`, [css, inside, label, text, group]);
 }
 
 /**
  * Which way is shorter to `css` from the focus, as a user who knows the screen would
  * choose: the page's tab stops in order (tabindex ≥ 0, shown, enabled), counted both ways.
  */
-function shorterBack(session, css, { inside = null, label = null, text = null } = {}) {
+function shorterBack(session, css, { inside = null, label = null, text = null, group = false } = {}) {
   return session.execute(
     `${MATCHES}
      const stops = [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')].filter(
@@ -172,7 +178,7 @@ function shorterBack(session, css, { inside = null, label = null, text = null } 
        if (back === null && at - d >= 0 && matches(stops[at - d], ...arguments)) back = d;
      }
      return back !== null && (forward === null || back < forward);`,
-    [css, inside, label, text],
+    [css, inside, label, text, group],
   );
 }
 
@@ -199,6 +205,20 @@ async function tabTo(session, css, { back = null, max = 120, ...where } = {}) {
     if (seen.length < 150) seen.push(await focusedDescription(session));
   }
   throw new Error(`no focus on ${css} ${JSON.stringify(where)} after ${max} ${backwards ? 'Shift+Tab' : 'Tab'}: ${seen.join(' → ')}`);
+}
+
+/**
+ * Goes to `css` as a user would: Tab (or Shift+Tab) to the tab stop it is, or to the
+ * group of controls it belongs to (one tab stop, see ui/src/lib/keys.ts), then ↓ inside the
+ * group until the focus is on it.
+ */
+async function reach(session, css, where = {}) {
+  await tabTo(session, css, { ...where, group: true });
+  for (let i = 0; i < 30; i += 1) {
+    if (await focusedIs(session, css, where)) return;
+    await press(session, KEY.down);
+  }
+  throw new Error(`no focus on ${css} ${JSON.stringify(where)} with ↓ in its group: ${await focusedDescription(session)}`);
 }
 
 /** Waits until the focus is on `css` (something the app moved it to by itself). */
@@ -235,6 +255,15 @@ async function waitSaved(session) {
     timeout: 15_000,
     message: 'everything saved',
   });
+}
+
+/** The two schools in the order the step `testid`'s sections show them (a user goes down the page). */
+async function onScreen(session, testid) {
+  const order = await session.execute(
+    `return [...document.querySelectorAll('[data-testid="${testid}"]')].map((s) => s.querySelector('h3').textContent);`,
+  );
+  const at = (school) => order.findIndex((name) => name.includes(school));
+  return [SCHOOL_1, SCHOOL_2].sort((a, b) => at(a) - at(b));
 }
 
 async function stepShown(session, name) {
@@ -290,26 +319,31 @@ async function scenario(session, insee) {
   await step('Participants: two schools ticked, two people with their roles', session, async () => {
     await session.waitForElement($('school-check'));
     for (const school of [SCHOOL_1, SCHOOL_2]) {
-      await tabTo(session, $('school-check'), { label: school });
+      await reach(session, $('school-check'), { label: school });
       await press(session, KEY.space);
     }
     await waitSaved(session);
     for (const [i, p] of PARTICIPANTS.entries()) {
-      await tabTo(session, $('add-participant'));
+      // The first one with « + Ajouter un participant », the next with Entrée in the row.
+      if (i === 0) await reach(session, $('add-participant'));
       await press(session, KEY.enter);
-      await focusLands(session, `${$('participant-row')}:nth-child(${i + 1}) ${$('participant-name')}`);
+      await focusLands(session, $('participant-name'), { inside: { css: `${$('participant-row')}:nth-child(${i + 1})`, text: '' } });
       await type(session, p.name);
-      await tabTo(session, $('participant-role'), { inside: { css: $('participant-row'), text: '' } });
+      await reach(session, $('participant-role'), { inside: { css: `${$('participant-row')}:nth-child(${i + 1})`, text: '' } });
       const role = await session.execute('return document.activeElement.selectedOptions[0].textContent');
       if (!role.includes(p.role)) await choose(session, p.role);
       if (p.phone) {
-        await tabTo(session, $('participant-phone'));
+        await reach(session, $('participant-phone'), { inside: { css: `${$('participant-row')}:nth-child(${i + 1})`, text: '' } });
         await type(session, p.phone);
       }
     }
     await waitSaved(session);
     const rows = await session.findAll($('participant-row'));
     assert(rows.length === 2, `${rows.length} participants`);
+    const roles = await session.execute(
+      'return [...document.querySelectorAll(\'[data-testid="participant-role"]\')].map((s) => s.selectedOptions[0].textContent);',
+    );
+    assert(roles[0] === PARTICIPANTS[0].role && roles[1] === PARTICIPANTS[1].role, `roles ${roles}`);
     count.stretch('Participants (2 schools, 2 people)');
   });
   await shot(session, 'participants');
@@ -317,10 +351,10 @@ async function scenario(session, insee) {
   await step('Projet (Alt+2): a typical and a typed objective, a cycle, per school', session, async () => {
     await alt(session, '2');
     await stepShown(session, 'projet');
-    for (const school of [SCHOOL_1, SCHOOL_2]) {
+    for (const school of await onScreen(session, 'project-school')) {
       const o = OBJECTIVES[school];
       const inside = { css: $('project-school'), text: school };
-      await tabTo(session, $('objective-typical'), { inside, text: o.typical });
+      await reach(session, $('objective-typical'), { inside, text: o.typical });
       await press(session, KEY.enter);
       await session.waitFor(
         async () => (await session.execute(
@@ -328,10 +362,10 @@ async function scenario(session, insee) {
              .querySelectorAll('[data-testid="objective-row"]').length`, [school])) === 1,
         { message: `${school}: 1 objective` },
       );
-      await tabTo(session, $('objective-input'), { inside });
+      await reach(session, $('objective-input'), { inside });
       await type(session, o.typed);
       await press(session, KEY.enter);
-      await tabTo(session, $('project-cycle'), { inside, label: `Cycle ${o.cycle}` });
+      await reach(session, $('project-cycle'), { inside, label: `Cycle ${o.cycle}` });
       await press(session, KEY.space);
     }
     await waitSaved(session);
@@ -342,14 +376,17 @@ async function scenario(session, insee) {
   await step('Situation (Alt+3): three classes, names, pupils', session, async () => {
     await alt(session, '3');
     await stepShown(session, 'situation');
-    for (const school of [SCHOOL_1, SCHOOL_2]) {
+    for (const school of await onScreen(session, 'situation-school')) {
       const inside = { css: $('situation-school'), text: school };
-      for (const c of CLASSES[school]) {
-        await tabTo(session, $('class-add'), { inside });
+      for (const [i, c] of CLASSES[school].entries()) {
+        // The first class with « + Ajouter une classe », the next with Entrée in the row.
+        if (i === 0) await reach(session, $('class-add'), { inside });
         await press(session, KEY.enter);
+        const row = { css: `${$('situation-school')}[data-school-id] ${$('class-row')}:nth-child(${i + 1})`, text: '' };
         await focusLands(session, $('class-name'), { inside });
+        await focusLands(session, $('class-name'), { inside: row });
         await type(session, c.name);
-        await tabTo(session, $('class-pupils'), { inside });
+        await reach(session, $('class-pupils'), { inside });
         await type(session, c.pupils);
       }
     }
@@ -361,26 +398,29 @@ async function scenario(session, insee) {
   await step('Équipements (Alt+4): scenario A and its three lines from the keyboard', session, async () => {
     await alt(session, '4');
     await stepShown(session, 'equipements');
-    await tabTo(session, $('scenario-add'));
+    await reach(session, $('scenario-add'));
     await press(session, KEY.enter);
     await session.waitForElement(`${$('scenario-tab')}[data-label="A"][aria-pressed="true"]`);
     for (const [i, line] of LINES.entries()) {
-      await tabTo(session, $('catalogue-search'));
+      await reach(session, $('catalogue-search'));
       await type(session, line.search);
       const first = await session.waitForElement(`${$('catalogue-item')}[data-enter="true"]`);
       assert((await first.attribute('data-reference')) === line.reference, `Entrée would add ${await first.attribute('data-reference')}`);
-      if ((await session.findAll($('catalogue-school'))).length > 0) {
-        await tabTo(session, $('catalogue-school'));
+      const school = await session.findAll($('catalogue-school'));
+      if (school.length > 0 && !(await session.execute('return arguments[0].selectedOptions[0].textContent', [school[0]])).includes(line.school)) {
+        await reach(session, $('catalogue-school'));
         await choose(session, line.school);
-        await tabTo(session, $('catalogue-search'));
+        await reach(session, $('catalogue-search'));
       }
       await press(session, KEY.enter);
       const row = { css: `${$('line-row')}:nth-child(${i + 1})`, text: '' };
       await focusLands(session, $('line-quantity'), { inside: row });
       await type(session, line.quantity);
-      await tabTo(session, $('line-objective'), { inside: row, label: line.objective });
+      await reach(session, $('line-objective'), { inside: row, label: line.objective });
       await press(session, KEY.space);
       await waitSaved(session);
+      // Entrée in the line: back to the catalogue for the next article.
+      if (i < LINES.length - 1) await press(session, KEY.enter);
     }
     const rows = await session.findAll(`[data-step="equipements"] ${$('line-row')}`);
     assert(rows.length === 3, `${rows.length} lines`);
