@@ -14,26 +14,21 @@
 // walked: every press is sent to the window and counted.
 //
 // Env: PREAU_APP, PREAU_CLI, PREAU_DATA_DIR, TAURI_DRIVER_URL, PREAU_SCREENSHOTS (optional).
-import { mkdir } from 'node:fs/promises';
 import {
   $,
   assert,
   chord,
   cliIn,
-  driverReachable,
-  fail,
   finish,
   FIXTURES,
   freshShot,
   KEY,
-  StopScenario,
+  setUpThenApp,
   stepper,
   textContent,
-  withApp,
 } from './tap.mjs';
 
 const DATA = process.env.PREAU_DATA_DIR;
-const SHOTS = process.env.PREAU_SCREENSHOTS || null;
 const shot = (session, name) => freshShot(session, name, 'kbd-');
 const step = stepper({ prefix: 'kbd-', screenshot: shot });
 const cli = (...args) => cliIn(DATA, ...args);
@@ -281,16 +276,7 @@ async function setUp() {
 }
 
 async function main() {
-  if (SHOTS) await mkdir(SHOTS, { recursive: true });
-  let insee;
-  try {
-    insee = await step('Péronne’s schools imported with preau-cli', null, setUp);
-  } catch (error) {
-    if (!(error instanceof StopScenario)) fail('set-up', error);
-    return;
-  }
-  if (!(await driverReachable())) return;
-  await withApp(step, 'start the app', (session) => scenario(session, insee));
+  await setUpThenApp(step, 'Péronne’s schools imported with preau-cli', setUp, scenario);
 }
 
 async function scenario(session, insee) {

@@ -2,6 +2,7 @@
 // lines, screenshots on demand, the closing "N passed, N failed" line, and the helpers the
 // scenarios share (below).
 import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -147,6 +148,23 @@ export async function withApp(step, label, scenario, onError = () => {}, args = 
   } finally {
     await session.delete().catch(() => {});
   }
+}
+
+/**
+ * A scenario's whole run: `setUp` (the CLI, no app) as the step `label`, then the app with
+ * `scenario(session, whatSetUpAnswered)`; a failed set-up stops there.
+ */
+export async function setUpThenApp(step, label, setUp, scenario) {
+  if (SHOTS) await mkdir(SHOTS, { recursive: true });
+  let made;
+  try {
+    made = await step(label, null, setUp);
+  } catch (error) {
+    if (!(error instanceof StopScenario)) fail('set-up', error);
+    return;
+  }
+  if (!(await driverReachable())) return;
+  await withApp(step, 'start the app', (session) => scenario(session, made));
 }
 
 /** Clicks like a user who first scrolls the element to the middle of the screen. */

@@ -9,28 +9,23 @@
 //
 // Env: PREAU_APP, PREAU_CLI, PREAU_DATA_DIR, PREAU_SAVE_DIR, TAURI_DRIVER_URL,
 // PREAU_SCREENSHOTS (optional).
-import { mkdir } from 'node:fs/promises';
 import {
   $,
   assert,
   chord,
   cliIn,
   click,
-  driverReachable,
-  fail,
   finish,
   FIXTURES,
   freshShot,
   gotoStep,
   KEY,
   press,
-  StopScenario,
+  setUpThenApp,
   stepper,
-  withApp,
 } from './tap.mjs';
 
 const DATA = process.env.PREAU_DATA_DIR;
-const SHOTS = process.env.PREAU_SCREENSHOTS || null;
 const shot = (session, name) => freshShot(session, name, 'traps-');
 const step = stepper({ prefix: 'traps-', screenshot: shot });
 const cli = (...args) => cliIn(DATA, ...args);
@@ -48,23 +43,16 @@ async function waitState(session, expected) {
   });
 }
 
+async function setUp() {
+  await cli('schools', 'import', FIXTURES.schools);
+  const [code] = (await cli('communes', 'search', 'Doingt', '--limit', '1')).trim().split('\t');
+  const schools = (await cli('schools', 'list', code)).trim().split('\n');
+  assert(schools.length === 1, `Doingt: ${schools.length} schools`);
+  return code;
+}
+
 async function main() {
-  if (SHOTS) await mkdir(SHOTS, { recursive: true });
-  let insee;
-  try {
-    insee = await step('schools imported; Doingt has one school', null, async () => {
-      await cli('schools', 'import', FIXTURES.schools);
-      const [code] = (await cli('communes', 'search', 'Doingt', '--limit', '1')).trim().split('\t');
-      const schools = (await cli('schools', 'list', code)).trim().split('\n');
-      assert(schools.length === 1, `Doingt: ${schools.length} schools`);
-      return code;
-    });
-  } catch (error) {
-    if (!(error instanceof StopScenario)) fail('set-up', error);
-    return;
-  }
-  if (!(await driverReachable())) return;
-  await withApp(step, 'start the app', (session) => scenario(session, insee));
+  await setUpThenApp(step, 'schools imported; Doingt has one school', setUp, scenario);
 }
 
 async function scenario(session, insee) {
