@@ -77,3 +77,27 @@ describe('rowKey', () => {
     expect(rowKey(key('Enter', { ctrlKey: true }), true)).toBeNull();
   });
 });
+
+describe('every row’s « Supprimer » is Alt+Suppr, off the tab order', () => {
+  it('each delete button of a row has tabindex -1 and Alt+Delete, and its row takes the key', () => {
+    const sources = import.meta.glob('../**/*.svelte', { query: '?raw', import: 'default', eager: true }) as Record<
+      string,
+      string
+    >;
+    const ROW_DELETES = ['participant-delete', 'class-delete', 'line-delete', 'objective-remove'];
+    const found: string[] = [];
+    for (const [file, text] of Object.entries(sources)) {
+      for (const testid of ROW_DELETES) {
+        const at = text.indexOf(`data-testid="${testid}"`);
+        if (at < 0) continue;
+        // The button's attributes, from « <button » to its test id (handlers hold « => »).
+        const tag = text.slice(text.lastIndexOf('<button', at), at);
+        found.push(testid);
+        expect(tag, `${file}: ${testid}`).toContain('tabindex="-1"');
+        expect(tag, `${file}: ${testid}`).toContain('aria-keyshortcuts="Alt+Delete"');
+        expect(text, `${file}: the row of ${testid}`).toMatch(/use:rowKeys=\{\{ ondelete:/);
+      }
+    }
+    expect(found.sort()).toEqual([...ROW_DELETES].sort());
+  });
+});
