@@ -2,6 +2,7 @@
 // lines, screenshots on demand, the closing "N passed, N failed" line, and the helpers the
 // scenarios share (below).
 import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -149,6 +150,23 @@ export async function withApp(step, label, scenario, onError = () => {}, args = 
   }
 }
 
+/**
+ * A scenario's whole run: `setUp` (the CLI, no app) as the step `label`, then the app with
+ * `scenario(session, whatSetUpAnswered)`; a failed set-up stops there.
+ */
+export async function setUpThenApp(step, label, setUp, scenario) {
+  if (SHOTS) await mkdir(SHOTS, { recursive: true });
+  let made;
+  try {
+    made = await step(label, null, setUp);
+  } catch (error) {
+    if (!(error instanceof StopScenario)) fail('set-up', error);
+    return;
+  }
+  if (!(await driverReachable())) return;
+  await withApp(step, 'start the app', (session) => scenario(session, made));
+}
+
 /** Clicks like a user who first scrolls the element to the middle of the screen. */
 export async function click(session, element) {
   await session.execute('arguments[0].scrollIntoView({ block: "center", inline: "nearest" });', [element]);
@@ -164,6 +182,8 @@ export async function textContent(session, element) {
 export const KEY = {
   enter: '\uE007',
   tab: '\uE004',
+  shift: '\uE008',
+  space: '\uE00D',
   backspace: '\uE003',
   escape: '\uE00C',
   left: '\uE012',

@@ -9,7 +9,7 @@
 //
 // Env: PREAU_APP, PREAU_CLI, PREAU_DATA_DIR, TAURI_DRIVER_URL, PREAU_SCREENSHOTS (optional).
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -17,19 +17,15 @@ import {
   assert,
   cliIn,
   click,
-  driverReachable,
-  fail,
   finish,
   freshShot,
   importExampleVisit,
-  StopScenario,
+  setUpThenApp,
   stepper,
   textContent,
-  withApp,
 } from './tap.mjs';
 
 const DATA = process.env.PREAU_DATA_DIR;
-const SHOTS = process.env.PREAU_SCREENSHOTS || null;
 const shot = (session, name) => freshShot(session, name, 'visits-');
 const step = stepper({ prefix: 'visits-', screenshot: shot });
 const cli = (...args) => cliIn(DATA, ...args);
@@ -107,16 +103,7 @@ async function rowStates(session) {
 }
 
 async function main() {
-  if (SHOTS) await mkdir(SHOTS, { recursive: true });
-  let made;
-  try {
-    made = await step('preau-cli makes 150 visits, six with proposals in every state', null, setUp);
-  } catch (error) {
-    if (!(error instanceof StopScenario)) fail('set-up', error);
-    return;
-  }
-  if (!(await driverReachable())) return;
-  await withApp(step, 'start the app', (session) => scenario(session, made));
+  await setUpThenApp(step, 'preau-cli makes 150 visits, six with proposals in every state', setUp, scenario);
 }
 
 async function scenario(session, made) {

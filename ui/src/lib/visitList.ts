@@ -136,15 +136,23 @@ export const DEFAULT_SORT: Sort = { key: 'date', ascending: false };
 const STATE_ORDER = Object.fromEntries(PROPOSAL_STATES.map((s, i) => [s.key, i])) as Record<ProposalState, number>;
 const collator = new Intl.Collator('fr', { sensitivity: 'base', numeric: true });
 
+/**
+ * Code-unit order, for ISO dates and ids: what `localeCompare` gives on them, many times
+ * faster (a sort of 2,000 rows on each keystroke in the search).
+ */
+function byCode(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** A sorted copy; ties keep the date order (most recent first), then the id. */
 export function sortVisits(rows: VisitRow[], sort: Sort): VisitRow[] {
   const dir = sort.ascending ? 1 : -1;
   const byDate = (a: VisitRow, b: VisitRow) =>
-    b.visit.scheduled_at.localeCompare(a.visit.scheduled_at) || a.visit.id.localeCompare(b.visit.id);
+    byCode(b.visit.scheduled_at, a.visit.scheduled_at) || byCode(a.visit.id, b.visit.id);
   const primary = (a: VisitRow, b: VisitRow): number => {
     switch (sort.key) {
       case 'date':
-        return a.visit.scheduled_at.localeCompare(b.visit.scheduled_at);
+        return byCode(a.visit.scheduled_at, b.visit.scheduled_at);
       case 'commune':
         return collator.compare(a.visit.commune_name, b.visit.commune_name);
       case 'state':
