@@ -165,6 +165,8 @@ pub async fn enroll(
         last_seen_at: None,
         last_ip: None,
         app_version: None,
+        pending_changes: None,
+        pending_at: None,
     };
     let enrolled = state
         .storage

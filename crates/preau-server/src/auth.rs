@@ -10,6 +10,7 @@ use crate::api::AppState;
 use crate::error::{Error, Result};
 use crate::middleware::{ClientAddr, SeenDevice};
 use crate::storage::Device;
+use uuid::Uuid;
 
 /// How tokens age (`preau-server.toml`: `token_idle_days`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +56,23 @@ pub fn app_version(user_agent: Option<&axum::http::HeaderValue>) -> Option<Strin
         .take(64)
         .collect();
     (!word.is_empty()).then_some(word)
+}
+
+/// The changes a laptop says it still has to send (`preau-pending-changes`): `None` when
+/// it says nothing (an older app) or something that is not a bounded count, which is
+/// logged and ignored rather than refusing the laptop its sync.
+pub fn pending_changes(device: Uuid, header: Option<&axum::http::HeaderValue>) -> Option<u32> {
+    let value = header?;
+    let count = preau_protocol::parse_pending_changes(value.as_bytes());
+    if count.is_none() {
+        tracing::warn!(
+            device = %device,
+            value = %crate::text::printable(&String::from_utf8_lossy(value.as_bytes()), 32),
+            "pending changes count ignored: not a count from 0 to {}",
+            preau_protocol::MAX_PENDING_CHANGES
+        );
+    }
+    count
 }
 
 /// Letters and digits that cannot be mistaken for one another when read aloud or typed.
@@ -155,15 +173,23 @@ impl FromRequestParts<AppState> for AuthDevice {
             .get::<ClientAddr>()
             .map(|c| c.0.to_string());
         let version = app_version(parts.headers.get(axum::http::header::USER_AGENT));
+        let pending = pending_changes(
+            device.id,
+            parts.headers.get(preau_protocol::PENDING_CHANGES_HEADER),
+        );
         // A new address or app is recorded sooner, but not at every request either: a
-        // client changing its User-Agent each time must not make each one a write.
+        // client changing its User-Agent each time must not make each one a write. A new
+        // pending count is recorded at once: the pull that ends a sync says what is left
+        // after its push, seconds after the push said what it held; a device that makes
+        // each request a write this way could as well push.
         let changed = ip != device.last_ip || version != device.app_version;
         let every = if changed { CHANGE_EVERY } else { SEEN_EVERY };
-        if device.last_seen_at.is_none_or(|seen| now - seen > every) {
+        let recount = pending.is_some() && pending != device.pending_changes;
+        if recount || device.last_seen_at.is_none_or(|seen| now - seen > every) {
             // Renews the token; a failure to record it must not refuse the request.
             if let Err(e) = state
                 .storage
-                .touch_device(device.id, now, ip.as_deref(), version.as_deref())
+                .touch_device(device.id, now, ip.as_deref(), version.as_deref(), pending)
                 .await
             {
                 tracing::warn!(device = %device.id, error = %e, "last use not recorded");
@@ -202,6 +228,8 @@ mod tests {
             last_seen_at: None,
             last_ip: None,
             app_version: None,
+            pending_changes: None,
+            pending_at: None,
         };
         let policy = AuthPolicy::default();
         assert!(
