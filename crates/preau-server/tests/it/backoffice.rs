@@ -700,6 +700,25 @@ pub fn laptops_are_enrolled_and_revoked_from_the_postes_page(backend: &Backend) 
         );
         let list = admin.get("/bureau/postes").await;
         assert!(list.text().contains("Anne Martin"));
+        // What the laptop still had to send when last seen: nothing, after its sync.
+        let text = list.text();
+        assert!(text.contains("Modifications en attente"), "{text}");
+        assert!(text.contains("Aucune<br><span class=\"notice\">au "), "{text}");
+        // Three changes reported ten days ago: a note says where they are.
+        let ago = chrono::Utc::now() - chrono::Duration::days(10);
+        server
+            .storage
+            .touch_device(id, ago, None, None, Some(3))
+            .await
+            .expect("touch");
+        let text = admin.get("/bureau/postes").await.text();
+        assert!(text.contains("3\u{a0}modifications<br>"), "{text}");
+        assert!(
+            text.contains(
+                "Non synchronisé depuis 10\u{a0}jours\u{a0}: ces modifications n’existent que sur le portable."
+            ),
+            "{text}"
+        );
         let path = format!("/bureau/postes/{id}/revocation");
         assert_eq!(admin.post(&path, &[]).await.status, 403, "no CSRF token");
         let done = admin.post(&path, &[("csrf", &list.csrf())]).await;
