@@ -770,6 +770,23 @@ fn demo_server(backend: &Backend) -> (TestServer, Vec<Issued>) {
         }
         lea.laptop.sync();
     }
+    // Postes: one laptop still held three changes when last seen, ten days ago; another
+    // holds one now (the others said « none » at their last sync).
+    server.block_on(async {
+        let devices = server.storage.devices().await.expect("devices");
+        let now = chrono::Utc::now();
+        for (d, at, n) in devices
+            .iter()
+            .zip([(now - chrono::Duration::days(10), 3), (now, 1)])
+            .map(|(d, (at, n))| (d, at, n))
+        {
+            server
+                .storage
+                .touch_device(d.id, at, None, d.app_version.as_deref(), Some(n))
+                .await
+                .expect("touch");
+        }
+    });
     (server, kept)
 }
 
