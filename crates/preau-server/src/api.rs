@@ -387,7 +387,10 @@ pub fn router_with(storage: Arc<dyn Storage>, quota: crate::quota::Quota) -> Rou
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))
         .route("/enroll", post(enroll))
-        .route("/push", post(push))
+        .route(
+            "/push",
+            post(push).layer(axum::Extension(crate::auth::Pushing)),
+        )
         .route("/pull", post(pull))
         .route("/reference", post(reference));
     Router::new()

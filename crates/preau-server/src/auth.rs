@@ -75,6 +75,26 @@ pub fn pending_changes(device: Uuid, header: Option<&axum::http::HeaderValue>) -
     count
 }
 
+/// Marks a push request (a layer on its route): its pending count is written at once
+/// only when it grew ([`recount`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Pushing;
+
+/// Whether a reported pending count is written now, whatever the throttle. A new count
+/// is, since the pull that ends a sync says what is left seconds after its push said what
+/// the laptop held (pulls write nothing else, and a device that made each request a write
+/// this way could as well push); but a push's lower count is not, so a sync's batches
+/// cost no commit each: it waits for the pull (or the throttle), and a sync cut before
+/// its pull leaves the count it started with, which the laptop may still hold.
+fn recount(stored: Option<u32>, reported: Option<u32>, pushing: bool) -> bool {
+    match (stored, reported) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(stored), Some(reported)) if pushing => reported > stored,
+        (Some(stored), Some(reported)) => reported != stored,
+    }
+}
+
 /// Letters and digits that cannot be mistaken for one another when read aloud or typed.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 const CODE_LEN: usize = 12;
@@ -178,13 +198,11 @@ impl FromRequestParts<AppState> for AuthDevice {
             parts.headers.get(preau_protocol::PENDING_CHANGES_HEADER),
         );
         // A new address or app is recorded sooner, but not at every request either: a
-        // client changing its User-Agent each time must not make each one a write. A new
-        // pending count is recorded at once: the pull that ends a sync says what is left
-        // after its push, seconds after the push said what it held; a device that makes
-        // each request a write this way could as well push.
+        // client changing its User-Agent each time must not make each one a write.
         let changed = ip != device.last_ip || version != device.app_version;
         let every = if changed { CHANGE_EVERY } else { SEEN_EVERY };
-        let recount = pending.is_some() && pending != device.pending_changes;
+        let pushing = parts.extensions.get::<Pushing>().is_some();
+        let recount = recount(device.pending_changes, pending, pushing);
         if recount || device.last_seen_at.is_none_or(|seen| now - seen > every) {
             // Renews the token; a failure to record it must not refuse the request.
             if let Err(e) = state
@@ -240,6 +258,18 @@ mod tests {
         assert!(!policy.expired(&d, now));
         d.last_seen_at = Some(now - Duration::days(91));
         assert!(policy.expired(&d, now));
+    }
+
+    #[test]
+    fn a_push_writes_its_count_at_once_only_when_it_grew() {
+        assert!(!recount(Some(3), None, false));
+        assert!(recount(None, Some(0), true));
+        assert!(recount(Some(0), Some(3), true));
+        assert!(!recount(Some(3), Some(2), true), "a sync's next batch");
+        assert!(!recount(Some(3), Some(3), true));
+        assert!(recount(Some(3), Some(0), false), "the pull after the push");
+        assert!(recount(Some(0), Some(4), false));
+        assert!(!recount(Some(2), Some(2), false));
     }
 
     #[test]

@@ -27,11 +27,26 @@ fn device_id(l: &Laptop) -> Uuid {
 /// A pull of the first page as any client could send it, with `pending` as the header's
 /// raw bytes (`None`: no header, as an older app). Its status.
 fn pull_raw(server: &TestServer, l: &Laptop, pending: Option<&[u8]>) -> u16 {
+    send_raw(server, l, "pull", r#"{"protocol": 1, "cursor": 0, "limit": 1}"#, pending)
+}
+
+/// An empty push, with `pending` as the header's raw bytes. Its status.
+fn push_raw(server: &TestServer, l: &Laptop, pending: &[u8]) -> u16 {
+    send_raw(server, l, "push", r#"{"protocol": 1, "changes": []}"#, Some(pending))
+}
+
+fn send_raw(
+    server: &TestServer,
+    l: &Laptop,
+    route: &str,
+    body: &'static str,
+    pending: Option<&[u8]>,
+) -> u16 {
     let mut req = http()
-        .post(format!("{}/api/v1/pull", server.url()))
+        .post(format!("{}/api/v1/{route}", server.url()))
         .bearer_auth(l.token())
         .header("content-type", "application/json")
-        .body(r#"{"protocol": 1, "cursor": 0, "limit": 1}"#);
+        .body(body);
     if let Some(bytes) = pending {
         let value = reqwest::header::HeaderValue::from_bytes(bytes).expect("header value");
         req = req.header(PENDING_CHANGES_HEADER, value);
@@ -95,6 +110,14 @@ pub fn hostile_pending_counts_are_ignored(backend: &Backend) {
     anne.sync();
     let id = device_id(&anne);
     assert_eq!(device(&server, id).pending_changes, Some(0));
+    assert_eq!(pull_raw(&server, &anne, Some(b"7")), 200);
+    assert_eq!(device(&server, id).pending_changes, Some(7));
+    // A push's lower count waits for the pull (no commit per batch of a sync); a higher
+    // one is written at once.
+    push_raw(&server, &anne, b"5");
+    assert_eq!(device(&server, id).pending_changes, Some(7));
+    push_raw(&server, &anne, b"9");
+    assert_eq!(device(&server, id).pending_changes, Some(9));
     assert_eq!(pull_raw(&server, &anne, Some(b"7")), 200);
     assert_eq!(device(&server, id).pending_changes, Some(7));
     let hostile: [&[u8]; 9] = [
