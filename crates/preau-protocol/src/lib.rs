@@ -391,7 +391,10 @@ mod tests {
         assert_eq!(parse_pending_changes(b"0"), Some(0));
         assert_eq!(parse_pending_changes(b"3"), Some(3));
         assert_eq!(parse_pending_changes(b"0003"), Some(3));
-        assert_eq!(parse_pending_changes(b"10000000"), Some(MAX_PENDING_CHANGES));
+        assert_eq!(
+            parse_pending_changes(b"10000000"),
+            Some(MAX_PENDING_CHANGES)
+        );
         for bad in [
             &b""[..],
             b"-1",

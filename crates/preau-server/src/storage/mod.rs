@@ -460,9 +460,7 @@ pub async fn open(
 /// A stored pending count (`devices.pending_changes`), which only a valid report wrote.
 pub(crate) fn pending_count(stored: Option<i64>) -> Result<Option<u32>> {
     stored
-        .map(|n| {
-            u32::try_from(n).map_err(|_| Error::Storage(format!("bad pending count {n}")))
-        })
+        .map(|n| u32::try_from(n).map_err(|_| Error::Storage(format!("bad pending count {n}"))))
         .transpose()
 }
 

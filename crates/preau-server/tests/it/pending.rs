@@ -27,12 +27,24 @@ fn device_id(l: &Laptop) -> Uuid {
 /// A pull of the first page as any client could send it, with `pending` as the header's
 /// raw bytes (`None`: no header, as an older app). Its status.
 fn pull_raw(server: &TestServer, l: &Laptop, pending: Option<&[u8]>) -> u16 {
-    send_raw(server, l, "pull", r#"{"protocol": 1, "cursor": 0, "limit": 1}"#, pending)
+    send_raw(
+        server,
+        l,
+        "pull",
+        r#"{"protocol": 1, "cursor": 0, "limit": 1}"#,
+        pending,
+    )
 }
 
 /// An empty push, with `pending` as the header's raw bytes. Its status.
 fn push_raw(server: &TestServer, l: &Laptop, pending: &[u8]) -> u16 {
-    send_raw(server, l, "push", r#"{"protocol": 1, "changes": []}"#, Some(pending))
+    send_raw(
+        server,
+        l,
+        "push",
+        r#"{"protocol": 1, "changes": []}"#,
+        Some(pending),
+    )
 }
 
 fn send_raw(
