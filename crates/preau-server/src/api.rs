@@ -234,6 +234,7 @@ fn validate_push(req: &PushRequest) -> Result<()> {
 /// Applies a batch of changes in one transaction. A change id seen before is acknowledged
 /// (`duplicate`) and not applied again.
 #[utoipa::path(post, path = "/api/v1/push", request_body = PushRequest, security(("bearer" = [])),
+    params(("preau-pending-changes" = Option<u32>, Header, description = "Records this laptop still has to send (0 to 10000000); anything else is ignored")),
     responses((status = 200, body = PushResponse), (status = 401, body = ErrorBody),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -282,6 +283,7 @@ pub struct PullPage {
 
 /// The records changed after a cursor, in server order, and the reference data versions.
 #[utoipa::path(post, path = "/api/v1/pull", request_body = PullRequest, security(("bearer" = [])),
+    params(("preau-pending-changes" = Option<u32>, Header, description = "Records this laptop still has to send (0 to 10000000); anything else is ignored")),
     responses((status = 200, body = PullResponse), (status = 401, body = ErrorBody),
               (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn pull(

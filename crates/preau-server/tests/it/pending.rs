@@ -112,6 +112,20 @@ pub fn the_server_knows_what_each_laptop_still_holds(backend: &Backend) {
     assert_eq!(device(&server, device_id(&older)).pending_changes, None);
     assert_eq!(pull_raw(&server, &anne, None), 200);
     assert_eq!(device(&server, id).pending_changes, Some(0));
+
+    // Documented where the API is.
+    let url = format!("{}/api/v1/openapi.json", server.url());
+    let doc: serde_json::Value = anne.rt.block_on(async move {
+        let resp = http().get(url).send().await.expect("openapi");
+        resp.json().await.expect("openapi json")
+    });
+    for path in ["/api/v1/push", "/api/v1/pull"] {
+        let params = doc["paths"][path]["post"]["parameters"].to_string();
+        assert!(
+            params.contains(PENDING_CHANGES_HEADER) && params.contains("header"),
+            "{path}: {params}"
+        );
+    }
 }
 
 /// Anything but a bounded count of decimal digits is logged and ignored: the request is
