@@ -7,7 +7,7 @@ use std::time::Duration;
 use preau_protocol::{
     Change, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PullRequest, PullResponse,
     PushRequest, PushResponse, ReferenceRequest, ReferenceResponse, API_PREFIX, MAX_BODY_BYTES,
-    PENDING_CHANGES_HEADER, PROTOCOL_VERSION,
+    MAX_PENDING_CHANGES, PENDING_CHANGES_HEADER, PROTOCOL_VERSION,
 };
 use rustls::pki_types::CertificateDer;
 use serde::de::DeserializeOwned;
@@ -108,8 +108,10 @@ impl Client {
     }
 
     /// The number of records with changes the server has not acknowledged yet, sent with
-    /// the next requests ([`PENDING_CHANGES_HEADER`]) for the back-office.
+    /// the next requests ([`PENDING_CHANGES_HEADER`]) for the back-office (at most
+    /// [`MAX_PENDING_CHANGES`], which the server accepts).
     pub fn set_pending(&self, records: u32) {
+        let records = records.min(MAX_PENDING_CHANGES);
         self.pending.store(u64::from(records), Ordering::Relaxed);
     }
 
