@@ -38,6 +38,27 @@ pub const MAX_NAME_LEN: usize = 64;
 /// Longest record id, in bytes (a UUID, or the key columns of a link table joined by `/`).
 pub const MAX_RECORD_ID_LEN: usize = 160;
 
+/// Request header a laptop sends on every push and pull: how many of its records still
+/// have changes the server has not acknowledged (`Store::sync_overview().pending`) when
+/// the request leaves, in decimal digits. Optional: a laptop that does not send it leaves
+/// the count unknown (« — » on the back-office's Postes page). The pull that ends a sync
+/// carries the count after its push; a push that fails still told the server what the
+/// laptop held.
+pub const PENDING_CHANGES_HEADER: &str = "preau-pending-changes";
+/// Largest count [`PENDING_CHANGES_HEADER`] may carry; the server ignores (and logs)
+/// anything else: not ASCII digits, more than this, or longer than 10 characters.
+pub const MAX_PENDING_CHANGES: u32 = 10_000_000;
+
+/// The count a [`PENDING_CHANGES_HEADER`] value carries, if it is a valid one: ASCII
+/// digits only (no sign, no spaces), at most [`MAX_PENDING_CHANGES`].
+pub fn parse_pending_changes(value: &[u8]) -> Option<u32> {
+    if value.is_empty() || value.len() > 10 || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n: u64 = std::str::from_utf8(value).ok()?.parse().ok()?;
+    u32::try_from(n).ok().filter(|n| *n <= MAX_PENDING_CHANGES)
+}
+
 /// Machine-readable error codes, serialised in snake_case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -364,6 +385,33 @@ pub fn is_valid_device_code(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pending_changes_are_bounded_decimal_digits() {
+        assert_eq!(parse_pending_changes(b"0"), Some(0));
+        assert_eq!(parse_pending_changes(b"3"), Some(3));
+        assert_eq!(parse_pending_changes(b"0003"), Some(3));
+        assert_eq!(
+            parse_pending_changes(b"10000000"),
+            Some(MAX_PENDING_CHANGES)
+        );
+        for bad in [
+            &b""[..],
+            b"-1",
+            b"+3",
+            b" 3",
+            b"3 ",
+            b"3.0",
+            b"1e3",
+            b"10000001",
+            b"4294967296",
+            b"99999999999999999999",
+            b"\xff3",
+            b"three",
+        ] {
+            assert_eq!(parse_pending_changes(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn device_codes_are_four_characters_distinct_and_valid() {

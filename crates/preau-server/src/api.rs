@@ -165,6 +165,8 @@ pub async fn enroll(
         last_seen_at: None,
         last_ip: None,
         app_version: None,
+        pending_changes: None,
+        pending_at: None,
     };
     let enrolled = state
         .storage
@@ -232,6 +234,7 @@ fn validate_push(req: &PushRequest) -> Result<()> {
 /// Applies a batch of changes in one transaction. A change id seen before is acknowledged
 /// (`duplicate`) and not applied again.
 #[utoipa::path(post, path = "/api/v1/push", request_body = PushRequest, security(("bearer" = [])),
+    params(("preau-pending-changes" = Option<u32>, Header, description = "Records this laptop still has to send (0 to 10000000); anything else is ignored")),
     responses((status = 200, body = PushResponse), (status = 401, body = ErrorBody),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -280,6 +283,7 @@ pub struct PullPage {
 
 /// The records changed after a cursor, in server order, and the reference data versions.
 #[utoipa::path(post, path = "/api/v1/pull", request_body = PullRequest, security(("bearer" = [])),
+    params(("preau-pending-changes" = Option<u32>, Header, description = "Records this laptop still has to send (0 to 10000000); anything else is ignored")),
     responses((status = 200, body = PullResponse), (status = 401, body = ErrorBody),
               (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn pull(
@@ -385,7 +389,10 @@ pub fn router_with(storage: Arc<dyn Storage>, quota: crate::quota::Quota) -> Rou
         .route("/health", get(health))
         .route("/openapi.json", get(openapi))
         .route("/enroll", post(enroll))
-        .route("/push", post(push))
+        .route(
+            "/push",
+            post(push).layer(axum::Extension(crate::auth::Pushing)),
+        )
         .route("/pull", post(pull))
         .route("/reference", post(reference));
     Router::new()

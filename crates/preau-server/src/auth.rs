@@ -10,6 +10,7 @@ use crate::api::AppState;
 use crate::error::{Error, Result};
 use crate::middleware::{ClientAddr, SeenDevice};
 use crate::storage::Device;
+use uuid::Uuid;
 
 /// How tokens age (`preau-server.toml`: `token_idle_days`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +56,43 @@ pub fn app_version(user_agent: Option<&axum::http::HeaderValue>) -> Option<Strin
         .take(64)
         .collect();
     (!word.is_empty()).then_some(word)
+}
+
+/// The changes a laptop says it still has to send (`preau-pending-changes`): `None` when
+/// it says nothing (an older app) or something that is not a bounded count, which is
+/// logged and ignored rather than refusing the laptop its sync.
+pub fn pending_changes(device: Uuid, header: Option<&axum::http::HeaderValue>) -> Option<u32> {
+    let value = header?;
+    let count = preau_protocol::parse_pending_changes(value.as_bytes());
+    if count.is_none() {
+        tracing::warn!(
+            device = %device,
+            value = %crate::text::printable(&String::from_utf8_lossy(value.as_bytes()), 32),
+            "pending changes count ignored: not a count from 0 to {}",
+            preau_protocol::MAX_PENDING_CHANGES
+        );
+    }
+    count
+}
+
+/// Marks a push request (a layer on its route): its pending count is written at once
+/// only when it grew ([`recount`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Pushing;
+
+/// Whether a reported pending count is written now, whatever the throttle. A new count
+/// is, since the pull that ends a sync says what is left seconds after its push said what
+/// the laptop held (pulls write nothing else, and a device that made each request a write
+/// this way could as well push); but a push's lower count is not, so a sync's batches
+/// cost no commit each: it waits for the pull (or the throttle), and a sync cut before
+/// its pull leaves the count it started with, which the laptop may still hold.
+fn recount(stored: Option<u32>, reported: Option<u32>, pushing: bool) -> bool {
+    match (stored, reported) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(stored), Some(reported)) if pushing => reported > stored,
+        (Some(stored), Some(reported)) => reported != stored,
+    }
 }
 
 /// Letters and digits that cannot be mistaken for one another when read aloud or typed.
@@ -155,15 +193,21 @@ impl FromRequestParts<AppState> for AuthDevice {
             .get::<ClientAddr>()
             .map(|c| c.0.to_string());
         let version = app_version(parts.headers.get(axum::http::header::USER_AGENT));
+        let pending = pending_changes(
+            device.id,
+            parts.headers.get(preau_protocol::PENDING_CHANGES_HEADER),
+        );
         // A new address or app is recorded sooner, but not at every request either: a
         // client changing its User-Agent each time must not make each one a write.
         let changed = ip != device.last_ip || version != device.app_version;
         let every = if changed { CHANGE_EVERY } else { SEEN_EVERY };
-        if device.last_seen_at.is_none_or(|seen| now - seen > every) {
+        let pushing = parts.extensions.get::<Pushing>().is_some();
+        let recount = recount(device.pending_changes, pending, pushing);
+        if recount || device.last_seen_at.is_none_or(|seen| now - seen > every) {
             // Renews the token; a failure to record it must not refuse the request.
             if let Err(e) = state
                 .storage
-                .touch_device(device.id, now, ip.as_deref(), version.as_deref())
+                .touch_device(device.id, now, ip.as_deref(), version.as_deref(), pending)
                 .await
             {
                 tracing::warn!(device = %device.id, error = %e, "last use not recorded");
@@ -202,6 +246,8 @@ mod tests {
             last_seen_at: None,
             last_ip: None,
             app_version: None,
+            pending_changes: None,
+            pending_at: None,
         };
         let policy = AuthPolicy::default();
         assert!(
@@ -212,6 +258,18 @@ mod tests {
         assert!(!policy.expired(&d, now));
         d.last_seen_at = Some(now - Duration::days(91));
         assert!(policy.expired(&d, now));
+    }
+
+    #[test]
+    fn a_push_writes_its_count_at_once_only_when_it_grew() {
+        assert!(!recount(Some(3), None, false));
+        assert!(recount(None, Some(0), true));
+        assert!(recount(Some(0), Some(3), true));
+        assert!(!recount(Some(3), Some(2), true), "a sync's next batch");
+        assert!(!recount(Some(3), Some(3), true));
+        assert!(recount(Some(3), Some(0), false), "the pull after the push");
+        assert!(recount(Some(0), Some(4), false));
+        assert!(!recount(Some(2), Some(2), false));
     }
 
     #[test]

@@ -870,6 +870,8 @@ mod tests {
             last_seen_at: Some(now),
             last_ip: Some("127.0.0.1".into()),
             app_version: Some("preau/0.1.0".into()),
+            pending_changes: None,
+            pending_at: None,
         };
         let line = device_line(&d, &preau_server::auth::AuthPolicy::default(), now);
         assert!(

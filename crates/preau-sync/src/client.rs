@@ -1,12 +1,13 @@
 //! The HTTP side: one server, one token; every request retried with backoff on transport
 //! errors and 5xx. HTTPS through rustls (system roots), or plain HTTP to loopback only.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use preau_protocol::{
     Change, EnrollRequest, EnrollResponse, ErrorBody, ErrorCode, PullRequest, PullResponse,
     PushRequest, PushResponse, ReferenceRequest, ReferenceResponse, API_PREFIX, MAX_BODY_BYTES,
-    PROTOCOL_VERSION,
+    MAX_PENDING_CHANGES, PENDING_CHANGES_HEADER, PROTOCOL_VERSION,
 };
 use rustls::pki_types::CertificateDer;
 use serde::de::DeserializeOwned;
@@ -45,7 +46,13 @@ pub struct Client {
     pub(crate) base: String,
     token: Option<String>,
     opts: SyncOptions,
+    /// What [`PENDING_CHANGES_HEADER`] tells the server with each request
+    /// ([`NO_PENDING`]: not known yet, not sent).
+    pending: AtomicU64,
 }
+
+/// [`Client::pending`] before the engine set it.
+const NO_PENDING: u64 = u64::MAX;
 
 pub(crate) fn install_crypto_provider() {
     // Err: a provider is already installed, which is what we want.
@@ -96,15 +103,33 @@ impl Client {
             base,
             token,
             opts,
+            pending: AtomicU64::new(NO_PENDING),
         })
     }
 
+    /// The number of records with changes the server has not acknowledged yet, sent with
+    /// the next requests ([`PENDING_CHANGES_HEADER`]) for the back-office (at most
+    /// [`MAX_PENDING_CHANGES`], which the server accepts).
+    pub fn set_pending(&self, records: u32) {
+        let records = records.min(MAX_PENDING_CHANGES);
+        self.pending.store(u64::from(records), Ordering::Relaxed);
+    }
+
+    /// The request, with the pending count once the engine set it.
+    fn with_pending(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.pending.load(Ordering::Relaxed) {
+            NO_PENDING => req,
+            pending => req.header(PENDING_CHANGES_HEADER, pending),
+        }
+    }
+
     async fn post_once<R: DeserializeOwned>(&self, path: &str, body: &[u8]) -> Result<R> {
-        let mut req = self
+        let req = self
             .http
             .post(format!("{}{API_PREFIX}{path}", self.base))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_vec());
+        let mut req = self.with_pending(req);
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }

@@ -224,7 +224,9 @@ async fn pull_and_apply(
     // Pull, page by page: each page applied with its cursor in one transaction (records
     // not applicable yet are staged), while the next page is already being fetched. Newer
     // reference data is fetched once the first page names the versions, before anything
-    // is applied (schools are parents of records).
+    // is applied (schools are parents of records). The first page tells the server what
+    // this laptop still holds after its push: the truth the back-office shows.
+    client.set_pending(store.sync_overview()?.pending);
     let mut page = client.pull(store.sync_cursor()?, progress).await?;
     update_reference(store, client, &page.reference, report, progress).await?;
     let reference = loop {
@@ -274,7 +276,9 @@ async fn push_pending(
 ) -> Result<()> {
     // While a batch is in flight the next one is made from the log and saved (the store's work
     // overlaps the server's); it is sent only once the previous one is acknowledged.
-    let total = usize::try_from(store.sync_overview()?.pending).unwrap_or(usize::MAX);
+    let pending = store.sync_overview()?.pending;
+    client.set_pending(pending);
+    let total = usize::try_from(pending).unwrap_or(usize::MAX);
     let mut queue: VecDeque<OutgoingChange> = store.sync_outgoing_saved(usize::MAX)?.into();
     let mut log_empty = false;
     loop {
@@ -336,6 +340,7 @@ async fn push_pending(
         store.sync_acknowledge(&acked)?;
         queue.drain(..acked.len());
         report.pushed += acked.len();
+        client.set_pending(store.sync_overview()?.pending);
         progress(Progress::Pushing {
             done: report.pushed,
             total: total.max(report.pushed),

@@ -34,6 +34,11 @@ pub struct Device {
     pub last_seen_at: Option<DateTime<Utc>>,
     pub last_ip: Option<String>,
     pub app_version: Option<String>,
+    /// How many of its records the laptop said it still had to send
+    /// (`preau_protocol::PENDING_CHANGES_HEADER`), and when; `None`: it never said (an
+    /// older app).
+    pub pending_changes: Option<u32>,
+    pub pending_at: Option<DateTime<Utc>>,
 }
 
 /// A page of records after a cursor.
@@ -123,13 +128,15 @@ pub trait Storage: Send + Sync + 'static {
     /// left alone. Returns how many entries changed.
     fn erase_history(&self, change_ids: Vec<String>) -> Fut<'_, u64>;
     /// Records a use of a device's token (which renews it): when, from which address,
-    /// with which app.
+    /// with which app, and the changes it said it still had to send (`None`: it did not
+    /// say; the count last reported is kept).
     fn touch_device<'a>(
         &'a self,
         id: Uuid,
         at: DateTime<Utc>,
         ip: Option<&'a str>,
         app_version: Option<&'a str>,
+        pending: Option<u32>,
     ) -> Fut<'a, ()>;
 
     // Staff accounts and the back-office (issue 13), kept apart from devices: a device
@@ -430,8 +437,8 @@ pub(crate) fn join_participants(
 }
 
 /// The columns of `devices` a [`Device`] is read from, in this order (both backends).
-pub(crate) const DEVICE_COLUMNS: &str =
-    "id, adviser, name, enrolled_at, revoked_at, last_seen_at, last_ip, app_version";
+pub(crate) const DEVICE_COLUMNS: &str = "id, adviser, name, enrolled_at, revoked_at, \
+     last_seen_at, last_ip, app_version, pending_changes, pending_at";
 
 /// Opens the storage a `--database-url` / `--data-dir` pair names.
 pub async fn open(
@@ -457,6 +464,13 @@ pub async fn open(
             )?))
         }
     }
+}
+
+/// A stored pending count (`devices.pending_changes`), which only a valid report wrote.
+pub(crate) fn pending_count(stored: Option<i64>) -> Result<Option<u32>> {
+    stored
+        .map(|n| u32::try_from(n).map_err(|_| Error::Storage(format!("bad pending count {n}"))))
+        .transpose()
 }
 
 pub(crate) fn ts(t: DateTime<Utc>) -> String {

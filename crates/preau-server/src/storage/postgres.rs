@@ -165,6 +165,7 @@ CREATE TABLE follow_up_steps (
     recorded_at TEXT NOT NULL
 );
 "#,
+    MIGRATION_9_PENDING_CHANGES,
 ];
 
 /// Writes an audit entry (alone, or in the transaction of what it records).
@@ -176,6 +177,13 @@ async fn insert_audit(c: &impl tokio_postgres::GenericClient, e: &AuditEntry) ->
     .await?;
     Ok(())
 }
+
+/// The changes each laptop said it still had to send at its last use (issue 13, Postes),
+/// and when: `NULL` for a laptop that never said.
+const MIGRATION_9_PENDING_CHANGES: &str = r#"
+ALTER TABLE devices ADD COLUMN pending_changes BIGINT;
+ALTER TABLE devices ADD COLUMN pending_at TEXT;
+"#;
 
 pub struct PgStorage {
     url: String,
@@ -289,6 +297,7 @@ fn to_device(r: &tokio_postgres::Row) -> Result<Device> {
     let enrolled_at: String = r.try_get(3)?;
     let revoked_at: Option<String> = r.try_get(4)?;
     let last_seen_at: Option<String> = r.try_get(5)?;
+    let pending_at: Option<String> = r.try_get(9)?;
     Ok(Device {
         id: Uuid::parse_str(&id).map_err(|e| Error::Storage(format!("device id: {e}")))?,
         adviser: r.try_get(1)?,
@@ -298,6 +307,8 @@ fn to_device(r: &tokio_postgres::Row) -> Result<Device> {
         last_seen_at: last_seen_at.as_deref().map(parse_ts).transpose()?,
         last_ip: r.try_get(6)?,
         app_version: r.try_get(7)?,
+        pending_changes: super::pending_count(r.try_get(8)?)?,
+        pending_at: pending_at.as_deref().map(parse_ts).transpose()?,
     })
 }
 
@@ -1195,14 +1206,18 @@ impl Storage for PgStorage {
         at: DateTime<Utc>,
         ip: Option<&'a str>,
         app_version: Option<&'a str>,
+        pending: Option<u32>,
     ) -> Fut<'a, ()> {
         Box::pin(async move {
             let mut p = self.client().await?;
+            let pending = pending.map(i64::from);
             p.get()?
                 .execute(
-                    "UPDATE devices SET last_seen_at = $2, last_ip = $3, app_version = $4
+                    "UPDATE devices SET last_seen_at = $2, last_ip = $3, app_version = $4,
+                         pending_changes = coalesce($5, pending_changes),
+                         pending_at = CASE WHEN $5::BIGINT IS NULL THEN pending_at ELSE $2 END
                      WHERE id = $1",
-                    &[&id.to_string(), &ts(at), &ip, &app_version],
+                    &[&id.to_string(), &ts(at), &ip, &app_version, &pending],
                 )
                 .await?;
             Ok(())

@@ -181,7 +181,15 @@ CREATE TABLE follow_up_steps (
     recorded_at TEXT NOT NULL
 ) STRICT;
 "#,
+    MIGRATION_9_PENDING_CHANGES,
 ];
+
+/// The changes each laptop said it still had to send at its last use (issue 13, Postes),
+/// and when: `NULL` for a laptop that never said.
+const MIGRATION_9_PENDING_CHANGES: &str = r#"
+ALTER TABLE devices ADD COLUMN pending_changes INTEGER;
+ALTER TABLE devices ADD COLUMN pending_at TEXT;
+"#;
 
 /// Most pushes, and most changes, committed together by the writer.
 const GROUP_PUSHES: usize = 128;
@@ -211,6 +219,7 @@ struct Touch {
     at: String,
     ip: Option<String>,
     app_version: Option<String>,
+    pending: Option<u32>,
 }
 
 impl Job {
@@ -369,10 +378,19 @@ fn in_savepoint<T>(tx: &Connection, f: impl FnOnce() -> Result<T>) -> Result<Res
 
 fn touch_in(tx: &Connection, touches: &[Touch]) -> Result<()> {
     let mut update = tx.prepare_cached(
-        "UPDATE devices SET last_seen_at = ?2, last_ip = ?3, app_version = ?4 WHERE id = ?1",
+        "UPDATE devices SET last_seen_at = ?2, last_ip = ?3, app_version = ?4,
+             pending_changes = coalesce(?5, pending_changes),
+             pending_at = CASE WHEN ?5 IS NULL THEN pending_at ELSE ?2 END
+         WHERE id = ?1",
     )?;
     for t in touches {
-        update.execute(params![t.device.to_string(), t.at, t.ip, t.app_version])?;
+        update.execute(params![
+            t.device.to_string(),
+            t.at,
+            t.ip,
+            t.app_version,
+            t.pending
+        ])?;
     }
     Ok(())
 }
@@ -486,41 +504,47 @@ fn insert_audit(c: &Connection, e: &AuditEntry) -> Result<()> {
     Ok(())
 }
 
-type DeviceRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// A row of [`DEVICE_COLUMNS`], read on a reader's thread and checked after.
+struct DeviceRow {
+    id: String,
+    adviser: String,
+    name: String,
+    enrolled_at: String,
+    revoked_at: Option<String>,
+    last_seen_at: Option<String>,
+    last_ip: Option<String>,
+    app_version: Option<String>,
+    pending_changes: Option<i64>,
+    pending_at: Option<String>,
+}
 
 fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-    ))
+    Ok(DeviceRow {
+        id: r.get(0)?,
+        adviser: r.get(1)?,
+        name: r.get(2)?,
+        enrolled_at: r.get(3)?,
+        revoked_at: r.get(4)?,
+        last_seen_at: r.get(5)?,
+        last_ip: r.get(6)?,
+        app_version: r.get(7)?,
+        pending_changes: r.get(8)?,
+        pending_at: r.get(9)?,
+    })
 }
 
 fn to_device(row: DeviceRow) -> Result<Device> {
-    let (id, adviser, name, enrolled_at, revoked_at, last_seen_at, last_ip, app_version) = row;
     Ok(Device {
-        id: Uuid::parse_str(&id).map_err(|e| Error::Storage(format!("device id: {e}")))?,
-        adviser,
-        name,
-        enrolled_at: parse_ts(&enrolled_at)?,
-        revoked_at: revoked_at.as_deref().map(parse_ts).transpose()?,
-        last_seen_at: last_seen_at.as_deref().map(parse_ts).transpose()?,
-        last_ip,
-        app_version,
+        id: Uuid::parse_str(&row.id).map_err(|e| Error::Storage(format!("device id: {e}")))?,
+        adviser: row.adviser,
+        name: row.name,
+        enrolled_at: parse_ts(&row.enrolled_at)?,
+        revoked_at: row.revoked_at.as_deref().map(parse_ts).transpose()?,
+        last_seen_at: row.last_seen_at.as_deref().map(parse_ts).transpose()?,
+        last_ip: row.last_ip,
+        app_version: row.app_version,
+        pending_changes: super::pending_count(row.pending_changes)?,
+        pending_at: row.pending_at.as_deref().map(parse_ts).transpose()?,
     })
 }
 
@@ -1250,6 +1274,7 @@ impl Storage for SqliteStorage {
         at: DateTime<Utc>,
         ip: Option<&'a str>,
         app_version: Option<&'a str>,
+        pending: Option<u32>,
     ) -> Fut<'a, ()> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let sent = self.send(Job::Touch {
@@ -1258,6 +1283,7 @@ impl Storage for SqliteStorage {
                 at: ts(at),
                 ip: ip.map(str::to_string),
                 app_version: app_version.map(str::to_string),
+                pending,
             },
             reply,
         });

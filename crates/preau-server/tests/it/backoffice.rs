@@ -954,6 +954,25 @@ pub fn laptops_are_enrolled_and_revoked_from_the_postes_page(backend: &Backend) 
         );
         let list = admin.get("/bureau/postes").await;
         assert!(list.text().contains("Anne Martin"));
+        // What the laptop still had to send when last seen: nothing, after its sync.
+        let text = list.text();
+        assert!(text.contains("Modifications en attente"), "{text}");
+        assert!(text.contains("Aucune<br><span class=\"notice\">au "), "{text}");
+        // Three changes reported ten days ago: a note says where they are.
+        let ago = chrono::Utc::now() - chrono::Duration::days(10);
+        server
+            .storage
+            .touch_device(id, ago, None, None, Some(3))
+            .await
+            .expect("touch");
+        let text = admin.get("/bureau/postes").await.text();
+        assert!(text.contains("3\u{a0}modifications<br>"), "{text}");
+        assert!(
+            text.contains(
+                "Non synchronisé depuis 10\u{a0}jours\u{a0}: ces modifications n’existent que sur le portable."
+            ),
+            "{text}"
+        );
         let path = format!("/bureau/postes/{id}/revocation");
         assert_eq!(admin.post(&path, &[]).await.status, 403, "no CSRF token");
         let done = admin.post(&path, &[("csrf", &list.csrf())]).await;
@@ -1005,6 +1024,23 @@ fn demo_server(backend: &Backend) -> (TestServer, Vec<Issued>) {
         }
         lea.laptop.sync();
     }
+    // Postes: one laptop still held three changes when last seen, ten days ago; another
+    // holds one now (the others said « none » at their last sync).
+    server.block_on(async {
+        let devices = server.storage.devices().await.expect("devices");
+        let now = chrono::Utc::now();
+        for (d, at, n) in devices
+            .iter()
+            .zip([(now - chrono::Duration::days(10), 3), (now, 1)])
+            .map(|(d, (at, n))| (d, at, n))
+        {
+            server
+                .storage
+                .touch_device(d.id, at, None, d.app_version.as_deref(), Some(n))
+                .await
+                .expect("touch");
+        }
+    });
     (server, kept)
 }
 

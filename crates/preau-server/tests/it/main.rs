@@ -8,6 +8,7 @@ mod backoffice;
 mod dashboard_cache;
 mod faults;
 mod follow;
+mod pending;
 mod privacy;
 mod referentiel;
 mod store_model;
@@ -58,6 +59,9 @@ fn suite(backend: &Backend) {
     transport::refusals_are_logged_and_tokens_expire_when_idle(backend);
     transport::device_names_with_control_characters_are_refused(backend);
     transport::refusals_are_documented_in_openapi(backend);
+    eprintln!("[{}] pending changes", backend.label());
+    pending::the_server_knows_what_each_laptop_still_holds(backend);
+    pending::hostile_pending_counts_are_ignored(backend);
     eprintln!("[{}] https", backend.label());
     tls::https_serves_sync_and_reloads_its_certificate(backend);
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::WebError;
 use crate::staff::{Action, AuditEntry};
 use crate::storage::Device;
-use crate::web::html::{date, page};
+use crate::web::html::{date, integer, page};
 use crate::web::session::{Posted, Staff};
 use crate::web::{Page, WebState, PREFIX};
 
@@ -35,7 +35,46 @@ pub fn qr_svg(text: &str) -> Option<String> {
     image.find("<svg").map(|at| image[at..].to_string())
 }
 
+/// A laptop holding changes and not seen for this long gets a note: its adviser should
+/// sync it (or it is lost, with what was typed on it).
+const PENDING_STALE_DAYS: i64 = 7;
+
+/// « 3 modifications », « 1 modification », « aucune » (as the app says it).
+fn changes(n: u32) -> String {
+    match n {
+        0 => "Aucune".into(),
+        1 => "1\u{a0}modification".into(),
+        n => format!("{}\u{a0}modifications", integer(u64::from(n))),
+    }
+}
+
+/// The Postes cell: what the laptop still had to send when it was last seen, when it
+/// said so, and a note when that is old; « — » for a laptop that never said (older app).
+fn pending_cell(d: &Device, now: chrono::DateTime<Utc>) -> Markup {
+    let Some(n) = d.pending_changes else {
+        return html! { "—" };
+    };
+    let stale = d
+        .pending_at
+        .map(|at| (now - at).num_days())
+        .filter(|days| n > 0 && *days >= PENDING_STALE_DAYS);
+    html! {
+        (changes(n))
+        @if let Some(at) = d.pending_at {
+            br; span class="notice" { "au " (when(Some(at))) }
+        }
+        @if let Some(days) = stale {
+            br; strong class="stale" {
+                "Non synchronisé depuis " (integer(days.unsigned_abs())) "\u{a0}jours\u{a0}: "
+                @if n > 1 { "ces modifications n’existent" } @else { "cette modification n’existe" }
+                " que sur le portable."
+            }
+        }
+    }
+}
+
 fn devices_page(staff: &Staff, devices: &[Device], code: Option<Markup>) -> Markup {
+    let now = Utc::now();
     let body = html! {
         @if let Some(code) = code { (code) }
         section {
@@ -53,7 +92,8 @@ fn devices_page(staff: &Staff, devices: &[Device], code: Option<Markup>) -> Mark
             thead { tr {
                 th scope="col" { "Conseiller" } th scope="col" { "Poste" }
                 th scope="col" { "Enrôlé le" } th scope="col" { "Dernière synchronisation" }
-                th scope="col" { "Application" } th scope="col" { "État" }
+                th scope="col" { "Application" } th scope="col" { "Modifications en attente" }
+                th scope="col" { "État" }
             } }
             tbody {
                 @for d in devices {
@@ -63,6 +103,7 @@ fn devices_page(staff: &Staff, devices: &[Device], code: Option<Markup>) -> Mark
                         td { (date(d.enrolled_at.date_naive())) }
                         td { (when(d.last_seen_at)) }
                         td { (d.app_version.as_deref().unwrap_or("—")) }
+                        td { (pending_cell(d, now)) }
                         td {
                             @if let Some(at) = d.revoked_at { "Révoqué le " (date(at.date_naive())) }
                             @else {
