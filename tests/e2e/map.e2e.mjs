@@ -171,7 +171,7 @@ async function main() {
       const visit = await importExampleVisit(DATA);
       const draft = (await cliIn(DATA, 'proposals', 'draft', visit)).trim();
       await cliIn(DATA, 'proposals', 'issue', draft);
-      await cliIn(DATA, 'proposals', 'decide', draft, 'acceptee');
+      await cliIn(DATA, 'proposals', 'decide', draft, 'acceptee', '--scenario', 'A');
     });
   } catch (error) {
     if (!(error instanceof StopScenario)) fail('set-up (npm ci in ui/ installs axe-core)', error);
