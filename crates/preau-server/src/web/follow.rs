@@ -36,8 +36,6 @@ pub struct Equipped {
 /// What a proposal record holds for the follow-up that `data.rs` does not read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Extra {
-    /// The council's deliberation as the laptop recorded it with the answer.
-    pub deliberated_on: Option<NaiveDate>,
     /// The IEN's validation as the laptop recorded it in the visit's pedagogical project:
     /// the latest date, once every school's project is « validé ».
     pub ien_validated_on: Option<NaiveDate>,
@@ -126,7 +124,6 @@ fn extra(r: &StoredRecord) -> Extra {
         })
         .unwrap_or_default();
     Extra {
-        deliberated_on: day(&r.fields, "deliberated_on"),
         ien_validated_on: None,
         visit_id: r
             .fields
@@ -264,7 +261,8 @@ pub fn followed(
         .map(|p| {
             let extra = extras.get(&p.id);
             let laptop = |step| match step {
-                Step::Deliberation => extra.and_then(|e| e.deliberated_on),
+                // Read with the answer by `data.rs` (the proposal's own field).
+                Step::Deliberation => p.deliberated_on,
                 Step::IenValidation => extra.and_then(|e| e.ien_validated_on),
                 _ => None,
             };
@@ -651,7 +649,6 @@ mod tests {
             root: None,
         };
         let e = extra(&r);
-        assert_eq!(e.deliberated_on, NaiveDate::from_ymd_opt(2026, 11, 3));
         assert_eq!(
             e.scenarios,
             vec![
@@ -671,11 +668,11 @@ mod tests {
 
     #[test]
     fn the_laptops_deliberation_shows_until_the_office_records_one() {
-        let p = proposal("p", None, Status::Accepted, amounts(100, 10, 10));
+        let mut p = proposal("p", None, Status::Accepted, amounts(100, 10, 10));
+        p.deliberated_on = NaiveDate::from_ymd_opt(2026, 11, 3);
         let extras = HashMap::from([(
             "p".to_string(),
             Extra {
-                deliberated_on: NaiveDate::from_ymd_opt(2026, 11, 3),
                 ien_validated_on: NaiveDate::from_ymd_opt(2026, 10, 20),
                 ..Extra::default()
             },
