@@ -261,7 +261,7 @@ pub async fn push(
         device: device.id,
         adviser: device.adviser.clone(),
     };
-    let acks = state.storage.push(&who, &req.changes).await?;
+    let acks = state.storage.push(&who, req.changes).await?;
     tracing::info!(device = %device.id, changes = acks.len(), "push applied");
     Ok(Json(PushResponse {
         protocol: PROTOCOL_VERSION,

@@ -205,7 +205,7 @@ async fn sync_enrolled(
     // and pulled back, so laptops agree as soon as both have synced and this one is left
     // with nothing the server has not acknowledged and sent back. Once: applying what comes
     // back changes nothing more.
-    if store.sync_overview()?.pending > 0 {
+    if store.sync_pending()? > 0 {
         push_pending(store, &client, batch_size, &mut report, progress).await?;
         pull_and_apply(store, &client, &mut report, progress).await?;
     }
@@ -226,7 +226,7 @@ async fn pull_and_apply(
     // reference data is fetched once the first page names the versions, before anything
     // is applied (schools are parents of records). The first page tells the server what
     // this laptop still holds after its push: the truth the back-office shows.
-    client.set_pending(store.sync_overview()?.pending);
+    client.set_pending(store.sync_pending()?);
     let mut page = client.pull(store.sync_cursor()?, progress).await?;
     update_reference(store, client, &page.reference, report, progress).await?;
     let reference = loop {
@@ -276,7 +276,7 @@ async fn push_pending(
 ) -> Result<()> {
     // While a batch is in flight the next one is made from the log and saved (the store's work
     // overlaps the server's); it is sent only once the previous one is acknowledged.
-    let pending = store.sync_overview()?.pending;
+    let pending = store.sync_pending()?;
     client.set_pending(pending);
     let total = usize::try_from(pending).unwrap_or(usize::MAX);
     let mut queue: VecDeque<OutgoingChange> = store.sync_outgoing_saved(usize::MAX)?.into();
@@ -340,7 +340,7 @@ async fn push_pending(
         store.sync_acknowledge(&acked)?;
         queue.drain(..acked.len());
         report.pushed += acked.len();
-        client.set_pending(store.sync_overview()?.pending);
+        client.set_pending(store.sync_pending()?);
         progress(Progress::Pushing {
             done: report.pushed,
             total: total.max(report.pushed),

@@ -50,69 +50,111 @@ pub struct ApplyReport {
     pub waiting: u32,
 }
 
+/// The SQL that writes one table's pulled records, made once per application of a page
+/// rather than once per record: the table's columns, the key lookups, and an `INSERT` or
+/// `UPDATE` per set of columns written (by bit mask of column positions; records of one
+/// table nearly always carry the same columns).
+struct TableSql {
+    columns: Vec<String>,
+    exists: String,
+    delete: String,
+    writes: HashMap<(bool, u64), String>,
+}
+
+impl TableSql {
+    fn new(conn: &Connection, t: &SyncTable) -> Result<TableSql> {
+        let key = key_where(t);
+        Ok(TableSql {
+            columns: columns(conn, t.name)?,
+            exists: format!("SELECT 1 FROM {} WHERE {key}", t.name),
+            delete: format!("DELETE FROM {} WHERE {key}", t.name),
+            writes: HashMap::new(),
+        })
+    }
+
+    /// `UPDATE … SET` the named columns (`update`), else `INSERT` them after the key;
+    /// parameters: the key's values, then the columns' in the order given.
+    fn write_sql(t: &SyncTable, update: bool, names: &[&str]) -> String {
+        let first = t.key.len() + 1;
+        if update {
+            let sets = names
+                .iter()
+                .enumerate()
+                .map(|(i, f)| format!("{f} = ?{}", i + first))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return format!("UPDATE {} SET {sets} WHERE {}", t.name, key_where(t));
+        }
+        let all: Vec<&str> = t.key.iter().copied().chain(names.iter().copied()).collect();
+        let marks = (1..=all.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "INSERT INTO {} ({}) VALUES ({marks})",
+            t.name,
+            all.join(", ")
+        )
+    }
+}
+
 /// Writes a remote record into its table (inside the guard: no log entry).
 fn write_record(
     tx: &Connection,
     t: &SyncTable,
     rec: &IncomingRecord,
     skip: &HashSet<String>,
-    cols: &[String],
+    sql: &mut TableSql,
 ) -> Result<()> {
     let keys = key_values(t, &rec.record_id)?;
     if rec.deleted {
-        let sql = format!("DELETE FROM {} WHERE {}", t.name, key_where(t));
-        tx.prepare_cached(&sql)?
+        tx.prepare_cached(&sql.delete)?
             .execute(rusqlite::params_from_iter(keys.iter()))?;
         return Ok(());
     }
-    let fields: Vec<(&String, &Value)> = rec
+    // The columns written, by position in the table, with their values.
+    let mut fields: Vec<(usize, &Value)> = rec
         .fields
         .iter()
-        .filter(|(f, _)| {
-            cols.contains(f) && !skip.contains(*f) && !t.key.contains(&f.as_str()) && !t.is_local(f)
-        })
+        .filter(|(f, _)| !skip.contains(*f) && !t.key.contains(&f.as_str()) && !t.is_local(f))
+        .filter_map(|(f, v)| sql.columns.iter().position(|c| c == f).map(|i| (i, v)))
         .collect();
+    fields.sort_unstable_by_key(|(i, _)| *i);
     let exists = tx
-        .prepare_cached(&format!("SELECT 1 FROM {} WHERE {}", t.name, key_where(t)))?
+        .prepare_cached(&sql.exists)?
         .exists(rusqlite::params_from_iter(keys.iter()))?;
-    if exists {
-        if fields.is_empty() {
-            return Ok(());
-        }
-        let sets = fields
-            .iter()
-            .enumerate()
-            .map(|(i, (f, _))| format!("{f} = ?{}", i + 1 + t.key.len()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("UPDATE {} SET {sets} WHERE {}", t.name, key_where(t));
-        let mut values: Vec<SqlValue> =
-            keys.iter().map(|k| SqlValue::Text(k.to_string())).collect();
-        for (f, v) in &fields {
-            values.push(to_sql_column(t.name, f, v)?);
-        }
-        tx.prepare_cached(&sql)?
-            .execute(rusqlite::params_from_iter(values))?;
-    } else {
-        let mut names: Vec<&str> = t.key.to_vec();
-        let mut values: Vec<SqlValue> =
-            keys.iter().map(|k| SqlValue::Text(k.to_string())).collect();
-        for (f, v) in &fields {
-            names.push(f.as_str());
-            values.push(to_sql_column(t.name, f, v)?);
-        }
-        let marks = (1..=names.len())
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({marks})",
-            t.name,
-            names.join(", ")
-        );
-        tx.prepare_cached(&sql)?
-            .execute(rusqlite::params_from_iter(values))?;
+    if exists && fields.is_empty() {
+        return Ok(());
     }
+    let mut values: Vec<SqlValue> = keys.iter().map(|k| SqlValue::Text(k.to_string())).collect();
+    for (i, v) in &fields {
+        let column = sql.columns.get(*i).map_or("", String::as_str);
+        values.push(to_sql_column(t.name, column, v)?);
+    }
+    let mask = fields
+        .iter()
+        .try_fold(0u64, |m, (i, _)| Some(m | 1u64.checked_shl(u32::try_from(*i).ok()?)?));
+    let columns = &sql.columns;
+    let names = || -> Vec<&str> {
+        fields
+            .iter()
+            .filter_map(|(i, _)| columns.get(*i).map(String::as_str))
+            .collect()
+    };
+    let made;
+    let statement: &str = match mask {
+        Some(mask) => sql
+            .writes
+            .entry((exists, mask))
+            .or_insert_with(|| TableSql::write_sql(t, exists, &names())),
+        // A table of more than 64 columns (none today): made each time.
+        None => {
+            made = TableSql::write_sql(t, exists, &names());
+            &made
+        }
+    };
+    tx.prepare_cached(statement)?
+        .execute(rusqlite::params_from_iter(values))?;
     Ok(())
 }
 
@@ -154,7 +196,7 @@ fn stage_record(conn: &Connection, r: &IncomingRecord, error: Option<&str>) -> R
 /// per-record lookups it makes unnecessary are skipped (a first sync has nothing local in
 /// flight, nothing staged and no conflicts).
 struct ApplyCtx {
-    columns: HashMap<&'static str, Vec<String>>,
+    tables: HashMap<&'static str, TableSql>,
     /// Local changes logged or waiting for their ack: look each record up.
     check_local: bool,
     inbox_maybe_nonempty: bool,
@@ -165,7 +207,7 @@ impl ApplyCtx {
     fn new(conn: &Connection) -> Result<ApplyCtx> {
         let any = |sql: &str| -> Result<bool> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
         Ok(ApplyCtx {
-            columns: HashMap::new(),
+            tables: HashMap::new(),
             check_local: any("SELECT EXISTS (SELECT 1 FROM sync_log)")?
                 || any("SELECT EXISTS (SELECT 1 FROM sync_outgoing)")?,
             inbox_maybe_nonempty: any("SELECT EXISTS (SELECT 1 FROM sync_inbox)")?,
@@ -203,17 +245,19 @@ fn apply_one(
         unlink_lines_from_class(conn, &rec.record_id)?;
     }
     if !pending.contains("-") {
-        if !ctx.columns.contains_key(t.name) {
-            ctx.columns.insert(t.name, columns(conn, t.name)?);
+        if !ctx.tables.contains_key(t.name) {
+            ctx.tables.insert(t.name, TableSql::new(conn, t)?);
         }
-        let cols = ctx.columns.get(t.name).map(Vec::as_slice).unwrap_or(&[]);
         let mut skip = std::borrow::Cow::Borrowed(&pending);
         if t.name == "schools" {
             if let same_uai::Clash::PulledIsDuplicate = same_uai::before_school(conn, rec)? {
                 skip.to_mut().insert("uai".to_owned());
             }
         }
-        if let Err(e) = write_record(conn, t, rec, &skip, cols) {
+        let Some(sql) = ctx.tables.get_mut(t.name) else {
+            return Err(bad(format!("no SQL for {}", t.name)));
+        };
+        if let Err(e) = write_record(conn, t, rec, &skip, sql) {
             return Ok(Err(e));
         }
     }

@@ -29,11 +29,18 @@ pub struct SyncOverview {
 /// Records changed locally and not yet acknowledged by the server: the distinct records
 /// of the change log and of the changes made from it and still waiting for their ack (a
 /// record in both counts once). What the home screen and the sync screen call "pending".
+///
+/// Counted as the log's records plus the waiting changes' records that have nothing left
+/// in the log, each part read in its index's order (the log's key, `sync_outgoing_by_record`):
+/// no temporary B-tree, which a `UNION` of the two needs and which cost a sync of 50,000
+/// records as much as building its batches, since the count is read after every batch.
 pub(crate) fn pending_records(conn: &Connection) -> Result<u32> {
     Ok(conn
         .prepare_cached(
-            "SELECT count(*) FROM (SELECT tbl, record_id FROM sync_log
-                                   UNION SELECT tbl, record_id FROM sync_outgoing)",
+            "SELECT (SELECT count(*) FROM (SELECT DISTINCT tbl, record_id FROM sync_log))
+                  + (SELECT count(*) FROM (SELECT DISTINCT tbl, record_id FROM sync_outgoing o
+                       WHERE NOT EXISTS (SELECT 1 FROM sync_log l
+                                         WHERE l.tbl = o.tbl AND l.record_id = o.record_id)))",
         )?
         .query_row([], |r| r.get(0))?)
 }
@@ -91,6 +98,12 @@ pub struct SyncStatus {
 }
 
 impl Store {
+    /// The records with changes the server has not acknowledged yet
+    /// ([`SyncOverview::pending`] alone: what a sync tells the server after each batch).
+    pub fn sync_pending(&self) -> Result<u32> {
+        pending_records(&self.conn)
+    }
+
     pub fn sync_overview(&self) -> Result<SyncOverview> {
         let pending = pending_records(&self.conn)?;
         let waiting: u32 = self

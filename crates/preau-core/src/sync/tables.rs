@@ -145,17 +145,49 @@ pub(super) fn read_row(
     t: &SyncTable,
     record_id: &str,
 ) -> Result<Option<Map<String, Value>>> {
+    read_row_where(conn, t, record_id, |_| true)
+}
+
+/// The columns of a record's current row that `wanted` names, as a JSON map; `None` if
+/// the row is gone. The others are not converted at all (a batch reads one row a change).
+pub(super) fn read_row_where(
+    conn: &Connection,
+    t: &SyncTable,
+    record_id: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Option<Map<String, Value>>> {
     let keys = key_values(t, record_id)?;
-    let sql = format!("SELECT * FROM {} WHERE {}", t.name, key_where(t));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+    let mut stmt = conn.prepare_cached(&select_sql(t))?;
+    let names: Vec<Option<String>> = stmt
+        .column_names()
+        .into_iter()
+        .map(|name| wanted(name).then(|| name.to_string()))
+        .collect();
     let mut rows = stmt.query(rusqlite::params_from_iter(keys.iter()))?;
     let Some(row) = rows.next()? else {
         return Ok(None);
     };
     let mut map = Map::new();
-    for (i, name) in names.iter().enumerate() {
-        map.insert(name.clone(), to_json(row.get_ref(i)?));
+    for (i, name) in names.into_iter().enumerate() {
+        if let Some(name) = name {
+            map.insert(name, to_json(row.get_ref(i)?));
+        }
     }
     Ok(Some(map))
+}
+
+/// `SELECT * FROM <table> WHERE <key>`, made once per table.
+fn select_sql(t: &SyncTable) -> &'static str {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        SYNC_TABLES
+            .iter()
+            .map(|t| format!("SELECT * FROM {} WHERE {}", t.name, key_where(t)))
+            .collect()
+    });
+    SYNC_TABLES
+        .iter()
+        .position(|s| s.name == t.name)
+        .and_then(|i| all.get(i))
+        .map_or("SELECT NULL WHERE 0", String::as_str)
 }

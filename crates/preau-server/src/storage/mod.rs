@@ -85,8 +85,9 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Applies a batch for `who` in one transaction; a change id seen before is
     /// acknowledged with its first answer and not applied again; a change `who` may not
-    /// make is refused (`crate::authz`) and changes nothing.
-    fn push<'a>(&'a self, who: &'a Principal, changes: &'a [Change]) -> Fut<'a, Vec<Ack>>;
+    /// make is refused (`crate::authz`) and changes nothing. The batch is handed over (the
+    /// SQLite writer's thread takes it without a copy).
+    fn push<'a>(&'a self, who: &'a Principal, changes: Vec<Change>) -> Fut<'a, Vec<Ack>>;
     /// At most `limit` records after `cursor`, and fewer once their JSON passes
     /// `MAX_PAGE_BYTES` (never none while records remain).
     fn pull(&self, cursor: i64, limit: u32) -> Fut<'_, Page>;

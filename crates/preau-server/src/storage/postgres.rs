@@ -864,10 +864,10 @@ impl Storage for PgStorage {
         })
     }
 
-    fn push<'a>(&'a self, who: &'a Principal, changes: &'a [Change]) -> Fut<'a, Vec<Ack>> {
+    fn push<'a>(&'a self, who: &'a Principal, changes: Vec<Change>) -> Fut<'a, Vec<Ack>> {
         Box::pin(async move {
             let mut p = self.client().await?;
-            push_tx(p.get()?, who, changes).await
+            push_tx(p.get()?, who, &changes).await
         })
     }
 

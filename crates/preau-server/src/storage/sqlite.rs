@@ -565,41 +565,65 @@ const LOAD_RECORD: &str = "SELECT revision, deleted, fields, meta, conflicts, ow
      FROM records WHERE tbl = ?1 AND record_id = ?2";
 
 fn load_record(tx: &Connection, tbl: &str, id: &str) -> Result<Option<merge::RecordState>> {
-    tx.prepare_cached(LOAD_RECORD)?
-        .query_row(params![tbl, id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, bool>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, Option<String>>(5)?,
-                r.get::<_, Option<String>>(6)?,
-            ))
-        })
-        .optional()?
-        .map(|(rev, del, f, m, c, owner, root)| {
-            Ok::<_, Error>(state_from_columns(rev, del, &f, &m, &c, owner, root)?)
-        })
-        .transpose()
+    load_with(&mut tx.prepare_cached(LOAD_RECORD)?, tbl, id)
 }
 
+/// [`load_record`] with its statement prepared by the caller (once for a whole push).
+fn load_with(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    tbl: &str,
+    id: &str,
+) -> Result<Option<merge::RecordState>> {
+    stmt.query_row(params![tbl, id], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, bool>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, Option<String>>(6)?,
+        ))
+    })
+    .optional()?
+    .map(|(rev, del, f, m, c, owner, root)| {
+        Ok::<_, Error>(state_from_columns(rev, del, &f, &m, &c, owner, root)?)
+    })
+    .transpose()
+}
+
+const SAVE_RECORD: &str =
+    "INSERT INTO records (tbl, record_id, revision, deleted, fields, meta, conflicts, owner, root)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+     ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision,
+       deleted = excluded.deleted, fields = excluded.fields, meta = excluded.meta,
+       conflicts = excluded.conflicts, owner = excluded.owner, root = excluded.root";
+
 fn save_record(tx: &Connection, tbl: &str, id: &str, st: &merge::RecordState) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO records (tbl, record_id, revision, deleted, fields, meta, conflicts, owner, root)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision,
-           deleted = excluded.deleted, fields = excluded.fields, meta = excluded.meta,
-           conflicts = excluded.conflicts, owner = excluded.owner, root = excluded.root",
-    )?
-    .execute(params![
+    save_with(&mut tx.prepare_cached(SAVE_RECORD)?, tbl, id, st)
+}
+
+/// [`save_record`] with its statement prepared by the caller (once for a whole push).
+fn save_with(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    tbl: &str,
+    id: &str,
+    st: &merge::RecordState,
+) -> Result<()> {
+    // Nothing set aside (nearly every record): the constant, not a serialiser's output.
+    let conflicts = if st.conflicts.is_empty() {
+        "[]".to_string()
+    } else {
+        serde_json::to_string(&st.conflicts)?
+    };
+    stmt.execute(params![
         tbl,
         id,
         st.revision,
         st.deleted,
         serde_json::to_string(&st.fields)?,
         serde_json::to_string(&st.stored_meta())?,
-        serde_json::to_string(&st.conflicts)?,
+        conflicts,
         st.owner,
         st.root,
     ])?;
@@ -643,16 +667,18 @@ fn push_in(tx: &Connection, who: &Principal, changes: &[Change], now: &str) -> R
             codes.insert(code.to_string(), d);
         }
     }
+    let mut load = tx.prepare_cached(LOAD_RECORD)?;
     let out = merge::apply_batch(
         changes,
         who,
         seq,
         &already_seen,
         &|c: &str| codes.get(c).copied(),
-        |tbl, id| load_record(tx, tbl, id),
+        |tbl, id| load_with(&mut load, tbl, id),
     )?;
+    let mut save = tx.prepare_cached(SAVE_RECORD)?;
     for ((tbl, id), st) in &out.records {
-        save_record(tx, tbl, id, st)?;
+        save_with(&mut save, tbl, id, st)?;
     }
     {
         let mut seen = tx.prepare_cached(
@@ -1075,11 +1101,11 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn push<'a>(&'a self, who: &'a Principal, changes: &'a [Change]) -> Fut<'a, Vec<Ack>> {
+    fn push<'a>(&'a self, who: &'a Principal, changes: Vec<Change>) -> Fut<'a, Vec<Ack>> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let sent = self.send(Job::Push {
             who: who.clone(),
-            changes: changes.to_vec(),
+            changes,
             reply,
         });
         Box::pin(async move {
