@@ -40,6 +40,24 @@ pub fn check_url(url: &str, allow_plain_http: bool) -> Result<String> {
     Ok(url.trim_end_matches('/').to_string())
 }
 
+/// [`preau_protocol::PushRequest`] as written from borrowed changes: the same JSON.
+#[derive(Serialize)]
+struct PushBody<'a, C> {
+    protocol: u32,
+    changes: &'a [C],
+}
+
+/// [`Change`] as written from a change saved on the laptop, borrowed: the same JSON.
+#[derive(Debug, Serialize)]
+pub struct WireChange<'a> {
+    pub change_id: uuid::Uuid,
+    pub table: &'a str,
+    pub record_id: &'a str,
+    pub base_revision: i64,
+    pub fields: &'a serde_json::Map<String, serde_json::Value>,
+    pub deleted: bool,
+}
+
 /// The HTTP side: one server, one token.
 pub struct Client {
     http: reqwest::Client,
@@ -219,24 +237,24 @@ impl Client {
     }
 
     /// Pushes the longest prefix of `changes` whose request fits in the server's body
-    /// limit (at least one change); the acks say how many were sent.
-    pub async fn push_prefix(
+    /// limit (at least one change); the acks say how many were sent. The changes are
+    /// written as they are borrowed (the engine's [`WireChange`]s, no copy of a batch).
+    pub async fn push_prefix<C: Serialize + Sync>(
         &self,
-        mut changes: Vec<Change>,
+        mut changes: &[C],
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<PushResponse> {
         loop {
-            let req = PushRequest {
+            let req = PushBody {
                 protocol: PROTOCOL_VERSION,
                 changes,
             };
             let body = serde_json::to_vec(&req).map_err(|e| Error::Protocol(e.to_string()))?;
-            changes = req.changes;
             if body.len() <= MAX_BODY_BYTES || changes.len() <= 1 {
                 return self.post_bytes("/push", &body, progress).await;
             }
             // Too large (long notes): send the first half now, the rest next time.
-            changes.truncate(changes.len().div_ceil(2));
+            changes = changes.get(..changes.len().div_ceil(2)).unwrap_or(changes);
         }
     }
 
@@ -291,5 +309,62 @@ pub async fn health(base: &str) -> bool {
             tracing::debug!(error = %e, "health check failed");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use preau_protocol::PushRequest;
+
+    /// A push written from borrowed changes is the protocol's `PushRequest`, byte for byte
+    /// (a server of any version reads it the same).
+    #[test]
+    fn a_borrowed_push_is_the_protocols_push_request() {
+        let fields = serde_json::json!({"name": "É", "n": 3, "x": null})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let wire = [
+            WireChange {
+                change_id: a,
+                table: "participants",
+                record_id: "r1",
+                base_revision: 7,
+                fields: &fields,
+                deleted: false,
+            },
+            WireChange {
+                change_id: b,
+                table: "visit_schools",
+                record_id: "v/s",
+                base_revision: 0,
+                fields: &serde_json::Map::new(),
+                deleted: true,
+            },
+        ];
+        let owned = PushRequest {
+            protocol: PROTOCOL_VERSION,
+            changes: wire
+                .iter()
+                .map(|w| Change {
+                    change_id: w.change_id,
+                    table: w.table.to_string(),
+                    record_id: w.record_id.to_string(),
+                    base_revision: w.base_revision,
+                    fields: w.fields.clone(),
+                    deleted: w.deleted,
+                })
+                .collect(),
+        };
+        let borrowed = PushBody {
+            protocol: PROTOCOL_VERSION,
+            changes: &wire[..],
+        };
+        assert_eq!(
+            serde_json::to_string(&borrowed).ok(),
+            serde_json::to_string(&owned).ok()
+        );
     }
 }
