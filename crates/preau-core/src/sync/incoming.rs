@@ -7,14 +7,16 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
+use rusqlite::{params, CachedStatement, Connection, ToSql, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::same_uai;
 use super::settings::{set_cursor, set_last_sync};
-use super::tables::{bad, columns, key_values, key_where, table, to_sql_column, SyncTable};
+use super::tables::{
+    bad, columns, is_blob, key_values, key_where, table, to_sql_column, SyncTable,
+};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -50,24 +52,25 @@ pub struct ApplyReport {
     pub waiting: u32,
 }
 
-/// The SQL that writes one table's pulled records, made once per application of a page
-/// rather than once per record: the table's columns, the key lookups, and an `INSERT` or
-/// `UPDATE` per set of columns written (by bit mask of column positions; records of one
-/// table nearly always carry the same columns).
-struct TableSql {
+/// The statements that write one table's pulled records, prepared once per application
+/// of a page and held (not looked up in the connection's cache for every record): the
+/// table's columns, the key lookups, and an `INSERT` or `UPDATE` per set of columns
+/// written (by bit mask of column positions; records of one table nearly always carry
+/// the same columns).
+struct TableSql<'c> {
     columns: Vec<String>,
-    exists: String,
-    delete: String,
-    writes: HashMap<(bool, u64), String>,
+    exists: CachedStatement<'c>,
+    delete: CachedStatement<'c>,
+    writes: HashMap<(bool, u64), CachedStatement<'c>>,
 }
 
-impl TableSql {
-    fn new(conn: &Connection, t: &SyncTable) -> Result<TableSql> {
+impl<'c> TableSql<'c> {
+    fn new(conn: &'c Connection, t: &SyncTable) -> Result<TableSql<'c>> {
         let key = key_where(t);
         Ok(TableSql {
             columns: columns(conn, t.name)?,
-            exists: format!("SELECT 1 FROM {} WHERE {key}", t.name),
-            delete: format!("DELETE FROM {} WHERE {key}", t.name),
+            exists: conn.prepare_cached(&format!("SELECT 1 FROM {} WHERE {key}", t.name))?,
+            delete: conn.prepare_cached(&format!("DELETE FROM {} WHERE {key}", t.name))?,
             writes: HashMap::new(),
         })
     }
@@ -98,17 +101,40 @@ impl TableSql {
     }
 }
 
+/// A pulled value bound as it is: text borrowed from the record, not copied (BLOB
+/// columns, sent as hex, are decoded).
+enum Param<'a> {
+    Text(&'a str),
+    Owned(SqlValue),
+}
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Param::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            Param::Owned(value) => ToSqlOutput::Borrowed(ValueRef::from(value)),
+        })
+    }
+}
+
+fn param<'a>(t: &SyncTable, column: &str, v: &'a Value) -> Result<Param<'a>> {
+    Ok(match v {
+        Value::String(text) if !is_blob(t.name, column) => Param::Text(text),
+        _ => Param::Owned(to_sql_column(t.name, column, v)?),
+    })
+}
+
 /// Writes a remote record into its table (inside the guard: no log entry).
-fn write_record(
-    tx: &Connection,
+fn write_record<'c>(
+    conn: &'c Connection,
     t: &SyncTable,
     rec: &IncomingRecord,
     skip: &HashSet<String>,
-    sql: &mut TableSql,
+    sql: &mut TableSql<'c>,
 ) -> Result<()> {
     let keys = key_values(t, &rec.record_id)?;
     if rec.deleted {
-        tx.prepare_cached(&sql.delete)?
+        sql.delete
             .execute(rusqlite::params_from_iter(keys.iter()))?;
         return Ok(());
     }
@@ -120,41 +146,42 @@ fn write_record(
         .filter_map(|(f, v)| sql.columns.iter().position(|c| c == f).map(|i| (i, v)))
         .collect();
     fields.sort_unstable_by_key(|(i, _)| *i);
-    let exists = tx
-        .prepare_cached(&sql.exists)?
+    let exists = sql
+        .exists
         .exists(rusqlite::params_from_iter(keys.iter()))?;
     if exists && fields.is_empty() {
         return Ok(());
     }
-    let mut values: Vec<SqlValue> = keys.iter().map(|k| SqlValue::Text(k.to_string())).collect();
-    for (i, v) in &fields {
-        let column = sql.columns.get(*i).map_or("", String::as_str);
-        values.push(to_sql_column(t.name, column, v)?);
-    }
-    let mask = fields
-        .iter()
-        .try_fold(0u64, |m, (i, _)| Some(m | 1u64.checked_shl(u32::try_from(*i).ok()?)?));
     let columns = &sql.columns;
+    let mut values: Vec<Param<'_>> = keys.iter().map(|k| Param::Text(k)).collect();
+    for (i, v) in &fields {
+        values.push(param(t, columns.get(*i).map_or("", String::as_str), v)?);
+    }
     let names = || -> Vec<&str> {
         fields
             .iter()
             .filter_map(|(i, _)| columns.get(*i).map(String::as_str))
             .collect()
     };
-    let made;
-    let statement: &str = match mask {
-        Some(mask) => sql
-            .writes
-            .entry((exists, mask))
-            .or_insert_with(|| TableSql::write_sql(t, exists, &names())),
+    let mask = fields
+        .iter()
+        .try_fold(0u64, |m, (i, _)| Some(m | 1u64.checked_shl(u32::try_from(*i).ok()?)?));
+    match mask {
+        Some(mask) => {
+            let statement = match sql.writes.entry((exists, mask)) {
+                std::collections::hash_map::Entry::Occupied(held) => held.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(conn.prepare_cached(&TableSql::write_sql(t, exists, &names()))?)
+                }
+            };
+            statement.execute(rusqlite::params_from_iter(values))?;
+        }
         // A table of more than 64 columns (none today): made each time.
         None => {
-            made = TableSql::write_sql(t, exists, &names());
-            &made
+            conn.prepare_cached(&TableSql::write_sql(t, exists, &names()))?
+                .execute(rusqlite::params_from_iter(values))?;
         }
-    };
-    tx.prepare_cached(statement)?
-        .execute(rusqlite::params_from_iter(values))?;
+    }
     Ok(())
 }
 
@@ -195,19 +222,25 @@ fn stage_record(conn: &Connection, r: &IncomingRecord, error: Option<&str>) -> R
 /// What one application of remote records knows about the store, read once: the
 /// per-record lookups it makes unnecessary are skipped (a first sync has nothing local in
 /// flight, nothing staged and no conflicts).
-struct ApplyCtx {
-    tables: HashMap<&'static str, TableSql>,
+struct ApplyCtx<'c> {
+    tables: HashMap<&'static str, TableSql<'c>>,
+    /// Records each record's server revision (`sync_records`), held like `tables`.
+    note_revision: CachedStatement<'c>,
     /// Local changes logged or waiting for their ack: look each record up.
     check_local: bool,
     inbox_maybe_nonempty: bool,
     conflicts_maybe_nonempty: bool,
 }
 
-impl ApplyCtx {
-    fn new(conn: &Connection) -> Result<ApplyCtx> {
+impl<'c> ApplyCtx<'c> {
+    fn new(conn: &'c Connection) -> Result<ApplyCtx<'c>> {
         let any = |sql: &str| -> Result<bool> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
         Ok(ApplyCtx {
             tables: HashMap::new(),
+            note_revision: conn.prepare_cached(
+                "INSERT INTO sync_records (tbl, record_id, revision) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision",
+            )?,
             check_local: any("SELECT EXISTS (SELECT 1 FROM sync_log)")?
                 || any("SELECT EXISTS (SELECT 1 FROM sync_outgoing)")?,
             inbox_maybe_nonempty: any("SELECT EXISTS (SELECT 1 FROM sync_inbox)")?,
@@ -218,11 +251,11 @@ impl ApplyCtx {
 
 /// Applies one remote record with its bookkeeping. The outer error is fatal (the store
 /// failed); the inner one says the record cannot be applied yet.
-fn apply_one(
-    conn: &Connection,
+fn apply_one<'c>(
+    conn: &'c Connection,
     t: &'static SyncTable,
     rec: &IncomingRecord,
-    ctx: &mut ApplyCtx,
+    ctx: &mut ApplyCtx<'c>,
 ) -> Result<std::result::Result<(), Error>> {
     let (pending, outgoing) = if ctx.check_local {
         let pending: HashSet<String> = conn
@@ -272,11 +305,8 @@ fn apply_one(
     }
     if pending.is_empty() && !outgoing {
         // The next change's base: only once nothing local is in flight.
-        conn.prepare_cached(
-            "INSERT INTO sync_records (tbl, record_id, revision) VALUES (?1, ?2, ?3)
-             ON CONFLICT (tbl, record_id) DO UPDATE SET revision = excluded.revision",
-        )?
-        .execute(params![rec.table, rec.record_id, rec.revision])?;
+        ctx.note_revision
+            .execute(params![rec.table, rec.record_id, rec.revision])?;
     }
     if ctx.conflicts_maybe_nonempty {
         conn.prepare_cached("DELETE FROM sync_conflicts WHERE tbl = ?1 AND record_id = ?2")?
@@ -359,10 +389,10 @@ fn unlink_lines_from_class(conn: &Connection, class_id: &str) -> Result<()> {
     Ok(())
 }
 
-fn apply_all(
-    conn: &Connection,
+fn apply_all<'c>(
+    conn: &'c Connection,
     recs: &[&IncomingRecord],
-    ctx: &mut ApplyCtx,
+    ctx: &mut ApplyCtx<'c>,
     stage_failures: bool,
 ) -> Result<ApplyReport> {
     let mut report = ApplyReport::default();
