@@ -349,9 +349,7 @@ async fn push_pending(
         // when its throttle lets a write through, and the pull reads it again exactly;
         // counting the log after every batch was a sixth of the laptop's work in a large
         // push.
-        client.set_pending(
-            pending.saturating_sub(u32::try_from(acknowledged).unwrap_or(u32::MAX)),
-        );
+        client.set_pending(pending.saturating_sub(u32::try_from(acknowledged).unwrap_or(u32::MAX)));
         progress(Progress::Pushing {
             done: report.pushed,
             total: total.max(report.pushed),

@@ -146,9 +146,7 @@ fn write_record<'c>(
         .filter_map(|(f, v)| sql.columns.iter().position(|c| c == f).map(|i| (i, v)))
         .collect();
     fields.sort_unstable_by_key(|(i, _)| *i);
-    let exists = sql
-        .exists
-        .exists(rusqlite::params_from_iter(keys.iter()))?;
+    let exists = sql.exists.exists(rusqlite::params_from_iter(keys.iter()))?;
     if exists && fields.is_empty() {
         return Ok(());
     }
@@ -163,9 +161,9 @@ fn write_record<'c>(
             .filter_map(|(i, _)| columns.get(*i).map(String::as_str))
             .collect()
     };
-    let mask = fields
-        .iter()
-        .try_fold(0u64, |m, (i, _)| Some(m | 1u64.checked_shl(u32::try_from(*i).ok()?)?));
+    let mask = fields.iter().try_fold(0u64, |m, (i, _)| {
+        Some(m | 1u64.checked_shl(u32::try_from(*i).ok()?)?)
+    });
     match mask {
         Some(mask) => {
             let statement = match sql.writes.entry((exists, mask)) {

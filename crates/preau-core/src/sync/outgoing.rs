@@ -113,8 +113,7 @@ impl Store {
                     continue;
                 }
                 let change_id = crate::store::make_id();
-                let fields_text =
-                    serde_json::to_string(&fields).map_err(|e| bad(e.to_string()))?;
+                let fields_text = serde_json::to_string(&fields).map_err(|e| bad(e.to_string()))?;
                 save.execute(params![
                     change_id,
                     first_position.saturating_add(i64::try_from(position).unwrap_or(i64::MAX)),

@@ -157,10 +157,9 @@ pub(super) fn read_row_where(
     wanted: impl Fn(&str) -> bool,
 ) -> Result<Option<Map<String, Value>>> {
     let keys = key_values(t, record_id)?;
-    let mut stmt = conn.prepare_cached(&select_sql(t))?;
+    let mut stmt = conn.prepare_cached(select_sql(t))?;
     let names: Vec<Option<String>> = stmt
         .column_names()
-        .into_iter()
         .map(|name| wanted(name).then(|| name.to_string()))
         .collect();
     let mut rows = stmt.query(rusqlite::params_from_iter(keys.iter()))?;
