@@ -94,10 +94,28 @@ pub struct StoredMetaRef<'a> {
     base: Option<FieldMeta>,
     /// Every field of the record has bookkeeping (none is `bare`).
     all_kept: bool,
+    /// Every field was written by `base` and only the record's fields have bookkeeping
+    /// (a record written whole by one change): nothing is listed.
+    uniform: bool,
 }
 
 impl<'a> StoredMetaRef<'a> {
     fn of(st: &'a RecordState) -> StoredMetaRef<'a> {
+        // Most records a push writes: one writer for exactly the record's fields, told
+        // without counting writers or looking each field up.
+        if let Some(first) = st.meta.values().next().copied() {
+            if st.meta.values().all(|m| *m == first)
+                && st.fields.len() == st.meta.len()
+                && st.fields.keys().eq(st.meta.keys())
+            {
+                return StoredMetaRef {
+                    st,
+                    base: Some(first),
+                    all_kept: true,
+                    uniform: true,
+                };
+            }
+        }
         // The writer of the most fields (most records: of all of them).
         let mut counts: Vec<(FieldMeta, usize)> = Vec::new();
         for m in st.meta.values() {
@@ -109,7 +127,12 @@ impl<'a> StoredMetaRef<'a> {
         let base = counts.iter().max_by_key(|(_, n)| *n).map(|(m, _)| *m);
         let all_kept = st.fields.len() <= st.meta.len()
             && st.fields.keys().all(|name| st.meta.contains_key(name));
-        StoredMetaRef { st, base, all_kept }
+        StoredMetaRef {
+            st,
+            base,
+            all_kept,
+            uniform: false,
+        }
     }
 
     /// Written out unless `base` stands for it.
@@ -129,7 +152,7 @@ impl Serialize for StoredMetaRef<'_> {
                         .st
                         .meta
                         .iter()
-                        .filter(|(name, m)| self.0.listed(name, m)),
+                        .filter(|(name, m)| !self.0.uniform && self.0.listed(name, m)),
                 )
             }
         }
