@@ -200,12 +200,7 @@ pub fn apply(
                 ..RecordState::default()
             }
         } else {
-            RecordState {
-                revision: seq,
-                fields: change.fields.clone(),
-                meta: change.fields.keys().map(|f| (f.clone(), me)).collect(),
-                ..RecordState::default()
-            }
+            made(change.fields.clone(), device, seq)
         };
         return (st, AckStatus::Applied);
     };
@@ -291,6 +286,18 @@ pub fn apply(
     }
     st.revision = seq;
     (st, status)
+}
+
+/// A record new to the server made by one change, with its fields: every one written by
+/// it. What [`apply`] makes of a change to a record the server does not have.
+fn made(fields: Map<String, Value>, device: Uuid, seq: i64) -> RecordState {
+    let me = FieldMeta { rev: seq, device };
+    RecordState {
+        revision: seq,
+        meta: fields.keys().map(|f| (f.clone(), me)).collect(),
+        fields,
+        ..RecordState::default()
+    }
 }
 
 /// Keeps `value` aside as a conflict on `field`. A device has at most one value aside per
@@ -412,9 +419,10 @@ fn approx_size(st: &RecordState) -> usize {
 /// before, with their sequence number (refused ones are not in it: they are judged
 /// again); `load` gives the stored state of a record, `code_owner` the device holding a
 /// proposal code. A change its device may not make is refused (see `authz`), changes
-/// nothing, and is answered with the server's record.
+/// nothing, and is answered with the server's record. The fields of a change that makes a
+/// new record are moved into it (taken from `changes`, not copied).
 pub fn apply_batch<E>(
-    changes: &[Change],
+    changes: &mut [Change],
     who: &Principal,
     last_seq: i64,
     already_seen: &FastMap<Uuid, i64>,
@@ -431,7 +439,7 @@ pub fn apply_batch<E>(
     let mut in_batch: FastMap<Uuid, i64> =
         FastMap::with_capacity_and_hasher(changes.len(), Default::default());
     let mut claimed: FastMap<String, Uuid> = FastMap::default();
-    for ch in changes {
+    for ch in changes.iter_mut() {
         if let Some(rev) = already_seen
             .get(&ch.change_id)
             .or_else(|| in_batch.get(&ch.change_id))
@@ -477,6 +485,10 @@ pub fn apply_batch<E>(
                 authz::authorize(who, table, ch, state.as_ref(), parent, &owner_of)
             }
         };
+        // A new record, allowed: it takes the change's fields as they are.
+        let new_fields = (state.is_none() && !ch.deleted && verdict.is_ok())
+            .then(|| std::mem::take(&mut ch.fields));
+        let ch = &*ch;
         let refuse = |denied: authz::Denied, state: &Option<RecordState>| Ack {
             change_id: ch.change_id,
             status: AckStatus::Refused,
@@ -493,7 +505,10 @@ pub fn apply_batch<E>(
         let last_seq = out.last_seq;
         let outcome = verdict.and_then(|(placement, code)| {
             let seq = last_seq + 1;
-            let (mut next, status) = apply(state.clone(), ch, who.device, seq);
+            let (mut next, status) = match new_fields {
+                Some(fields) => (made(fields, who.device, seq), AckStatus::Applied),
+                None => apply(state.clone(), ch, who.device, seq),
+            };
             next.owner = placement.owner;
             next.root = placement.root;
             if next.conflicts.len() > MAX_CONFLICTS || approx_size(&next) > MAX_RECORD_BYTES {

@@ -472,7 +472,7 @@ async fn next_seq(tx: &Tx<'_>) -> Result<i64> {
         .try_get(0)?)
 }
 
-async fn push_tx(client: &mut Client, who: &Principal, changes: &[Change]) -> Result<Vec<Ack>> {
+async fn push_tx(client: &mut Client, who: &Principal, changes: &mut [Change]) -> Result<Vec<Ack>> {
     let tx = client.transaction().await?;
     // The row lock on the counter serialises pushes until commit: sequence numbers
     // become visible in order.
@@ -501,7 +501,7 @@ async fn push_tx(client: &mut Client, who: &Principal, changes: &[Change]) -> Re
     // The batch's records and the parents their changes name, read in one statement.
     let mut tbls: Vec<&str> = Vec::with_capacity(changes.len());
     let mut rids: Vec<&str> = Vec::with_capacity(changes.len());
-    for c in changes {
+    for c in changes.iter() {
         tbls.push(c.table.as_str());
         rids.push(c.record_id.as_str());
         if let Some((pt, pid)) = preau_protocol::schema::table(&c.table)
@@ -864,10 +864,10 @@ impl Storage for PgStorage {
         })
     }
 
-    fn push<'a>(&'a self, who: &'a Principal, changes: Vec<Change>) -> Fut<'a, Vec<Ack>> {
+    fn push<'a>(&'a self, who: &'a Principal, mut changes: Vec<Change>) -> Fut<'a, Vec<Ack>> {
         Box::pin(async move {
             let mut p = self.client().await?;
-            push_tx(p.get()?, who, &changes).await
+            push_tx(p.get()?, who, &mut changes).await
         })
     }
 

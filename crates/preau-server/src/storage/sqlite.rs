@@ -327,7 +327,7 @@ fn commit_group(conn: &mut Connection, group: Vec<Job>) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut results = Vec::with_capacity(pushes.len());
         let now = ts(Utc::now());
-        for (who, changes) in &pushes {
+        for (who, changes) in pushes.iter_mut() {
             results.push(in_savepoint(&tx, || push_in(&tx, who, changes, &now))?);
         }
         // A touch that fails must not take the pushes with it.
@@ -637,7 +637,12 @@ fn next_seq(tx: &Connection) -> Result<i64> {
 }
 
 /// One push, inside the writer's transaction.
-fn push_in(tx: &Connection, who: &Principal, changes: &[Change], now: &str) -> Result<Vec<Ack>> {
+fn push_in(
+    tx: &Connection,
+    who: &Principal,
+    changes: &mut [Change],
+    now: &str,
+) -> Result<Vec<Ack>> {
     let seq: i64 = tx
         .prepare_cached("SELECT value FROM counters WHERE name = 'seq'")?
         .query_row([], |r| r.get(0))?;
@@ -648,7 +653,7 @@ fn push_in(tx: &Connection, who: &Principal, changes: &[Change], now: &str) -> R
         let mut seen_get = tx.prepare_cached(
             "SELECT revision FROM changes_seen WHERE change_id = ?1 AND status <> 'refused'",
         )?;
-        for ch in changes {
+        for ch in changes.iter() {
             if let Some(rev) = seen_get
                 .query_row([ch.change_id.to_string()], |r| r.get::<_, i64>(0))
                 .optional()?
