@@ -267,6 +267,19 @@ async function main() {
       assert((await doingt.attribute('data-stage')) === 'member', 'Doingt a member');
       assert((await session.findAll($('neighbour'))).length >= 5, 'its neighbours');
       await session.execute('arguments[0].scrollIntoView({ block: "center" }); return true;', [current]);
+      // The names as drawn by the window (its fonts, not the placement's estimate): none
+      // over another, Péronne's among them.
+      const boxes = await session.execute(`return [...document.querySelectorAll('[data-testid="neighbour-label"]')].map((t) => {
+        const r = t.getBoundingClientRect();
+        return [t.textContent, r.left, r.top, r.right, r.bottom];
+      });`);
+      assert(boxes.some(([name]) => name === 'Péronne'), 'Péronne is named on its sheet');
+      for (const [i, a] of boxes.entries()) {
+        for (const b of boxes.slice(i + 1)) {
+          assert(!(a[1] < b[3] && b[1] < a[3] && a[2] < b[4] && b[2] < a[4]), `« ${a[0]} » and « ${b[0]} » drawn over each other`);
+        }
+      }
+      console.log(`  ${boxes.length} names written on the sheet, none over another`);
     });
     await shot(session, 'sheet-neighbours');
     await clean(session, 'the sheet with its neighbours');

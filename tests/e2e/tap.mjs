@@ -195,6 +195,8 @@ export const KEY = {
   up: '\uE013',
   right: '\uE014',
   down: '\uE015',
+  pageUp: '\uE00E',
+  pageDown: '\uE00F',
   f5: '\uE035',
   control: '\uE009',
   alt: '\uE00A',
