@@ -108,6 +108,19 @@ async function alt(session, key) {
   count.keys += 1;
 }
 
+/** Alt+Page suivante: the focus lands in the next school's section, `inside`. */
+async function schoolJump(session, inside) {
+  await alt(session, KEY.pageDown);
+  await session.waitFor(
+    async () => session.execute(
+      `const s = [...document.querySelectorAll(arguments[0])].find((e) => e.textContent.includes(arguments[1]));
+       return s !== undefined && s.contains(document.activeElement);`,
+      [inside.css, inside.text],
+    ),
+    { message: `Alt+Page suivante into ${inside.text} (focus on ${await focusedDescription(session)})` },
+  );
+}
+
 /** Types `text` into whatever has the focus, one key per character. */
 async function type(session, text) {
   await keys(session, [...text]);
@@ -337,9 +350,12 @@ async function scenario(session, insee) {
   await step('Projet (Alt+2): a typical and a typed objective, a cycle, per school', session, async () => {
     await alt(session, '2');
     await stepShown(session, 'projet');
-    for (const school of await onScreen(session, 'project-school')) {
+    await session.find($('school-jump-hint'));
+    for (const [n, school] of (await onScreen(session, 'project-school')).entries()) {
       const o = OBJECTIVES[school];
       const inside = { css: $('project-school'), text: school };
+      // The next school with Alt+Page suivante, past the rest of this one.
+      if (n > 0) await schoolJump(session, inside);
       await reach(session, $('objective-typical'), { inside, text: o.typical });
       await press(session, KEY.enter);
       await session.waitFor(
@@ -362,8 +378,9 @@ async function scenario(session, insee) {
   await step('Situation (Alt+3): three classes, names, pupils', session, async () => {
     await alt(session, '3');
     await stepShown(session, 'situation');
-    for (const school of await onScreen(session, 'situation-school')) {
+    for (const [n, school] of (await onScreen(session, 'situation-school')).entries()) {
       const inside = { css: $('situation-school'), text: school };
+      if (n > 0) await schoolJump(session, inside);
       for (const [i, c] of CLASSES[school].entries()) {
         // The first class with « + Ajouter une classe », the next with Entrée in the row.
         if (i === 0) await reach(session, $('class-add'), { inside });

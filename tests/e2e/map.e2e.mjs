@@ -12,7 +12,7 @@
 // not asserted: README « Benchmarks »).
 //
 // Env: PREAU_APP, PREAU_CLI, PREAU_DATA_DIR, TAURI_DRIVER_URL, PREAU_SCREENSHOTS (optional).
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { audit, loadAxe } from './axe.mjs';
 import {
   $,
@@ -30,6 +30,7 @@ import {
   StopScenario,
   stepper,
   textContent,
+  webProcessCpu,
   withApp,
 } from './tap.mjs';
 
@@ -142,27 +143,6 @@ async function stopFrames(session) {
 
 const ms = (n) => `${n.toFixed(1)} ms`;
 
-/**
- * The CPU time (ms) the app's web processes have used: what a frame costs whatever else
- * the machine runs (the delays between frames grow with the load). Found by their
- * environment (this test's data dir); Linux only, like the rest of the e2e.
- */
-async function webCpu() {
-  let ticks = 0;
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (!(await readFile(`/proc/${pid}/comm`, 'utf8')).startsWith('WebKitWebProces')) continue;
-      if (!(await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').includes(`PREAU_DATA_DIR=${DATA}`)) continue;
-      const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // A process that ended in between.
-    }
-  }
-  return ticks * 10; // USER_HZ is 100 on Linux
-}
-
 async function main() {
   if (SHOTS) await mkdir(SHOTS, { recursive: true });
   try {
@@ -230,7 +210,7 @@ async function main() {
          return true;`,
         [svg],
       );
-      const cpu0 = await webCpu();
+      const cpu0 = await webProcessCpu(DATA);
       await startFrames(session);
       const moves = [];
       for (let i = 1; i <= 40; i++) moves.push({ type: 'pointerMove', x: x + Math.round(150 * Math.sin(i / 6)), y: y + Math.round(i * 2), origin: 'viewport', duration: 25 });
@@ -241,7 +221,7 @@ async function main() {
         { type: 'pointerUp', button: 0 },
       ]);
       const pan = await stopFrames(session);
-      const cpu1 = await webCpu();
+      const cpu1 = await webProcessCpu(DATA);
       const moved = await session.execute('return arguments[0].getAttribute("viewBox");', [svg]);
       // Zoom: the wheel's handler, one notch a frame, in and out.
       await startFrames(session);
@@ -258,7 +238,7 @@ async function main() {
         [svg],
       );
       await sleep(2500);
-      const cpu2 = await webCpu();
+      const cpu2 = await webProcessCpu(DATA);
       const zoom = await stopFrames(session);
       const mutated = await session.execute('window.__observer.disconnect(); return [...window.__mutations];');
       // The view box, and the tab stop once (the pressed commune gets the focus).
@@ -287,6 +267,19 @@ async function main() {
       assert((await doingt.attribute('data-stage')) === 'member', 'Doingt a member');
       assert((await session.findAll($('neighbour'))).length >= 5, 'its neighbours');
       await session.execute('arguments[0].scrollIntoView({ block: "center" }); return true;', [current]);
+      // The names as drawn by the window (its fonts, not the placement's estimate): none
+      // over another, Péronne's among them.
+      const boxes = await session.execute(`return [...document.querySelectorAll('[data-testid="neighbour-label"]')].map((t) => {
+        const r = t.getBoundingClientRect();
+        return [t.textContent, r.left, r.top, r.right, r.bottom];
+      });`);
+      assert(boxes.some(([name]) => name === 'Péronne'), 'Péronne is named on its sheet');
+      for (const [i, a] of boxes.entries()) {
+        for (const b of boxes.slice(i + 1)) {
+          assert(!(a[1] < b[3] && b[1] < a[3] && a[2] < b[4] && b[2] < a[4]), `« ${a[0]} » and « ${b[0]} » drawn over each other`);
+        }
+      }
+      console.log(`  ${boxes.length} names written on the sheet, none over another`);
     });
     await shot(session, 'sheet-neighbours');
     await clean(session, 'the sheet with its neighbours');

@@ -2,7 +2,9 @@
 # Runs the end-to-end tests against the built app binary ($1) and the preau-cli and
 # preau-server beside it, each in a fresh data dir,
 # in a virtual screen (Xvfb) with a D-Bus session (for the single-instance guard), through
-# tauri-driver and WebKitWebDriver. PREAU_E2E=NAME runs only tests/e2e/NAME.e2e.mjs.
+# tauri-driver and WebKitWebDriver. PREAU_E2E=NAME runs only tests/e2e/NAME.e2e.mjs;
+# PREAU_E2E_FILE=PATH runs that file (a benchmark); PREAU_E2E_CSS="…" adds a style to the
+# page (to compare two styles without rebuilding the app).
 # The D-Bus session has an unlocked GNOME Keyring of its own (files in a temporary
 # directory): the app and preau-cli keep the store's key in the Secret Service.
 set -euo pipefail

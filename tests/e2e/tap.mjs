@@ -2,7 +2,7 @@
 // lines, screenshots on demand, the closing "N passed, N failed" line, and the helpers the
 // scenarios share (below).
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -141,6 +141,11 @@ export async function withApp(step, label, scenario, onError = () => {}, args = 
   const session = await step(label, null, () => newSession(process.env.PREAU_APP, { args }));
   if (process.env.PREAU_E2E_DEBUG) console.log(`  session ${session.id} at ${session.base}`);
   try {
+    // A/B of a style without rebuilding the app (a build takes minutes): PREAU_E2E_CSS is
+    // added to the page's styles; the app is a single page, so it stays for the whole run.
+    if (process.env.PREAU_E2E_CSS) {
+      await session.execute('const s = document.createElement("style"); s.textContent = arguments[0]; document.head.append(s); return true;', [process.env.PREAU_E2E_CSS]);
+    }
     return await scenario(session);
   } catch (error) {
     if (!(error instanceof StopScenario)) fail('unexpected error', error);
@@ -190,6 +195,8 @@ export const KEY = {
   up: '\uE013',
   right: '\uE014',
   down: '\uE015',
+  pageUp: '\uE00E',
+  pageDown: '\uE00F',
   f5: '\uE035',
   control: '\uE009',
   alt: '\uE00A',
@@ -227,4 +234,25 @@ export async function gotoStep(session, name) {
     async () => (await session.execute(`return !document.querySelector('[data-step="${name}"]').hidden`)) === true,
     { message: `step ${name} shown` },
   );
+}
+
+/**
+ * The CPU time (ms) the app's web processes have used: what a frame costs whatever else
+ * the machine runs (the delays between frames grow with the load). Found by their
+ * environment (the test's data dir `dataDir`); Linux only, like the rest of the e2e.
+ */
+export async function webProcessCpu(dataDir) {
+  let ticks = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!(await readFile(`/proc/${pid}/comm`, 'utf8')).startsWith('WebKitWebProces')) continue;
+      if (!(await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').includes(`PREAU_DATA_DIR=${dataDir}`)) continue;
+      const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // A process that ended in between.
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
 }

@@ -131,6 +131,20 @@ async function scenario(session, made) {
   });
   await shot(session, 'list');
 
+  await step('a screen or two of rows drawn; scrolling near the end, or « Afficher plus », draws the next', session, async () => {
+    const drawn = async () => (await rowStates(session)).length;
+    const first = await drawn();
+    assert(first >= 12 && first < 150, `${first} rows drawn at first`);
+    // The list scrolls in the app's main pane: the last row drawn brought into view.
+    await session.execute('[...document.querySelectorAll(\'[data-testid="visit-row"]\')].at(-1).scrollIntoView(); return true;');
+    await session.waitFor(async () => (await drawn()) > first, { message: 'more rows once scrolled to the end' });
+    const scrolled = await drawn();
+    // The click brings the button into view, which may draw more by itself: at least as
+    // many again as at first.
+    await click(session, await session.find($('visits-more')));
+    await session.waitFor(async () => (await drawn()) >= Math.min(150, scrolled + first), { message: '« Afficher plus » draws as many again' });
+  });
+
   await step('filtered by state: émise, expirée, acceptée, refusée, brouillon', session, async () => {
     const cases = [
       ['emise', [made.soon, made.later]],

@@ -141,6 +141,8 @@ impl Default for OsKeyring {
 
 #[cfg(feature = "os-keyring")]
 fn keyring_error(e: keyring::Error) -> Error {
+    // The user reads a French sentence; what the keyring answered goes to the log.
+    tracing::warn!("keyring: {e:?}");
     Error::Keyring(e.to_string())
 }
 

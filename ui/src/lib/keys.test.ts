@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rovingMove, rovingStop, rowKey } from './keys';
+import { rovingMove, rovingStop, rowKey, sectionKey, sectionTarget } from './keys';
 
 const key = (k: string, mods: Partial<Record<'altKey' | 'ctrlKey' | 'metaKey' | 'shiftKey', boolean>> = {}) => ({
   key: k,
@@ -99,5 +99,37 @@ describe('every row’s « Supprimer » is Alt+Suppr, off the tab order', () => 
       }
     }
     expect(found.sort()).toEqual([...ROW_DELETES].sort());
+  });
+});
+
+describe('sectionKey and sectionTarget', () => {
+  it('Alt+Page suivante goes to the next school, Alt+Page précédente to the previous', () => {
+    expect(sectionKey(key('PageDown', { altKey: true }))).toBe('next');
+    expect(sectionKey(key('PageUp', { altKey: true }))).toBe('previous');
+    expect(sectionTarget('next', 0, 2)).toBe(1);
+    expect(sectionTarget('previous', 1, 2)).toBe(0);
+  });
+
+  it('leaves Page suivante alone without Alt, or with another modifier (the page scrolls)', () => {
+    expect(sectionKey(key('PageDown'))).toBeNull();
+    expect(sectionKey(key('PageDown', { altKey: true, shiftKey: true }))).toBeNull();
+    expect(sectionKey(key('PageUp', { altKey: true, ctrlKey: true }))).toBeNull();
+    expect(sectionKey(key('ArrowDown', { altKey: true }))).toBeNull();
+  });
+
+  it('stops at either end, and outside any section', () => {
+    expect(sectionTarget('next', 1, 2)).toBeNull();
+    expect(sectionTarget('previous', 0, 2)).toBeNull();
+    expect(sectionTarget('next', -1, 2)).toBeNull();
+    expect(sectionTarget(null, 0, 2)).toBeNull();
+    for (let count = 0; count < 5; count += 1) {
+      for (let from = -1; from <= count; from += 1) {
+        for (const move of ['next', 'previous'] as const) {
+          const to = sectionTarget(move, from, count);
+          if (to !== null) expect(Math.abs(to - from)).toBe(1);
+          if (to !== null) expect(to >= 0 && to < count).toBe(true);
+        }
+      }
+    }
   });
 });

@@ -5,7 +5,10 @@
 // - `rowKeys`: in a row of a list (a participant, a class, an equipment line), Alt+Suppr
 //   does what the row's « Supprimer » button does (the button stays for the mouse, off the
 //   tab order), and Entrée in one of its text fields or check boxes does what the row offers next (a new
-//   row, back to the catalogue search).
+//   row, back to the catalogue search);
+// - `schoolSections`: in a step with one section per school (Projet, Situation), Alt+Page
+//   suivante and Alt+Page précédente go to the next or previous school's first control,
+//   past the rest of the current one (issue 14: 10 Tabs from one school's classes to the next).
 
 /** The item a key moves to in a group of `count` items from `from`; null if not a move. */
 export function rovingMove(key: string, from: number, count: number): number | null {
@@ -141,6 +144,55 @@ export function rowKeys(node: HTMLElement, handlers: { ondelete?: () => void; on
     update(next: typeof handlers): void {
       current = next;
     },
+    destroy(): void {
+      node.removeEventListener('keydown', onKeyDown);
+    },
+  };
+}
+
+export type SectionMove = 'next' | 'previous' | null;
+
+/** Alt+Page suivante / Alt+Page précédente: to the next or previous school of the step. */
+export function sectionKey(event: Pick<KeyboardEvent, 'key' | 'altKey' | 'ctrlKey' | 'metaKey' | 'shiftKey'>): SectionMove {
+  if (!event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return null;
+  if (event.key === 'PageDown') return 'next';
+  if (event.key === 'PageUp') return 'previous';
+  return null;
+}
+
+/** The section a move goes to from section `from` of `count`; null past either end (no wrap). */
+export function sectionTarget(move: SectionMove, from: number, count: number): number | null {
+  if (move === null || from < 0 || from >= count) return null;
+  const to = move === 'next' ? from + 1 : from - 1;
+  return to >= 0 && to < count ? to : null;
+}
+
+const FOCUSABLE = 'input, select, textarea, button, a[href], [tabindex]';
+
+/** The first control of `section` that Tab would stop on. */
+function firstTabStop(section: Element): HTMLElement | null {
+  for (const el of section.querySelectorAll<HTMLElement>(FOCUSABLE)) {
+    if (el.tabIndex < 0 || !isEnabled(el) || el.getClientRects().length === 0) continue;
+    return el;
+  }
+  return null;
+}
+
+/** Svelte action: Alt+Page suivante / précédente between the sections matching `selector`. */
+export function schoolSections(node: HTMLElement, selector: string) {
+  function onKeyDown(event: KeyboardEvent): void {
+    const move = sectionKey(event);
+    if (move === null) return;
+    const sections = [...node.querySelectorAll(selector)];
+    const from = sections.findIndex((s) => s.contains(event.target as Node));
+    const to = sectionTarget(move, from, sections.length);
+    const stop = to === null ? null : firstTabStop(sections[to]);
+    if (!stop) return;
+    event.preventDefault();
+    stop.focus();
+  }
+  node.addEventListener('keydown', onKeyDown);
+  return {
     destroy(): void {
       node.removeEventListener('keydown', onKeyDown);
     },

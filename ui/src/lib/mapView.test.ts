@@ -9,6 +9,7 @@ import {
   MAX_ZOOM,
   nextCommune,
   panBy,
+  placeLabels,
   STAGES,
   stageClass,
   stageCounts,
@@ -152,5 +153,52 @@ describe('arrow keys', () => {
   it('knows the arrows only', () => {
     expect(arrowDirection('ArrowLeft')).toBe('left');
     expect(arrowDirection('Enter')).toBeNull();
+  });
+});
+
+describe('placeLabels', () => {
+  const label = (key: string, name: string, x: number, y: number, size = 10) => ({ key, name, x, y, size });
+
+  it('writes a lone name at its commune’s centre', () => {
+    expect(placeLabels([label('a', 'Péronne', 50, 40)])).toEqual([{ ...label('a', 'Péronne', 50, 40), shown: true }]);
+  });
+
+  it('moves a name that would cross the one before a line up or down, never the first', () => {
+    const [first, second] = placeLabels([label('a', 'Péronne', 50, 40), label('b', 'Doingt', 55, 42)]);
+    expect(first).toMatchObject({ y: 40, shown: true });
+    expect(second.shown).toBe(true);
+    expect(Math.abs(second.y - 42)).toBeGreaterThanOrEqual(11);
+  });
+
+  it('leaves a name out when every place near its commune is taken', () => {
+    const crowd = Array.from({ length: 8 }, (_, i) => label(String(i), 'Saint-Quentin-la-Motte', 50, 40));
+    const placed = placeLabels(crowd);
+    expect(placed.filter((p) => p.shown).length).toBe(5);
+    expect(placed[0].shown).toBe(true);
+  });
+
+  it('never draws two names over each other, whatever the communes (generated)', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let run = 0; run < 200; run += 1) {
+      const labels = Array.from({ length: 1 + Math.floor(random() * 14) }, (_, i) =>
+        label(String(i), 'x'.repeat(3 + Math.floor(random() * 20)), random() * 200, random() * 150, 4 + random() * 8),
+      );
+      const placed = placeLabels(labels);
+      expect(placed.length).toBe(labels.length);
+      expect(placed[0]).toMatchObject({ x: labels[0].x, y: labels[0].y, shown: true });
+      const boxes = placed
+        .filter((p) => p.shown)
+        .map((p) => {
+          const half = (p.name.length * 0.6 * p.size) / 2;
+          return [p.x - half, p.y - 0.55 * p.size, p.x + half, p.y + 0.55 * p.size];
+        });
+      for (let i = 0; i < boxes.length; i += 1) {
+        for (let j = i + 1; j < boxes.length; j += 1) {
+          const [a, b] = [boxes[i], boxes[j]];
+          expect(a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]).toBe(false);
+        }
+      }
+    }
   });
 });

@@ -156,3 +156,49 @@ export function nextCommune(communes: MapCommune[], from: MapCommune, direction:
   }
   return best;
 }
+
+/** A name to write on a map centred on `x`, `y` (`dominant-baseline: middle`), `size` units high. */
+export interface MapLabel {
+  key: string;
+  name: string;
+  x: number;
+  y: number;
+  size: number;
+}
+
+/** Where a label is written; `shown` false when every place near its commune was taken. */
+export interface PlacedLabel extends MapLabel {
+  shown: boolean;
+}
+
+/** An average glyph's width over its height in the map's sans-serif (bold), a little over. */
+const GLYPH_WIDTH = 0.6;
+
+function labelBox(l: MapLabel, y: number): [number, number, number, number] {
+  const half = (l.name.length * GLYPH_WIDTH * l.size) / 2;
+  return [l.x - half, y - 0.55 * l.size, l.x + half, y + 0.55 * l.size];
+}
+
+function overlaps(a: readonly number[], b: readonly number[]): boolean {
+  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+}
+
+/**
+ * The names of a commune's sheet written without overlapping (issue 14: neighbours' names
+ * ran into each other): in the order given (the commune itself first), each at its
+ * commune's centre, else a line above or below, else two; a name with no free place is
+ * left out of the drawing (the list beside the map names every neighbour).
+ */
+export function placeLabels(labels: readonly MapLabel[]): PlacedLabel[] {
+  const taken: [number, number, number, number][] = [];
+  return labels.map((l) => {
+    for (const shift of [0, -1.1, 1.1, -2.2, 2.2]) {
+      const y = l.y + shift * l.size;
+      const box = labelBox(l, y);
+      if (taken.some((t) => overlaps(t, box))) continue;
+      taken.push(box);
+      return { ...l, y, shown: true };
+    }
+    return { ...l, shown: false };
+  });
+}
