@@ -157,13 +157,17 @@ export function nextCommune(communes: MapCommune[], from: MapCommune, direction:
   return best;
 }
 
-/** A name to write on a map centred on `x`, `y` (`dominant-baseline: middle`), `size` units high. */
+/**
+ * A name to write on a map centred on `x`, `y` (`dominant-baseline: middle`), `size` units
+ * high and `width` units wide (as the window's font draws it: `NeighbourMap` measures it).
+ */
 export interface MapLabel {
   key: string;
   name: string;
   x: number;
   y: number;
   size: number;
+  width: number;
 }
 
 /** Where a label is written; `shown` false when every place near its commune was taken. */
@@ -171,12 +175,12 @@ export interface PlacedLabel extends MapLabel {
   shown: boolean;
 }
 
-/** An average glyph's width over its height in the map's sans-serif (bold), a little over. */
-const GLYPH_WIDTH = 0.6;
+/** A line of text's box is about 1.2 of its size high (ascent and descent). */
+const LINE = 1.2;
 
-function labelBox(l: MapLabel, y: number): [number, number, number, number] {
-  const half = (l.name.length * GLYPH_WIDTH * l.size) / 2;
-  return [l.x - half, y - 0.55 * l.size, l.x + half, y + 0.55 * l.size];
+/** The box `l` covers when written at `y`: left, top, right, bottom. */
+export function labelBox(l: MapLabel, y: number): [number, number, number, number] {
+  return [l.x - l.width / 2, y - (LINE / 2) * l.size, l.x + l.width / 2, y + (LINE / 2) * l.size];
 }
 
 function overlaps(a: readonly number[], b: readonly number[]): boolean {
@@ -192,7 +196,7 @@ function overlaps(a: readonly number[], b: readonly number[]): boolean {
 export function placeLabels(labels: readonly MapLabel[]): PlacedLabel[] {
   const taken: [number, number, number, number][] = [];
   return labels.map((l) => {
-    for (const shift of [0, -1.1, 1.1, -2.2, 2.2]) {
+    for (const shift of [0, -LINE, LINE, -2 * LINE, 2 * LINE]) {
       const y = l.y + shift * l.size;
       const box = labelBox(l, y);
       if (taken.some((t) => overlaps(t, box))) continue;
