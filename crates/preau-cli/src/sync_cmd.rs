@@ -32,10 +32,7 @@ pub struct SyncArgs {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow!("impossible de démarrer la synchronisation : {e}"))
+    preau_sync::runtime().map_err(|e| anyhow!("impossible de démarrer la synchronisation : {e}"))
 }
 
 pub fn enroll(dir: &Path, args: EnrollArgs) -> anyhow::Result<()> {

@@ -276,10 +276,8 @@ fn main() {
             .to_str()
             .unwrap(),
     ]);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // The runtime the app and the CLI sync on.
+    let rt = preau_sync::runtime().unwrap();
 
     // 1. Push of 1,000 visits.
     let mut a = laptop(&tmp.path().join("a"), &server, &rt);
@@ -338,8 +336,13 @@ fn main() {
             s.sync_settings().unwrap().token.unwrap()
         })
         .collect();
+    // A hundred machines, not the app: the default runtime (a worker a core).
+    let many = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let start = Instant::now();
-    let latencies = rt.block_on(async {
+    let latencies = many.block_on(async {
         let mut tasks = Vec::new();
         for token in tokens {
             let url = server.url.clone();

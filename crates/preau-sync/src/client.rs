@@ -141,7 +141,11 @@ impl Client {
         }
     }
 
-    async fn post_once<R: DeserializeOwned>(&self, path: &str, body: &[u8]) -> Result<R> {
+    async fn post_once<R: DeserializeOwned + Send + 'static>(
+        &self,
+        path: &str,
+        body: &[u8],
+    ) -> Result<R> {
         let req = self
             .http
             .post(format!("{}{API_PREFIX}{path}", self.base))
@@ -151,38 +155,20 @@ impl Client {
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| Error::Network(e.to_string()))?;
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::Network(e.to_string()))?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(e.to_string()));
+        // Sent, read and parsed as a task of its own (on the sync runtime's network
+        // thread, `crate::runtime`): meanwhile the caller's thread works on the store
+        // (applying the previous page, making the next batch), and a large answer is read
+        // off the socket as it arrives, not when the caller next looks. Dropping this
+        // future (a cancelled sync) stops the request too.
+        let mut task = AbortOnDrop(tokio::spawn(exchange::<R>(req)));
+        match (&mut task.0).await {
+            Ok(answer) => answer,
+            Err(e) => Err(Error::Protocol(format!("request task: {e}"))),
         }
-        let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
-        let (code, message) = match body {
-            Some(b) => (b.code, b.message),
-            None => (ErrorCode::Unknown, format!("HTTP {status}")),
-        };
-        if code == ErrorCode::RevokedToken {
-            return Err(Error::Revoked);
-        }
-        if code == ErrorCode::ExpiredToken {
-            return Err(Error::Expired);
-        }
-        Err(Error::Refused {
-            status: status.as_u16(),
-            code,
-            message,
-        })
     }
 
     /// Posts with retries and exponential backoff on transport errors and 5xx.
-    async fn post<B: Serialize, R: DeserializeOwned>(
+    async fn post<B: Serialize, R: DeserializeOwned + Send + 'static>(
         &self,
         path: &str,
         body: &B,
@@ -193,7 +179,7 @@ impl Client {
     }
 
     /// Posts a serialised body (the same bytes at every attempt).
-    async fn post_bytes<R: DeserializeOwned>(
+    async fn post_bytes<R: DeserializeOwned + Send + 'static>(
         &self,
         path: &str,
         body: &[u8],
@@ -281,6 +267,47 @@ impl Client {
             kind: kind.to_string(),
         };
         self.post("/reference", &req, progress).await
+    }
+}
+
+/// One request and its answer, parsed.
+async fn exchange<R: DeserializeOwned>(req: reqwest::RequestBuilder) -> Result<R> {
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| Error::Network(e.to_string()))?;
+    let status = resp.status();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| Error::Network(e.to_string()))?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|e| Error::Protocol(e.to_string()));
+    }
+    let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+    let (code, message) = match body {
+        Some(b) => (b.code, b.message),
+        None => (ErrorCode::Unknown, format!("HTTP {status}")),
+    };
+    if code == ErrorCode::RevokedToken {
+        return Err(Error::Revoked);
+    }
+    if code == ErrorCode::ExpiredToken {
+        return Err(Error::Expired);
+    }
+    Err(Error::Refused {
+        status: status.as_u16(),
+        code,
+        message,
+    })
+}
+
+/// A spawned request, stopped when its caller stops waiting for it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

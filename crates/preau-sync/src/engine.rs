@@ -276,8 +276,28 @@ async fn push_pending(
     report: &mut SyncReport,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<()> {
-    // While a batch is in flight the next one is made from the log and saved (the store's work
-    // overlaps the server's); it is sent only once the previous one is acknowledged.
+    // Acknowledged changes not yet forgotten: forgotten with the next batch's making (one
+    // transaction, while a request is in flight), or before returning.
+    let mut acked: Vec<String> = Vec::new();
+    let pushed = push_batches(store, client, batch_size, report, progress, &mut acked).await;
+    if !acked.is_empty() {
+        // Even after a failed batch: what the server took is not sent again.
+        store.sync_acknowledge(&acked)?;
+    }
+    pushed
+}
+
+async fn push_batches(
+    store: &mut Store,
+    client: &Client,
+    batch_size: usize,
+    report: &mut SyncReport,
+    progress: &mut (dyn FnMut(Progress) + Send),
+    acked: &mut Vec<String>,
+) -> Result<()> {
+    // While a batch is in flight the previous one's acknowledgement is recorded and the
+    // next one is made from the log and saved (the store's work overlaps the server's); it
+    // is sent only once the previous one is acknowledged.
     let pending = store.sync_pending()?;
     client.set_pending(pending);
     let total = usize::try_from(pending).unwrap_or(usize::MAX);
@@ -286,7 +306,8 @@ async fn push_pending(
     let mut acknowledged = 0usize;
     loop {
         if queue.is_empty() && !log_empty {
-            let built = store.sync_outgoing_build(batch_size)?;
+            let built = store.sync_acknowledge_and_build(acked, batch_size)?;
+            acked.clear();
             log_empty = built.is_empty();
             queue.extend(built);
         }
@@ -300,14 +321,18 @@ async fn push_pending(
             .collect::<Result<Vec<_>>>()?;
         let ids: Vec<Uuid> = changes.iter().map(|c| c.change_id).collect();
         let build_next = !log_empty && queue.len() < 2 * batch_size;
-        let (resp, built) = tokio::join!(client.push_prefix(&changes, progress), async {
+        let (resp, stored) = tokio::join!(client.push_prefix(&changes, progress), async {
             if build_next {
-                Some(store.sync_outgoing_build(batch_size))
+                let built = store.sync_acknowledge_and_build(acked, batch_size);
+                if built.is_ok() {
+                    acked.clear();
+                }
+                Some(built)
             } else {
                 None
             }
         });
-        if let Some(built) = built {
+        if let Some(built) = stored {
             let built = built?;
             log_empty = built.is_empty();
             queue.extend(built);
@@ -315,14 +340,13 @@ async fn push_pending(
         let resp = resp?;
         // The acks answer the changes sent, in order (a prefix of the batch when it was
         // cut to fit the body limit): anything else is not trusted.
-        let acked: Vec<String> = resp.acks.iter().map(|a| a.change_id.to_string()).collect();
         if resp.acks.is_empty()
             || resp.acks.len() > ids.len()
             || resp.acks.iter().zip(&ids).any(|(a, id)| a.change_id != *id)
         {
             return Err(Error::Protocol(format!(
                 "{} acks for {} changes",
-                acked.len(),
+                resp.acks.len(),
                 ids.len()
             )));
         }
@@ -335,14 +359,19 @@ async fn push_pending(
                 AckStatus::Refused => refused.push(to_refused(sent, ack)),
             }
         }
-        // Refused changes are kept aside and their records put back as the server has
-        // them, before the batch is forgotten.
-        report.refused += refused.len();
-        store.sync_refused(&refused)?;
-        store.sync_acknowledge(&acked)?;
-        queue.drain(..acked.len());
-        report.pushed += acked.len();
-        acknowledged += acked.len();
+        let count = resp.acks.len();
+        acked.extend(resp.acks.iter().map(|a| a.change_id.to_string()));
+        if !refused.is_empty() {
+            // Refused changes are kept aside and their records put back as the server has
+            // them, before the batch is forgotten.
+            report.refused += refused.len();
+            store.sync_refused(&refused)?;
+            store.sync_acknowledge(acked)?;
+            acked.clear();
+        }
+        queue.drain(..count);
+        report.pushed += count;
+        acknowledged += count;
         // The count read before the push less what was acknowledged since: an estimate
         // (a record edited again meanwhile is still pending), never above the truth the
         // server was told first. The server records a lower count during a push only

@@ -29,6 +29,20 @@ pub use error::Error;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The runtime a sync runs on, the same for the app, the CLI and the benches: the caller's
+/// thread drives the sync (and the store, which is not `Send`-shared), one worker thread
+/// drives the connections. With a single thread, a request was not even written to the
+/// socket while the store built the next batch or applied the last page; here the network
+/// and the store overlap, as the engine's `join!`s intend.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("preau-sync-net")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Network(format!("sync runtime: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -441,12 +441,9 @@ impl Worker {
         // blocking thread sends progress, this task forwards it.
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
         let task = tokio::task::spawn_blocking(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
+            let runtime = match crate::runtime() {
                 Ok(r) => r,
-                Err(e) => return (store, Err(Error::Network(e.to_string()))),
+                Err(e) => return (store, Err(e)),
             };
             let mut progress = |p: Progress| {
                 let _ = tx.send(p);

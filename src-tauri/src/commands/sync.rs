@@ -48,10 +48,7 @@ pub async fn sync_enroll(
     let secrets = state.secrets();
     let enrolled = tauri::async_runtime::spawn_blocking(move || {
         let mut store = preau_core::Store::open_encrypted(&dir, secrets)?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| preau_sync::Error::Network(e.to_string()))?;
+        let runtime = preau_sync::runtime()?;
         runtime.block_on(preau_sync::enroll(
             &mut store,
             &url,

@@ -187,6 +187,30 @@ fn check_existing(path: &Path, latest: i64, key: Option<&StoreKey>) -> Result<i6
     Ok(version)
 }
 
+impl Store {
+    /// Runs `f` with commits that do not wait for the disk (`synchronous=NORMAL`), then
+    /// waits again: only for writes that can be lost and made again (pulled pages). In WAL
+    /// mode a power cut then loses the last such commits whole, never corrupts; in any
+    /// other journal mode it could, so there `f` runs as it is.
+    pub(crate) fn with_lazy_commits<T>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<T> {
+        let mode: String = self
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return f(self);
+        }
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let out = f(self);
+        let restored = self.conn.pragma_update(None, "synchronous", "FULL");
+        let out = out?;
+        restored?;
+        Ok(out)
+    }
+}
+
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;

@@ -524,13 +524,20 @@ impl Store {
         records: &[IncomingRecord],
         next_cursor: i64,
     ) -> Result<ApplyReport> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let report = apply_records(&tx, records)?;
-        set_cursor(&tx, next_cursor)?;
-        tx.commit()?;
-        Ok(report)
+        // The page's commit does not wait for the disk (`synchronous=NORMAL`, WAL): a power
+        // cut can lose the last pages applied, never part of one, and their cursor goes
+        // with them, so they are pulled again. What the page changed here and sends on is
+        // durable before it is sent: the next push's commit waits for the disk, and a WAL
+        // commit that does makes every earlier one durable too.
+        self.with_lazy_commits(|store| {
+            let tx = store
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let report = apply_records(&tx, records)?;
+            set_cursor(&tx, next_cursor)?;
+            tx.commit()?;
+            Ok(report)
+        })
     }
 
     /// Applies the staged records, parents first, each on its own (in chunks under a

@@ -51,90 +51,27 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let first_position: i64 = tx
-            .prepare_cached("SELECT coalesce(max(position) + 1, 0) FROM sync_outgoing")?
-            .query_row([], |r| r.get(0))?;
-        let mut groups: Vec<(String, String)> = Vec::new();
-        if max > 0 {
-            let mut picked: HashSet<(String, String)> = HashSet::new();
-            let mut stmt = tx.prepare_cached(
-                "SELECT tbl, record_id FROM sync_log ORDER BY seq, tbl, record_id",
-            )?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                let key = (row.get::<_, String>(0)?, row.get::<_, String>(1)?);
-                if picked.insert(key.clone()) {
-                    groups.push(key);
-                    if groups.len() >= max {
-                        break;
-                    }
-                }
-            }
-        }
-        let mut out = Vec::with_capacity(groups.len());
-        {
-            // Prepared once for the batch. The logged fields are read from the log's key
-            // (a covering index) and then deleted: a `DELETE … RETURNING` did both but cost
-            // twice as much, its returned rows going through a temporary table.
-            let mut logged =
-                tx.prepare_cached("SELECT field FROM sync_log WHERE tbl = ?1 AND record_id = ?2")?;
-            let mut forget =
-                tx.prepare_cached("DELETE FROM sync_log WHERE tbl = ?1 AND record_id = ?2")?;
-            let mut revision = tx.prepare_cached(
-                "SELECT revision FROM sync_records WHERE tbl = ?1 AND record_id = ?2",
-            )?;
-            let mut save = tx.prepare_cached(
-                "INSERT INTO sync_outgoing (change_id, position, tbl, record_id, base_revision,
-                   fields, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for (position, (tbl, record_id)) in groups.into_iter().enumerate() {
-                let fields_logged: Vec<String> = logged
-                    .query_map([&tbl, &record_id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
-                forget.execute([&tbl, &record_id])?;
-                let Some((_, t)) = table(&tbl) else {
-                    continue;
-                };
-                let whole = fields_logged.iter().any(|f| f == "*");
-                let wanted = |column: &str| {
-                    !t.is_local(column) && (whole || fields_logged.iter().any(|f| f == column))
-                };
-                let (fields, deleted) = match read_row_where(&tx, t, &record_id, wanted)? {
-                    None => (Map::new(), true),
-                    Some(fields) if fields.is_empty() && !whole => continue,
-                    Some(fields) => (fields, false),
-                };
-                let base: i64 = revision
-                    .query_row([&tbl, &record_id], |r| r.get(0))
-                    .optional()?
-                    .unwrap_or(0);
-                if deleted && base == 0 {
-                    // Made and deleted before the server ever saw it: nothing to say.
-                    continue;
-                }
-                let change_id = crate::store::make_id();
-                let fields_text = serde_json::to_string(&fields).map_err(|e| bad(e.to_string()))?;
-                save.execute(params![
-                    change_id,
-                    first_position.saturating_add(i64::try_from(position).unwrap_or(i64::MAX)),
-                    tbl,
-                    record_id,
-                    base,
-                    fields_text,
-                    deleted
-                ])?;
-                out.push(OutgoingChange {
-                    change_id,
-                    table: tbl,
-                    record_id,
-                    base_revision: base,
-                    fields,
-                    deleted,
-                });
-            }
-        }
+        let out = build_in(&tx, max)?;
         tx.commit()?;
-        // What was just saved, in the same order `outgoing_saved` would read it back.
+        Ok(out)
+    }
+
+    /// Forgets the changes the server acknowledged and makes the next ones, in one
+    /// transaction: a client building while a batch is in flight saves a commit per batch
+    /// and keeps the acknowledgement off the path between two requests. (An
+    /// acknowledgement lost to a crash only means the change is sent again, and the server
+    /// answers it is a duplicate.)
+    pub fn sync_acknowledge_and_build(
+        &mut self,
+        change_ids: &[String],
+        max: usize,
+    ) -> Result<Vec<OutgoingChange>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        acknowledge_in(&tx, change_ids)?;
+        let out = build_in(&tx, max)?;
+        tx.commit()?;
         Ok(out)
     }
 
@@ -175,13 +112,103 @@ impl Store {
     /// Forgets the changes the server acknowledged.
     pub fn sync_acknowledge(&mut self, change_ids: &[String]) -> Result<()> {
         let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached("DELETE FROM sync_outgoing WHERE change_id = ?1")?;
-            for id in change_ids {
-                stmt.execute([id])?;
-            }
-        }
+        acknowledge_in(&tx, change_ids)?;
         tx.commit()?;
         Ok(())
     }
+}
+
+fn acknowledge_in(tx: &rusqlite::Transaction, change_ids: &[String]) -> Result<()> {
+    let mut stmt = tx.prepare_cached("DELETE FROM sync_outgoing WHERE change_id = ?1")?;
+    for id in change_ids {
+        stmt.execute([id])?;
+    }
+    Ok(())
+}
+
+/// Makes at most `max` new changes from the log, saved after those already waiting; the
+/// changes in the order `outgoing_saved` would read them back.
+fn build_in(tx: &rusqlite::Transaction, max: usize) -> Result<Vec<OutgoingChange>> {
+    let first_position: i64 = tx
+        .prepare_cached("SELECT coalesce(max(position) + 1, 0) FROM sync_outgoing")?
+        .query_row([], |r| r.get(0))?;
+    let mut groups: Vec<(String, String)> = Vec::new();
+    if max > 0 {
+        let mut picked: HashSet<(String, String)> = HashSet::new();
+        let mut stmt =
+            tx.prepare_cached("SELECT tbl, record_id FROM sync_log ORDER BY seq, tbl, record_id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let key = (row.get::<_, String>(0)?, row.get::<_, String>(1)?);
+            if picked.insert(key.clone()) {
+                groups.push(key);
+                if groups.len() >= max {
+                    break;
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    {
+        // Prepared once for the batch. The logged fields are read from the log's key
+        // (a covering index) and then deleted: a `DELETE … RETURNING` did both but cost
+        // twice as much, its returned rows going through a temporary table.
+        let mut logged =
+            tx.prepare_cached("SELECT field FROM sync_log WHERE tbl = ?1 AND record_id = ?2")?;
+        let mut forget =
+            tx.prepare_cached("DELETE FROM sync_log WHERE tbl = ?1 AND record_id = ?2")?;
+        let mut revision = tx.prepare_cached(
+            "SELECT revision FROM sync_records WHERE tbl = ?1 AND record_id = ?2",
+        )?;
+        let mut save = tx.prepare_cached(
+            "INSERT INTO sync_outgoing (change_id, position, tbl, record_id, base_revision,
+               fields, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (position, (tbl, record_id)) in groups.into_iter().enumerate() {
+            let fields_logged: Vec<String> = logged
+                .query_map([&tbl, &record_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            forget.execute([&tbl, &record_id])?;
+            let Some((_, t)) = table(&tbl) else {
+                continue;
+            };
+            let whole = fields_logged.iter().any(|f| f == "*");
+            let wanted = |column: &str| {
+                !t.is_local(column) && (whole || fields_logged.iter().any(|f| f == column))
+            };
+            let (fields, deleted) = match read_row_where(&tx, t, &record_id, wanted)? {
+                None => (Map::new(), true),
+                Some(fields) if fields.is_empty() && !whole => continue,
+                Some(fields) => (fields, false),
+            };
+            let base: i64 = revision
+                .query_row([&tbl, &record_id], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0);
+            if deleted && base == 0 {
+                // Made and deleted before the server ever saw it: nothing to say.
+                continue;
+            }
+            let change_id = crate::store::make_id();
+            let fields_text = serde_json::to_string(&fields).map_err(|e| bad(e.to_string()))?;
+            save.execute(params![
+                change_id,
+                first_position.saturating_add(i64::try_from(position).unwrap_or(i64::MAX)),
+                tbl,
+                record_id,
+                base,
+                fields_text,
+                deleted
+            ])?;
+            out.push(OutgoingChange {
+                change_id,
+                table: tbl,
+                record_id,
+                base_revision: base,
+                fields,
+                deleted,
+            });
+        }
+    }
+    Ok(out)
 }
