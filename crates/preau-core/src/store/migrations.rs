@@ -23,6 +23,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/011_sync_refused.sql"),
     include_str!("../../migrations/012_same_uai.sql"),
     include_str!("../../migrations/013_accepted_scenario.sql"),
+    include_str!("../../migrations/014_sync_without_rowid.sql"),
 ];
 
 /// The schema version this build writes.

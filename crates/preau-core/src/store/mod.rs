@@ -523,6 +523,99 @@ mod tests {
         assert!(r.is_err(), "a recorded scenario never changes");
     }
 
+    /// Schema 14 (issue 11's speed): the sync tables rebuilt without rowid keep every row —
+    /// what waits to be sent, the changes in flight with their ids and order, the
+    /// revisions and owners pulled — and the triggers go on logging edits into the new log.
+    #[test]
+    fn schema_14_keeps_the_sync_bookkeeping() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join(DB_FILE);
+        let v13 = &migrations::MIGRATIONS[..13];
+        let mut store = Store::open_with(&db, v13, None).expect("open v13");
+        let first = store
+            .visit_create("80620", "2026-12-03T18:00")
+            .expect("visit");
+        // One change in flight (made, not acknowledged), one visit still only logged.
+        let in_flight = store.sync_outgoing_build(1).expect("build");
+        assert_eq!(in_flight.len(), 1);
+        let second = store
+            .visit_create("80620", "2026-12-04T18:00")
+            .expect("visit");
+        store
+            .conn
+            .execute_batch(&format!(
+                "INSERT INTO sync_records (tbl, record_id, revision) VALUES ('visits', '{}', 7);
+                 INSERT INTO sync_owners (visit_id, adviser) VALUES ('{}', 'Anne');
+                 INSERT INTO sync_school_owners (school_id, adviser) VALUES ('s1', 'Paul');",
+                first.id, first.id
+            ))
+            .expect("pulled bookkeeping");
+        let dump = |conn: &Connection| -> Vec<String> {
+            [
+                "SELECT tbl || record_id || field || seq FROM sync_log",
+                "SELECT change_id || position || tbl || record_id || base_revision || fields
+                   || deleted FROM sync_outgoing",
+                "SELECT tbl || record_id || revision FROM sync_records",
+                "SELECT visit_id || adviser FROM sync_owners",
+                "SELECT school_id || adviser FROM sync_school_owners",
+            ]
+            .iter()
+            .flat_map(|sql| {
+                let mut stmt = conn.prepare(sql).expect("query");
+                let mut rows: Vec<String> = stmt
+                    .query_map([], |r| r.get(0))
+                    .expect("rows")
+                    .collect::<rusqlite::Result<_>>()
+                    .expect("read");
+                rows.sort();
+                rows
+            })
+            .collect()
+        };
+        let before = dump(&store.conn);
+        assert!(before.len() >= 5, "{before:?}");
+        drop(store);
+
+        let mut store = Store::open_with(&db, migrations::MIGRATIONS, None).expect("open v14");
+        assert_eq!(dump(&store.conn), before, "every row kept");
+        let without_rowid: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'
+                   AND name IN ('sync_log', 'sync_outgoing', 'sync_records', 'sync_owners',
+                                'sync_school_owners')
+                   AND sql LIKE '%WITHOUT ROWID'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("schema");
+        assert_eq!(without_rowid, 5);
+        // The change in flight is sent again with its id, then the logged visit.
+        let again = store.sync_outgoing(10).expect("saved");
+        assert_eq!(again, in_flight);
+        store
+            .sync_acknowledge(&[again[0].change_id.clone()])
+            .expect("ack");
+        let next = store.sync_outgoing(10).expect("from the log");
+        assert_eq!(
+            next.iter()
+                .map(|c| c.record_id.as_str())
+                .collect::<Vec<_>>(),
+            [second.id.as_str()]
+        );
+        // An edit after the migration is logged in the new table.
+        store
+            .visit_create("80620", "2026-12-05T18:00")
+            .expect("visit");
+        let logged: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM sync_log WHERE field = '*'", [], |r| {
+                r.get(0)
+            })
+            .expect("log");
+        assert_eq!(logged, 1);
+    }
+
     #[test]
     fn data_version_moves_for_the_other_connections_writes_only() {
         let dir = tempfile::tempdir().expect("tempdir");

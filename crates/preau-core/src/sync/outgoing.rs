@@ -176,7 +176,7 @@ fn build_in(tx: &rusqlite::Transaction, max: usize) -> Result<Vec<OutgoingChange
             let wanted = |column: &str| {
                 !t.is_local(column) && (whole || fields_logged.iter().any(|f| f == column))
             };
-            let (fields, deleted) = match read_row_where(&tx, t, &record_id, wanted)? {
+            let (fields, deleted) = match read_row_where(tx, t, &record_id, wanted)? {
                 None => (Map::new(), true),
                 Some(fields) if fields.is_empty() && !whole => continue,
                 Some(fields) => (fields, false),

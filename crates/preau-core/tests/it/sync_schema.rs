@@ -144,3 +144,76 @@ fn a_forged_or_malformed_pulled_record_is_staged_not_written() {
     assert_eq!(report.applied, 1, "{report:?}");
     assert_eq!(store.proposals_of(&visit, today).expect("list").len(), 1);
 }
+
+fn pulled(table: &str, id: &str, revision: i64, fields: Value) -> IncomingRecord {
+    IncomingRecord {
+        table: table.into(),
+        record_id: id.into(),
+        revision,
+        deleted: false,
+        fields: fields.as_object().cloned().unwrap_or_default(),
+        conflicts: Vec::new(),
+        owner: None,
+    }
+}
+
+/// New records are written with the triggers switched off (`incoming::TriggersOff`): a
+/// missing parent is still refused and the record staged, nothing is logged, and the
+/// triggers are on again for what is typed next (else an edit would never be sent).
+#[test]
+fn a_page_written_without_triggers_leaves_them_on() {
+    let (_dir, mut store) = new_store();
+    let visit = "01890a5d-ac96-774b-bcce-b302099a0001";
+    let page = [
+        pulled(
+            "visits",
+            visit,
+            1,
+            json!({"id": visit, "commune_insee": "80620", "scheduled_at": "2026-12-03T18:00:00",
+                "notes": "", "created_at": "2026-12-01T00:00:00Z",
+                "updated_at": "2026-12-01T00:00:00Z"}),
+        ),
+        pulled(
+            "participants",
+            "01890a5d-ac96-774b-bcce-b302099a0002",
+            2,
+            json!({"id": "01890a5d-ac96-774b-bcce-b302099a0002", "visit_id": visit,
+                "position": 0, "name": "Mme la maire", "role": "maire"}),
+        ),
+        pulled(
+            "participants",
+            "01890a5d-ac96-774b-bcce-b302099a0003",
+            3,
+            json!({"id": "01890a5d-ac96-774b-bcce-b302099a0003",
+                "visit_id": "01890a5d-ac96-774b-bcce-b302099a0099",
+                "position": 0, "name": "Sans visite", "role": "maire"}),
+        ),
+    ];
+    let report = store.sync_receive(&page, 3).expect("receive");
+    assert_eq!((report.applied, report.waiting), (2, 1), "{report:?}");
+    assert_eq!(
+        store.sync_pending().expect("pending"),
+        0,
+        "nothing pulled is sent back"
+    );
+    store
+        .visit_update(
+            visit,
+            &preau_core::model::VisitPatch {
+                notes: Some("Tapé après la synchronisation".into()),
+                ..Default::default()
+            },
+        )
+        .expect("edit");
+    assert_eq!(
+        store.sync_pending().expect("pending"),
+        1,
+        "the edit is logged"
+    );
+    let sent = store.sync_outgoing(10).expect("outgoing");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].fields.get("notes"),
+        Some(&json!("Tapé après la synchronisation"))
+    );
+}
