@@ -22,7 +22,14 @@ pub enum ColumnType {
     Id,
     /// Bytes as lowercase or uppercase hex, at most `max` bytes once decoded.
     HexBytes { max: usize },
+    /// A local date and time as the laptop writes it, `YYYY-MM-DDTHH:MM:SS`: a visit's
+    /// appointment, which every laptop reads back as a date (one malformed value there,
+    /// pushed by one laptop, stopped every colleague's list of visits from loading).
+    LocalDateTime,
 }
+
+/// The text form of [`ColumnType::LocalDateTime`] (chrono's format).
+pub const LOCAL_DATE_TIME: &str = "%Y-%m-%dT%H:%M:%S";
 
 /// One column of a synced table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +152,7 @@ pub const TABLES: &[Table] = &[
         columns: &[
             col("id", ColumnType::Id),
             col("commune_insee", ColumnType::Text { max: 5 }),
-            col("scheduled_at", TIME),
+            col("scheduled_at", ColumnType::LocalDateTime),
             col("notes", LONG),
             col("created_at", TIME),
             col("updated_at", TIME),
@@ -424,6 +431,13 @@ fn check_value(table: &Table, column: &Column, value: &Value) -> Result<(), Stri
             }
             _ => Err(format!("{} must be hex of at most {max} bytes", name())),
         },
+        ColumnType::LocalDateTime => match value.as_str() {
+            Some(s) if chrono::NaiveDateTime::parse_from_str(s, LOCAL_DATE_TIME).is_ok() => Ok(()),
+            _ => Err(format!(
+                "{} must be a date and time, YYYY-MM-DDTHH:MM:SS",
+                name()
+            )),
+        },
     }
 }
 
@@ -517,9 +531,13 @@ mod tests {
     #[test]
     fn values_are_checked_against_their_column() {
         let ok = fields(json!({"id": V, "commune_insee": "80001", "notes": "école",
-            "scheduled_at": "2026-12-03T18:00", "created_at": "x", "updated_at": "y"}));
+            "scheduled_at": "2026-12-03T18:00:00", "created_at": "x", "updated_at": "y"}));
         assert!(check_change("visits", V, &ok).is_ok());
         for bad in [
+            json!({"scheduled_at": "2026-12-03T18:00"}),
+            json!({"scheduled_at": "2026-02-30T18:00:00"}),
+            json!({"scheduled_at": "demain"}),
+            json!({"scheduled_at": 20261203}),
             json!({"notes": {"deep": [1]}}),
             json!({"notes": [1]}),
             json!({"notes": 3}),

@@ -362,7 +362,7 @@ fn main() {
                     record_id: visit.clone(),
                     base_revision: 0,
                     fields: serde_json::json!({"id": visit, "commune_insee": "80620",
-                        "scheduled_at": "2026-12-03T18:00", "notes": "",
+                        "scheduled_at": "2026-12-03T18:00:00", "notes": "",
                         "created_at": "2026-12-01T00:00:00.000Z",
                         "updated_at": "2026-12-01T00:00:00.000Z"})
                     .as_object()

@@ -230,7 +230,7 @@ mod tests {
         let mut store = Store::open_in(dir.path()).expect("store");
         let id = "01900000-0000-7000-8000-0000000000aa";
         let fields = json!({
-            "id": id, "commune_insee": "80620", "scheduled_at": "2026-12-03T18:00",
+            "id": id, "commune_insee": "80620", "scheduled_at": "2026-12-03T18:00:00",
             "notes": "", "created_at": "2026-12-01T10:00:00Z",
             "updated_at": "2026-12-01T10:00:00Z"
         });

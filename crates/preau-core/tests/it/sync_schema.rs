@@ -38,9 +38,10 @@ fn the_store_has_the_protocol_s_tables_and_columns() {
         for (name, declared, not_null) in &cols {
             let c = p.column(name).expect("column");
             let ty_ok = match c.ty {
-                ColumnType::Text { .. } | ColumnType::OneOf(_) | ColumnType::Id => {
-                    declared == "TEXT"
-                }
+                ColumnType::Text { .. }
+                | ColumnType::OneOf(_)
+                | ColumnType::Id
+                | ColumnType::LocalDateTime => declared == "TEXT",
                 ColumnType::Integer { .. } | ColumnType::Flag => declared == "INTEGER",
                 ColumnType::HexBytes { .. } => declared == "BLOB",
             };
@@ -216,4 +217,27 @@ fn a_page_written_without_triggers_leaves_them_on() {
         sent[0].fields.get("notes"),
         Some(&json!("Tapé après la synchronisation"))
     );
+}
+
+/// A colleague's visit whose appointment is not a date the app writes (one laptop sent
+/// `2026-12-03T18:00`) is staged, not written: written, it stopped the list of visits
+/// from loading on every laptop that pulled it.
+#[test]
+fn a_pulled_visit_with_a_malformed_date_is_staged_and_the_list_loads() {
+    let (_dir, mut store) = new_store();
+    store
+        .visit_create("80620", "2026-12-03T18:00")
+        .expect("own visit");
+    let visit = "01890a5d-ac96-774b-bcce-b302099a0011";
+    let malformed = pulled(
+        "visits",
+        visit,
+        1,
+        json!({"id": visit, "commune_insee": "80620", "scheduled_at": "2026-12-03T18:00",
+            "notes": "", "created_at": "2026-12-01T00:00:00Z",
+            "updated_at": "2026-12-01T00:00:00Z"}),
+    );
+    let report = store.sync_receive(&[malformed], 1).expect("receive");
+    assert_eq!((report.applied, report.waiting), (0, 1), "{report:?}");
+    assert_eq!(store.visits_list().expect("the list loads").len(), 1);
 }

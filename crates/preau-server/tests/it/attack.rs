@@ -387,7 +387,7 @@ pub fn pages_and_conflicts_are_bounded(backend: &Backend) {
             change(
                 "visits",
                 &preau_core::make_id(),
-                json!({"commune_insee": "80620", "scheduled_at": "2026-12-03T18:00",
+                json!({"commune_insee": "80620", "scheduled_at": "2026-12-03T18:00:00",
                     "notes": long, "created_at": "2026-12-01T00:00:00Z",
                     "updated_at": "2026-12-01T00:00:00Z"}),
                 false,
