@@ -4,7 +4,9 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use preau_core::sync::{IncomingConflict, IncomingRecord, OutgoingChange, RefusedChange};
+use preau_core::sync::{
+    Acknowledged, IncomingConflict, IncomingRecord, OutgoingChange, RefusedChange,
+};
 use preau_core::Store;
 use preau_protocol::{AckStatus, ReferenceVersion, MAX_BATCH_CHANGES, MAX_PAGE_RECORDS};
 use uuid::Uuid;
@@ -278,7 +280,7 @@ async fn push_pending(
 ) -> Result<()> {
     // Acknowledged changes not yet forgotten: forgotten with the next batch's making (one
     // transaction, while a request is in flight), or before returning.
-    let mut acked: Vec<String> = Vec::new();
+    let mut acked: Vec<Acknowledged> = Vec::new();
     let pushed = push_batches(store, client, batch_size, report, progress, &mut acked).await;
     if !acked.is_empty() {
         // Even after a failed batch: what the server took is not sent again.
@@ -293,7 +295,7 @@ async fn push_batches(
     batch_size: usize,
     report: &mut SyncReport,
     progress: &mut (dyn FnMut(Progress) + Send),
-    acked: &mut Vec<String>,
+    acked: &mut Vec<Acknowledged>,
 ) -> Result<()> {
     // While a batch is in flight the previous one's acknowledgement is recorded and the
     // next one is made from the log and saved (the store's work overlaps the server's); it
@@ -360,7 +362,15 @@ async fn push_batches(
             }
         }
         let count = resp.acks.len();
-        acked.extend(resp.acks.iter().map(|a| a.change_id.to_string()));
+        acked.extend(resp.acks.iter().map(|a| Acknowledged {
+            change_id: a.change_id.to_string(),
+            // A refused change gave the record no revision.
+            revision: if a.status == AckStatus::Refused {
+                0
+            } else {
+                a.revision
+            },
+        }));
         if !refused.is_empty() {
             // Refused changes are kept aside and their records put back as the server has
             // them, before the batch is forgotten.

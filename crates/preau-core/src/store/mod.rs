@@ -594,7 +594,10 @@ mod tests {
         let again = store.sync_outgoing(10).expect("saved");
         assert_eq!(again, in_flight);
         store
-            .sync_acknowledge(&[again[0].change_id.clone()])
+            .sync_acknowledge(&[crate::sync::Acknowledged {
+                change_id: again[0].change_id.clone(),
+                revision: 1,
+            }])
             .expect("ack");
         let next = store.sync_outgoing(10).expect("from the log");
         assert_eq!(

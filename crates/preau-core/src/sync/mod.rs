@@ -26,7 +26,7 @@ mod tables;
 
 pub use conflicts::{FieldConflictView, SyncConflict};
 pub use incoming::{ApplyReport, IncomingConflict, IncomingRecord};
-pub use outgoing::OutgoingChange;
+pub use outgoing::{Acknowledged, OutgoingChange};
 pub use refused::RefusedChange;
 pub use settings::SyncSettings;
 pub(crate) use status::pending_records;

@@ -3,7 +3,7 @@
 //! kept in `sync_outgoing` until the server acknowledges them, so a change resent after a
 //! lost answer has the same id and the server takes it once.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,13 @@ use serde_json::{Map, Value};
 use super::tables::{bad, read_row_where, table};
 use crate::error::Result;
 use crate::store::Store;
+
+/// A change the server acknowledged, with the revision it gave the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledged {
+    pub change_id: String,
+    pub revision: i64,
+}
 
 /// A change ready to push.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,13 +70,13 @@ impl Store {
     /// answers it is a duplicate.)
     pub fn sync_acknowledge_and_build(
         &mut self,
-        change_ids: &[String],
+        acked: &[Acknowledged],
         max: usize,
     ) -> Result<Vec<OutgoingChange>> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        acknowledge_in(&tx, change_ids)?;
+        acknowledge_in(&tx, acked)?;
         let out = build_in(&tx, max)?;
         tx.commit()?;
         Ok(out)
@@ -109,54 +116,51 @@ impl Store {
         Ok(out)
     }
 
-    /// Forgets the changes the server acknowledged.
-    pub fn sync_acknowledge(&mut self, change_ids: &[String]) -> Result<()> {
+    /// Forgets the changes the server acknowledged. A record made here and acknowledged
+    /// gets its first revision (`sync_records`): it is known to the server now, so
+    /// deleting it must be said even if no pull has brought the record back yet.
+    pub fn sync_acknowledge(&mut self, acked: &[Acknowledged]) -> Result<()> {
         let tx = self.conn.transaction()?;
-        acknowledge_in(&tx, change_ids)?;
+        acknowledge_in(&tx, acked)?;
         tx.commit()?;
         Ok(())
     }
 }
 
-fn acknowledge_in(tx: &rusqlite::Transaction, change_ids: &[String]) -> Result<()> {
-    let mut stmt = tx.prepare_cached("DELETE FROM sync_outgoing WHERE change_id = ?1")?;
-    for id in change_ids {
-        stmt.execute([id])?;
+fn acknowledge_in(tx: &rusqlite::Transaction, acked: &[Acknowledged]) -> Result<()> {
+    let mut known = tx.prepare_cached(
+        "INSERT INTO sync_records (tbl, record_id, revision)
+         SELECT tbl, record_id, ?2 FROM sync_outgoing
+         WHERE change_id = ?1 AND base_revision = 0 AND deleted = 0 AND ?2 > 0
+         ON CONFLICT (tbl, record_id) DO NOTHING",
+    )?;
+    let mut forget = tx.prepare_cached("DELETE FROM sync_outgoing WHERE change_id = ?1")?;
+    for a in acked {
+        known.execute(params![a.change_id, a.revision])?;
+        forget.execute([&a.change_id])?;
     }
     Ok(())
 }
 
 /// Makes at most `max` new changes from the log, saved after those already waiting; the
 /// changes in the order `outgoing_saved` would read them back.
+///
+/// The log is read once, in `seq` order, until a record beyond the `max`th would start:
+/// the records met, each with the fields its rows name, are the batch, and exactly the rows
+/// read are forgotten — by `seq` range, in one statement, and one by one only for the rows
+/// that share their `seq` with the first row left (a key change logs two records under one
+/// `seq`). A record's rows further on (a field edited again since) stay in the log and go
+/// with a later batch, as an edit made after this one would. Reading each record's fields
+/// and forgetting them with a statement each cost two of its five statements.
 fn build_in(tx: &rusqlite::Transaction, max: usize) -> Result<Vec<OutgoingChange>> {
     let first_position: i64 = tx
         .prepare_cached("SELECT coalesce(max(position) + 1, 0) FROM sync_outgoing")?
         .query_row([], |r| r.get(0))?;
-    let mut groups: Vec<(String, String)> = Vec::new();
-    if max > 0 {
-        let mut picked: HashSet<(String, String)> = HashSet::new();
-        let mut stmt =
-            tx.prepare_cached("SELECT tbl, record_id FROM sync_log ORDER BY seq, tbl, record_id")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let key = (row.get::<_, String>(0)?, row.get::<_, String>(1)?);
-            if picked.insert(key.clone()) {
-                groups.push(key);
-                if groups.len() >= max {
-                    break;
-                }
-            }
-        }
-    }
+    let (groups, read) = read_log(tx, max)?;
+    forget_read(tx, &read)?;
     let mut out = Vec::with_capacity(groups.len());
     {
-        // Prepared once for the batch. The logged fields are read from the log's key
-        // (a covering index) and then deleted: a `DELETE … RETURNING` did both but cost
-        // twice as much, its returned rows going through a temporary table.
-        let mut logged =
-            tx.prepare_cached("SELECT field FROM sync_log WHERE tbl = ?1 AND record_id = ?2")?;
-        let mut forget =
-            tx.prepare_cached("DELETE FROM sync_log WHERE tbl = ?1 AND record_id = ?2")?;
+        // Prepared once for the batch.
         let mut revision = tx.prepare_cached(
             "SELECT revision FROM sync_records WHERE tbl = ?1 AND record_id = ?2",
         )?;
@@ -164,11 +168,9 @@ fn build_in(tx: &rusqlite::Transaction, max: usize) -> Result<Vec<OutgoingChange
             "INSERT INTO sync_outgoing (change_id, position, tbl, record_id, base_revision,
                fields, deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        for (position, (tbl, record_id)) in groups.into_iter().enumerate() {
-            let fields_logged: Vec<String> = logged
-                .query_map([&tbl, &record_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            forget.execute([&tbl, &record_id])?;
+        let mut in_flight =
+            tx.prepare_cached("SELECT 1 FROM sync_outgoing WHERE tbl = ?1 AND record_id = ?2")?;
+        for (position, (tbl, record_id, fields_logged)) in groups.into_iter().enumerate() {
             let Some((_, t)) = table(&tbl) else {
                 continue;
             };
@@ -185,8 +187,9 @@ fn build_in(tx: &rusqlite::Transaction, max: usize) -> Result<Vec<OutgoingChange
                 .query_row([&tbl, &record_id], |r| r.get(0))
                 .optional()?
                 .unwrap_or(0);
-            if deleted && base == 0 {
-                // Made and deleted before the server ever saw it: nothing to say.
+            if deleted && base == 0 && !in_flight.exists([&tbl, &record_id])? {
+                // Made and deleted before the server ever saw it (never pulled, never
+                // acknowledged, not on its way): nothing to say.
                 continue;
             }
             let change_id = crate::store::make_id();
@@ -211,4 +214,89 @@ fn build_in(tx: &rusqlite::Transaction, max: usize) -> Result<Vec<OutgoingChange
         }
     }
     Ok(out)
+}
+
+/// One record's logged rows in a batch: table, record id, the fields named.
+type Logged = (String, String, Vec<String>);
+
+/// Which log rows a batch read: every row below `below` (`None`: every row, the log was read
+/// to its end), and these rows at `below` itself.
+struct Read {
+    below: Option<i64>,
+    last: Option<i64>,
+    at_boundary: Vec<(String, String, String)>,
+}
+
+/// The first `max` records of the log in `seq` order with their fields, and which rows
+/// that took.
+fn read_log(tx: &rusqlite::Transaction, max: usize) -> Result<(Vec<Logged>, Read)> {
+    let mut groups: Vec<Logged> = Vec::new();
+    let mut read = Read {
+        below: None,
+        last: None,
+        at_boundary: Vec::new(),
+    };
+    if max == 0 {
+        read.below = Some(i64::MIN);
+        return Ok((groups, read));
+    }
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    let mut stmt = tx.prepare_cached(
+        "SELECT tbl, record_id, field, seq FROM sync_log ORDER BY seq, tbl, record_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let (tbl, record_id, field, seq): (String, String, String, i64) =
+            (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        if read.last != Some(seq) {
+            read.at_boundary.clear();
+        }
+        let key = (tbl, record_id);
+        match index.get(&key) {
+            Some(&i) => {
+                if let Some(group) = groups.get_mut(i) {
+                    group.2.push(field.clone());
+                }
+            }
+            None if groups.len() >= max => {
+                read.below = Some(seq);
+                if read.last != Some(seq) {
+                    read.at_boundary.clear();
+                }
+                return Ok((groups, read));
+            }
+            None => {
+                index.insert(key.clone(), groups.len());
+                groups.push((key.0.clone(), key.1.clone(), vec![field.clone()]));
+            }
+        }
+        read.at_boundary.push((key.0, key.1, field));
+        read.last = Some(seq);
+    }
+    Ok((groups, read))
+}
+
+/// Deletes exactly the log rows [`read_log`] read.
+fn forget_read(tx: &rusqlite::Transaction, read: &Read) -> Result<()> {
+    match read.below {
+        None => {
+            if let Some(last) = read.last {
+                tx.prepare_cached("DELETE FROM sync_log WHERE seq <= ?1")?
+                    .execute([last])?;
+            }
+        }
+        Some(below) => {
+            tx.prepare_cached("DELETE FROM sync_log WHERE seq < ?1")?
+                .execute([below])?;
+            if read.last == Some(below) {
+                let mut one = tx.prepare_cached(
+                    "DELETE FROM sync_log WHERE tbl = ?1 AND record_id = ?2 AND field = ?3",
+                )?;
+                for (tbl, record_id, field) in &read.at_boundary {
+                    one.execute([tbl, record_id, field])?;
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@ mod durability;
 mod encryption;
 mod import;
 mod import_diff;
+mod outgoing_prop;
 mod proposals;
 mod search;
 mod store;
@@ -51,4 +52,16 @@ pub fn new_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open_in(dir.path()).expect("store opens");
     (dir, store)
+}
+
+/// The server's acknowledgements of `changes`, each with a revision (any positive one).
+pub fn acks(changes: &[preau_core::sync::OutgoingChange]) -> Vec<preau_core::sync::Acknowledged> {
+    changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| preau_core::sync::Acknowledged {
+            change_id: c.change_id.clone(),
+            revision: i64::try_from(i).unwrap_or(0) + 1,
+        })
+        .collect()
 }

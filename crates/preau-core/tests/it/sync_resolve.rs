@@ -27,8 +27,9 @@ fn laptop_with_visit() -> (tempfile::TempDir, Store, String) {
 
 fn push_all(store: &mut Store) -> Vec<OutgoingChange> {
     let out = store.sync_outgoing(1000).expect("outgoing");
-    let ids: Vec<String> = out.iter().map(|c| c.change_id.clone()).collect();
-    store.sync_acknowledge(&ids).expect("acknowledged");
+    store
+        .sync_acknowledge(&crate::acks(&out))
+        .expect("acknowledged");
     out
 }
 

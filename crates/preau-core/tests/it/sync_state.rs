@@ -50,12 +50,14 @@ fn pending_changes_count_each_waiting_record_once() {
         .participant_save(&visit, &crate::mayor("Marie Dupont"))
         .expect("participant");
     assert_eq!(pending(&store), (2, 2));
-    let ids: Vec<String> = batch.iter().map(|c| c.change_id.clone()).collect();
-    store.sync_acknowledge(&ids).expect("acknowledged");
+    store
+        .sync_acknowledge(&crate::acks(&batch))
+        .expect("acknowledged");
     assert_eq!(pending(&store), (2, 2), "both still logged");
     let rest = store.sync_outgoing(1000).expect("outgoing");
-    let ids: Vec<String> = rest.iter().map(|c| c.change_id.clone()).collect();
-    store.sync_acknowledge(&ids).expect("acknowledged");
+    store
+        .sync_acknowledge(&crate::acks(&rest))
+        .expect("acknowledged");
     assert_eq!(pending(&store), (0, 0));
 
     let conn = Connection::open(dir.path().join(preau_core::DB_FILE)).expect("raw open");
