@@ -156,9 +156,31 @@ fn build_in(tx: &rusqlite::Transaction, max: usize) -> Result<Vec<OutgoingChange
     let first_position: i64 = tx
         .prepare_cached("SELECT coalesce(max(position) + 1, 0) FROM sync_outgoing")?
         .query_row([], |r| r.get(0))?;
-    let (groups, read) = read_log(tx, max)?;
-    forget_read(tx, &read)?;
-    let mut out = Vec::with_capacity(groups.len());
+    let mut out = Vec::new();
+    if max == 0 {
+        return Ok(out);
+    }
+    // A slice of the log whose records all have nothing to send (made and deleted here,
+    // only local columns) must not look like the end of the log — the engine stops a push
+    // at an empty batch: read on until a change is made or the log is read to its end.
+    // (Found by `outgoing_prop`: records left in the log after the push said it was done.)
+    loop {
+        let (groups, read) = read_log(tx, max)?;
+        forget_read(tx, &read)?;
+        make_changes(tx, groups, first_position, &mut out)?;
+        if !out.is_empty() || read.below.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// The changes for `groups`, saved from `first_position` on, pushed to `out`.
+fn make_changes(
+    tx: &rusqlite::Transaction,
+    groups: Vec<Logged>,
+    first_position: i64,
+    out: &mut Vec<OutgoingChange>,
+) -> Result<()> {
     {
         // Prepared once for the batch.
         let mut revision = tx.prepare_cached(
@@ -213,7 +235,7 @@ fn build_in(tx: &rusqlite::Transaction, max: usize) -> Result<Vec<OutgoingChange
             });
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// One record's logged rows in a batch: table, record id, the fields named.

@@ -9,7 +9,7 @@ use chrono::{Days, NaiveDate};
 use preau_core::proposals::{Acceptance, DraftPatch, ProposalStatus, ProposalSummary};
 use preau_core::workflow::VisitExport;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 
 use crate::{new_store, read_fixture};
 
@@ -57,18 +57,7 @@ struct Answer {
 }
 
 fn runner() -> TestRunner {
-    let cases = std::env::var("PREAU_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
-    TestRunner::new(Config {
-        cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/it/proptest-regressions/answer_prop.txt"
-        )))),
-        ..Config::default()
-    })
+    crate::prop_runner("answer_prop.txt", 64)
 }
 
 fn day(offset: i16, from: NaiveDate) -> NaiveDate {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use preau_core::model::{SchoolKind, SchoolStatus};
 use preau_core::{Error, Store};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+use proptest::test_runner::TestRunner;
 
 use crate::new_store;
 
@@ -293,18 +293,7 @@ fn stored(store: &Store) -> Expected {
 }
 
 fn runner() -> TestRunner {
-    let cases = std::env::var("PREAU_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
-    TestRunner::new(Config {
-        cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/it/proptest-regressions/directory_prop.txt"
-        )))),
-        ..Config::default()
-    })
+    crate::prop_runner("directory_prop.txt", 200)
 }
 
 #[test]

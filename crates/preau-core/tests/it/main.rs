@@ -65,3 +65,26 @@ pub fn acks(changes: &[preau_core::sync::OutgoingChange]) -> Vec<preau_core::syn
         })
         .collect()
 }
+
+/// A proptest runner: `PREAU_PROPTEST_CASES` cases (else `cases`), its shrunk failures kept
+/// in `tests/it/proptest-regressions/<file>` and replayed first.
+pub fn prop_runner(file: &str, cases: u32) -> proptest::test_runner::TestRunner {
+    use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
+    let cases = std::env::var("PREAU_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
+    // The path lives as long as the test binary (a few per run).
+    let path: &'static str = Box::leak(
+        format!(
+            "{}/tests/it/proptest-regressions/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        )
+        .into_boxed_str(),
+    );
+    TestRunner::new(Config {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(path))),
+        ..Config::default()
+    })
+}

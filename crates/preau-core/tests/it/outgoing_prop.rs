@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use preau_core::model::{Participant, Role, VisitPatch};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::{Map, Value};
 
 use crate::new_store;
@@ -44,18 +44,7 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 fn runner() -> TestRunner {
-    let cases = std::env::var("PREAU_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(128);
-    TestRunner::new(Config {
-        cases,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/it/proptest-regressions/outgoing_prop.txt"
-        )))),
-        ..Config::default()
-    })
+    crate::prop_runner("outgoing_prop.txt", 128)
 }
 
 /// The server as a plain map: (table, record id) → fields.

@@ -96,15 +96,12 @@ fn proposal(visit: &str, pdf: &[u8], sha: &str) -> IncomingRecord {
         "created_at": "2026-11-29T10:00:00Z", "issued_on": "2026-11-29",
         "valid_until": "2027-02-27", "decided_on": null, "snapshot": "{}",
         "pdf": hex::encode(pdf), "pdf_sha256": sha});
-    IncomingRecord {
-        table: "proposals".into(),
-        record_id: "01890a5d-ac96-774b-bcce-b302099a8059".into(),
-        revision: 7,
-        deleted: false,
-        fields: fields.as_object().cloned().unwrap_or_default(),
-        conflicts: Vec::new(),
-        owner: None,
-    }
+    pulled(
+        "proposals",
+        "01890a5d-ac96-774b-bcce-b302099a8059",
+        7,
+        fields,
+    )
 }
 
 #[test]
