@@ -49,6 +49,8 @@ const rows = [
   ['', 'Préau', `PouchDB (lots de ${d.runs.map((r) => r.batch_size).join(', ')})`, 'PouchDB / Préau'],
   [`push de 1 000 visites (${p.rows} lignes)`, s(p.push_s), range(d.push_min_s, d.push_max_s, s),
     ratio(d.push_min_s, d.push_max_s, p.push_s)],
+  ['— la même depuis un stockage chiffré (comme l\'application)', s(p.push_encrypted_s),
+    range(d.push_min_s, d.push_max_s, s), ratio(d.push_min_s, d.push_max_s, p.push_encrypted_s)],
   [`première synchro d'un nouveau portable`, s(p.first_sync_s), range(d.pull_min_s, d.pull_max_s, s),
     ratio(d.pull_min_s, d.pull_max_s, p.first_sync_s)],
   ['100 portables à la fois : p99 par lot de 50', `${p.laptops.push_p99_ms.toFixed(0)} ms`,

@@ -4,6 +4,8 @@
 //! 1. Push of 1,000 visits (about 50,000 rows) from one laptop.
 //! 2. First sync of a new laptop (reference data and those 1,000 visits).
 //! 3. 100 laptops syncing at once: latency of each push batch, server memory.
+//! 4. The push of 1. again, from a store encrypted as the app's is (SQLCipher), to a
+//!    server of its own.
 //!
 //! `--dump FILE` writes the 1,000 visits' rows as the server holds them once pushed (one
 //! JSON object a line: `{"table", "id", "fields"}`), for `bench/pouchdb` to replicate the
@@ -100,9 +102,13 @@ fn start_server(dir: &Path) -> Server {
 }
 
 /// Writes `visits` visits of 50 rows each into a laptop store (the sync triggers log them
-/// as they would for typed data).
-fn fill(store_path: &Path, visits: usize) -> usize {
+/// as they would for typed data); `key`: the store's SQLCipher key, if it is encrypted.
+fn fill(store_path: &Path, key: Option<&preau_core::StoreKey>, visits: usize) -> usize {
     let mut c = rusqlite::Connection::open(store_path).unwrap();
+    if let Some(key) = key {
+        c.pragma_update(None, "key", format!("x'{}'", key.as_str()))
+            .unwrap();
+    }
     let tx = c.transaction().unwrap();
     let id = preau_core::make_id;
     let schools = [id(), id()];
@@ -204,7 +210,10 @@ fn fill(store_path: &Path, visits: usize) -> usize {
 }
 
 fn laptop(dir: &Path, server: &Server, rt: &tokio::runtime::Runtime) -> Store {
-    let mut store = Store::open_in(dir).unwrap();
+    enrolled(Store::open_in(dir).unwrap(), server, rt)
+}
+
+fn enrolled(mut store: Store, server: &Server, rt: &tokio::runtime::Runtime) -> Store {
     rt.block_on(preau_sync::enroll(
         &mut store,
         &server.url,
@@ -244,6 +253,39 @@ fn dump(server: &Server, token: String, file: &Path, rt: &tokio::runtime::Runtim
     n
 }
 
+/// A server started in `dir` with the catalogue and the funding rules published.
+fn server_with_reference(dir: &Path) -> Server {
+    let server = start_server(dir);
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for (kind, file) in [
+        ("catalogue", "data/reference/catalogue-syndicat-exemple.csv"),
+        ("funding", "data/reference/funding_rules.json"),
+    ] {
+        server.admin(&["import", kind, repo.join(file).to_str().unwrap()]);
+    }
+    server
+}
+
+/// One sync of `store`: its report, the time until the push was done, the whole time.
+fn timed_sync(
+    store: &mut Store,
+    rt: &tokio::runtime::Runtime,
+) -> (preau_sync::SyncReport, Duration, Duration) {
+    let start = Instant::now();
+    let mut pushed_at = None;
+    let report = rt
+        .block_on(preau_sync::sync(store, SyncOptions::default(), &mut |p| {
+            if let Progress::Pushing { done, total } = p {
+                if done == total {
+                    pushed_at = Some(start.elapsed());
+                }
+            }
+        }))
+        .unwrap();
+    let total = start.elapsed();
+    (report, pushed_at.unwrap_or(total), total)
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut dump_to, mut json) = (None, false);
@@ -260,41 +302,14 @@ fn main() {
         }
     };
     let tmp = tempfile::tempdir().unwrap();
-    let server = start_server(&tmp.path().join("server"));
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    server.admin(&[
-        "import",
-        "catalogue",
-        repo.join("data/reference/catalogue-syndicat-exemple.csv")
-            .to_str()
-            .unwrap(),
-    ]);
-    server.admin(&[
-        "import",
-        "funding",
-        repo.join("data/reference/funding_rules.json")
-            .to_str()
-            .unwrap(),
-    ]);
+    let server = server_with_reference(&tmp.path().join("server"));
     // The runtime the app and the CLI sync on.
     let rt = preau_sync::runtime().unwrap();
 
     // 1. Push of 1,000 visits.
     let mut a = laptop(&tmp.path().join("a"), &server, &rt);
-    let rows = fill(a.path(), 1_000);
-    let start = Instant::now();
-    let mut pushed_at = None;
-    let report = rt
-        .block_on(preau_sync::sync(&mut a, SyncOptions::default(), &mut |p| {
-            if let Progress::Pushing { done, total } = p {
-                if done == total {
-                    pushed_at = Some(start.elapsed());
-                }
-            }
-        }))
-        .unwrap();
-    let total = start.elapsed();
-    let push = pushed_at.unwrap_or(total);
+    let rows = fill(a.path(), None, 1_000);
+    let (report, push, total) = timed_sync(&mut a, &rt);
     say(format!(
         "push of 1,000 visits ({rows} rows, {} changes): {:.2} s (whole sync incl. pulling them back: {:.2} s)",
         report.pushed,
@@ -431,6 +446,27 @@ fn main() {
         rss / 1024,
         peak / 1024
     ));
+    // 4. The push of 1,000 visits again, from a store encrypted as the app's and preau-cli's
+    // are (SQLCipher: every page written is encrypted, every page read from the file
+    // decrypted), to a server of its own (as empty as the first one was).
+    let server_e = server_with_reference(&tmp.path().join("server-e"));
+    let secrets: std::sync::Arc<dyn preau_core::secrets::SecretStore> =
+        std::sync::Arc::new(preau_core::secrets::MemorySecrets::new());
+    let dir_e = tmp.path().join("e");
+    let store_e = Store::open_encrypted(&dir_e, std::sync::Arc::clone(&secrets)).unwrap();
+    let mut e = enrolled(store_e, &server_e, &rt);
+    let key = preau_core::store_key(&dir_e, secrets.as_ref(), false)
+        .unwrap()
+        .expect("the encrypted store's key");
+    let rows_e = fill(e.path(), Some(&key), 1_000);
+    let (report_e, push_e, _) = timed_sync(&mut e, &rt);
+    assert_eq!(rows_e, rows, "the same rows as the first push");
+    say(format!(
+        "push of 1,000 visits from an encrypted store ({} changes): {:.2} s ({:.2}× the plain store's)",
+        report_e.pushed,
+        push_e.as_secs_f64(),
+        push_e.as_secs_f64() / push.as_secs_f64()
+    ));
     if json {
         let out = serde_json::json!({
             "rows": rows,
@@ -438,6 +474,7 @@ fn main() {
             "dumped": dumped,
             "push_s": push.as_secs_f64(),
             "push_sync_s": total.as_secs_f64(),
+            "push_encrypted_s": push_e.as_secs_f64(),
             "first_sync_s": first_sync.as_secs_f64(),
             "first_sync_records": pulled,
             "laptops": {
