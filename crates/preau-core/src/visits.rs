@@ -11,7 +11,9 @@ use crate::model::{
 use crate::store::{new_id, now_utc, Store};
 use crate::validate;
 
-pub(crate) const DATE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
+/// How a visit's appointment is written: the form the protocol checks on every laptop's
+/// push and pull ([`preau_protocol::schema::ColumnType::LocalDateTime`]).
+pub(crate) const DATE_FORMAT: &str = preau_protocol::schema::LOCAL_DATE_TIME;
 const MAX_NOTES: usize = 50_000;
 const HOME_LIMIT: u32 = 8;
 

@@ -192,7 +192,9 @@ impl Store {
         let v = &doc.visit;
         let created = self.visit_create(
             &v.commune_insee,
-            &v.scheduled_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+            &v.scheduled_at
+                .format(crate::visits::DATE_FORMAT)
+                .to_string(),
         )?;
         self.conn
             .execute("UPDATE visits SET id = ?1 WHERE id = ?2", [id, &created.id])?;
@@ -232,8 +234,11 @@ impl Store {
         self.visit_update(
             id,
             &VisitPatch {
-                scheduled_at: (here.scheduled_at != v.scheduled_at)
-                    .then(|| v.scheduled_at.format("%Y-%m-%dT%H:%M:%S").to_string()),
+                scheduled_at: (here.scheduled_at != v.scheduled_at).then(|| {
+                    v.scheduled_at
+                        .format(crate::visits::DATE_FORMAT)
+                        .to_string()
+                }),
                 notes: (here.notes != v.notes).then(|| v.notes.clone()),
                 school_ids: (both != here.school_ids).then_some(both),
             },
