@@ -281,10 +281,8 @@ fn read_log(tx: &rusqlite::Transaction, max: usize) -> Result<(Vec<Logged>, Read
                 }
             }
             None if groups.len() >= max => {
+                // `at_boundary` already holds only this `seq`'s rows (cleared above).
                 read.below = Some(seq);
-                if read.last != Some(seq) {
-                    read.at_boundary.clear();
-                }
                 return Ok((groups, read));
             }
             None => {
