@@ -238,3 +238,39 @@ fn a_pulled_visit_with_a_malformed_date_is_staged_and_the_list_loads() {
     assert_eq!((report.applied, report.waiting), (0, 1), "{report:?}");
     assert_eq!(store.visits_list().expect("the list loads").len(), 1);
 }
+
+/// What lets a pulled chunk be written with the triggers off (`incoming::triggers_idle`):
+/// outside schools and proposals, every trigger an insert or an update fires is one the
+/// sync guard silences. A trigger that did other work on such a table would be skipped
+/// for pulled records without a word: this fails first.
+#[test]
+fn outside_schools_and_proposals_only_guarded_triggers_fire_on_writes() {
+    let (_dir, store) = new_store();
+    let conn = Connection::open(store.path()).expect("open");
+    let mut stmt = conn
+        .prepare("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+        .expect("prepare");
+    let triggers: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect();
+    let mut checked = 0;
+    for (name, table, sql) in &triggers {
+        let head = sql
+            .to_uppercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let head = head.split(" BEGIN").next().unwrap_or_default().to_string();
+        if table == "schools" || table == "proposals" || head.contains(" DELETE ON ") {
+            continue;
+        }
+        assert!(
+            head.ends_with("WHEN NOT EXISTS (SELECT 1 FROM SYNC_GUARD)"),
+            "{name} on {table} fires on writes without the sync guard: {head}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "{checked} triggers checked");
+}
