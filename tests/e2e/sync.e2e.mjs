@@ -33,6 +33,7 @@ import {
   StopScenario,
   stepper,
   textContent,
+  visitItem,
   withApp,
 } from './tap.mjs';
 
@@ -377,7 +378,7 @@ async function scenario(session, { srv, serverDir, laptopB, visitId }) {
     await waitRail(session, 'Appareil révoqué');
     assert((await session.findAll($('sync-now'))).length === 0, '« Synchroniser » still offered');
     await click(session, await session.find($('nav-visits')));
-    await session.waitForElement(`a[href="#/visites/${visitId}"]`);
+    await session.waitForElement(visitItem(visitId));
   });
   await click(session, await session.find($('sync-state')));
   await session.waitForElement($('sync-revoked'));

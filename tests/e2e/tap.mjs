@@ -220,10 +220,19 @@ export async function chord(session, modifier, key) {
   await session.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
 }
 
+/**
+ * The link to the visit `visitId` in the list of « Visites ». Not any link to it: the home
+ * screen and a commune sheet link to their visits too, and one of those, found while the
+ * screen is still changing, is gone by the time it is clicked.
+ */
+export function visitItem(visitId) {
+  return `[data-testid="visit-item"][data-id="${visitId}"]`;
+}
+
 /** Opens the visit `visitId` from « Visites ». */
 export async function openVisit(session, visitId) {
   await click(session, await session.waitForElement($('nav-visits'), { timeout: 30_000 }));
-  await click(session, await session.waitForElement(`a[href="#/visites/${visitId}"]`));
+  await click(session, await session.waitForElement(visitItem(visitId)));
   await session.waitForElement($('visit-header'), { timeout: 20_000 });
 }
 

@@ -30,6 +30,7 @@ import {
   StopScenario,
   stepper,
   textContent,
+  visitItem,
 } from './tap.mjs';
 
 // FIXTURES.visit, as if exported by another laptop with an older catalogue: one line at an
@@ -588,7 +589,7 @@ async function secondRun(visitId, displayed, imported) {
     await step('the visit comes back with its lines and the same totals', session, async () => {
       await session.waitForElement($('nav-visits'), { timeout: 30_000 });
       await (await session.find($('nav-visits'))).click();
-      const item = await session.waitForElement(`a[href="#/visites/${visitId}"]`);
+      const item = await session.waitForElement(visitItem(visitId));
       assert((await item.text()).includes(COMMUNE), `visit link text: ${await item.text()}`);
       await click(session, item);
       await session.waitForElement($('visit-header'));
