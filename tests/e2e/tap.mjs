@@ -226,7 +226,7 @@ export async function chord(session, modifier, key) {
  * screen is still changing, is gone by the time it is clicked.
  */
 export function visitItem(visitId) {
-  return `[data-testid="visit-item"][data-id="${visitId}"]`;
+  return `[data-testid="visit-row"][data-id="${visitId}"] [data-testid="visit-item"]`;
 }
 
 /** Opens the visit `visitId` from « Visites ». */
