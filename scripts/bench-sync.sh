@@ -55,6 +55,8 @@ const rows = [
     ratio(d.pull_min_s, d.pull_max_s, p.first_sync_s)],
   ['100 portables à la fois : p99 par lot de 50', `${p.laptops.push_p99_ms.toFixed(0)} ms`,
     '—', `(p50 ${p.laptops.push_p50_ms.toFixed(0)} ms, max ${p.laptops.push_max_ms.toFixed(0)} ms)`],
+  [`— les ${p.laptops.before_pulls_batches} lots d'avant la première lecture (pull)`, `${p.laptops.before_pulls_p99_ms.toFixed(0)} ms`,
+    '—', `(CPU : serveur ${p.laptops.server_cpu_s.toFixed(2)} s, portables ${p.laptops.laptops_cpu_s.toFixed(2)} s)`],
 ];
 const w = rows[0].map((_, i) => Math.max(...rows.map((r) => [...r[i]].length)));
 const line = (r) => r.map((c, i) => c + ' '.repeat(w[i] - [...c].length)).join(' | ');
