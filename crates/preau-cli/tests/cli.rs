@@ -33,8 +33,7 @@ fn keyed(dir: &Path) -> rusqlite::Connection {
         .expect("keyring")
         .expect("the store is encrypted: its key is in the keyring");
     let conn = rusqlite::Connection::open(dir.join("preau.db")).expect("open");
-    conn.pragma_update(None, "key", format!("x'{}'", key.as_str()))
-        .expect("key");
+    key.unlock(&conn).expect("key");
     conn
 }
 

@@ -127,8 +127,7 @@ fn start_server(dir: &Path) -> Server {
 fn fill(store_path: &Path, key: Option<&preau_core::StoreKey>, visits: usize) -> usize {
     let mut c = rusqlite::Connection::open(store_path).unwrap();
     if let Some(key) = key {
-        c.pragma_update(None, "key", format!("x'{}'", key.as_str()))
-            .unwrap();
+        key.unlock(&c).unwrap();
     }
     let tx = c.transaction().unwrap();
     let id = preau_core::make_id;

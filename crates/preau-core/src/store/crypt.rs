@@ -47,6 +47,14 @@ impl StoreKey {
         &self.0
     }
 
+    /// Keys `conn`, a connection to the store's file just opened outside [`Store`] (a test,
+    /// a bench, a look at a backup), as the store keys its own, and checks the key opens it.
+    ///
+    /// [`Store`]: crate::Store
+    pub fn unlock(&self, conn: &Connection) -> rusqlite::Result<()> {
+        apply_key(conn, Some(self))
+    }
+
     /// SQLCipher's raw-key form, `x'<hex>'`.
     fn raw(&self) -> Zeroizing<String> {
         Zeroizing::new(format!("x'{}'", self.0.as_str()))

@@ -59,8 +59,7 @@ fn raw(dir: &Path, secrets: &dyn SecretStore) -> rusqlite::Connection {
         .expect("key")
         .expect("an encrypted store has a key");
     let conn = rusqlite::Connection::open(dir.join(DB_FILE)).expect("open");
-    conn.pragma_update(None, "key", format!("x'{}'", key.as_str()))
-        .expect("key");
+    key.unlock(&conn).expect("key");
     conn
 }
 
@@ -111,8 +110,7 @@ fn a_new_store_and_its_backups_are_encrypted_and_private() {
         .expect("key")
         .expect("key kept");
     let conn = rusqlite::Connection::open(copy.path().join(DB_FILE)).expect("open");
-    conn.pragma_update(None, "key", format!("x'{}'", key.as_str()))
-        .expect("key");
+    key.unlock(&conn).expect("key");
     let name: String = conn
         .query_row("SELECT name FROM participants", [], |r| r.get(0))
         .expect("the backup holds the participant");
