@@ -46,6 +46,8 @@ async function clean(session, name) {
   });
 }
 
+/** Opens a screen from the rail; `ready`: a selector only that screen has (the one left
+ * stays on display for a moment). */
 async function nav(session, testid, ready) {
   await click(session, await session.waitForElement($(testid), { timeout: 30_000 }));
   await session.waitForElement(ready, { timeout: 20_000 });
@@ -128,17 +130,18 @@ async function main() {
     await nav(session, 'nav-communes', $('search-input'));
     await clean(session, 'Communes');
     await (await session.find($('search-input'))).sendKeys('peronne');
-    const hit = await session.waitForElement($('search-result'));
+    // Péronne's own hit: the first one may still be an earlier keystroke's.
+    const hit = await session.waitForElement(`${$('search-result')}[data-insee="80620"]`);
     await click(session, hit);
     await session.waitForElement($('plan-visit-date'));
     await clean(session, 'la fiche de Péronne');
     await nav(session, 'nav-visits', $('visits-table'));
     await clean(session, 'Visites');
-    await nav(session, 'nav-catalogue', 'table');
+    await nav(session, 'nav-catalogue', `tr${$('catalogue-item')}`);
     await clean(session, 'Catalogue');
-    await nav(session, 'nav-sync', 'h1');
+    await nav(session, 'nav-sync', $('sync-screen-state'));
     await clean(session, 'Synchronisation');
-    await nav(session, 'nav-settings', 'h1');
+    await nav(session, 'nav-settings', $('settings-letterhead'));
     await clean(session, 'Réglages');
     await openVisit(session, visitId);
     for (const name of ['participants', 'projet', 'situation', 'equipements', 'financement', 'proposition']) {

@@ -71,7 +71,8 @@ async function openSheet(session) {
   const search = await session.waitForElement($('search-input'), { timeout: 20_000 });
   await search.clear();
   await search.sendKeys('peronne');
-  await click(session, await session.waitForElement($('search-result')));
+  // Péronne's own hit: the first one may still be an earlier keystroke's.
+  await click(session, await session.waitForElement(`${$('search-result')}[data-insee="80620"]`));
   return session.waitForElement($('plan-visit-date'), { timeout: 20_000 });
 }
 

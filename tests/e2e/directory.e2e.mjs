@@ -49,6 +49,10 @@ async function main() {
       const text = (await textContent(session, report)).replace(/\s+/g, ' ');
       assert(/10 écoles ajoutées/.test(text), `report: ${text}`);
       assert(/1 ligne d’un établissement multi-sites comptée une fois/.test(text), `report: ${text}`);
+      // The report is shown before the sheet's schools are read again.
+      await session.waitFor(async () => (await schoolRows(session)).some((r) => r.includes('Jean Jaurès')), {
+        message: 'the imported schools listed',
+      });
       await freshShot(session, 'imported', 'directory-');
     });
 

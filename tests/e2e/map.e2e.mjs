@@ -304,8 +304,10 @@ async function main() {
 
     await step('a click on Doingt on the sheet opens its sheet; a visit is planned', session, async () => {
       await clickInside(session, `${$('neighbour')}[data-insee="${DOINGT}"]`);
-      const title = await session.waitForElement($('commune-name'));
-      await session.waitFor(async () => (await title.text()).trim() === 'Doingt', { message: 'the sheet of Doingt' });
+      // Péronne's heading is still there for a moment: the heading is looked up again each time.
+      await session.waitFor(async () => (await textContent(session, await session.find($('commune-name')))) === 'Doingt', {
+        message: 'the sheet of Doingt',
+      });
       const date = await session.waitForElement($('plan-visit-date'));
       await date.clear();
       await date.sendKeys('14/12/2026');
