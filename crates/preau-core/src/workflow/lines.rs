@@ -209,7 +209,22 @@ impl Store {
                 "Ce scénario n'appartient pas à cette visite.",
             ));
         }
-        self.require_school_of_visit(&visit, &input.school_id)?;
+        // A line stays editable for the school it already stands for, ticked or not. Here
+        // a school with lines cannot be unticked, but another laptop may untick it while
+        // this one adds its first line: after the sync the line is there, its school
+        // unticked, and the adviser must still be able to correct it (or tick the school
+        // again, or delete the line). Found by `store_model::laptops_and_server_converge`.
+        let school_now: Option<String> = self
+            .cached_row(
+                "SELECT school_id FROM equipment_lines WHERE id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let same_school = school_now.as_deref() == Some(input.school_id.as_str());
+        if !same_school {
+            self.require_school_of_visit(&visit, &input.school_id)?;
+        }
         if let Some(class_id) = &input.class_id {
             if !self
                 .classes_of(visit_id)?

@@ -391,6 +391,65 @@ fn a_visit_from_a_laptop_that_imported_the_same_directory_maps_schools_by_uai() 
     assert_eq!(w.scenarios[0].unjustified_lines, 0, "objectives still tied");
 }
 
+/// Another laptop may untick a school while this one adds its first line (neither sees the
+/// other's edit): after the sync the line is there and its school is not ticked. The line
+/// stays editable (found by `store_model::laptops_and_server_converge`); no other line may
+/// be moved to, or made for, that school until it is ticked again.
+#[test]
+fn a_line_whose_school_was_unticked_elsewhere_stays_editable() {
+    let (dir, mut store) = new_store();
+    let id = build_example(&mut store);
+    let w = store.workflow(&id).expect("workflow");
+    let scenario = w.scenarios[0].scenario.id.clone();
+    let lines = store.lines_of(&scenario).expect("lines");
+    let gone = lines[0].school_id.clone();
+    let other = lines
+        .iter()
+        .find(|l| l.school_id != gone)
+        .expect("a line of the other school")
+        .clone();
+    // What a pulled untick leaves: the school's row in visit_schools deleted, its lines kept.
+    rusqlite::Connection::open(dir.path().join(preau_core::DB_FILE))
+        .expect("open")
+        .execute(
+            "DELETE FROM visit_schools WHERE visit_id = ?1 AND school_id = ?2",
+            [&id, &gone],
+        )
+        .expect("untick");
+    assert!(!store.visit(&id).expect("visit").school_ids.contains(&gone));
+
+    let input = |l: &preau_core::workflow::EquipmentLine, school: &str, quantity: &str| LineInput {
+        id: l.id.clone(),
+        scenario_id: scenario.clone(),
+        school_id: school.to_string(),
+        class_id: None,
+        reference: l.reference.clone(),
+        quantity: quantity.into(),
+        objective_ids: vec![],
+    };
+    let edited = store
+        .line_save(&id, &input(&lines[0], &gone, "7"))
+        .expect("the line of the unticked school is edited");
+    assert_eq!(edited.line.quantity, 7);
+
+    let before = store.lines_of(&scenario).expect("lines");
+    let moved = store
+        .line_save(&id, &input(&other, &gone, "1"))
+        .expect_err("a line is not moved to an unticked school");
+    assert_eq!(moved.field(), Some("school_id"));
+    let mut new_line = input(&lines[0], &gone, "1");
+    new_line.id = make_id();
+    let made = store
+        .line_save(&id, &new_line)
+        .expect_err("no new line for an unticked school");
+    assert_eq!(made.field(), Some("school_id"));
+    assert_eq!(
+        store.lines_of(&scenario).expect("lines"),
+        before,
+        "nothing stored"
+    );
+}
+
 #[test]
 fn a_school_with_equipment_lines_cannot_be_unticked() {
     let (_dir, mut store) = new_store();

@@ -2466,6 +2466,46 @@ fn regression_reimport_drops_the_situation_of_an_unticked_school() {
     }
 }
 
+/// Found by `laptops_and_server_converge` (CI, 7 December 2026): A adds the first line for
+/// a school while B, offline too, unticks that school (B sees no line for it). After the
+/// sync the line is there and its school is not ticked; A's next edit of the line's
+/// quantity was refused (« Cette école n'est pas cochée… »). A line stays editable for the
+/// school it already stands for.
+#[test]
+fn regression_line_of_a_school_unticked_on_the_other_laptop() {
+    let line = || Op::SaveLine {
+        v: 0,
+        sc: 0,
+        l: Slot::Existing(0),
+        s: 0,
+        item: 0,
+        quantity: "1".into(),
+        class: None,
+        objectives: 0,
+    };
+    let ops = [
+        Op::CreateVisit {
+            commune: 0,
+            hour: 18,
+            bad: false,
+        },
+        Op::TickSchool { v: 0, s: 0 },
+        Op::TickSchool { v: 0, s: 0 },
+        Op::Sync,
+        Op::AddScenario {
+            v: 0,
+            title: String::new(),
+        },
+        line(),
+        Op::Other(Box::new(Op::UntickSchool { v: 0, s: 0 })),
+        Op::Sync,
+        line(),
+    ];
+    if let Err(e) = run_synced(&ops) {
+        panic!("{e}");
+    }
+}
+
 /// Found by `laptops_and_server_converge`: two laptops each add scenario « A » to the same
 /// visit before syncing. The server keeps both records; each laptop refuses the other's
 /// (UNIQUE (visit_id, label)) and keeps it staged, so the laptops never converge. Needs a
