@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 
 use super::types::*;
 use super::{valid_until, Accent, ProposalSummary, SNAPSHOT_FORMAT};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::Role;
 use crate::store::Store;
 use crate::workflow::{KeyLabel, Pedagogy, Workflow};
@@ -202,12 +202,41 @@ impl Store {
 
     /// The snapshot of a proposal from the visit as it is now, dated `today`. Drafts are
     /// marked as such; `proposal_issue` sets the number and clears the mark.
+    /// Refuses a proposal whose lines stand for a school no longer ticked: its tables are
+    /// made school by school from the ticked ones, so those lines would be in the totals and
+    /// in no table. Only two laptops editing at once lead there (one adds a line while the
+    /// other unticks its school; see `check_line_input`): the adviser ticks the school again
+    /// or deletes the lines.
+    fn require_lines_of_ticked_schools(&self, wf: &Workflow, chosen: &[String]) -> Result<()> {
+        let Some(school_id) = proposed(wf, chosen)
+            .flat_map(|s| &s.lines)
+            .map(|l| &l.line.school_id)
+            .find(|id| !wf.visit.school_ids.contains(id))
+        else {
+            return Ok(());
+        };
+        let name = self
+            .schools_of(&wf.visit.commune_insee)?
+            .into_iter()
+            .find(|s| &s.id == school_id)
+            .map_or_else(|| "une école".to_string(), |s| format!("« {} »", s.name));
+        Err(Error::invalid(
+            "school_ids",
+            format!(
+                "Des lignes d'équipement concernent {name}, qui n'est plus cochée parmi les \
+                 écoles de la visite : cochez-la à nouveau (étape Participants) ou supprimez \
+                 ces lignes, puis produisez la proposition."
+            ),
+        ))
+    }
+
     pub(super) fn build_snapshot(
         &self,
         p: &ProposalSummary,
         today: NaiveDate,
     ) -> Result<ProposalSnapshot> {
         let wf = self.workflow(&p.visit_id)?;
+        self.require_lines_of_ticked_schools(&wf, &p.scenario_ids)?;
         let commune = self.commune(&wf.visit.commune_insee)?;
         let settings = self.document_settings()?;
         let options = crate::workflow::options();

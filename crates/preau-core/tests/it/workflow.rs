@@ -448,6 +448,42 @@ fn a_line_whose_school_was_unticked_elsewhere_stays_editable() {
         before,
         "nothing stored"
     );
+
+    // The proposal's tables are made school by school from the ticked ones: with such a
+    // line it is neither shown nor issued, and says which school to tick again.
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).expect("date");
+    let draft = store.proposal_draft(&id, today).expect("draft");
+    let refused = store
+        .proposal_snapshot(&draft.id, today)
+        .expect_err("no snapshot with a line of an unticked school");
+    assert_eq!(refused.field(), Some("school_ids"));
+    assert!(
+        refused.user_message().contains("cochez-la à nouveau"),
+        "{}",
+        refused.user_message()
+    );
+    let issued = store.proposal_issue(&draft.id, today, |_| Ok(b"%PDF".to_vec()));
+    assert_eq!(issued.expect_err("not issued").field(), Some("school_ids"));
+    let mut ticked = store.visit(&id).expect("visit").school_ids;
+    ticked.push(gone.clone());
+    store
+        .visit_update(
+            &id,
+            &VisitPatch {
+                school_ids: Some(ticked),
+                ..Default::default()
+            },
+        )
+        .expect("ticked again");
+    let snapshot = store.proposal_snapshot(&draft.id, today).expect("snapshot");
+    for s in &snapshot.scenarios {
+        let shown: usize = s.schools.iter().map(|school| school.lines.len()).sum();
+        assert_eq!(
+            shown,
+            store.lines_of(&s.id).expect("lines").len(),
+            "every line in a table"
+        );
+    }
 }
 
 #[test]
