@@ -2167,8 +2167,20 @@ fn sync_round(w: &mut Synced) -> Result<(), TestCaseError> {
             let mine = value(before, key);
             let set_aside =
                 conflicts.contains(&(key.0.clone(), key.1.clone(), key.2.clone(), as_json(&mine)));
-            let kept =
-                now == mine || (they_deleted && now.is_none()) || set_aside || moved(key, &mine);
+            // A reference to a record the other laptop deleted is emptied, as the delete
+            // empties it on each laptop (ON DELETE SET NULL: a class deleted, a line of it
+            // pointed at it on the other laptop meanwhile): a delete wins there too.
+            let target_deleted = match &mine {
+                Some(Sql::Text(target)) => theirs.iter().any(|(t, id, f)| {
+                    f.is_empty() && id == target && !after_a.contains_key(&(t.clone(), id.clone()))
+                }),
+                _ => false,
+            };
+            let kept = now == mine
+                || (they_deleted && now.is_none())
+                || (target_deleted && now == Some(Sql::Null))
+                || set_aside
+                || moved(key, &mine);
             if !kept {
                 return Err(TestCaseError::fail(format!(
                     "{who}'s edit of {key:?} was lost in the sync: {:?} became {now:?} (refused: {refused:?})",
@@ -2500,6 +2512,59 @@ fn regression_line_of_a_school_unticked_on_the_other_laptop() {
         Op::Other(Box::new(Op::UntickSchool { v: 0, s: 0 })),
         Op::Sync,
         line(),
+    ];
+    if let Err(e) = run_synced(&ops) {
+        panic!("{e}");
+    }
+}
+
+/// Found by `laptops_and_server_converge` with 500 cases: B points a line at a class
+/// while A deletes that class. After the sync the line's class is empty on every laptop
+/// (the class is gone): the reference follows the delete, as on the laptop that deleted.
+#[test]
+fn regression_line_pointed_at_a_class_the_other_laptop_deleted() {
+    let line = |class| Op::SaveLine {
+        v: 0,
+        sc: 0,
+        l: Slot::Existing(0),
+        s: 0,
+        item: 0,
+        quantity: "1".into(),
+        class,
+        objectives: 0,
+    };
+    let ops = [
+        Op::CreateVisit {
+            commune: 0,
+            hour: 18,
+            bad: false,
+        },
+        Op::AddScenario {
+            v: 0,
+            title: String::new(),
+        },
+        Op::AddScenario {
+            v: 0,
+            title: String::new(),
+        },
+        Op::Sync,
+        Op::Other(Box::new(Op::TickSchool { v: 0, s: 0 })),
+        Op::DeleteScenario { v: 0, sc: 0 },
+        Op::Sync,
+        line(None),
+        Op::Other(Box::new(Op::SaveClass {
+            v: 0,
+            s: 0,
+            c: Slot::Existing(0),
+            name: Text::Good("Marie Dupont".into()),
+            pupils: 0,
+            display: 0,
+            computer: false,
+        })),
+        line(None),
+        Op::Sync,
+        Op::DeleteClass { v: 0, c: 0 },
+        Op::Other(Box::new(line(Some(0)))),
     ];
     if let Err(e) = run_synced(&ops) {
         panic!("{e}");
