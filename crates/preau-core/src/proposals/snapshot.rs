@@ -200,8 +200,6 @@ impl Store {
         Ok(facts)
     }
 
-    /// The snapshot of a proposal from the visit as it is now, dated `today`. Drafts are
-    /// marked as such; `proposal_issue` sets the number and clears the mark.
     /// Refuses a proposal whose lines stand for a school no longer ticked: its tables are
     /// made school by school from the ticked ones, so those lines would be in the totals and
     /// in no table. Only two laptops editing at once lead there (one adds a line while the
@@ -230,6 +228,8 @@ impl Store {
         ))
     }
 
+    /// The snapshot of a proposal from the visit as it is now, dated `today`. Drafts are
+    /// marked as such; `proposal_issue` sets the number and clears the mark.
     pub(super) fn build_snapshot(
         &self,
         p: &ProposalSummary,
