@@ -49,6 +49,8 @@ const rows = [
   ['', 'Préau', `PouchDB (lots de ${d.runs.map((r) => r.batch_size).join(', ')})`, 'PouchDB / Préau'],
   [`push de 1 000 visites (${p.rows} lignes)`, s(p.push_s), range(d.push_min_s, d.push_max_s, s),
     ratio(d.push_min_s, d.push_max_s, p.push_s)],
+  ['— plancher : les seules écritures SQLite du serveur pour ce push', s(p.storage_floor_s), '—',
+    `(CPU de la synchro : serveur ${p.push_server_cpu_s.toFixed(2)} s, portable ${p.push_laptop_cpu_s.toFixed(2)} s)`],
   ['— la même depuis un stockage chiffré (comme l\'application)', s(p.push_encrypted_s),
     range(d.push_min_s, d.push_max_s, s), ratio(d.push_min_s, d.push_max_s, p.push_encrypted_s)],
   [`première synchro d'un nouveau portable`, s(p.first_sync_s), range(d.pull_min_s, d.pull_max_s, s),

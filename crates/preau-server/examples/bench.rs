@@ -6,6 +6,10 @@
 //! 3. 100 laptops syncing at once: latency of each push batch, server memory.
 //! 4. The push of 1. again, from a store encrypted as the app's is (SQLCipher), to a
 //!    server of its own.
+//! 5. The floor under 1.: the rows the server wrote for that push (`records`, and
+//!    `changes_seen`, each change's id and history) written again into an empty server
+//!    database, in the push's transactions, with prepared statements and nothing else —
+//!    no HTTP, no JSON, no merge, no laptop.
 //!
 //! `--dump FILE` writes the 1,000 visits' rows as the server holds them once pushed (one
 //! JSON object a line: `{"table", "id", "fields"}`), for `bench/pouchdb` to replicate the
@@ -286,6 +290,71 @@ fn server_with_reference(dir: &Path) -> Server {
     server
 }
 
+/// The rows the server in `from` holds for the pushes it took (`records`, and
+/// `changes_seen`: each change's id, for a change sent twice, and the state it replaced,
+/// for `devices revert`), written into the empty database of a server made in `to`
+/// (same schema, indexes and pragmas) by prepared statements, `batch` changes a
+/// transaction as the push committed them: how many rows, and how long the writing took.
+fn storage_floor(from: &Path, to: &Path, batch: usize) -> (usize, Duration) {
+    drop(start_server(to)); // makes the database, with its schema
+    let db = preau_server::storage::sqlite::DB_FILE;
+    let src = rusqlite::Connection::open(from.join(db)).unwrap();
+    let read = |sql: &str, n: usize| -> Vec<Vec<rusqlite::types::Value>> {
+        let mut stmt = src.prepare(sql).unwrap();
+        stmt.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    let records = read(
+        "SELECT tbl, record_id, revision, deleted, fields, meta, conflicts, owner, root
+         FROM records ORDER BY revision",
+        9,
+    );
+    let seen = read(
+        "SELECT change_id, device_id, revision, status, tbl, record_id, at, before_deleted,
+           before_fields FROM changes_seen ORDER BY revision",
+        9,
+    );
+    let mut dst = rusqlite::Connection::open(to.join(db)).unwrap();
+    for (pragma, value) in [
+        ("journal_mode", "WAL"),
+        ("synchronous", "FULL"),
+        ("secure_delete", "ON"),
+    ] {
+        dst.pragma_update(None, pragma, value).unwrap();
+    }
+    let start = Instant::now();
+    for (recs, seens) in records.chunks(batch).zip(seen.chunks(batch)) {
+        let tx = dst
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        {
+            let mut put = tx
+                .prepare_cached(
+                    "INSERT INTO records (tbl, record_id, revision, deleted, fields, meta,
+                       conflicts, owner, root) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .unwrap();
+            for r in recs {
+                put.execute(rusqlite::params_from_iter(r)).unwrap();
+            }
+            let mut put = tx
+                .prepare_cached(
+                    "INSERT INTO changes_seen (change_id, device_id, revision, status, tbl,
+                       record_id, at, before_deleted, before_fields)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .unwrap();
+            for r in seens {
+                put.execute(rusqlite::params_from_iter(r)).unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    (records.len() + seen.len(), start.elapsed())
+}
+
 /// One sync of `store`: its report, the time until the push was done, the whole time.
 fn timed_sync(
     store: &mut Store,
@@ -329,12 +398,21 @@ fn main() {
     // 1. Push of 1,000 visits.
     let mut a = laptop(&tmp.path().join("a"), &server, &rt);
     let rows = fill(a.path(), None, 1_000);
+    let cpu_before = (server.cpu_seconds(), cpu_seconds("self"));
     let (report, push, total) = timed_sync(&mut a, &rt);
+    // Until the pull's end: the push's share is the most of it.
+    let (push_server_cpu, push_laptop_cpu) = (
+        server.cpu_seconds() - cpu_before.0,
+        cpu_seconds("self") - cpu_before.1,
+    );
     say(format!(
         "push of 1,000 visits ({rows} rows, {} changes): {:.2} s (whole sync incl. pulling them back: {:.2} s)",
         report.pushed,
         push.as_secs_f64(),
         total.as_secs_f64()
+    ));
+    say(format!(
+        "  CPU used by that sync (push and pull): server {push_server_cpu:.2} s, laptop {push_laptop_cpu:.2} s"
     ));
     let pushed = report.pushed;
     let dumped = dump_to.as_ref().map(|file| {
@@ -343,6 +421,19 @@ fn main() {
         say(format!("{n} rows written to {}", file.display()));
         n
     });
+
+    // 5. The server's storage alone, under the push of 1 (read before other laptops push).
+    let (floor_rows, floor) = storage_floor(
+        &tmp.path().join("server"),
+        &tmp.path().join("server-floor"),
+        preau_protocol::MAX_BATCH_CHANGES,
+    );
+    say(format!(
+        "floor under that push: the server's {floor_rows} rows for it (records, changes seen) \
+         written again alone, in transactions of {} changes: {:.2} s",
+        preau_protocol::MAX_BATCH_CHANGES,
+        floor.as_secs_f64()
+    ));
 
     // 2. First sync of a new laptop.
     let mut b = laptop(&tmp.path().join("b"), &server, &rt);
@@ -517,6 +608,10 @@ fn main() {
             "push_s": push.as_secs_f64(),
             "push_sync_s": total.as_secs_f64(),
             "push_encrypted_s": push_e.as_secs_f64(),
+            "push_server_cpu_s": push_server_cpu,
+            "push_laptop_cpu_s": push_laptop_cpu,
+            "storage_floor_s": floor.as_secs_f64(),
+            "storage_floor_rows": floor_rows,
             "first_sync_s": first_sync.as_secs_f64(),
             "first_sync_records": pulled,
             "laptops": {
